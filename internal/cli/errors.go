@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/trailwarden/trailwarden/internal/config"
+	"github.com/trailwarden/trailwarden/internal/policy"
+)
+
+// Exit codes, documented in the README.
+const (
+	ExitOK       = 0
+	ExitFailure  = 1 // the command ran and found a problem (e.g. a conflict)
+	ExitBadInput = 2 // bad flags, config or input files
+)
+
+// usageError is bad input from the user, with an optional hint.
+type usageError struct {
+	err  error
+	hint string
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func badInput(err error, hint string) error { return &usageError{err: err, hint: hint} }
+
+// exitError carries a non-zero exit code for a result that was already
+// printed (e.g. conflicts found), so nothing more is shown.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// report prints err once, with a hint when there is one, and returns the
+// exit code. It is the only place trailwarden prints errors.
+func report(w io.Writer, err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	code := ExitFailure
+	var hint string
+	var ue *usageError
+	if errors.As(err, &ue) {
+		code, hint = ExitBadInput, ue.hint
+	}
+	var pe *policy.ParseError
+	var fe *config.FieldError
+	if errors.As(err, &pe) || errors.As(err, &fe) {
+		code = ExitBadInput
+	}
+	// Joined errors (one per config field) print one per line.
+	msg := strings.ReplaceAll(err.Error(), "\n", "\n  ")
+	fmt.Fprintf(w, "Error: %s\n", msg)
+	if hint != "" {
+		fmt.Fprintf(w, "Try: %s\n", hint)
+	}
+	return code
+}

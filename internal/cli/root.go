@@ -1,0 +1,72 @@
+// Package cli wires trailwarden's commands with cobra. It holds no logic of
+// its own: each command parses its flags, makes one call into a library
+// package and renders the result. It is the only package that prints.
+package cli
+
+import (
+	"context"
+	"io"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X ...cli.version=v1.2.3".
+var version = ""
+
+// app carries the process's streams to every command; commands never touch
+// os.Stdout or os.Stdin directly, so tests can run them in-process.
+type app struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// Execute runs trailwarden with args and returns the process exit code.
+func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		return report(stderr, err)
+	}
+	return ExitOK
+}
+
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "trailwarden",
+		Short: "Centralized, least-privilege, provably intact CloudTrail logging for many accounts",
+		Long: `trailwarden takes an AWS Organization (or any set of accounts) to a central
+CloudTrail log bucket with least-privilege policies it generates, merges and
+proves, and answers questions over every account's events.
+
+Start with a config file, then generate the policies:
+
+  trailwarden init --org o-a1b2c3d4e5 --management-account 111111111111 \
+    --log-archive-account 222222222222 --bucket acme-org-cloudtrail \
+    --region us-east-1 --trail org-trail > trailwarden.yaml
+  trailwarden policy bucket --config trailwarden.yaml`,
+		Version:       buildVersion(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return badInput(err, "run the command with --help to see its flags")
+	})
+	root.AddCommand(newInitCmd(a), newPolicyCmd(a))
+	return root
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}

@@ -1,0 +1,135 @@
+// Package config is trailwarden.yaml: the typed description of one
+// centralized CloudTrail pipeline, its parsing with line numbers, defaults
+// and validation. Only the CLI reads files; this package takes readers.
+package config
+
+import (
+	"fmt"
+
+	"github.com/trailwarden/trailwarden/internal/awsid"
+)
+
+// SchemaVersion is the version of trailwarden.yaml this build writes and reads.
+const SchemaVersion = 1
+
+// Profiles name the requirement sets of the generator and auditor.
+const (
+	ProfileBaseline   = "baseline"
+	ProfileAccelerate = "accelerate"
+	ProfileCIS        = "cis"
+)
+
+// Delivery scopes decide how the bucket policy limits CloudTrail's writes.
+const (
+	ScopeAuto         = "auto"
+	ScopePerAccount   = "per-account"
+	ScopeAccountList  = "account-list"
+	ScopeOrganization = "organization"
+)
+
+// DefaultReaderRole is the name of the reader role in the log-archive account.
+const DefaultReaderRole = "trailwarden-log-reader"
+
+// AccelerateRolePattern is the uniformly named role of seed 003.
+const AccelerateRolePattern = "ams-access-*"
+
+// Config is trailwarden.yaml.
+type Config struct {
+	Version           int      `yaml:"version"`
+	OrganizationID    string   `yaml:"organization_id,omitempty"`
+	ManagementAccount string   `yaml:"management_account,omitempty"`
+	LogArchiveAccount string   `yaml:"log_archive_account"`
+	SourceAccounts    []string `yaml:"source_accounts,omitempty"`
+	Bucket            string   `yaml:"bucket"`
+	BucketRegion      string   `yaml:"bucket_region,omitempty"`
+	KeyPrefix         string   `yaml:"key_prefix,omitempty"`
+	HomeRegion        string   `yaml:"home_region"`
+	Trail             Trail    `yaml:"trail"`
+	KMSKeyARN         string   `yaml:"kms_key_arn,omitempty"`
+	Readers           Readers  `yaml:"readers"`
+	Profile           string   `yaml:"profile"`
+	DeliveryScope     string   `yaml:"delivery_scope"`
+}
+
+// Trail describes the trail(s) delivering to the bucket.
+type Trail struct {
+	Name string `yaml:"name"`
+	// Organization is true for one organization trail in the management
+	// account, false for one trail of this name in every source account.
+	Organization bool `yaml:"organization"`
+}
+
+// Readers are the principals allowed to read the logs.
+type Readers struct {
+	// RoleName is the cross-account reader role created in the log-archive account.
+	RoleName string `yaml:"role_name"`
+	// Roles are exact role ARNs that may read (and assume the reader role).
+	Roles []string `yaml:"roles,omitempty"`
+	// RolePattern is a role-name pattern (e.g. ams-access-*) matched in any
+	// account of the organization; it requires organization_id.
+	RolePattern string `yaml:"role_pattern,omitempty"`
+	// AthenaOnly limits reads to requests Athena makes on the reader's behalf.
+	AthenaOnly bool `yaml:"athena_only"`
+	// ExternalID is required in the reader role's trust policy when set.
+	ExternalID string `yaml:"external_id,omitempty"`
+}
+
+// Default returns a config with every optional field at its default.
+func Default() Config {
+	return Config{
+		Version:       SchemaVersion,
+		Profile:       ProfileBaseline,
+		DeliveryScope: ScopeAuto,
+		Readers:       Readers{RoleName: DefaultReaderRole},
+	}
+}
+
+// Partition is the ARN partition of the home region.
+func (c *Config) Partition() string { return awsid.Partition(c.HomeRegion) }
+
+// TrailARN is the ARN of the trail owned by account in the home region.
+func (c *Config) TrailARN(account string) string {
+	return fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", c.Partition(), c.HomeRegion, account, c.Trail.Name)
+}
+
+// TrailOwners are the accounts whose trails deliver: the management account
+// for an organization trail, every source account otherwise.
+func (c *Config) TrailOwners() []string {
+	if c.Trail.Organization {
+		return []string{c.ManagementAccount}
+	}
+	return c.SourceAccounts
+}
+
+// BucketARN is the bucket's ARN.
+func (c *Config) BucketARN() string { return fmt.Sprintf("arn:%s:s3:::%s", c.Partition(), c.Bucket) }
+
+// LogRoot is the key prefix under which CloudTrail writes AWSLogs/, with
+// the trailing slash, or "" without a prefix.
+func (c *Config) LogRoot() string {
+	if c.KeyPrefix == "" {
+		return ""
+	}
+	return c.KeyPrefix + "/"
+}
+
+// ReaderRoleARN is the ARN of the reader role in the log-archive account.
+func (c *Config) ReaderRoleARN() string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", c.Partition(), c.LogArchiveAccount, c.Readers.RoleName)
+}
+
+// ReaderPatternARN is the ArnLike pattern for readers.role_pattern, or "".
+func (c *Config) ReaderPatternARN() string {
+	if c.Readers.RolePattern == "" {
+		return ""
+	}
+	return fmt.Sprintf("arn:%s:iam::*:role/%s", c.Partition(), c.Readers.RolePattern)
+}
+
+// EffectiveBucketRegion is bucket_region, defaulting to the home region.
+func (c *Config) EffectiveBucketRegion() string {
+	if c.BucketRegion != "" {
+		return c.BucketRegion
+	}
+	return c.HomeRegion
+}

@@ -1,0 +1,120 @@
+package config_test
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/trailwarden/trailwarden/internal/config"
+)
+
+type parseCase struct {
+	Name         string   `yaml:"name"`
+	Config       string   `yaml:"config"`
+	Errors       []string `yaml:"errors"`
+	Line         int      `yaml:"line"`
+	WantAccounts []string `yaml:"want_accounts"`
+}
+
+func loadCases(t *testing.T) []parseCase {
+	t.Helper()
+	data, err := os.ReadFile("testdata/cases.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []parseCase
+	if err := yaml.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	return cases
+}
+
+func TestParse(t *testing.T) {
+	for _, tc := range loadCases(t) {
+		t.Run(tc.Name, func(t *testing.T) {
+			c, err := config.Parse(strings.NewReader(tc.Config), "trailwarden.yaml")
+			if len(tc.Errors) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error:\n%v", err)
+				}
+				if tc.WantAccounts != nil && !reflect.DeepEqual(c.SourceAccounts, tc.WantAccounts) {
+					t.Fatalf("source accounts %q, want %q", c.SourceAccounts, tc.WantAccounts)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("parsed, want errors %q", tc.Errors)
+			}
+			for _, want := range tc.Errors {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error\n%v\ndoes not contain %q", err, want)
+				}
+			}
+			if tc.Line > 0 {
+				var fe *config.FieldError
+				if !errors.As(err, &fe) || fe.Line != tc.Line {
+					t.Errorf("error %v: want line %d", err, tc.Line)
+				}
+			}
+			if !strings.HasPrefix(err.Error(), "trailwarden.yaml:") {
+				t.Errorf("error does not name the file: %v", err)
+			}
+		})
+	}
+}
+
+func TestRenderRoundTrip(t *testing.T) {
+	c := config.Default()
+	c.OrganizationID = "o-a1b2c3d4e5"
+	c.ManagementAccount = "011111111111"
+	c.LogArchiveAccount = "222222222222"
+	c.SourceAccounts = []string{"033333333333"}
+	c.Bucket = "acme-org-cloudtrail"
+	c.KeyPrefix = "org/logs"
+	c.HomeRegion = "us-east-1"
+	c.Trail = config.Trail{Name: "org-trail", Organization: true}
+	c.KMSKeyARN = "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	c.Readers.Roles = []string{"arn:aws:iam::444444444444:role/siem"}
+	c.Readers.RolePattern = "ams-access-*"
+	c.Readers.AthenaOnly = true
+	c.Readers.ExternalID = "ext-123"
+	c.Profile = config.ProfileAccelerate
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := config.Parse(strings.NewReader(string(config.Render(&c))), "rendered")
+	if err != nil {
+		t.Fatalf("rendered config does not parse: %v\n%s", err, config.Render(&c))
+	}
+	if !reflect.DeepEqual(*got, c) {
+		t.Fatalf("round trip changed the config:\n got %+v\nwant %+v", *got, c)
+	}
+}
+
+func TestDerivedNames(t *testing.T) {
+	c := config.Default()
+	c.HomeRegion = "cn-north-1"
+	c.Bucket = "b-logs"
+	c.LogArchiveAccount = "222222222222"
+	c.Trail.Name = "t-1"
+	if got, want := c.TrailARN("111111111111"), "arn:aws-cn:cloudtrail:cn-north-1:111111111111:trail/t-1"; got != want {
+		t.Errorf("TrailARN = %q, want %q", got, want)
+	}
+	if got, want := c.BucketARN(), "arn:aws-cn:s3:::b-logs"; got != want {
+		t.Errorf("BucketARN = %q, want %q", got, want)
+	}
+	if got, want := c.ReaderRoleARN(), "arn:aws-cn:iam::222222222222:role/trailwarden-log-reader"; got != want {
+		t.Errorf("ReaderRoleARN = %q, want %q", got, want)
+	}
+	if c.LogRoot() != "" {
+		t.Errorf("LogRoot without prefix = %q", c.LogRoot())
+	}
+	c.KeyPrefix = "p/q"
+	if c.LogRoot() != "p/q/" {
+		t.Errorf("LogRoot = %q", c.LogRoot())
+	}
+}

@@ -1,0 +1,173 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxConfigBytes bounds what Parse reads; a real config is a few hundred bytes.
+const maxConfigBytes = 1 << 20
+
+// FieldError is a problem with one field of the config file.
+type FieldError struct {
+	File   string
+	Field  string // e.g. "readers.roles[1]"
+	Line   int    // 0 when unknown (e.g. a missing field)
+	Column int
+	Msg    string
+}
+
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		b.WriteString(":")
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "%d:%d:", e.Line, e.Column)
+	}
+	if b.Len() > 0 {
+		b.WriteString(" ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// positions maps field paths to where they are in the file, so validation
+// errors can point at the line to fix.
+type positions map[string][2]int
+
+// Parse reads a config, applies defaults and validates it. name is used in
+// error messages only. The error joins one *FieldError per problem.
+func Parse(r io.Reader, name string) (*Config, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxConfigBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", name, err)
+	}
+	if len(data) > maxConfigBytes {
+		return nil, &FieldError{File: name, Msg: "file is larger than 1 MiB; is this really trailwarden.yaml?"}
+	}
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &FieldError{File: name, Msg: "file is empty; run `trailwarden init ...` to write one"}
+		}
+		return nil, &FieldError{File: name, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if len(root.Content) != 1 || root.Content[0].Kind != yaml.MappingNode {
+		return nil, &FieldError{File: name, Line: root.Line, Column: root.Column, Msg: "expected a mapping of settings at the top level (see docs/config.md)"}
+	}
+	pos := positions{}
+	var errs []error
+	walk(root.Content[0], reflect.TypeOf(Config{}), "", pos, &errs, name)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	cfg := Default()
+	if err := root.Content[0].Decode(&cfg); err != nil {
+		return nil, &FieldError{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if err := cfg.validate(name, pos); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// walk rejects unknown keys and wrong shapes, records positions, and marks
+// scalars bound to string fields as strings so that an unquoted account id
+// keeps its leading zeros (YAML would otherwise read 012345678901 as a number).
+func walk(n *yaml.Node, t reflect.Type, path string, pos positions, errs *[]error, file string) {
+	pos[path] = [2]int{n.Line, n.Column}
+	fail := func(msg string) {
+		*errs = append(*errs, &FieldError{File: file, Field: path, Line: n.Line, Column: n.Column, Msg: msg})
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			fail("expected a mapping")
+			return
+		}
+		fields := yamlFields(t)
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			child := k.Value
+			if path != "" {
+				child = path + "." + k.Value
+			}
+			if seen[k.Value] {
+				*errs = append(*errs, &FieldError{File: file, Field: child, Line: k.Line, Column: k.Column, Msg: "set twice; keep one"})
+				continue
+			}
+			seen[k.Value] = true
+			f, ok := fields[k.Value]
+			if !ok {
+				*errs = append(*errs, &FieldError{File: file, Field: child, Line: k.Line, Column: k.Column,
+					Msg: "unknown setting; known settings here: " + strings.Join(sortedKeys(fields), ", ")})
+				continue
+			}
+			walk(v, f, child, pos, errs, file)
+		}
+	case reflect.Slice:
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			return
+		}
+		if n.Kind != yaml.SequenceNode {
+			fail("expected a list, e.g. [\"111111111111\", \"222222222222\"]")
+			return
+		}
+		for i, c := range n.Content {
+			walk(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), pos, errs, file)
+		}
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			fail("expected a single value")
+			return
+		}
+		if n.Tag == "!!null" {
+			n.Value = ""
+		}
+		n.Tag = "!!str"
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+			fail(fmt.Sprintf("expected true or false, got %q", n.Value))
+		}
+	case reflect.Int:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+			fail(fmt.Sprintf("expected a whole number, got %q", n.Value))
+		}
+	}
+}
+
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			out[name] = f.Type
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]reflect.Type) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

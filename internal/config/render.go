@@ -1,0 +1,80 @@
+package config
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"text/template"
+)
+
+// Render writes c as a commented trailwarden.yaml. Every value is quoted so
+// that account ids keep their leading zeros whatever the reader's YAML parser.
+func Render(c *Config) []byte {
+	var b bytes.Buffer
+	if err := renderTmpl.Execute(&b, c); err != nil {
+		// The template is fixed and the data is a plain struct: an error here
+		// is a programming error, caught by the round-trip test.
+		panic(err)
+	}
+	return b.Bytes()
+}
+
+func quote(s string) string { return strconv.Quote(s) }
+
+func quoteList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = strconv.Quote(x)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+var renderTmpl = template.Must(template.New("config").Funcs(template.FuncMap{
+	"q": quote, "ql": quoteList,
+}).Parse(`# trailwarden.yaml: one centralized CloudTrail pipeline (schema: docs/config.md)
+version: {{.Version}}
+
+# AWS Organizations id; leave empty when the accounts are not in an organization.
+organization_id: {{q .OrganizationID}}
+# The organization's management account (owner of an organization trail).
+management_account: {{q .ManagementAccount}}
+# The account that owns the central log bucket (and the reader role).
+log_archive_account: {{q .LogArchiveAccount}}
+# Accounts whose trails deliver here: required for per-account trails; with an
+# organization trail, a non-empty list restricts delivery to these accounts.
+source_accounts: {{ql .SourceAccounts}}
+
+# The central bucket, its region (default: home_region) and optional key prefix
+# (no leading or trailing slash; must not contain AWSLogs/).
+bucket: {{q .Bucket}}
+bucket_region: {{q .BucketRegion}}
+key_prefix: {{q .KeyPrefix}}
+
+# The region where the trail is created (its ARN names it).
+home_region: {{q .HomeRegion}}
+trail:
+  name: {{q .Trail.Name}}
+  # true: one organization trail in the management account;
+  # false: a trail of this name in every source account.
+  organization: {{.Trail.Organization}}
+
+# SSE-KMS key for log files (a key ARN, not an alias); empty for SSE-S3.
+kms_key_arn: {{q .KMSKeyARN}}
+
+readers:
+  # Reader role created in the log-archive account.
+  role_name: {{q .Readers.RoleName}}
+  # Exact role ARNs that may read the logs and assume the reader role.
+  roles: {{ql .Readers.Roles}}
+  # A role-name pattern (e.g. ams-access-*) allowed in any organization account.
+  role_pattern: {{q .Readers.RolePattern}}
+  # true: readers may read only through Amazon Athena (aws:CalledVia).
+  athena_only: {{.Readers.AthenaOnly}}
+  # Required in the reader role's trust policy when set.
+  external_id: {{q .Readers.ExternalID}}
+
+# Requirement profile: baseline, accelerate (seed 003 statements) or cis.
+profile: {{q .Profile}}
+# How delivery is scoped: auto, per-account, account-list or organization.
+delivery_scope: {{q .DeliveryScope}}
+`))

@@ -1,0 +1,123 @@
+package generator
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/trailwarden/trailwarden/internal/config"
+	"github.com/trailwarden/trailwarden/internal/merge"
+	"github.com/trailwarden/trailwarden/internal/policy"
+)
+
+// ManagedPolicyLimit is IAM's managed policy size limit (6,144 characters,
+// whitespace not counted); the reader's permissions are one managed policy.
+const ManagedPolicyLimit = 6144
+
+// Output is one generated (and possibly merged) policy with what a person
+// needs to review it.
+type Output struct {
+	Doc   *policy.Document `json:"policy"`
+	Kind  string           `json:"kind"`
+	Scope string           `json:"delivery_scope,omitempty"`
+	Size  int              `json:"size"`
+	Limit int              `json:"limit"`
+	// Changes lists what happened to each owned statement (merge only).
+	Changes []merge.Change `json:"changes,omitempty"`
+	// Foreign is the number of kept statements trailwarden does not own.
+	Foreign int      `json:"foreign_statements"`
+	Notes   []string `json:"notes,omitempty"`
+}
+
+// ErrTooLarge is wrapped by every size-limit error.
+var ErrTooLarge = errors.New("policy too large")
+
+// Bucket generates the bucket policy and merges it into existing (nil when
+// the bucket has no policy). Under delivery_scope auto it takes the most
+// precise scope that fits AWS's 20 KB limit and says when it had to widen.
+func Bucket(c *config.Config, existing *policy.Document) (*Output, error) {
+	return scoped(c, "bucket policy", policy.BucketPolicyLimit, existing, func(scope string) ([]policy.Statement, error) {
+		return bucketStatements(c, scope), nil
+	})
+}
+
+// Key generates the KMS key policy and merges it into existing. A new
+// policy (existing nil) includes the key-account administration statement.
+func Key(c *config.Config, existing *policy.Document) (*Output, error) {
+	return scoped(c, "key policy", policy.KeyPolicyLimit, existing, func(scope string) ([]policy.Statement, error) {
+		return keyStatements(c, scope, existing == nil)
+	})
+}
+
+// ReaderTrust generates the reader role's trust policy.
+func ReaderTrust(c *config.Config) (*Output, error) {
+	doc, err := readerTrust(c)
+	if err != nil {
+		return nil, err
+	}
+	return fixed("trust policy", doc, policy.TrustPolicyLimit,
+		"name fewer roles, use readers.role_pattern, or raise the IAM quota \"Role trust policy length\"")
+}
+
+// ReaderAccess generates the reader role's permissions policy.
+func ReaderAccess(c *config.Config) (*Output, error) {
+	return fixed("reader permissions policy", readerAccess(c), ManagedPolicyLimit, "")
+}
+
+func fixed(kind string, doc *policy.Document, limit int, hint string) (*Output, error) {
+	size := policy.Size(doc)
+	if size > limit {
+		return nil, fmt.Errorf("%s is %d characters, over AWS's limit of %d; %s: %w", kind, size, limit, hint, ErrTooLarge)
+	}
+	return &Output{Doc: doc, Kind: kind, Size: size, Limit: limit}, nil
+}
+
+// candidateScopes lists the delivery scopes to try, most precise first.
+func candidateScopes(c *config.Config) []string {
+	if c.DeliveryScope != config.ScopeAuto {
+		return []string{c.DeliveryScope}
+	}
+	var out []string
+	if c.Trail.Organization {
+		out = []string{config.ScopePerAccount}
+	} else {
+		out = []string{config.ScopePerAccount, config.ScopeAccountList}
+	}
+	if c.OrganizationID != "" {
+		out = append(out, config.ScopeOrganization)
+	}
+	return out
+}
+
+func scoped(c *config.Config, kind string, limit int, existing *policy.Document, build func(scope string) ([]policy.Statement, error)) (*Output, error) {
+	var notes []string
+	scopes := candidateScopes(c)
+	for i, scope := range scopes {
+		stmts, err := build(scope)
+		if err != nil {
+			return nil, err
+		}
+		m := merge.Merge(existing, stmts, Owned(c))
+		size := policy.Size(m.Doc)
+		if size <= limit {
+			out := &Output{Doc: m.Doc, Kind: kind, Scope: scope, Size: size, Limit: limit,
+				Foreign: m.Foreign, Notes: append(notes, m.Notes...)}
+			if existing != nil {
+				out.Changes = m.Changes
+			}
+			return out, nil
+		}
+		if i+1 < len(scopes) {
+			notes = append(notes, fmt.Sprintf("%s scoping would make the %s %d bytes, over AWS's %d-byte limit; switched to %s scoping",
+				scope, kind, size, limit, scopes[i+1]))
+			continue
+		}
+		hint := "move foreign statements elsewhere or deliver with an organization trail"
+		if c.OrganizationID == "" {
+			hint = "set organization_id so delivery can be scoped to the organization (aws:SourceOrgID), or split the accounts across buckets"
+		}
+		return nil, fmt.Errorf("%s is %d bytes with %s scoping, over AWS's %d-byte limit even at the widest scope allowed (%s); %s: %w",
+			kind, size, scope, limit, strings.Join(scopes, ", "), hint, ErrTooLarge)
+	}
+	return nil, fmt.Errorf("generator: no delivery scope to try")
+}
