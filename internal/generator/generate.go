@@ -36,7 +36,7 @@ var ErrTooLarge = errors.New("policy too large")
 // the bucket has no policy). Under delivery_scope auto it takes the most
 // precise scope that fits AWS's 20 KB limit and says when it had to widen.
 func Bucket(c *config.Config, existing *policy.Document) (*Output, error) {
-	return scoped(c, "bucket policy", policy.BucketPolicyLimit, existing, func(scope string) ([]policy.Statement, error) {
+	return scoped(c, "bucket policy", policy.ResourcePolicy, policy.BucketPolicyLimit, existing, func(scope string) ([]policy.Statement, error) {
 		return bucketStatements(c, scope), nil
 	})
 }
@@ -44,7 +44,7 @@ func Bucket(c *config.Config, existing *policy.Document) (*Output, error) {
 // Key generates the KMS key policy and merges it into existing. A new
 // policy (existing nil) includes the key-account administration statement.
 func Key(c *config.Config, existing *policy.Document) (*Output, error) {
-	return scoped(c, "key policy", policy.KeyPolicyLimit, existing, func(scope string) ([]policy.Statement, error) {
+	return scoped(c, "key policy", policy.KeyPolicy, policy.KeyPolicyLimit, existing, func(scope string) ([]policy.Statement, error) {
 		return keyStatements(c, scope, existing == nil)
 	})
 }
@@ -55,16 +55,19 @@ func ReaderTrust(c *config.Config) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fixed("trust policy", doc, policy.TrustPolicyLimit,
+	return fixed("trust policy", policy.TrustPolicy, doc, policy.TrustPolicyLimit,
 		"name fewer roles, use readers.role_pattern, or raise the IAM quota \"Role trust policy length\"")
 }
 
 // ReaderAccess generates the reader role's permissions policy.
 func ReaderAccess(c *config.Config) (*Output, error) {
-	return fixed("reader permissions policy", readerAccess(c), ManagedPolicyLimit, "")
+	return fixed("reader permissions policy", policy.IdentityPolicy, readerAccess(c), ManagedPolicyLimit, "")
 }
 
-func fixed(kind string, doc *policy.Document, limit int, hint string) (*Output, error) {
+func fixed(kind string, pk policy.Kind, doc *policy.Document, limit int, hint string) (*Output, error) {
+	if err := doc.Check(pk); err != nil {
+		return nil, fmt.Errorf("generator: %s fails its own check: %w", kind, err)
+	}
 	size := policy.Size(doc)
 	if size > limit {
 		return nil, fmt.Errorf("%s is %d characters, over AWS's limit of %d; %s: %w", kind, size, limit, hint, ErrTooLarge)
@@ -89,7 +92,7 @@ func candidateScopes(c *config.Config) []string {
 	return out
 }
 
-func scoped(c *config.Config, kind string, limit int, existing *policy.Document, build func(scope string) ([]policy.Statement, error)) (*Output, error) {
+func scoped(c *config.Config, kind string, pk policy.Kind, limit int, existing *policy.Document, build func(scope string) ([]policy.Statement, error)) (*Output, error) {
 	var notes []string
 	scopes := candidateScopes(c)
 	for i, scope := range scopes {
@@ -98,6 +101,9 @@ func scoped(c *config.Config, kind string, limit int, existing *policy.Document,
 			return nil, err
 		}
 		m := merge.Merge(existing, stmts, Owned(c))
+		if err := m.Doc.Check(pk); err != nil {
+			return nil, fmt.Errorf("merged %s is not valid: %w", kind, err)
+		}
 		size := policy.Size(m.Doc)
 		if size <= limit {
 			out := &Output{Doc: m.Doc, Kind: kind, Scope: scope, Size: size, Limit: limit,

@@ -1,0 +1,53 @@
+# trailwarden: `make demo` runs the main job on the shipped example,
+# `make test` installs what the tests need and runs every test.
+SHELL := /bin/bash
+GO ?= go
+GOBIN := $(shell $(GO) env GOPATH)/bin
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT := $(GOBIN)/golangci-lint
+BIN := bin/trailwarden
+FUZZTIME ?= 10s
+
+.PHONY: all build demo test setup lint vet unit fuzz-smoke golden bench clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/trailwarden
+
+# The main job on the built-in example: print every policy of the example config.
+demo: build
+	@for kind in bucket key reader-trust reader-access; do \
+	  echo "== trailwarden policy $$kind --config examples/trailwarden.yaml"; \
+	  $(BIN) policy $$kind --config examples/trailwarden.yaml || exit 1; \
+	done
+
+# Everything the tests need, installed from the project's own files. Tools
+# are cached outside the clone (in GOPATH/bin) and reused when present.
+setup:
+	@scripts/setup.sh
+
+test: setup vet lint unit fuzz-smoke
+
+vet:
+	$(GO) vet ./...
+
+lint:
+	$(GOLANGCI_LINT) run ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# Each fuzz target runs briefly on top of its checked-in corpus.
+fuzz-smoke:
+	@scripts/fuzz-smoke.sh $(FUZZTIME)
+
+# Rewrite golden files after an intended output change.
+golden:
+	$(GO) test ./internal/cli/ ./internal/generator/ ./internal/policy/ -run Golden -update
+
+bench:
+	$(GO) test -run XXX -bench . -benchmem ./...
+
+clean:
+	rm -rf bin
