@@ -23,7 +23,7 @@ func loadConfig(t *testing.T, path string) *config.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	c, err := config.Parse(f, path)
 	if err != nil {
 		t.Fatalf("config: %v", err)

@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func run(args ...string) (stdout, stderr string, code int) {
+	var out, errb bytes.Buffer
+	code = Execute(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// TestGolden runs each command line in-process and compares exit code,
+// stdout and stderr with testdata/golden/<name>.txt.
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"init-org", []string{"init", "--org", "o-a1b2c3d4e5", "--management-account", "111111111111", "--log-archive-account", "222222222222",
+			"--bucket", "acme-org-cloudtrail", "--region", "us-east-1", "--trail", "org-trail"}},
+		{"init-bad-values", []string{"init", "--log-archive-account", "22222222222", "--bucket", "Acme", "--region", "us-east-1", "--trail", "t"}},
+		{"init-unknown-flag", []string{"init", "--bukket", "x"}},
+		{"bucket", []string{"policy", "bucket", "--config", "testdata/input/org.yaml"}},
+		{"bucket-json", []string{"policy", "bucket", "--config", "testdata/input/org.yaml", "--format", "json"}},
+		{"bucket-merge-diff", []string{"policy", "bucket", "--config", "testdata/input/org.yaml", "--existing", "testdata/input/existing-bucket.json", "--diff"}},
+		{"bucket-malformed-existing", []string{"policy", "bucket", "--config", "testdata/input/org.yaml", "--existing", "testdata/input/malformed.json"}},
+		{"bucket-truncated-existing", []string{"policy", "bucket", "--config", "testdata/input/org.yaml", "--existing", "testdata/input/truncated.json"}},
+		{"bad-config", []string{"policy", "bucket", "--config", "testdata/input/bad.yaml"}},
+		{"missing-config", []string{"policy", "bucket", "--config", "testdata/input/nope.yaml"}},
+		{"key-merge", []string{"policy", "key", "--config", "testdata/input/org.yaml", "--existing", "testdata/input/key-existing.json"}},
+		{"reader-trust", []string{"policy", "reader-trust", "--config", "testdata/input/org.yaml"}},
+		{"reader-access", []string{"policy", "reader-access", "--config", "testdata/input/org.yaml"}},
+		{"reader-trust-diff", []string{"policy", "reader-trust", "--config", "testdata/input/org.yaml", "--diff"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := run(tt.args...)
+			got := fmt.Sprintf("$ trailwarden %s\nexit: %d\n--- stdout\n%s--- stderr\n%s", strings.Join(tt.args, " "), code, stdout, stderr)
+			path := filepath.Join("testdata", "golden", tt.name+".txt")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s:\n%s", path, got)
+			}
+		})
+	}
+}
+
+func TestMergeTwiceIsByteIdentical(t *testing.T) {
+	dir := t.TempDir()
+	first := filepath.Join(dir, "first.json")
+	second := filepath.Join(dir, "second.json")
+	if _, stderr, code := run("policy", "bucket", "-c", "testdata/input/org.yaml", "--existing", "testdata/input/existing-bucket.json", "-o", first); code != 0 {
+		t.Fatalf("first merge: %s", stderr)
+	}
+	if _, stderr, code := run("policy", "bucket", "-c", "testdata/input/org.yaml", "--existing", first, "-o", second); code != 0 {
+		t.Fatalf("second merge: %s", stderr)
+	}
+	a, _ := os.ReadFile(first)
+	b, _ := os.ReadFile(second)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatalf("merging twice changed the output")
+	}
+	stdout, _, _ := run("policy", "bucket", "-c", "testdata/input/org.yaml", "--existing", second, "--diff")
+	if !strings.Contains(stdout, "no change") {
+		t.Fatalf("diff against own output should report no change:\n%s", stdout)
+	}
+}
+
+func TestInitOutputParses(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "trailwarden.yaml")
+	if _, stderr, code := run("init", "--log-archive-account", "022222222222", "--bucket", "acme-logs", "--region", "eu-west-1",
+		"--trail", "audit", "--source-account", "033333333333", "--reader-role", "arn:aws:iam::044444444444:role/siem", "-o", path); code != 0 {
+		t.Fatalf("init: %s", stderr)
+	}
+	if _, stderr, code := run("policy", "bucket", "-c", path); code != 0 {
+		t.Fatalf("policy from init output: %s", stderr)
+	}
+}
+
+func TestVersionFlag(t *testing.T) {
+	stdout, _, code := run("--version")
+	if code != 0 || !strings.HasPrefix(stdout, "trailwarden version ") {
+		t.Fatalf("--version: %d %q", code, stdout)
+	}
+}
