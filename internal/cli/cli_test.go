@@ -37,6 +37,7 @@ func TestGolden(t *testing.T) {
 		{"bucket-truncated-existing", []string{"policy", "bucket", "--config", "testdata/input/org.yaml", "--existing", "testdata/input/truncated.json"}},
 		{"bad-config", []string{"policy", "bucket", "--config", "testdata/input/bad.yaml"}},
 		{"missing-config", []string{"policy", "bucket", "--config", "testdata/input/nope.yaml"}},
+		{"bucket-conflict", []string{"policy", "bucket", "--config", "testdata/input/org.yaml", "--existing", "testdata/input/existing-conflict.json", "--diff"}},
 		{"key-merge", []string{"policy", "key", "--config", "testdata/input/org.yaml", "--existing", "testdata/input/key-existing.json"}},
 		{"reader-trust", []string{"policy", "reader-trust", "--config", "testdata/input/org.yaml"}},
 		{"reader-access", []string{"policy", "reader-access", "--config", "testdata/input/org.yaml"}},

@@ -123,10 +123,23 @@ func (a *app) renderPolicy(o policyOpts, existing *policy.Document, res *generat
 		}
 	}
 	if o.out == "" || o.out == "-" {
-		_, err := a.stdout.Write(data)
+		if _, err := a.stdout.Write(data); err != nil {
+			return err
+		}
+	} else if err := safefile.Write(o.out, data, 0o644); err != nil {
 		return err
 	}
-	return safefile.Write(o.out, data, 0o644)
+	if len(res.Conflicts) == 0 {
+		return nil
+	}
+	if o.format != "json" {
+		fmt.Fprintf(a.stderr, "conflict: %d intended request(s) are blocked by the existing policy:\n", len(res.Conflicts))
+		for _, c := range res.Conflicts {
+			fmt.Fprintf(a.stderr, "  - %s\n", c)
+		}
+		fmt.Fprintf(a.stderr, "The merged policy keeps them. Change or remove them, then run again.\n")
+	}
+	return &exitError{code: ExitFailure}
 }
 
 // describeChanges is the human view of a merge: what happened to each

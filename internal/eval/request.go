@@ -24,14 +24,14 @@ type reqContext map[string][]string
 // multivaluedKeys are the keys AWS types as ArrayOfString: a single-valued
 // operator never matches them, and they cannot be policy variables.
 var multivaluedKeys = map[string]bool{
-	"aws:principalorgpaths":        true,
+	"aws:principalorgpaths":         true,
 	"aws:principalservicenameslist": true,
-	"aws:vpceorgpaths":             true,
-	"aws:resourceorgpaths":         true,
-	"aws:calledvia":                true,
-	"aws:tagkeys":                  true,
-	"aws:sourceorgpaths":           true,
-	"kms:encryptioncontextkeys":    true,
+	"aws:vpceorgpaths":              true,
+	"aws:resourceorgpaths":          true,
+	"aws:calledvia":                 true,
+	"aws:tagkeys":                   true,
+	"aws:sourceorgpaths":            true,
+	"kms:encryptioncontextkeys":     true,
 }
 
 func (c reqContext) multivalued(lkey string) bool {

@@ -8,6 +8,7 @@ import (
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/merge"
 	"github.com/trailwarden/trailwarden/internal/policy"
+	"github.com/trailwarden/trailwarden/internal/proof"
 )
 
 // ManagedPolicyLimit is IAM's managed policy size limit (6,144 characters,
@@ -27,6 +28,9 @@ type Output struct {
 	// Foreign is the number of kept statements trailwarden does not own.
 	Foreign int      `json:"foreign_statements"`
 	Notes   []string `json:"notes,omitempty"`
+	// Conflicts are foreign statements that block what the config intends,
+	// decided by the evaluator.
+	Conflicts []proof.Conflict `json:"conflicts,omitempty"`
 }
 
 // ErrTooLarge is wrapped by every size-limit error.
@@ -36,7 +40,7 @@ var ErrTooLarge = errors.New("policy too large")
 // the bucket has no policy). Under delivery_scope auto it takes the most
 // precise scope that fits AWS's 20 KB limit and says when it had to widen.
 func Bucket(c *config.Config, existing *policy.Document) (*Output, error) {
-	return scoped(c, "bucket policy", policy.ResourcePolicy, policy.BucketPolicyLimit, existing, func(scope string) ([]policy.Statement, error) {
+	return scoped(c, proof.TargetBucket, "bucket policy", policy.ResourcePolicy, policy.BucketPolicyLimit, existing, func(scope string) ([]policy.Statement, error) {
 		return bucketStatements(c, scope), nil
 	})
 }
@@ -44,7 +48,7 @@ func Bucket(c *config.Config, existing *policy.Document) (*Output, error) {
 // Key generates the KMS key policy and merges it into existing. A new
 // policy (existing nil) includes the key-account administration statement.
 func Key(c *config.Config, existing *policy.Document) (*Output, error) {
-	return scoped(c, "key policy", policy.KeyPolicy, policy.KeyPolicyLimit, existing, func(scope string) ([]policy.Statement, error) {
+	return scoped(c, proof.TargetKey, "key policy", policy.KeyPolicy, policy.KeyPolicyLimit, existing, func(scope string) ([]policy.Statement, error) {
 		return keyStatements(c, scope, existing == nil)
 	})
 }
@@ -55,16 +59,16 @@ func ReaderTrust(c *config.Config) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fixed("trust policy", policy.TrustPolicy, doc, policy.TrustPolicyLimit,
+	return fixed(c, proof.TargetTrust, "trust policy", policy.TrustPolicy, doc, policy.TrustPolicyLimit,
 		"name fewer roles, use readers.role_pattern, or raise the IAM quota \"Role trust policy length\"")
 }
 
 // ReaderAccess generates the reader role's permissions policy.
 func ReaderAccess(c *config.Config) (*Output, error) {
-	return fixed("reader permissions policy", policy.IdentityPolicy, readerAccess(c), ManagedPolicyLimit, "")
+	return fixed(c, proof.TargetAccess, "reader permissions policy", policy.IdentityPolicy, readerAccess(c), ManagedPolicyLimit, "")
 }
 
-func fixed(kind string, pk policy.Kind, doc *policy.Document, limit int, hint string) (*Output, error) {
+func fixed(c *config.Config, target proof.Target, kind string, pk policy.Kind, doc *policy.Document, limit int, hint string) (*Output, error) {
 	if err := doc.Check(pk); err != nil {
 		return nil, fmt.Errorf("generator: %s fails its own check: %w", kind, err)
 	}
@@ -72,7 +76,25 @@ func fixed(kind string, pk policy.Kind, doc *policy.Document, limit int, hint st
 	if size > limit {
 		return nil, fmt.Errorf("%s is %d characters, over AWS's limit of %d; %s: %w", kind, size, limit, hint, ErrTooLarge)
 	}
-	return &Output{Doc: doc, Kind: kind, Size: size, Limit: limit}, nil
+	out := &Output{Doc: doc, Kind: kind, Size: size, Limit: limit}
+	return out, selfCheck(c, target, out)
+}
+
+// selfCheck evaluates the intended requests against the policy. Foreign
+// statements that block one are reported as conflicts; a block without a
+// foreign statement is a generator bug and an error.
+func selfCheck(c *config.Config, target proof.Target, out *Output) error {
+	conflicts, err := proof.Conflicts(c, target, out.Doc, Owned(c))
+	if err != nil {
+		return err
+	}
+	for _, cf := range conflicts {
+		if cf.Statement < 0 && out.Foreign == 0 {
+			return fmt.Errorf("generator: %s does not allow what the config intends: %s", out.Kind, cf)
+		}
+	}
+	out.Conflicts = conflicts
+	return nil
 }
 
 // candidateScopes lists the delivery scopes to try, most precise first.
@@ -92,7 +114,7 @@ func candidateScopes(c *config.Config) []string {
 	return out
 }
 
-func scoped(c *config.Config, kind string, pk policy.Kind, limit int, existing *policy.Document, build func(scope string) ([]policy.Statement, error)) (*Output, error) {
+func scoped(c *config.Config, target proof.Target, kind string, pk policy.Kind, limit int, existing *policy.Document, build func(scope string) ([]policy.Statement, error)) (*Output, error) {
 	var notes []string
 	scopes := candidateScopes(c)
 	for i, scope := range scopes {
@@ -111,7 +133,7 @@ func scoped(c *config.Config, kind string, pk policy.Kind, limit int, existing *
 			if existing != nil {
 				out.Changes = m.Changes
 			}
-			return out, nil
+			return out, selfCheck(c, target, out)
 		}
 		if i+1 < len(scopes) {
 			notes = append(notes, fmt.Sprintf("%s scoping would make the %s %d bytes, over AWS's %d-byte limit; switched to %s scoping",

@@ -77,7 +77,7 @@ func (d *Document) Check(kind Kind) error {
 		at := func(elem string, format string, args ...any) {
 			p := path
 			if elem != "" {
-				p = childPath(path, elem)
+				p += "." + elem // elem is an element name, maybe indexed
 			}
 			add(p, st.Pos, format, args...)
 		}

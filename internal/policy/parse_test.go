@@ -157,7 +157,7 @@ func TestParseModel(t *testing.T) {
 			NotResource: []string{"arn:aws:s3:::b", "arn:aws:s3:::b/*"},
 			Condition: []policy.Condition{
 				{Operator: policy.Operator{Base: "NumericLessThan"}, Key: "s3:max-keys",
-					Values: []string{"-1.5e3"}, Pos: policy.Position{Line: 11, Column: 40}},
+					Values: []string{"-1.5e3"}, Pos: policy.Position{Line: 11, Column: 42}},
 				{Operator: policy.Operator{Base: "Bool"}, Key: "aws:SecureTransport",
 					Values: []string{"false"}, Pos: policy.Position{Line: 12, Column: 39}},
 				{Operator: policy.Operator{Set: policy.ForAnyValue, Base: "StringLike", IfExists: true},
