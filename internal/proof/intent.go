@@ -99,7 +99,9 @@ func cloudTrailContext(c *config.Config, owner, trailARN string) map[string][]st
 	return ctx
 }
 
-func service(name string) eval.Principal { return eval.Principal{Kind: eval.KindService, Service: name} }
+func service(name string) eval.Principal {
+	return eval.Principal{Kind: eval.KindService, Service: name}
+}
 
 // reader is one configured reader, as the session that would make requests.
 type reader struct {
