@@ -63,7 +63,7 @@ var (
 func (s *scanner) document() *Document {
 	const path = "$"
 	switch c := s.peek(); {
-	case c == 0:
+	case s.eof():
 		s.fail(path, s.off, "policy is empty")
 	case c != '{':
 		s.typeError(path, "policy must be a JSON object")
@@ -89,7 +89,7 @@ func (s *scanner) document() *Document {
 			s.fail(p, keyOff, "unknown policy element %q%s", key, suggest(key, topElements))
 		}
 	})
-	if s.peek() != 0 {
+	if s.skipSpace(); !s.eof() {
 		s.fail(path, s.off, "unexpected data after the policy document")
 	}
 	if !haveStatement {

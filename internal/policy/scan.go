@@ -56,7 +56,10 @@ func (s *scanner) skipSpace() {
 	}
 }
 
-// peek skips whitespace and returns the next byte, or 0 at end of input.
+func (s *scanner) eof() bool { return s.off >= len(s.data) }
+
+// peek skips whitespace and returns the next byte, or 0 at end of input
+// (a NUL byte also gives 0: use eof to tell them apart).
 func (s *scanner) peek() byte {
 	s.skipSpace()
 	if s.off >= len(s.data) {
