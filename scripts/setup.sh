@@ -11,4 +11,16 @@ if ! "$GOBIN/golangci-lint" version 2>/dev/null | grep -q "${LINT_VERSION#v}"; t
   go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$LINT_VERSION"
 fi
 go mod download
+# The IAM oracle for differential tests (test/oracle): an AGPL npm package run only
+# as a separate Node process, installed from the committed lock, never committed.
+ORACLE_DIR=test/oracle
+ORACLE_VERSION=0.1.173
+for tool in node npm; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "setup: $tool not found; install Node >= 20 with npm (needed by $ORACLE_DIR)" >&2; exit 1; }
+done
+ORACLE_PKG="$ORACLE_DIR/node_modules/@cloud-copilot/iam-simulate/package.json"
+if [ "$(node -p "try { require('./$ORACLE_PKG').version } catch { '' }")" != "$ORACLE_VERSION" ]; then
+  echo "setup: installing the IAM oracle (@cloud-copilot/iam-simulate $ORACLE_VERSION) in $ORACLE_DIR"
+  npm ci --prefix "$ORACLE_DIR" --no-audit --no-fund --loglevel=error >/dev/null
+fi
 echo "setup: ok"

@@ -52,8 +52,9 @@ var trustActions = []string{
 // Check reports, joined with errors.Join, every problem that would make AWS
 // reject d as a policy of the given kind. Each error is a *ParseError
 // whose Pos is the position of the offending statement (zero for
-// documents built in code). An absent Version is accepted (AWS then uses
-// 2008-10-17, without policy variables); an explicit "2008-10-17" is not.
+// documents built in code). Both versions are accepted, as AWS accepts
+// them; under 2008-10-17 (also the meaning of an absent Version) policy
+// variables are literal text, which the evaluator honours.
 func (d *Document) Check(kind Kind) error {
 	if kind < IdentityPolicy || kind > RCP {
 		return &ParseError{Path: "$", Msg: fmt.Sprintf("unknown policy kind %d", int(kind))}
@@ -65,7 +66,7 @@ func (d *Document) Check(kind Kind) error {
 	add := func(path string, pos Position, format string, args ...any) {
 		errs = append(errs, &ParseError{Path: path, Pos: pos, Msg: fmt.Sprintf(format, args...)})
 	}
-	if d.Version != "" && d.Version != Version2012 {
+	if d.Version != "" && d.Version != Version2012 && d.Version != Version2008 {
 		add("$.Version", Position{}, "version must be %q, got %q", Version2012, d.Version)
 	}
 	if len(d.Statements) == 0 {
