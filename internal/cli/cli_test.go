@@ -53,6 +53,8 @@ func TestGolden(t *testing.T) {
 			"--resource-policy", "testdata/input/org-bucket.json", "--resource-account", "222222222222", "--context", "aws:SecureTransport=false"}},
 		{"can-unknown-account", []string{"can", "--principal", "anonymous", "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/x"}},
 		{"can-bad-context", []string{"can", "--principal", "anonymous", "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/x", "--context", "novalue"}},
+		{"prove-generated", []string{"policy", "prove", "--config", "testdata/input/org.yaml"}},
+		{"prove-overbroad-file", []string{"policy", "prove", "--config", "testdata/input/org.yaml", "--trust", "testdata/input/trust-root.json"}},
 		{"key-merge", []string{"policy", "key", "--config", "testdata/input/org.yaml", "--existing", "testdata/input/key-existing.json"}},
 		{"reader-trust", []string{"policy", "reader-trust", "--config", "testdata/input/org.yaml"}},
 		{"reader-access", []string{"policy", "reader-access", "--config", "testdata/input/org.yaml"}},

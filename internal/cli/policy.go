@@ -12,16 +12,18 @@ import (
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/generator"
 	"github.com/trailwarden/trailwarden/internal/policy"
+	"github.com/trailwarden/trailwarden/internal/proof"
 	"github.com/trailwarden/trailwarden/internal/safefile"
 	"github.com/trailwarden/trailwarden/internal/textdiff"
 )
 
 type policyOpts struct {
-	config   string
-	existing string
-	diff     bool
-	format   string
-	out      string
+	config        string
+	existing      string
+	diff          bool
+	format        string
+	out           string
+	allowUnproven bool
 }
 
 func newPolicyCmd(a *app) *cobra.Command {
@@ -35,25 +37,26 @@ Sids); with --existing, every other statement of the current policy is kept
 where it is, and re-running gives the same bytes.`,
 	}
 	cmd.AddCommand(
-		newPolicyKindCmd(a, "bucket", "The central bucket's policy: CloudTrail delivery, TLS-only, readers",
+		newProveCmd(a),
+		newPolicyKindCmd(a, proof.TargetBucket, "The central bucket's policy: CloudTrail delivery, TLS-only, readers",
 			`  trailwarden policy bucket --config trailwarden.yaml > bucket.json
   aws s3api get-bucket-policy --bucket acme-org-cloudtrail --query Policy --output text > current.json
   trailwarden policy bucket --config trailwarden.yaml --existing current.json --diff`, true,
 			func(c *config.Config, existing *policy.Document) (*generator.Output, error) {
 				return generator.Bucket(c, existing)
 			}),
-		newPolicyKindCmd(a, "key", "The KMS key policy: CloudTrail encrypt and describe, reader decrypt",
+		newPolicyKindCmd(a, proof.TargetKey, "The KMS key policy: CloudTrail encrypt and describe, reader decrypt",
 			`  aws kms get-key-policy --key-id <key arn> --policy-name default --query Policy --output text > key.json
   trailwarden policy key --config trailwarden.yaml --existing key.json`, true,
 			func(c *config.Config, existing *policy.Document) (*generator.Output, error) {
 				return generator.Key(c, existing)
 			}),
-		newPolicyKindCmd(a, "reader-trust", "The reader role's trust policy: named roles only, never an account root",
+		newPolicyKindCmd(a, proof.TargetTrust, "The reader role's trust policy: named roles only, never an account root",
 			`  trailwarden policy reader-trust --config trailwarden.yaml > trust.json`, false,
 			func(c *config.Config, _ *policy.Document) (*generator.Output, error) {
 				return generator.ReaderTrust(c)
 			}),
-		newPolicyKindCmd(a, "reader-access", "The reader role's permissions: list and get logs, decrypt, nothing else",
+		newPolicyKindCmd(a, proof.TargetAccess, "The reader role's permissions: list and get logs, decrypt, nothing else",
 			`  trailwarden policy reader-access --config trailwarden.yaml > reader-access.json`, false,
 			func(c *config.Config, _ *policy.Document) (*generator.Output, error) {
 				return generator.ReaderAccess(c)
@@ -62,9 +65,10 @@ where it is, and re-running gives the same bytes.`,
 	return cmd
 }
 
-func newPolicyKindCmd(a *app, name, short, example string, mergeable bool,
+func newPolicyKindCmd(a *app, target proof.Target, short, example string, mergeable bool,
 	gen func(*config.Config, *policy.Document) (*generator.Output, error)) *cobra.Command {
 	var o policyOpts
+	name := string(target)
 	cmd := &cobra.Command{
 		Use:     name,
 		Short:   short,
@@ -91,6 +95,26 @@ func newPolicyKindCmd(a *app, name, short, example string, mergeable bool,
 			if err != nil {
 				return err
 			}
+			rep, err := proveBeforeEmit(c, target, res)
+			if err != nil {
+				return err
+			}
+			// A grant that a foreign Deny removes is already reported, more
+			// precisely, as a conflict.
+			var blocking []proof.Finding
+			for _, f := range rep.Findings {
+				if f.Blocking() && !(f.Kind == "missing-grant" && len(res.Conflicts) > 0) {
+					blocking = append(blocking, f)
+				}
+			}
+			if len(blocking) > 0 && !o.allowUnproven {
+				fmt.Fprintf(a.stderr, "refusing to print the %s: it grants more (or less) than the config intends:\n", res.Kind)
+				for _, f := range blocking {
+					writeFinding(a.stderr, f)
+				}
+				fmt.Fprintf(a.stderr, "Fix the statements named above, or pass --allow-unproven to print it anyway.\n")
+				return &exitError{code: ExitFailure}
+			}
 			return a.renderPolicy(o, existing, res)
 		},
 	}
@@ -101,6 +125,7 @@ func newPolicyKindCmd(a *app, name, short, example string, mergeable bool,
 		f.BoolVar(&o.diff, "diff", false, "print a diff of the change to the existing policy instead of the policy")
 	}
 	f.StringVar(&o.format, "format", "text", "text (policy JSON, notes on stderr) or json (policy with size, notes and changes)")
+	f.BoolVar(&o.allowUnproven, "allow-unproven", false, "print the policy even when the proof finds a grant beyond the config's intent")
 	f.StringVarP(&o.out, "out", "o", "", "write the policy to this file (atomically) instead of stdout")
 	return cmd
 }

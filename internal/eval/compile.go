@@ -56,6 +56,7 @@ type Evaluator struct {
 	kind     ResourceKind
 	mgmtPrin bool
 	mgmtRes  bool
+	nStmts   int // every statement, to size Result.Reasons once
 }
 
 // CompileError locates a policy AWS would reject.
@@ -164,6 +165,9 @@ func Compile(p Policies) (*Evaluator, error) {
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	for _, cp := range e.all() {
+		e.nStmts += len(cp.stmts)
 	}
 	return e, nil
 }
@@ -275,4 +279,21 @@ func compileResource(r string, vars bool) (arnTemplate, error) {
 		}
 	}
 	return newARNTemplate(toks), nil
+}
+
+// all lists every compiled policy.
+func (e *Evaluator) all() []*cPolicy {
+	out := append([]*cPolicy(nil), e.identity...)
+	for _, cp := range []*cPolicy{e.resource, e.boundary, e.session} {
+		if cp != nil {
+			out = append(out, cp)
+		}
+	}
+	for _, lvl := range e.scps {
+		out = append(out, lvl...)
+	}
+	for _, lvl := range e.rcps {
+		out = append(out, lvl...)
+	}
+	return out
 }

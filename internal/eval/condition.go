@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -308,9 +309,9 @@ func (c *cCondition) eval(ctx reqContext) ConditionResult {
 func describe(v string, hit int, bad bool, shown []string, spec opSpec) string {
 	switch {
 	case bad:
-		return fmt.Sprintf("request value %q is not a valid %s", v, familyNames[spec.fam])
+		return "request value " + strconv.Quote(v) + " is not a valid " + familyNames[spec.fam]
 	case hit >= 0 && hit < len(shown):
-		return fmt.Sprintf("request value %q matches %q", v, shown[hit])
+		return "request value " + strconv.Quote(v) + " matches " + strconv.Quote(shown[hit])
 	}
-	return fmt.Sprintf("request value %q matches none of %s", v, quoteList(shown))
+	return "request value " + strconv.Quote(v) + " matches none of " + quoteList(shown)
 }

@@ -46,7 +46,8 @@ type run struct {
 // Evaluate decides one request. It never fails: malformed requests simply
 // match nothing.
 func (e *Evaluator) Evaluate(r Request) Result {
-	st := &run{e: e, r: &r, ctx: buildContext(&r), action: strings.ToLower(r.Action), hasBoundary: e.boundary != nil}
+	st := &run{e: e, r: &r, ctx: buildContext(&r), action: strings.ToLower(r.Action), hasBoundary: e.boundary != nil,
+		reasons: make([]Reason, 0, e.nStmts)}
 	p := &r.Principal
 	iam := p.Kind.isIAM()
 

@@ -47,20 +47,12 @@ func (c reqContext) single(lkey string) (string, bool) {
 	return v[0], true
 }
 
-// derivedKey is one context key AWS fills in itself.
-type derivedKey struct {
-	name   string
-	values []string
-}
-
 // DeriveContext returns the request context the evaluator uses: the keys AWS
 // derives from the principal and the request, overridden by r.Context.
 // Derived keys use AWS's spelling; explicit keys keep the caller's.
 func DeriveContext(r Request) map[string][]string {
 	out := make(map[string][]string)
-	for _, d := range derive(&r) {
-		out[d.name] = d.values
-	}
+	derive(&r, func(name, _ string, vs []string) { out[name] = vs })
 	for k, v := range r.Context {
 		for dk := range out {
 			if strings.EqualFold(dk, k) {
@@ -74,11 +66,8 @@ func DeriveContext(r Request) map[string][]string {
 
 // buildContext is DeriveContext with lower-cased keys, for evaluation.
 func buildContext(r *Request) reqContext {
-	ds := derive(r)
-	c := make(reqContext, len(ds)+len(r.Context))
-	for _, d := range ds {
-		c[strings.ToLower(d.name)] = d.values
-	}
+	c := make(reqContext, 16+len(r.Context))
+	derive(r, func(_, lower string, vs []string) { c[lower] = vs })
 	for k, v := range r.Context {
 		c[strings.ToLower(k)] = v
 	}
@@ -90,77 +79,77 @@ var (
 	vFalse = []string{"false"}
 )
 
-// derive lists the keys AWS adds to every request for this principal
-// (global condition keys page). aws:CurrentTime and aws:EpochTime are not
-// derived: evaluation is pure, so callers pass the time they mean.
-func derive(r *Request) []derivedKey {
+// derive reports the keys AWS adds to every request for this principal
+// (global condition keys page) to add, with AWS's spelling and lower-cased.
+// aws:CurrentTime and aws:EpochTime are not derived: evaluation is pure, so
+// callers pass the time they mean.
+func derive(r *Request, add func(name, lower string, vs []string)) {
 	p := &r.Principal
-	ds := make([]derivedKey, 0, 12)
-	add := func(name string, vs ...string) { ds = append(ds, derivedKey{name, vs}) }
-	addV := func(name string, vs []string) { ds = append(ds, derivedKey{name, vs}) }
+	one := func(name, lower, v string) { add(name, lower, []string{v}) }
 
-	addV("aws:SecureTransport", vTrue)
+	add("aws:SecureTransport", "aws:securetransport", vTrue)
 	calledVia := lookupFold(r.Context, "aws:CalledVia")
 	if len(calledVia) > 0 {
-		addV("aws:ViaAWSService", vTrue)
-		add("aws:CalledViaFirst", calledVia[0])
-		add("aws:CalledViaLast", calledVia[len(calledVia)-1])
+		add("aws:ViaAWSService", "aws:viaawsservice", vTrue)
+		one("aws:CalledViaFirst", "aws:calledviafirst", calledVia[0])
+		one("aws:CalledViaLast", "aws:calledvialast", calledVia[len(calledVia)-1])
 	} else {
-		addV("aws:ViaAWSService", vFalse)
+		add("aws:ViaAWSService", "aws:viaawsservice", vFalse)
 	}
 	if r.ResourceAccount != "" {
-		add("aws:ResourceAccount", r.ResourceAccount)
+		one("aws:ResourceAccount", "aws:resourceaccount", r.ResourceAccount)
 	}
 
 	switch p.Kind {
 	case KindAnonymous:
-		add("aws:PrincipalAccount", "anonymous")
-		add("aws:PrincipalType", "Anonymous")
-		add("aws:userid", "anonymous")
-		return ds
+		one("aws:PrincipalAccount", "aws:principalaccount", "anonymous")
+		one("aws:PrincipalType", "aws:principaltype", "Anonymous")
+		one("aws:userid", "aws:userid", "anonymous")
+		return
 	case KindService:
-		addV("aws:PrincipalIsAWSService", vTrue)
+		add("aws:PrincipalIsAWSService", "aws:principalisawsservice", vTrue)
 		if p.Service != "" {
-			add("aws:PrincipalServiceName", p.Service)
+			one("aws:PrincipalServiceName", "aws:principalservicename", p.Service)
 		}
-		return ds
+		return
 	}
 
-	addV("aws:PrincipalIsAWSService", vFalse)
+	add("aws:PrincipalIsAWSService", "aws:principalisawsservice", vFalse)
 	if arn := p.principalARN(); arn != "" {
-		add("aws:PrincipalArn", arn)
+		one("aws:PrincipalArn", "aws:principalarn", arn)
 	}
 	if p.Account != "" {
-		add("aws:PrincipalAccount", p.Account)
-		if strings.HasPrefix(strings.ToLower(r.Action), "kms:") {
-			add("kms:CallerAccount", p.Account)
+		one("aws:PrincipalAccount", "aws:principalaccount", p.Account)
+		if len(r.Action) > 4 && strings.EqualFold(r.Action[:4], "kms:") {
+			one("kms:CallerAccount", "kms:calleraccount", p.Account)
 		}
 	}
 	if p.OrgID != "" {
-		add("aws:PrincipalOrgID", p.OrgID)
+		one("aws:PrincipalOrgID", "aws:principalorgid", p.OrgID)
 	}
 	if len(p.OrgPaths) > 0 {
-		addV("aws:PrincipalOrgPaths", p.OrgPaths)
+		add("aws:PrincipalOrgPaths", "aws:principalorgpaths", p.OrgPaths)
 	}
 	for k, v := range p.Tags {
-		add("aws:PrincipalTag/"+k, v)
+		name := "aws:PrincipalTag/" + k
+		one(name, strings.ToLower(name), v)
 	}
 
 	userid := p.UserID
 	switch p.Kind {
 	case KindRoot:
-		add("aws:PrincipalType", "Account")
+		one("aws:PrincipalType", "aws:principaltype", "Account")
 		if userid == "" {
 			userid = p.Account
 		}
 	case KindUser:
-		add("aws:PrincipalType", "User")
-		add("aws:username", lastElem(p.ARN))
+		one("aws:PrincipalType", "aws:principaltype", "User")
+		one("aws:username", "aws:username", lastElem(p.ARN))
 		if userid == "" {
 			userid = lastElem(p.ARN) // AWS uses the AIDA… unique id
 		}
 	case KindRole, KindAssumedRoleSession:
-		add("aws:PrincipalType", "AssumedRole")
+		one("aws:PrincipalType", "aws:principaltype", "AssumedRole")
 		if userid == "" {
 			// AWS uses role-id:session; the role id is not derivable.
 			userid = p.roleName() + ":"
@@ -169,15 +158,14 @@ func derive(r *Request) []derivedKey {
 			}
 		}
 	case KindFederatedUser:
-		add("aws:PrincipalType", "FederatedUser")
+		one("aws:PrincipalType", "aws:principaltype", "FederatedUser")
 		if userid == "" {
 			userid = p.Account + ":" + lastElem(p.ARN)
 		}
 	}
 	if userid != "" {
-		add("aws:userid", userid)
+		one("aws:userid", "aws:userid", userid)
 	}
-	return ds
 }
 
 func lookupFold(m map[string][]string, key string) []string {
