@@ -15,9 +15,9 @@ import (
 
 type canOpts struct {
 	principal, action, resource, resourceAccount, resourceKind string
-	resourcePolicy, boundary, session, org, roleARN, config      string
-	identity, scps, rcps, context                               []string
-	format                                                      string
+	resourcePolicy, boundary, session, org, roleARN, config    string
+	identity, scps, rcps, context                              []string
+	format                                                     string
 }
 
 func newCanCmd(a *app) *cobra.Command {
