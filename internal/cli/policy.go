@@ -103,7 +103,7 @@ func newPolicyKindCmd(a *app, target proof.Target, short, example string, mergea
 			// precisely, as a conflict.
 			var blocking []proof.Finding
 			for _, f := range rep.Findings {
-				if f.Blocking() && !(f.Kind == "missing-grant" && len(res.Conflicts) > 0) {
+				if f.Blocking() && (f.Kind != "missing-grant" || len(res.Conflicts) == 0) {
 					blocking = append(blocking, f)
 				}
 			}

@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"errors"
 	"bytes"
 	"encoding/json"
 	"testing"
@@ -20,7 +21,8 @@ func FuzzParse(f *testing.F) {
 			if doc != nil {
 				t.Fatal("document returned with an error")
 			}
-			if _, ok := err.(*policy.ParseError); !ok {
+			var pe *policy.ParseError
+			if !errors.As(err, &pe) {
 				t.Fatalf("error %T is not *ParseError", err)
 			}
 			return
