@@ -1,9 +1,9 @@
 package policy_test
 
 import (
-	"errors"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/trailwarden/trailwarden/internal/policy"
