@@ -1,0 +1,45 @@
+// Package objstore is the object-store interface trailwarden reads log
+// buckets through: S3 (and S3-compatible stores) or a local folder laid out
+// like a bucket. Implementations live in the sub-packages s3 and folder.
+package objstore
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// ErrNotFound is returned (wrapped) by Get and Head for a missing key.
+var ErrNotFound = errors.New("object not found")
+
+// Object describes one stored object.
+type Object struct {
+	Key          string
+	Size         int64
+	LastModified time.Time
+}
+
+// Metadata is S3 user metadata, keys lower-case without the x-amz-meta-
+// prefix (e.g. "signature", "signature-algorithm"), as the AWS SDK returns it.
+type Metadata map[string]string
+
+// Store is a bucket, or a folder standing in for one. Keys use "/" as the
+// separator. Implementations are safe for concurrent use.
+type Store interface {
+	// List calls fn for every object whose key starts with prefix and sorts
+	// after startAfter ("" for all), in lexicographic key order, one page at
+	// a time: it never holds the whole listing in memory. An error from fn
+	// stops the listing and is returned.
+	List(ctx context.Context, prefix, startAfter string, fn func(Object) error) error
+	// Get opens an object for streaming; the caller closes the body.
+	Get(ctx context.Context, key string) (io.ReadCloser, Metadata, error)
+	// Head returns an object's size and metadata without its body.
+	Head(ctx context.Context, key string) (Object, Metadata, error)
+	// Put stores an object atomically: readers never see half of it.
+	Put(ctx context.Context, key string, body io.Reader, size int64, meta Metadata) error
+	// Delete removes an object; deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// String names the store for messages, e.g. s3://bucket/prefix or a path.
+	String() string
+}
