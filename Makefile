@@ -21,6 +21,8 @@ demo: build
 	  echo "== trailwarden policy $$kind --config examples/trailwarden.yaml"; \
 	  $(BIN) policy $$kind --config examples/trailwarden.yaml || exit 1; \
 	done
+	@echo "== trailwarden policy prove --config examples/trailwarden.yaml (summary)"
+	@$(BIN) policy prove --config examples/trailwarden.yaml | grep -E 'PROVEN'
 
 # Everything the tests need, installed from the project's own files. Tools
 # are cached outside the clone (in GOPATH/bin) and reused when present.
