@@ -37,8 +37,12 @@ type Policies struct {
 	// RCPs are the resource's account path, same shape. AWS attaches
 	// RCPFullAWSAccess at every level and it cannot be detached, so the
 	// evaluator adds it to each level unless NoImplicitRCPFullAccess is set.
-	RCPs                         [][]Named
-	NoImplicitRCPFullAccess      bool
+	RCPs                    [][]Named
+	NoImplicitRCPFullAccess bool
+	// RCPServices lists the service prefixes (lower-case, e.g. "s3") RCPs
+	// apply to; nil means s3, sts, kms, sqs, secretsmanager, logs, dynamodb
+	// and ecr (AWS supports more; its full list is not confirmed).
+	RCPServices                  []string
 	ResourceKind                 ResourceKind
 	PrincipalIsManagementAccount bool
 	ResourceInManagementAccount  bool
@@ -47,16 +51,17 @@ type Policies struct {
 // Evaluator is a compiled policy set; it is immutable and safe for
 // concurrent use.
 type Evaluator struct {
-	identity []*cPolicy
-	resource *cPolicy
-	boundary *cPolicy
-	session  *cPolicy
-	scps     [][]*cPolicy
-	rcps     [][]*cPolicy
-	kind     ResourceKind
-	mgmtPrin bool
-	mgmtRes  bool
-	nStmts   int // every statement, to size Result.Reasons once
+	identity    []*cPolicy
+	resource    *cPolicy
+	boundary    *cPolicy
+	session     *cPolicy
+	scps        [][]*cPolicy
+	rcps        [][]*cPolicy
+	kind        ResourceKind
+	mgmtPrin    bool
+	mgmtRes     bool
+	rcpServices map[string]bool
+	nStmts      int // every statement, to size Result.Reasons once
 }
 
 // CompileError locates a policy AWS would reject.
@@ -120,6 +125,14 @@ var rcpFullAWSAccess = &cPolicy{name: "RCPFullAWSAccess", layer: LayerRCP, stmts
 // Compile checks and compiles every policy once, so Evaluate does no parsing.
 func Compile(p Policies) (*Evaluator, error) {
 	e := &Evaluator{kind: p.ResourceKind, mgmtPrin: p.PrincipalIsManagementAccount, mgmtRes: p.ResourceInManagementAccount}
+	svcs := p.RCPServices
+	if svcs == nil {
+		svcs = defaultRCPServices
+	}
+	e.rcpServices = make(map[string]bool, len(svcs))
+	for _, s := range svcs {
+		e.rcpServices[strings.ToLower(s)] = true
+	}
 	switch e.kind {
 	case "":
 		e.kind = Generic

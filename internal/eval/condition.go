@@ -124,7 +124,7 @@ func compileCondition(c policy.Condition, varsOn bool) (cCondition, error) {
 	case c.Key == "":
 		return cc, errors.New("empty condition key")
 	case spec.fam == famNull && c.Operator.IfExists:
-		return cc, errors.New("Null cannot take IfExists") //nolint:staticcheck // operator name
+		return cc, errors.New("the Null operator cannot take IfExists")
 	}
 	// Variables are allowed only with String, ARN and Bool operators [doc].
 	varsOK := varsOn && (spec.fam == famString || spec.fam == famARN || spec.fam == famBool)
@@ -142,7 +142,7 @@ func compileCondition(c policy.Condition, varsOn bool) (cCondition, error) {
 		for _, v := range c.Values {
 			b, ok := parseBool(v)
 			if !ok {
-				return cc, fmt.Errorf("Null value %q is neither true nor false", v) //nolint:staticcheck // operator name
+				return cc, fmt.Errorf("the Null operator takes true or false, got %q", v)
 			}
 			cc.nulls = append(cc.nulls, b)
 		}
@@ -305,13 +305,27 @@ func (c *cCondition) eval(ctx reqContext) ConditionResult {
 	return res
 }
 
+var relations = [...]string{cmpLt: "less than", cmpLte: "less than or equal to", cmpGt: "greater than", cmpGte: "greater than or equal to"}
+
 // describe explains one request value against the policy values.
 func describe(v string, hit int, bad bool, shown []string, spec opSpec) string {
+	rv := "request value " + strconv.Quote(v)
 	switch {
 	case bad:
-		return "request value " + strconv.Quote(v) + " is not a valid " + familyNames[spec.fam]
+		return rv + " is not a valid " + familyNames[spec.fam]
+	case spec.cmp != cmpEq:
+		rel := relations[spec.cmp]
+		if hit >= 0 && hit < len(shown) {
+			return rv + " is " + rel + " " + strconv.Quote(shown[hit])
+		}
+		return rv + " is not " + rel + " any of " + quoteList(shown)
+	case spec.fam == famIP:
+		if hit >= 0 && hit < len(shown) {
+			return rv + " is in " + strconv.Quote(shown[hit])
+		}
+		return rv + " is in none of " + quoteList(shown)
 	case hit >= 0 && hit < len(shown):
-		return "request value " + strconv.Quote(v) + " matches " + strconv.Quote(shown[hit])
+		return rv + " matches " + strconv.Quote(shown[hit])
 	}
-	return "request value " + strconv.Quote(v) + " matches none of " + quoteList(shown)
+	return rv + " matches none of " + quoteList(shown)
 }

@@ -43,6 +43,7 @@ type corpusPolicies struct {
 	RCPs                         [][]json.RawMessage `json:"rcps"`
 	ResourceKind                 eval.ResourceKind   `json:"resourceKind"`
 	NoImplicitRCPFullAccess      bool                `json:"noImplicitRCPFullAccess"`
+	RCPServices                  []string            `json:"rcpServices"`
 	PrincipalIsManagementAccount bool                `json:"principalIsManagementAccount"`
 	ResourceInManagementAccount  bool                `json:"resourceInManagementAccount"`
 }
@@ -147,6 +148,7 @@ func (c *corpusCase) resolveDefs(defs map[string]json.RawMessage) error {
 func (c *corpusCase) build(roundTrip bool) (eval.Policies, error) {
 	p := eval.Policies{
 		ResourceKind: c.Policies.ResourceKind, NoImplicitRCPFullAccess: c.Policies.NoImplicitRCPFullAccess,
+		RCPServices:                  c.Policies.RCPServices,
 		PrincipalIsManagementAccount: c.Policies.PrincipalIsManagementAccount,
 		ResourceInManagementAccount:  c.Policies.ResourceInManagementAccount,
 	}

@@ -15,13 +15,11 @@ import (
 	"github.com/trailwarden/trailwarden/internal/policy"
 )
 
-// rcpServices are the service prefixes RCPs apply to: the services named at
-// launch (S3, STS, KMS, SQS, Secrets Manager) plus later additions listed in
-// the spec. RCPs do not affect other services.
-var rcpServices = map[string]bool{
-	"s3": true, "sts": true, "kms": true, "sqs": true, "secretsmanager": true,
-	"logs": true, "dynamodb": true, "ecr": true, "cognito-identity": true, "aoss": true,
-}
+// defaultRCPServices are the service prefixes RCPs apply to unless
+// Policies.RCPServices says otherwise: the services supported at launch (S3,
+// STS, KMS, SQS, Secrets Manager) plus CloudWatch Logs, DynamoDB and ECR.
+// AWS supports more; the full list is not confirmed.
+var defaultRCPServices = []string{"s3", "sts", "kms", "sqs", "secretsmanager", "logs", "dynamodb", "ecr"}
 
 // layerState accumulates the statements of one layer.
 type layerState struct {
@@ -30,7 +28,6 @@ type layerState struct {
 	allowed bool
 	denied  bool
 	best    PrincipalMatch
-	names   []string
 }
 
 // run is the per-request state of one Evaluate call.
@@ -93,14 +90,14 @@ func (e *Evaluator) Evaluate(r Request) Result {
 	case !rcpApplies:
 	case e.mgmtRes:
 		rcpApplies, rcpNote = false, "RCPs do not affect resources in the management account"
-	case !rcpServices[svc]:
+	case !e.rcpServices[svc]:
 		rcpApplies, rcpNote = false, "RCPs do not apply to service "+svc
 	}
 	rcps := st.evalLevels(e.rcps, rcpApplies)
 
 	res := Result{Reasons: st.reasons}
 	res.Decision, res.BlockedBy = st.decide(&identity, &resource, &boundary, &session, scps, rcps)
-	res.Layers = summarize(&identity, &resource, &boundary, &session, scps, rcps, scpNote, rcpNote, e.kind)
+	res.Layers = e.summarize(&identity, &resource, &boundary, &session, scps, rcps, scpNote, rcpNote)
 	return res
 }
 
@@ -118,10 +115,15 @@ func (st *run) decide(identity, resource, boundary, session *layerState, scps, r
 			return ExplicitlyDenied, LayerSCP
 		}
 	}
-	for _, l := range []*layerState{resource, identity, boundary, session} {
-		if l.denied {
-			return ExplicitlyDenied, layerOf(l, identity, resource, boundary)
-		}
+	switch {
+	case resource.denied:
+		return ExplicitlyDenied, LayerResource
+	case identity.denied:
+		return ExplicitlyDenied, LayerIdentity
+	case boundary.denied:
+		return ExplicitlyDenied, LayerBoundary
+	case session.denied:
+		return ExplicitlyDenied, LayerSession
 	}
 	for i := range rcps {
 		if rcps[i].applies && !rcps[i].allowed {
@@ -138,13 +140,13 @@ func (st *run) decide(identity, resource, boundary, session *layerState, scps, r
 	// limits is the boundary and session-policy check. A federated user
 	// without a session policy has no permissions [spec 1.1 step 7].
 	limits := func() (bool, Layer) {
-		if boundary.present && !boundary.allowed {
+		if boundary.applies && !boundary.allowed {
 			return false, LayerBoundary
 		}
-		if p.Kind == KindFederatedUser && (!session.present || !session.allowed) {
+		if p.Kind == KindFederatedUser && !session.allowed {
 			return false, LayerSession
 		}
-		if p.Kind.isSession() && session.present && !session.allowed {
+		if p.Kind.isSession() && session.applies && !session.allowed {
 			return false, LayerSession
 		}
 		return true, ""
@@ -202,28 +204,16 @@ func (st *run) decide(identity, resource, boundary, session *layerState, scps, r
 	return verdict(principalSide())
 }
 
-func layerOf(l, identity, resource, boundary *layerState) Layer {
-	switch l {
-	case identity:
-		return LayerIdentity
-	case resource:
-		return LayerResource
-	case boundary:
-		return LayerBoundary
-	}
-	return LayerSession
-}
-
 // evalLevels evaluates SCP or RCP levels; each level needs an allow.
 func (st *run) evalLevels(levels [][]*cPolicy, applies bool) []layerState {
 	out := make([]layerState, len(levels))
 	for i, ps := range levels {
 		out[i].present, out[i].applies = true, applies
+		if !applies {
+			continue
+		}
 		for _, cp := range ps {
-			out[i].names = append(out[i].names, cp.name)
-			if applies {
-				st.evalPolicy(cp, &out[i])
-			}
+			st.evalPolicy(cp, &out[i])
 		}
 	}
 	return out
@@ -231,9 +221,6 @@ func (st *run) evalLevels(levels [][]*cPolicy, applies bool) []layerState {
 
 // evalPolicy evaluates every statement of one policy into ls.
 func (st *run) evalPolicy(cp *cPolicy, ls *layerState) {
-	if cp.layer != LayerSCP && cp.layer != LayerRCP {
-		ls.names = append(ls.names, cp.name)
-	}
 	for i := range cp.stmts {
 		rs := st.evalStatement(cp, &cp.stmts[i])
 		if rs.Matched {

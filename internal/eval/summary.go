@@ -1,10 +1,15 @@
 package eval
 
 // summarize turns the layer states into the per-layer outcomes of a Result.
-func summarize(identity, resource, boundary, session *layerState, scps, rcps []layerState, scpNote, rcpNote string, kind ResourceKind) []LayerResult {
+func (e *Evaluator) summarize(identity, resource, boundary, session *layerState, scps, rcps []layerState, scpNote, rcpNote string) []LayerResult {
 	out := make([]LayerResult, 0, 4+len(scps)+len(rcps))
-	add := func(l Layer, level int, ls *layerState, note string) {
-		lr := LayerResult{Layer: l, Level: level, Policies: ls.names, Note: note}
+	add := func(l Layer, level int, ls *layerState, note string, ps ...*cPolicy) {
+		lr := LayerResult{Layer: l, Level: level, Note: note}
+		for _, cp := range ps {
+			if cp != nil {
+				lr.Policies = append(lr.Policies, cp.name)
+			}
+		}
 		switch {
 		case !ls.applies:
 			lr.Outcome = OutcomeNotApplicable
@@ -26,32 +31,32 @@ func summarize(identity, resource, boundary, session *layerState, scps, rcps []l
 	if identity.present && !identity.applies {
 		idNote = "identity-based policies do not apply to this principal"
 	}
-	add(LayerIdentity, 0, identity, idNote)
+	add(LayerIdentity, 0, identity, idNote, e.identity...)
 	resNote := ""
 	switch {
 	case !resource.present:
 		resNote = "no resource-based policy"
-	case kind == KMSKey:
+	case e.kind == KMSKey:
 		resNote = "KMS key policy: must allow explicitly; the account principal delegates to IAM policies"
-	case kind == RoleTrust:
+	case e.kind == RoleTrust:
 		resNote = "role trust policy: must allow explicitly; the account principal delegates to IAM policies"
 	}
-	add(LayerResource, 0, resource, resNote)
+	add(LayerResource, 0, resource, resNote, e.resource)
 	if boundary.present {
-		add(LayerBoundary, 0, boundary, "")
+		add(LayerBoundary, 0, boundary, "", e.boundary)
 	}
 	if session.present {
 		note := ""
 		if !session.applies {
 			note = "session policies apply only to role sessions and federated users"
 		}
-		add(LayerSession, 0, session, note)
+		add(LayerSession, 0, session, note, e.session)
 	}
 	for i := range scps {
-		add(LayerSCP, i+1, &scps[i], scpNote)
+		add(LayerSCP, i+1, &scps[i], scpNote, e.scps[i]...)
 	}
 	for i := range rcps {
-		add(LayerRCP, i+1, &rcps[i], rcpNote)
+		add(LayerRCP, i+1, &rcps[i], rcpNote, e.rcps[i]...)
 	}
 	return out
 }
