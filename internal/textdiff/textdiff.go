@@ -131,7 +131,7 @@ func script(x, y []string) []op {
 			ops = append(ops, op{kind: ' ', text: x[i], aLine: i + 1, bLn: j + 1})
 			i++
 			j++
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
+		case j < m && (i == n || lcs[i][j+1] > lcs[i+1][j]):
 			ops = append(ops, op{kind: '+', text: y[j], aLine: i, bLn: j + 1})
 			j++
 		default:
