@@ -23,4 +23,23 @@ if [ "$(node -p "try { require('./$ORACLE_PKG').version } catch { '' }")" != "$O
   echo "setup: installing the IAM oracle (@cloud-copilot/iam-simulate $ORACLE_VERSION) in $ORACLE_DIR"
   npm ci --prefix "$ORACLE_DIR" --no-audit --no-fund --loglevel=error >/dev/null
 fi
+# MinIO, a real S3-compatible server the S3 integration tests start on loopback
+# (internal/miniotest). Built from source once and cached outside the clone.
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+minio_ok() {
+  local info
+  "$GOBIN/minio" --version >/dev/null 2>&1 && info="$(go version -m "$GOBIN/minio" 2>/dev/null)" &&
+    grep -q "^[[:space:]]*mod[[:space:]]*github.com/minio/minio[[:space:]]*$MINIO_VERSION[[:space:]]" <<<"$info"
+}
+if ! minio_ok; then
+  # Another setup may be building it right now: wait rather than build twice.
+  while command -v pgrep >/dev/null 2>&1 && pgrep -f "go install github.com/minio/minio@$MINIO_VERSION" >/dev/null; do
+    echo "setup: waiting for a minio build already in progress"
+    sleep 10
+  done
+  if ! minio_ok; then
+    echo "setup: installing minio $MINIO_VERSION (about 6 minutes the first time)"
+    go install "github.com/minio/minio@$MINIO_VERSION"
+  fi
+fi
 echo "setup: ok"

@@ -1,0 +1,12 @@
+package miniotest
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// setProcAttr makes the kernel kill minio if the test process dies without
+// running its cleanups (a test timeout, a kill -9).
+func setProcAttr(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}

@@ -1,0 +1,426 @@
+// Package s3 implements objstore.Store on Amazon S3 and S3-compatible
+// stores (MinIO and the like) with the AWS SDK for Go v2.
+//
+// Credentials come from the SDK's default chain: environment variables, the
+// shared config and credentials files (with Options.Profile as the profile),
+// SSO, web identity, ECS and EC2 instance metadata. Options.RoleARN, if set,
+// is assumed on top of those credentials through STS.
+//
+// Keys are full object keys in the bucket, not relative to Options.Prefix;
+// the prefix only names the store (String) for messages.
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/trailwarden/trailwarden/internal/objstore"
+)
+
+// Options configures a Store.
+type Options struct {
+	// Bucket is the bucket name (required).
+	Bucket string
+	// Prefix scopes the store's name (String) only; keys are full keys.
+	Prefix string
+	// Region is the bucket's region; empty means the SDK's (AWS_REGION, the
+	// profile's region), or us-east-1 with an Endpoint.
+	Region string
+	// Endpoint is the base URL of an S3-compatible store, such as
+	// http://127.0.0.1:9000. It implies path-style addressing.
+	Endpoint string
+	// PathStyle addresses the bucket as endpoint/bucket rather than
+	// bucket.endpoint.
+	PathStyle bool
+	// RoleARN, if set, is assumed (with ExternalID, if set) through STS.
+	RoleARN    string
+	ExternalID string
+	// Profile selects a profile of the shared AWS config files.
+	Profile string
+	// MaxRetries is how many times a failed request is retried; 0 keeps the
+	// SDK's default (2 retries, 3 attempts).
+	MaxRetries int
+}
+
+// Store is an S3 bucket. It is safe for concurrent use.
+type Store struct {
+	client *s3.Client
+	bucket string
+	prefix string
+	// unsignedStreams: bodies that cannot be rewound are sent with
+	// UNSIGNED-PAYLOAD (the SDK cannot hash them up front and, without
+	// flexible checksums, has no trailer to sign instead).
+	unsignedStreams bool
+}
+
+var _ objstore.Store = (*Store)(nil)
+
+// RoleSessionName is the session name of an assumed role, as it appears in
+// the role's CloudTrail events.
+const RoleSessionName = "trailwarden"
+
+// New makes a Store. It loads the AWS configuration but makes no request:
+// missing or wrong credentials show up on the first call.
+func New(ctx context.Context, o Options) (*Store, error) {
+	if err := ValidateBucket(o.Bucket); err != nil {
+		return nil, err
+	}
+	if o.MaxRetries < 0 {
+		return nil, fmt.Errorf("s3: negative MaxRetries %d", o.MaxRetries)
+	}
+	var endpoint string
+	if o.Endpoint != "" {
+		var err error
+		if endpoint, err = checkEndpoint(o.Endpoint); err != nil {
+			return nil, err
+		}
+	}
+	if o.RoleARN != "" && !strings.HasPrefix(o.RoleARN, "arn:") {
+		return nil, fmt.Errorf("s3: role %q is not an ARN (arn:aws:iam::ACCOUNT:role/NAME)", o.RoleARN)
+	}
+
+	var loads []func(*config.LoadOptions) error
+	if o.Region != "" {
+		loads = append(loads, config.WithRegion(o.Region))
+	}
+	if o.Profile != "" {
+		loads = append(loads, config.WithSharedConfigProfile(o.Profile))
+	}
+	if o.MaxRetries > 0 {
+		loads = append(loads, config.WithRetryMaxAttempts(o.MaxRetries+1))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loads...)
+	if err != nil {
+		return nil, fmt.Errorf("s3: load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		if endpoint == "" {
+			return nil, errors.New("s3: no AWS region: set one with --region, AWS_REGION or the profile's region")
+		}
+		cfg.Region = "us-east-1"
+	}
+	if o.RoleARN != "" {
+		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), o.RoleARN, func(ao *stscreds.AssumeRoleOptions) {
+			ao.RoleSessionName = RoleSessionName
+			if o.ExternalID != "" {
+				ao.ExternalID = aws.String(o.ExternalID)
+			}
+		})
+		cfg.Credentials = aws.NewCredentialsCache(provider)
+	}
+	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
+		so.UsePathStyle = o.PathStyle
+		if endpoint != "" {
+			so.BaseEndpoint = aws.String(endpoint)
+			so.UsePathStyle = true
+			// Not every S3-compatible store supports the SDK's default
+			// CRC checksums; send and check them only where S3 requires.
+			so.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+			so.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		}
+	})
+	return &Store{
+		client:          client,
+		bucket:          o.Bucket,
+		prefix:          o.Prefix,
+		unsignedStreams: endpoint != "",
+	}, nil
+}
+
+// checkEndpoint validates an S3-compatible endpoint URL without echoing
+// credentials embedded in it.
+func checkEndpoint(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", errors.New("s3: endpoint is not a URL (want http(s)://host[:port])")
+	}
+	if u.User != nil {
+		return "", errors.New("s3: endpoint must not contain credentials; use the AWS credential chain")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("s3: endpoint %q: scheme must be http or https", raw)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("s3: endpoint %q has no host", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("s3: endpoint %q must not have a query or fragment", raw)
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+// ParseURL splits s3://bucket/prefix into its bucket and prefix ("" when
+// there is none; a trailing "/" is kept).
+func ParseURL(s string) (bucket, prefix string, err error) {
+	rest, ok := strings.CutPrefix(s, "s3://")
+	if !ok {
+		if i := strings.Index(s, "://"); i >= 0 && strings.EqualFold(s[:i], "s3") {
+			rest = s[i+3:]
+		} else {
+			return "", "", fmt.Errorf("s3: %q is not an s3:// URL (want s3://bucket or s3://bucket/prefix)", redactURL(s))
+		}
+	}
+	bucket, prefix, _ = strings.Cut(rest, "/")
+	if strings.Contains(bucket, "@") {
+		return "", "", errors.New("s3: an s3:// URL must not contain credentials")
+	}
+	if bucket == "" {
+		return "", "", fmt.Errorf("s3: %q has no bucket name (want s3://bucket/prefix)", s)
+	}
+	if err := ValidateBucket(bucket); err != nil {
+		return "", "", err
+	}
+	if strings.HasPrefix(prefix, "/") {
+		return "", "", fmt.Errorf("s3: %q: the prefix starts with \"/\" (a doubled slash after the bucket?)", s)
+	}
+	if strings.ContainsAny(prefix, "\x00") {
+		return "", "", fmt.Errorf("s3: %q: the prefix contains a NUL byte", s)
+	}
+	return bucket, prefix, nil
+}
+
+// redactURL hides the user information of a URL-like string.
+func redactURL(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		if at := strings.LastIndex(s[i+3:], "@"); at >= 0 {
+			if slash := strings.Index(s[i+3:], "/"); slash < 0 || at < slash {
+				return s[:i+3] + "REDACTED@" + s[i+3+at+1:]
+			}
+		}
+	}
+	return s
+}
+
+// ValidateBucket checks S3's bucket naming rules: 3 to 63 characters of
+// lower-case letters, digits, '.' and '-', beginning and ending with a letter
+// or digit, not shaped like an IP address.
+func ValidateBucket(name string) error {
+	if name == "" {
+		return errors.New("s3: empty bucket name")
+	}
+	if len(name) < 3 || len(name) > 63 {
+		return fmt.Errorf("s3: bucket name %q must be 3 to 63 characters long", name)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '.' || c == '-':
+			if i == 0 || i == len(name)-1 {
+				return fmt.Errorf("s3: bucket name %q must begin and end with a letter or digit", name)
+			}
+		case c >= 'A' && c <= 'Z':
+			return fmt.Errorf("s3: bucket name %q has upper-case letters; bucket names are lower-case", name)
+		default:
+			return fmt.Errorf("s3: bucket name %q has the character %q; allowed are a-z, 0-9, '.' and '-'", name, c)
+		}
+	}
+	if strings.Contains(name, "..") {
+		return fmt.Errorf("s3: bucket name %q has two adjacent periods", name)
+	}
+	if isIPv4(name) {
+		return fmt.Errorf("s3: bucket name %q is formatted as an IP address", name)
+	}
+	return nil
+}
+
+func isIPv4(s string) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) != 4 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || len(p) > 3 || strings.Trim(p, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// String returns s3://bucket/prefix.
+func (s *Store) String() string { return "s3://" + s.bucket + "/" + s.prefix }
+
+// Bucket returns the store's bucket name.
+func (s *Store) Bucket() string { return s.bucket }
+
+// loc names an object in messages; a key with control or invalid characters
+// (it may come from a hostile bucket) is quoted rather than printed raw.
+func (s *Store) loc(key string) string {
+	if !printable(key) {
+		key = strconv.Quote(key)
+	}
+	return "s3://" + s.bucket + "/" + key
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkPutKey rejects keys that S3-compatible stores do not store as given:
+// MinIO silently drops a leading "/", and no listing can return a NUL.
+func checkPutKey(key string) error {
+	switch {
+	case key == "":
+		return errors.New("empty key")
+	case strings.HasPrefix(key, "/"):
+		return errors.New(`key starts with "/", which some S3-compatible stores drop`)
+	case strings.IndexByte(key, 0) >= 0:
+		return errors.New("key contains a NUL byte")
+	case !utf8.ValidString(key):
+		return errors.New("key is not valid UTF-8")
+	case len(key) > 1024:
+		return fmt.Errorf("key is %d bytes, longer than S3's 1024", len(key))
+	}
+	return nil
+}
+
+// List implements objstore.Store with ListObjectsV2, one page of up to 1,000
+// keys at a time.
+func (s *Store) List(ctx context.Context, prefix, startAfter string, fn func(objstore.Object) error) error {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket)}
+	if prefix != "" {
+		in.Prefix = aws.String(prefix)
+	}
+	if startAfter != "" {
+		in.StartAfter = aws.String(startAfter)
+	}
+	pages := s3.NewListObjectsV2Paginator(s.client, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("s3: list %s: %w", s.loc(prefix), s.explain(err))
+		}
+		for _, o := range page.Contents {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			obj := objstore.Object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), LastModified: aws.ToTime(o.LastModified)}
+			if err := fn(obj); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Get implements objstore.Store.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, objstore.Metadata, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("s3: get object %s: %w", s.loc(key), s.explain(err))
+	}
+	return out.Body, metadata(out.Metadata), nil
+}
+
+// Head implements objstore.Store.
+func (s *Store) Head(ctx context.Context, key string) (objstore.Object, objstore.Metadata, error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		return objstore.Object{}, nil, fmt.Errorf("s3: head object %s: %w", s.loc(key), s.explain(err))
+	}
+	obj := objstore.Object{Key: key, Size: aws.ToInt64(out.ContentLength), LastModified: aws.ToTime(out.LastModified)}
+	return obj, metadata(out.Metadata), nil
+}
+
+// metadata returns the SDK's metadata map, keys lower-cased (the SDK
+// returns them as the server sends them, which is lower-case for S3).
+func metadata(m map[string]string) objstore.Metadata {
+	out := make(objstore.Metadata, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	return out
+}
+
+// Put implements objstore.Store with one PutObject of exactly size bytes,
+// streamed from body. S3 stores an object whole or not at all.
+func (s *Store) Put(ctx context.Context, key string, body io.Reader, size int64, meta objstore.Metadata) error {
+	if err := checkPutKey(key); err != nil {
+		return fmt.Errorf("s3: put object %s: %w", s.loc(key), err)
+	}
+	if size < 0 {
+		return fmt.Errorf("s3: put object %s: negative size %d", s.loc(key), size)
+	}
+	in := &s3.PutObjectInput{
+		Bucket:        aws.String(s.bucket),
+		Key:           aws.String(key),
+		Body:          body,
+		ContentLength: aws.Int64(size),
+	}
+	if len(meta) > 0 {
+		in.Metadata = make(map[string]string, len(meta))
+		for k, v := range meta {
+			in.Metadata[strings.ToLower(k)] = v
+		}
+	}
+	var opts []func(*s3.Options)
+	if _, seekable := body.(io.Seeker); !seekable && s.unsignedStreams {
+		opts = append(opts, s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware))
+	}
+	if _, err := s.client.PutObject(ctx, in, opts...); err != nil {
+		return fmt.Errorf("s3: put object %s: %w", s.loc(key), s.explain(err))
+	}
+	return nil
+}
+
+// Delete implements objstore.Store.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}); err != nil {
+		return fmt.Errorf("s3: delete object %s: %w", s.loc(key), s.explain(err))
+	}
+	return nil
+}
+
+// explain maps a missing object to objstore.ErrNotFound and gives the other
+// common failures a readable cause. The SDK's errors carry the service's
+// code and message, never the credentials.
+func (s *Store) explain(err error) error {
+	var nsk *types.NoSuchKey
+	var nf *types.NotFound
+	if errors.As(err, &nsk) || errors.As(err, &nf) {
+		return objstore.ErrNotFound
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "NoSuchKey", "NotFound":
+			return objstore.ErrNotFound
+		case "NoSuchBucket":
+			return fmt.Errorf("bucket %s does not exist: %w", s.bucket, err)
+		case "AccessDenied", "Forbidden":
+			return fmt.Errorf("access denied (check the credentials, role and bucket policy): %w", err)
+		case "PermanentRedirect", "AuthorizationHeaderMalformed":
+			return fmt.Errorf("the bucket is in another region than the one configured (set --region): %w", err)
+		}
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound {
+		if api == nil || api.ErrorCode() != "NoSuchBucket" {
+			return objstore.ErrNotFound
+		}
+	}
+	return err
+}
