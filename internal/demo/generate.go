@@ -1,0 +1,252 @@
+package demo
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/trailwarden/trailwarden/internal/digest"
+	"github.com/trailwarden/trailwarden/internal/layout"
+	"github.com/trailwarden/trailwarden/internal/objstore"
+)
+
+// DefaultStart is where a demo begins unless told otherwise: a fixed date,
+// so that the same flags give the same bucket on any day.
+var DefaultStart = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+
+// Options shape a demo organization.
+type Options struct {
+	Accounts      int
+	Regions       []string
+	Days          int
+	Start         time.Time
+	Seed          uint64
+	Bucket        string
+	Prefix        string
+	Trail         string
+	EventsPerHour int // average per account and region; default 24
+	Jobs          int
+	// Progress, when set, is called after each chain (account x region).
+	Progress func(Progress)
+}
+
+// Progress counts what has been written so far.
+type Progress struct {
+	Chains, ChainsDone int
+	Files              int64
+	Bytes              int64
+}
+
+// Manifest records what a demo contains: the ground truth tests and
+// people check verify, pull and detections against.
+type Manifest struct {
+	Org            *Org            `json:"org"`
+	Seed           uint64          `json:"seed"`
+	Start          time.Time       `json:"start"`
+	End            time.Time       `json:"end"`
+	LogFiles       int64           `json:"logFiles"`
+	DigestFiles    int64           `json:"digestFiles"`
+	Events         int64           `json:"events"`
+	Duplicates     int64           `json:"duplicateEvents"`
+	LogBytes       int64           `json:"logBytes"`
+	PipelineEvents []PipelineEvent `json:"pipelineEvents"`
+	Tampered       []Tampered      `json:"tampered,omitempty"`
+}
+
+// Result is a generated demo: its manifest and the public keys (the JSON
+// `aws cloudtrail list-public-keys` prints) that verify its digests.
+type Result struct {
+	Manifest   *Manifest
+	PublicKeys []byte
+	keys       []signer
+}
+
+type signer struct {
+	priv *rsa.PrivateKey
+	pub  digest.PublicKey
+}
+
+func (o *Options) defaults() error {
+	if o.Accounts < 2 {
+		return fmt.Errorf("demo: --accounts must be at least 2 (management and log archive), got %d", o.Accounts)
+	}
+	if o.Days < 1 {
+		return fmt.Errorf("demo: --days must be at least 1, got %d", o.Days)
+	}
+	if len(o.Regions) == 0 {
+		return errors.New("demo: at least one region is needed")
+	}
+	if o.Start.IsZero() {
+		o.Start = DefaultStart
+	}
+	o.Start = o.Start.UTC().Truncate(time.Hour)
+	if o.EventsPerHour <= 0 {
+		o.EventsPerHour = 24
+	}
+	if o.Jobs <= 0 {
+		o.Jobs = 4
+	}
+	return nil
+}
+
+// Generate writes the organization's logs, digests and a few unrelated
+// objects to store. Chains are written in parallel, each from its own
+// seeded source, so the output does not depend on scheduling.
+func Generate(ctx context.Context, store objstore.Store, opt Options) (*Result, error) {
+	if err := opt.defaults(); err != nil {
+		return nil, err
+	}
+	org := NewOrg(opt.Seed, opt.Accounts, opt.Regions, opt.Bucket, opt.Prefix, opt.Trail)
+	end := opt.Start.Add(time.Duration(opt.Days) * 24 * time.Hour)
+	keys, err := keyPair(opt.Seed, opt.Start, end)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifest{Org: org, Seed: opt.Seed, Start: opt.Start, End: end, PipelineEvents: []PipelineEvent{}}
+	plan := planPipeline(org, opt.Start, end)
+	var mu sync.Mutex
+	var prog Progress
+	prog.Chains = len(org.Accounts) * len(org.Regions)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(opt.Jobs)
+	for _, acct := range org.Accounts {
+		for _, region := range org.Regions {
+			g.Go(func() error {
+				c := &chain{org: org, opt: &opt, store: store, keys: keys, account: acct, region: region, end: end, plan: plan}
+				if err := c.write(gctx); err != nil {
+					return err
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				m.LogFiles += c.logFiles
+				m.DigestFiles += c.digests
+				m.Events += c.events
+				m.Duplicates += c.dups
+				m.LogBytes += c.bytes
+				m.PipelineEvents = append(m.PipelineEvents, c.planted...)
+				prog.ChainsDone++
+				prog.Files += c.logFiles + c.digests
+				prog.Bytes += c.bytes
+				if opt.Progress != nil {
+					opt.Progress(prog)
+				}
+				return nil
+			})
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	sort.Slice(m.PipelineEvents, func(i, j int) bool { return m.PipelineEvents[i].Time.Before(m.PipelineEvents[j].Time) })
+	if err := writeUnrelated(ctx, store, org, opt.Start); err != nil {
+		return nil, err
+	}
+	pubs := []digest.PublicKey{keys[0].pub, keys[1].pub}
+	pk, err := digest.MarshalKeySet(pubs)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Manifest: m, PublicKeys: pk, keys: keys}, nil
+}
+
+// keyPair derives two signing keys; the second takes over halfway through,
+// so verification has to pick keys by fingerprint and validity window.
+func keyPair(seed uint64, start, end time.Time) ([]signer, error) {
+	mid := start.Add(end.Sub(start) / 2).Truncate(time.Hour)
+	windows := [][2]time.Time{{start.Add(-30 * 24 * time.Hour), mid}, {mid, end.Add(30 * 24 * time.Hour)}}
+	out := make([]signer, 2)
+	for i := range out {
+		priv, err := signingKey(seed, i)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = signer{priv: priv, pub: digest.PublicKey{Fingerprint: digest.Fingerprint(&priv.PublicKey), Key: &priv.PublicKey,
+			ValidFrom: windows[i][0], ValidTo: windows[i][1]}}
+	}
+	return out, nil
+}
+
+// signerAt is the key CloudTrail would sign a digest ending at t with.
+func signerAt(keys []signer, t time.Time) signer {
+	if t.After(keys[1].pub.ValidFrom) {
+		return keys[1]
+	}
+	return keys[0]
+}
+
+// plannedEvent is a tampering event due in one chain at one hour.
+type plannedEvent struct {
+	index int
+	at    time.Time
+}
+
+// planPipeline spreads one tampering event every seven hours over the
+// range, in the management and log-archive accounts' home region.
+func planPipeline(org *Org, start, end time.Time) map[string][]plannedEvent {
+	out := map[string][]plannedEvent{}
+	i := 0
+	for at := start.Add(3*time.Hour + 17*time.Minute); at.Before(end); at = at.Add(7 * time.Hour) {
+		call := pipelineCalls[i%len(pipelineCalls)]
+		acct := org.Management
+		if call.source != "cloudtrail.amazonaws.com" {
+			acct = org.LogArchive
+		}
+		key := acct + "/" + org.HomeRegion
+		out[key] = append(out[key], plannedEvent{index: i, at: at})
+		i++
+	}
+	return out
+}
+
+func chainSeed(seed uint64, acct, region string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(acct + "/" + region))
+	return h.Sum64() ^ seed
+}
+
+func gzipBytes(raw []byte) []byte {
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	_, _ = zw.Write(raw)
+	_ = zw.Close()
+	return b.Bytes()
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func put(ctx context.Context, store objstore.Store, key string, body []byte, meta objstore.Metadata) error {
+	if err := store.Put(ctx, key, bytes.NewReader(body), int64(len(body)), meta); err != nil {
+		return fmt.Errorf("demo: write %s: %w", key, err)
+	}
+	return nil
+}
+
+// writeUnrelated adds objects a reader of the bucket must skip: an AWS
+// Config snapshot and an Insights file under the same AWSLogs root.
+func writeUnrelated(ctx context.Context, store objstore.Store, org *Org, start time.Time) error {
+	root := layout.AccountsPrefix(org.Prefix, org.ID) + org.LogArchive + "/"
+	cfg := root + "Config/" + org.HomeRegion + start.Format("/2006/1/2/") + "ConfigSnapshot/" + org.LogArchive + "_Config_" + org.HomeRegion + "_ConfigSnapshot_" + start.Format("20060102T150405Z") + "_abc.json.gz"
+	if err := put(ctx, store, cfg, gzipBytes([]byte(`{"fileVersion":"1.0","configurationItems":[]}`)), nil); err != nil {
+		return err
+	}
+	ins := layout.DayPrefix(org.Prefix, org.ID, org.Management, org.HomeRegion, layout.InsightFile, start) +
+		org.Management + "_CloudTrail-Insight_" + org.HomeRegion + "_" + start.Add(2*time.Hour).Format("20060102T1504Z") + "_InsightExample01.json.gz"
+	body, _ := json.Marshal(map[string]any{"Records": []any{map[string]any{"eventVersion": "1.07", "eventType": "AwsCloudTrailInsight",
+		"eventName": "RunInstances", "insightDetails": map[string]any{"state": "Start", "insightType": "ApiCallRateInsight"}}}})
+	return put(ctx, store, ins, gzipBytes(body), nil)
+}
