@@ -32,6 +32,11 @@ type Store interface {
 	// a time: it never holds the whole listing in memory. An error from fn
 	// stops the listing and is returned.
 	List(ctx context.Context, prefix, startAfter string, fn func(Object) error) error
+	// ListDirs returns the names of the "folders" directly under prefix
+	// (which ends in "/"): the distinct next path segments of keys below it,
+	// sorted, as S3 returns common prefixes for the delimiter "/". It lets
+	// callers discover accounts and regions without listing every object.
+	ListDirs(ctx context.Context, prefix string) ([]string, error)
 	// Get opens an object for streaming; the caller closes the body.
 	Get(ctx context.Context, key string) (io.ReadCloser, Metadata, error)
 	// Head returns an object's size and metadata without its body.

@@ -65,6 +65,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"syscall"
 	"unicode/utf8"
@@ -182,6 +183,41 @@ func ValidateKey(key string) error {
 // List implements objstore.Store.
 func (s *Store) List(ctx context.Context, prefix, startAfter string, fn func(objstore.Object) error) error {
 	return s.walk(ctx, "", prefix, startAfter, fn)
+}
+
+// ListDirs implements objstore.Store: the sub-directories of the folder
+// that prefix names, sorted. A prefix that is not a directory has none.
+func (s *Store) ListDirs(ctx context.Context, prefix string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	name := strings.TrimSuffix(prefix, "/")
+	if name == "" {
+		name = "."
+	} else if err := ValidateKey(name); err != nil {
+		return nil, fmt.Errorf("folder: list %s: %w", prefix, err)
+	}
+	f, err := s.root.Open(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("folder: list %s: %w", prefix, err)
+	}
+	des, err := f.ReadDir(-1)
+	_ = f.Close()
+	if err != nil {
+		return nil, nil // not a directory: no sub-folders
+	}
+	var out []string
+	for _, de := range des {
+		n := de.Name()
+		if de.IsDir() && !strings.HasPrefix(n, reserved) && !strings.HasPrefix(n, tmpPrefix) {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // entry is a directory entry with the key prefix it stands for: the key of a

@@ -326,6 +326,29 @@ func (s *Store) List(ctx context.Context, prefix, startAfter string, fn func(obj
 	return nil
 }
 
+// ListDirs implements objstore.Store with the delimiter "/".
+func (s *Store) ListDirs(ctx context.Context, prefix string) ([]string, error) {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Delimiter: aws.String("/")}
+	if prefix != "" {
+		in.Prefix = aws.String(prefix)
+	}
+	var out []string
+	pages := s3.NewListObjectsV2Paginator(s.client, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("s3: list %s: %w", s.loc(prefix), s.explain(err))
+		}
+		for _, cp := range page.CommonPrefixes {
+			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), prefix), "/")
+			if name != "" {
+				out = append(out, name)
+			}
+		}
+	}
+	return out, nil
+}
+
 // Get implements objstore.Store.
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, objstore.Metadata, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})

@@ -82,6 +82,7 @@ func RunWith(t *testing.T, newStore func(t *testing.T) objstore.Store, o Options
 		{"ListPrefixStartAfter", testListPrefixStartAfter},
 		{"ListPagination", testListPagination},
 		{"ListStops", testListStops},
+		{"ListDirs", testListDirs},
 		{"KeyConflict", func(t *testing.T, s objstore.Store) { testKeyConflict(t, s, o) }},
 		{"Concurrent", testConcurrent},
 		{"Large", testLarge},
@@ -816,6 +817,30 @@ func testHostileKeys(t *testing.T, s objstore.Store) {
 		}
 		if got := list(t, s, "", ""); len(got) != 0 {
 			t.Errorf("List after hostile puts = %q, want nothing", keys(got))
+		}
+	}
+}
+
+// testListDirs checks folder discovery: the next path segments under a
+// prefix, sorted and distinct, as S3 common prefixes with delimiter "/".
+func testListDirs(t *testing.T, s objstore.Store) {
+	ctx := context.Background()
+	for _, k := range []string{"AWSLogs/222222222222/CloudTrail/us-east-1/x", "AWSLogs/111111111111/CloudTrail/eu-west-1/y",
+		"AWSLogs/111111111111/CloudTrail/us-east-1/z", "AWSLogs/top.json", "other/q"} {
+		put(t, s, k, "x", nil)
+	}
+	for prefix, want := range map[string]string{
+		"":                                 "AWSLogs,other",
+		"AWSLogs/":                         "111111111111,222222222222",
+		"AWSLogs/111111111111/CloudTrail/": "eu-west-1,us-east-1",
+		"AWSLogs/333333333333/":            "",
+	} {
+		got, err := s.ListDirs(ctx, prefix)
+		if err != nil {
+			t.Fatalf("ListDirs(%q): %v", prefix, err)
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("ListDirs(%q) = %q, want %q", prefix, got, want)
 		}
 	}
 }
