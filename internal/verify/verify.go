@@ -1,0 +1,259 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/trailwarden/trailwarden/internal/digest"
+	"github.com/trailwarden/trailwarden/internal/layout"
+	"github.com/trailwarden/trailwarden/internal/objstore"
+)
+
+// Options select what to verify.
+type Options struct {
+	// Bucket is the bucket name digests must name (digestS3Bucket); empty
+	// accepts any bucket but still checks the object key.
+	Bucket string
+	// Prefix is the trail's key prefix; OrgID the organization of an
+	// organization trail ("" to discover it, or for account trails).
+	Prefix, OrgID string
+	// Accounts and Regions restrict the chains; empty means all found.
+	Accounts, Regions []string
+	Start, End        time.Time
+	Keys              *digest.KeySet
+	// Jobs bounds concurrent requests to the store (chains and files).
+	Jobs int
+	// OnFile, when set, receives every result as it is decided, from
+	// several goroutines one at a time.
+	OnFile func(FileResult)
+	// Progress, when set, is called as chains and files complete.
+	Progress func(Progress)
+}
+
+// Progress counts work done.
+type Progress struct {
+	Chains, ChainsDone int
+	Files              int64
+	Bytes              int64
+}
+
+// chainID names one account x region of one layout root.
+type chainID struct {
+	org, account, region string
+}
+
+var (
+	accountRe = regexp.MustCompile(`^[0-9]{12}$`)
+	orgRe     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+)
+
+// Run verifies every chain in [Start, End] and returns the report. An error
+// is returned only when the run itself cannot proceed (listing fails, the
+// context ends); invalid files are results, not errors.
+func Run(ctx context.Context, store objstore.Store, opt Options) (*Report, error) {
+	began := time.Now()
+	if opt.Keys == nil {
+		return nil, errors.New("verify: no public keys: pass --public-keys FILE (the JSON `aws cloudtrail list-public-keys` prints)")
+	}
+	if !opt.End.After(opt.Start) {
+		return nil, fmt.Errorf("verify: end %s is not after start %s", opt.End.Format(time.RFC3339), opt.Start.Format(time.RFC3339))
+	}
+	if opt.Jobs <= 0 {
+		opt.Jobs = 16
+	}
+	chains, err := discover(ctx, store, opt)
+	if err != nil {
+		return nil, err
+	}
+	v := &verifier{store: store, opt: opt, rep: &Report{Source: store.String(), Start: opt.Start, End: opt.End, Invalid: []FileResult{}, Gaps: []Gap{}}}
+	v.prog.Chains = len(chains)
+	// Chains and files share one limit: a chain's walk is cheap, its files
+	// are the work, and both go through the same store.
+	var fctx context.Context
+	v.files, fctx = errgroup.WithContext(ctx)
+	v.files.SetLimit(opt.Jobs)
+	walks, wctx := errgroup.WithContext(fctx)
+	walks.SetLimit(max(1, opt.Jobs/4))
+	for _, c := range chains {
+		// Log files outlive their chain's walk, so they get the files'
+		// context, not the walks' (which ends when the walks do).
+		walks.Go(func() error { return v.chain(wctx, fctx, c) })
+	}
+	werr := walks.Wait()
+	ferr := v.files.Wait()
+	if err := errors.Join(werr, ferr); err != nil {
+		return nil, err
+	}
+	r := v.rep
+	for _, c := range v.chains {
+		r.Chains = append(r.Chains, *c)
+	}
+	sort.Slice(r.Chains, func(i, j int) bool {
+		if r.Chains[i].Account != r.Chains[j].Account {
+			return r.Chains[i].Account < r.Chains[j].Account
+		}
+		return r.Chains[i].Region < r.Chains[j].Region
+	})
+	sort.Slice(r.Invalid, func(i, j int) bool { return r.Invalid[i].Key < r.Invalid[j].Key })
+	sort.Slice(r.Gaps, func(i, j int) bool { return r.Gaps[i].Account+r.Gaps[i].Region < r.Gaps[j].Account+r.Gaps[j].Region })
+	for _, c := range r.Chains {
+		r.Digests += c.Digests
+		r.DigestsValid += c.DigestsValid
+		r.LogFiles += c.LogFiles
+		r.LogFilesValid += c.LogFilesValid
+		r.Bytes += c.Bytes
+	}
+	r.Elapsed = time.Since(began)
+	return r, nil
+}
+
+// discover finds the chains: AWSLogs/[o-id/]<account>/CloudTrail-Digest/<region>/.
+func discover(ctx context.Context, store objstore.Store, opt Options) ([]chainID, error) {
+	orgs := []string{opt.OrgID}
+	if opt.OrgID == "" {
+		top, err := store.ListDirs(ctx, layout.AccountsPrefix(opt.Prefix, ""))
+		if err != nil {
+			return nil, err
+		}
+		orgs = []string{""}
+		for _, d := range top {
+			if orgRe.MatchString(d) {
+				orgs = append(orgs, d)
+			}
+		}
+	}
+	wantAcct, wantRegion := set(opt.Accounts), set(opt.Regions)
+	var out []chainID
+	for _, org := range orgs {
+		accts, err := store.ListDirs(ctx, layout.AccountsPrefix(opt.Prefix, org))
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range accts {
+			if !accountRe.MatchString(a) || (len(wantAcct) > 0 && !wantAcct[a]) {
+				continue
+			}
+			regions, err := store.ListDirs(ctx, layout.DigestPrefix(opt.Prefix, org, a, ""))
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range regions {
+				if len(wantRegion) == 0 || wantRegion[r] {
+					out = append(out, chainID{org, a, r})
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("verify: no digest files under %s%s: check --source, --prefix, --account and --region (digests live in AWSLogs/[o-id/]ACCOUNT/CloudTrail-Digest/REGION/)",
+			store.String(), "/"+layout.AccountsPrefix(opt.Prefix, opt.OrgID))
+	}
+	return out, nil
+}
+
+func set(xs []string) map[string]bool {
+	m := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		m[x] = true
+	}
+	return m
+}
+
+// verifier holds one run's shared state.
+type verifier struct {
+	store objstore.Store
+	opt   Options
+	files *errgroup.Group
+
+	mu     sync.Mutex
+	rep    *Report
+	chains []*Chain
+	prog   Progress
+}
+
+func (v *verifier) record(c *Chain, r FileResult) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	switch {
+	case r.Type == TypeDigest && r.Valid:
+		c.DigestsValid++
+	case r.Type == TypeLog && r.Valid:
+		c.LogFilesValid++
+	}
+	if !r.Valid {
+		v.rep.Invalid = append(v.rep.Invalid, r)
+	}
+	v.prog.Files++
+	if v.opt.OnFile != nil {
+		v.opt.OnFile(r)
+	}
+	if v.opt.Progress != nil {
+		v.opt.Progress(v.prog)
+	}
+}
+
+// verifyLog hashes one log file's uncompressed bytes, streaming.
+func (v *verifier) verifyLog(ctx context.Context, c *Chain, lf digest.LogFile) error {
+	res := FileResult{Type: TypeLog, Key: lf.S3Object, Account: c.Account, Region: c.Region}
+	body, _, err := v.store.Get(ctx, lf.S3Object)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		res.Problem = problem(err)
+		v.record(c, res)
+		return nil
+	}
+	n := &countingReader{r: body}
+	hash, _, err := digest.HashGzip(n)
+	_ = body.Close()
+	v.mu.Lock()
+	c.Bytes += n.n
+	v.prog.Bytes += n.n
+	v.mu.Unlock()
+	switch {
+	case err != nil:
+		res.Problem = problem(err)
+	case hash != lf.HashValue:
+		res.Problem = ProblemHash
+	default:
+		res.Valid = true
+	}
+	v.record(c, res)
+	return nil
+}
+
+func problem(err error) string {
+	switch {
+	case errors.Is(err, objstore.ErrNotFound):
+		return ProblemNotFound
+	case errors.Is(err, digest.ErrTrailingData):
+		return ProblemTrailingData
+	case errors.Is(err, digest.ErrCorrupt):
+		return ProblemCorrupt + ": " + err.Error()
+	case errors.Is(err, digest.ErrInvalidFormat):
+		return ProblemFormat
+	case errors.Is(err, digest.ErrSignature):
+		return ProblemSignature
+	}
+	return err.Error()
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
