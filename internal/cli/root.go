@@ -57,7 +57,7 @@ Start with a config file, then generate the policies:
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return badInput(err, "run the command with --help to see its flags")
 	})
-	root.AddCommand(newInitCmd(a), newPolicyCmd(a), newCanCmd(a))
+	root.AddCommand(newInitCmd(a), newPolicyCmd(a), newCanCmd(a), newDemoCmd(a), newVerifyCmd(a))
 	return root
 }
 

@@ -175,6 +175,11 @@ func (v *verifier) walkFrom(ctx context.Context, c *Chain, ds []*listed, index m
 		if err != nil || pk.FileTime.Before(v.opt.Start) {
 			return // the chain leads out of the range: done
 		}
+		// A digest the chain names but the bucket lacks counts as one of
+		// the chain's digests, and an invalid one.
+		v.mu.Lock()
+		c.Digests++
+		v.mu.Unlock()
 		v.record(c, FileResult{Type: TypeDigest, Key: prev, Account: c.Account, Region: c.Region, Problem: ProblemNotFound, Backfill: d.res()})
 		expectHash = ""
 		cur = olderThan(ds, pk.FileTime, cur)

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/trailwarden/trailwarden/internal/demo"
+	"github.com/trailwarden/trailwarden/internal/objstore"
+	"github.com/trailwarden/trailwarden/internal/objstore/folder"
+	s3store "github.com/trailwarden/trailwarden/internal/objstore/s3"
+)
+
+// sourceOpts name a bucket: an s3:// URL (AWS or an S3-compatible endpoint)
+// or a local folder laid out like one.
+type sourceOpts struct {
+	source, endpoint, region, profile, roleARN, externalID string
+}
+
+func (o *sourceOpts) flags(f *pflag.FlagSet, what string) {
+	f.StringVar(&o.source, "source", "", what+": s3://BUCKET[/PREFIX] or a local folder")
+	f.StringVar(&o.endpoint, "endpoint", "", "S3-compatible endpoint URL (path-style), e.g. http://127.0.0.1:9000")
+	f.StringVar(&o.region, "aws-region", "", "region of the bucket (default: from the AWS configuration)")
+	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile")
+	f.StringVar(&o.roleARN, "role-arn", "", "role to assume for reading the bucket")
+	f.StringVar(&o.externalID, "external-id", "", "sts:ExternalId for --role-arn")
+}
+
+// opened is a store plus what its location says about the trail.
+type opened struct {
+	store  objstore.Store
+	bucket string // "" for a folder with no demo manifest
+	prefix string
+	dir    string // the folder, for folder sources
+	close  func()
+}
+
+func (o *sourceOpts) open(ctx context.Context, create bool) (*opened, error) {
+	if o.source == "" {
+		return nil, badInput(fmt.Errorf("--source is required"), "name a bucket (s3://bucket/prefix) or a folder")
+	}
+	if strings.Contains(o.source, "://") {
+		bucket, prefix, err := s3store.ParseURL(o.source)
+		if err != nil {
+			return nil, badInput(err, "")
+		}
+		st, err := s3store.New(ctx, s3store.Options{Bucket: bucket, Prefix: prefix, Region: o.region, Endpoint: o.endpoint,
+			PathStyle: o.endpoint != "", RoleARN: o.roleARN, ExternalID: o.externalID, Profile: o.profile})
+		if err != nil {
+			return nil, badInput(err, "check --endpoint, --profile and the AWS credentials in the environment")
+		}
+		return &opened{store: st, bucket: bucket, prefix: strings.TrimSuffix(prefix, "/"), close: func() {}}, nil
+	}
+	if o.endpoint != "" {
+		return nil, badInput(fmt.Errorf("--endpoint only applies to s3:// sources"), "")
+	}
+	openFn := folder.New
+	if create {
+		openFn = folder.Create
+	}
+	st, err := openFn(o.source)
+	if err != nil {
+		return nil, badInput(err, "pass an existing folder, or create one with trailwarden demo --out DIR")
+	}
+	op := &opened{store: st, dir: st.Dir(), close: func() { _ = st.Close() }}
+	if m, err := readManifest(st.Dir()); err == nil {
+		op.bucket, op.prefix = m.Org.Bucket, m.Org.Prefix
+	}
+	return op, nil
+}
+
+// Files a demo folder holds beside its objects.
+const (
+	manifestFile   = ".trailwarden/demo.json"
+	publicKeysFile = ".trailwarden/public-keys.json"
+)
+
+func readManifest(dir string) (*demo.Manifest, error) {
+	data, err := os.ReadFile(filepath.Join(dir, manifestFile))
+	if err != nil {
+		return nil, err
+	}
+	var m demo.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, manifestFile), err)
+	}
+	return &m, nil
+}

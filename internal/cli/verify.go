@@ -1,0 +1,233 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailwarden/trailwarden/internal/digest"
+	"github.com/trailwarden/trailwarden/internal/verify"
+)
+
+type verifyOpts struct {
+	src                 sourceOpts
+	keys, start, end    string
+	bucket, prefix, org string
+	accounts, regions   []string
+	jobs                int
+	format              string
+	verbose             bool
+}
+
+func newVerifyCmd(a *app) *cobra.Command {
+	var o verifyOpts
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Verify every account's and region's logs against the signed digest chain",
+		Long: `verify checks a central CloudTrail bucket exactly as "aws cloudtrail
+validate-logs" does: it walks each digest chain backwards, checks that each
+digest is where it was written, verifies its RSA signature (over the end time,
+its location, the SHA-256 of its content and the previous digest's signature)
+with the public key of its fingerprint, and checks the SHA-256 of every log
+file it lists; trailing data after the first gzip member is invalid. Unlike
+validate-logs it does this for every account and region at once, chains and
+files in parallel (--jobs), and also checks each digest's
+previousDigestHashValue.
+
+Results use validate-logs' words: valid, INVALID: not found, INVALID: hash
+value doesn't match, INVALID: has been moved from its original location,
+INVALID: signature verification failed, and gaps ("No log files were delivered
+by CloudTrail between X and Y").
+
+Public keys come from --public-keys FILE, the JSON "aws cloudtrail
+list-public-keys" prints (timestamps as ISO 8601 strings or epoch numbers); a
+demo folder's own keys are used when the flag is omitted.
+
+Exit status: 0 when every file is valid, 1 otherwise, 2 for bad input.`,
+		Example: `  trailwarden verify --source ./demo-bucket --public-keys ./demo-bucket/.trailwarden/public-keys.json \
+    --start 2026-11-20T00:00:00Z --end 2026-11-23T00:00:00Z
+  trailwarden verify --source s3://acme-org-cloudtrail/prefix --public-keys keys.json --account 333333333333 --region us-east-1 --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runVerify(cmd, o) },
+	}
+	f := cmd.Flags()
+	o.src.flags(f, "the bucket to verify")
+	f.StringVar(&o.keys, "public-keys", "", "public keys JSON (aws cloudtrail list-public-keys --start-time ... --end-time ... > keys.json)")
+	f.StringVar(&o.start, "start", "", "start of the range, RFC 3339 (default: 24 hours before --end, or the demo's start)")
+	f.StringVar(&o.end, "end", "", "end of the range, RFC 3339 (default: now, or the demo's end)")
+	f.StringVar(&o.bucket, "bucket", "", "bucket name the digests must name (default: from the s3:// URL or the demo manifest)")
+	f.StringVar(&o.prefix, "prefix", "", "the trail's key prefix (default: from the s3:// URL or the demo manifest)")
+	f.StringVar(&o.org, "org", "", "organization id of an organization trail (default: discovered)")
+	f.StringArrayVar(&o.accounts, "account", nil, "only this account (repeatable)")
+	f.StringArrayVar(&o.regions, "region", nil, "only this region (repeatable)")
+	f.IntVar(&o.jobs, "jobs", 16, "concurrent requests")
+	f.StringVar(&o.format, "format", "text", "text or json")
+	f.BoolVar(&o.verbose, "verbose", false, "also print every valid file")
+	return cmd
+}
+
+func (a *app) runVerify(cmd *cobra.Command, o verifyOpts) error {
+	ctx := cmd.Context()
+	if o.format != "text" && o.format != "json" {
+		return badInput(fmt.Errorf("unknown --format %q", o.format), "use --format text or --format json")
+	}
+	if o.jobs < 1 {
+		return badInput(fmt.Errorf("--jobs must be at least 1"), "")
+	}
+	op, err := o.src.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer op.close()
+	opt := verify.Options{Bucket: op.bucket, Prefix: op.prefix, OrgID: o.org, Accounts: o.accounts, Regions: o.regions, Jobs: o.jobs}
+	if o.bucket != "" {
+		opt.Bucket = o.bucket
+	}
+	if o.prefix != "" {
+		opt.Prefix = o.prefix
+	}
+	if opt.Start, opt.End, err = o.window(op); err != nil {
+		return err
+	}
+	if opt.Keys, err = o.loadKeys(op); err != nil {
+		return err
+	}
+	p := newProgress(a.stderr, "verify")
+	opt.Progress = func(pr verify.Progress) {
+		p.update(fmt.Sprintf("%d/%d chains walked, %d files checked, %s", pr.ChainsDone, pr.Chains, pr.Files, mb(pr.Bytes)))
+	}
+	if o.verbose && o.format == "text" {
+		opt.OnFile = func(r verify.FileResult) {
+			if r.Valid {
+				fmt.Fprintf(a.stdout, "%s\t%s\tvalid\n", r.Type, location(op, r.Key))
+			}
+		}
+	}
+	rep, err := verify.Run(ctx, op.store, opt)
+	p.done()
+	if err != nil {
+		return err
+	}
+	if o.format == "json" {
+		b, err := json.MarshalIndent(struct {
+			OK bool `json:"ok"`
+			*verify.Report
+		}{rep.OK(), rep}, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "%s\n", b)
+	} else {
+		renderVerify(a.stdout, op, rep)
+	}
+	if !rep.OK() {
+		return &exitError{code: ExitFailure}
+	}
+	return nil
+}
+
+func (o verifyOpts) window(op *opened) (time.Time, time.Time, error) {
+	parse := func(flag, v string) (time.Time, error) {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return t, badInput(fmt.Errorf("--%s %q is not an RFC 3339 time", flag, v), "e.g. 2026-11-20T00:00:00Z")
+		}
+		return t.UTC(), nil
+	}
+	var start, end time.Time
+	var err error
+	if o.end != "" {
+		if end, err = parse("end", o.end); err != nil {
+			return start, end, err
+		}
+	}
+	if o.start != "" {
+		if start, err = parse("start", o.start); err != nil {
+			return start, end, err
+		}
+	}
+	if m, merr := readManifest(op.dir); op.dir != "" && merr == nil {
+		if start.IsZero() {
+			start = m.Start
+		}
+		if end.IsZero() {
+			end = m.End
+		}
+	}
+	if end.IsZero() {
+		end = time.Now().UTC()
+	}
+	if start.IsZero() {
+		start = end.Add(-24 * time.Hour)
+	}
+	if !end.After(start) {
+		return start, end, badInput(fmt.Errorf("--end %s is not after --start %s", end.Format(time.RFC3339), start.Format(time.RFC3339)), "")
+	}
+	return start, end, nil
+}
+
+func (o verifyOpts) loadKeys(op *opened) (*digest.KeySet, error) {
+	path := o.keys
+	if path == "" && op.dir != "" {
+		if _, err := os.Stat(filepath.Join(op.dir, publicKeysFile)); err == nil {
+			path = filepath.Join(op.dir, publicKeysFile)
+		}
+	}
+	if path == "" {
+		return nil, badInput(errors.New("no public keys: --public-keys is required"),
+			"aws cloudtrail list-public-keys --start-time START --end-time END > keys.json, then --public-keys keys.json")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("read public keys: %w", err), "")
+	}
+	defer func() { _ = f.Close() }()
+	ks, err := digest.ParseKeySet(io.LimitReader(f, 16<<20))
+	if err != nil {
+		return nil, badInput(fmt.Errorf("%s: %w", path, err), "pass the JSON `aws cloudtrail list-public-keys` prints")
+	}
+	return ks, nil
+}
+
+func location(op *opened, key string) string {
+	if op.dir != "" {
+		return filepath.Join(op.dir, key)
+	}
+	return "s3://" + op.bucket + "/" + key
+}
+
+func renderVerify(w io.Writer, op *opened, r *verify.Report) {
+	fmt.Fprintf(w, "Results requested for %s to %s\n", r.Start.Format(time.RFC3339), r.End.Format(time.RFC3339))
+	fmt.Fprintf(w, "%-14s %-16s %-10s %-12s %-5s %s\n", "ACCOUNT", "REGION", "DIGESTS", "LOG FILES", "GAPS", "STATUS")
+	for _, c := range r.Chains {
+		status := "valid"
+		if !c.Valid() {
+			status = "INVALID"
+		}
+		fmt.Fprintf(w, "%-14s %-16s %-10s %-12s %-5d %s\n", c.Account, c.Region,
+			fmt.Sprintf("%d/%d", c.DigestsValid, c.Digests), fmt.Sprintf("%d/%d", c.LogFilesValid, c.LogFiles), c.Gaps, status)
+	}
+	for _, f := range r.Invalid {
+		prefix := ""
+		if f.Backfill {
+			prefix = "(backfill) "
+		}
+		fmt.Fprintf(w, "%s%s\t%s\tINVALID: %s\n", prefix, f.Type, location(op, f.Key), f.Problem)
+	}
+	for _, g := range r.Gaps {
+		fmt.Fprintf(w, "No log files were delivered by CloudTrail between %s and %s (account %s, %s)\n",
+			g.From.Format(time.RFC3339), g.To.Format(time.RFC3339), g.Account, g.Region)
+	}
+	fmt.Fprintf(w, "%d/%d digest files valid, %d/%d log files valid, %s read in %s",
+		r.DigestsValid, r.Digests, r.LogFilesValid, r.LogFiles, mb(r.Bytes), r.Elapsed.Round(time.Millisecond))
+	if secs := r.Elapsed.Seconds(); secs > 0 {
+		fmt.Fprintf(w, " (%.1f MB/s)", float64(r.Bytes)/1e6/secs)
+	}
+	fmt.Fprintln(w)
+}
