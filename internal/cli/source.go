@@ -67,6 +67,11 @@ func (o *sourceOpts) open(ctx context.Context, create bool) (*opened, error) {
 	if err != nil {
 		return nil, badInput(err, "pass an existing folder, or create one with trailwarden demo --out DIR")
 	}
+	if create {
+		// Demo data can be made again from its seed: atomic renames, but no
+		// fsync per file, which would dominate the time to write it.
+		st.WithoutSync()
+	}
 	op := &opened{store: st, dir: st.Dir(), close: func() { _ = st.Close() }}
 	if m, err := readManifest(st.Dir()); err == nil {
 		op.bucket, op.prefix = m.Org.Bucket, m.Org.Prefix

@@ -18,6 +18,9 @@ import (
 func generate(t *testing.T, seed uint64) (*folder.Store, *demo.Result) {
 	t.Helper()
 	st, err := folder.Create(t.TempDir())
+	if err == nil {
+		st.WithoutSync()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

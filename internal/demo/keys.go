@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/rand/v2"
+	"sync"
 )
 
 // signingKey derives a 2048-bit RSA key from the seed. Go's key generation
@@ -12,6 +13,22 @@ import (
 // a seeded ChaCha8 stream: the same seed gives the same key and therefore
 // the same signed digests. The key signs synthetic digests only.
 func signingKey(seed uint64, index int) (*rsa.PrivateKey, error) {
+	id := [2]uint64{seed, uint64(index)}
+	if k, ok := keyCache.Load(id); ok {
+		return k.(*rsa.PrivateKey), nil
+	}
+	k, err := deriveKey(seed, index)
+	if err == nil {
+		keyCache.Store(id, k)
+	}
+	return k, err
+}
+
+// keyCache keeps derived keys: deriving one costs a prime search, and a
+// process (a test binary above all) asks for the same seed many times.
+var keyCache sync.Map
+
+func deriveKey(seed uint64, index int) (*rsa.PrivateKey, error) {
 	var s [32]byte
 	for i := 0; i < 8; i++ {
 		s[i] = byte(seed >> (8 * i))

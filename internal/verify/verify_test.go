@@ -18,6 +18,9 @@ import (
 func demoBucket(t *testing.T, seed uint64, tamper ...demo.Tamper) (objstore.Store, *demo.Result) {
 	t.Helper()
 	st, err := folder.Create(t.TempDir())
+	if err == nil {
+		st.WithoutSync()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +120,9 @@ func TestVerifyWrongKeyAndFilters(t *testing.T) {
 
 func mustFolder(t *testing.T) objstore.Store {
 	st, err := folder.Create(t.TempDir())
+	if err == nil {
+		st.WithoutSync()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
