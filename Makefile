@@ -48,8 +48,14 @@ fuzz-smoke:
 golden:
 	$(GO) test ./internal/cli/ ./internal/generator/ ./internal/policy/ -run Golden -update
 
-bench:
-	$(GO) test -run XXX -bench . -benchmem ./...
+# Benchmarks with their peers on the same data, in one run: the evaluator
+# against the iam-simulate oracle; verify against a sequential
+# validate-logs-style run and the local disk limit, on a demo organization
+# served by MinIO (TRAILWARDEN_BENCH_MB, default 1024 MB of log files).
+bench: setup
+	$(GO) test -run XXX -bench . -benchmem ./internal/eval/ ./internal/digest/
+	$(GO) test -run 'TestThroughputRatio' -v -count=1 ./internal/difftest/ | grep -E 'ratio|per second|/s|PASS|FAIL'
+	$(GO) test -run XXX -bench VerifyOrganization -benchtime 1x -timeout 60m -v ./internal/verify/
 
 clean:
 	rm -rf bin
