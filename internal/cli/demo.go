@@ -147,7 +147,7 @@ func (a *app) runDemo(cmd *cobra.Command, o demoOpts) error {
 // .trailwarden/ directory, or beside the objects in a bucket.
 func (a *app) saveDemoFiles(ctx context.Context, o demoOpts, op *opened, keys, manifest []byte) error {
 	if op.dir != "" {
-		if err := os.MkdirAll(filepath.Join(op.dir, ".trailwarden"), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(op.dir, ".trailwarden"), 0o750); err != nil {
 			return err
 		}
 		if err := safefile.Write(filepath.Join(op.dir, publicKeysFile), keys, 0o644); err != nil {

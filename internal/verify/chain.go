@@ -30,6 +30,13 @@ type listed struct {
 // backfill digests, each as validate-logs walks them.
 func (v *verifier) chain(ctx, fileCtx context.Context, id chainID) error {
 	c := &Chain{Account: id.account, Region: id.region}
+	keys := v.opt.Keys
+	if v.opt.KeysFor != nil {
+		var err error
+		if keys, err = v.opt.KeysFor(ctx, id.region); err != nil {
+			return fmt.Errorf("verify: public keys for %s: %w", id.region, err)
+		}
+	}
 	regular, backfill, err := v.list(ctx, id)
 	if err != nil {
 		return err
@@ -38,7 +45,7 @@ func (v *verifier) chain(ctx, fileCtx context.Context, id chainID) error {
 		if err := v.fetch(ctx, ds); err != nil {
 			return err
 		}
-		v.walk(fileCtx, c, ds)
+		v.walk(fileCtx, c, ds, keys)
 	}
 	v.mu.Lock()
 	// The chain's log files may still be being checked: Run copies the
@@ -107,7 +114,7 @@ func (v *verifier) fetch(ctx context.Context, ds []*listed) error {
 
 // walk follows the chain backwards from the newest digest, as validate-logs
 // does, checking each digest and queueing its log files.
-func (v *verifier) walk(ctx context.Context, c *Chain, ds []*listed) {
+func (v *verifier) walk(ctx context.Context, c *Chain, ds []*listed, keys *digest.KeySet) {
 	if len(ds) == 0 {
 		return
 	}
@@ -130,17 +137,17 @@ func (v *verifier) walk(ctx context.Context, c *Chain, ds []*listed) {
 	// digest moved to a later key must not hide the ones it skips over.
 	for start := len(ds) - 1; start >= 0; start-- {
 		if !seen[start] {
-			v.walkFrom(ctx, c, ds, index, seen, start)
+			v.walkFrom(ctx, c, ds, index, seen, start, keys)
 		}
 	}
 }
 
-func (v *verifier) walkFrom(ctx context.Context, c *Chain, ds []*listed, index map[string]int, seen []bool, cur int) {
+func (v *verifier) walkFrom(ctx context.Context, c *Chain, ds []*listed, index map[string]int, seen []bool, cur int, keys *digest.KeySet) {
 	var expectHash string // previousDigestHashValue of the digest checked just before
 	for cur >= 0 && !seen[cur] {
 		d := ds[cur]
 		seen[cur] = true
-		res := v.checkDigest(c, d, expectHash)
+		res := v.checkDigest(c, d, expectHash, keys)
 		v.record(c, res)
 		if d.file == nil {
 			expectHash = ""
@@ -214,7 +221,7 @@ func (v *verifier) gap(c *Chain, from time.Time, d *listed) {
 
 // checkDigest applies validate-logs' checks to one fetched digest: format,
 // location, public key, signature, and the hash the next digest recorded.
-func (v *verifier) checkDigest(c *Chain, d *listed, expectHash string) FileResult {
+func (v *verifier) checkDigest(c *Chain, d *listed, expectHash string, keys *digest.KeySet) FileResult {
 	res := FileResult{Type: TypeDigest, Key: d.key, Account: c.Account, Region: c.Region, Backfill: d.res()}
 	switch {
 	case d.err != nil:
@@ -229,7 +236,7 @@ func (v *verifier) checkDigest(c *Chain, d *listed, expectHash string) FileResul
 		res.Problem = ProblemFormat
 		return res
 	}
-	pk, err := v.opt.Keys.Lookup(d.file.DigestPublicKeyFingerprint, end)
+	pk, err := keys.Lookup(d.file.DigestPublicKeyFingerprint, end)
 	if err != nil {
 		res.Problem = err.Error()
 		return res

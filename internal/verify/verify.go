@@ -28,7 +28,10 @@ type Options struct {
 	// Accounts and Regions restrict the chains; empty means all found.
 	Accounts, Regions []string
 	Start, End        time.Time
-	Keys              *digest.KeySet
+	// Keys verify every region's digests; KeysFor, when set instead, gives
+	// each region its own keys (CloudTrail signs with per-region keys).
+	Keys    *digest.KeySet
+	KeysFor func(ctx context.Context, region string) (*digest.KeySet, error)
 	// Jobs bounds concurrent requests to the store (chains and files).
 	Jobs int
 	// OnFile, when set, receives every result as it is decided, from
@@ -60,7 +63,7 @@ var (
 // context ends); invalid files are results, not errors.
 func Run(ctx context.Context, store objstore.Store, opt Options) (*Report, error) {
 	began := time.Now()
-	if opt.Keys == nil {
+	if opt.Keys == nil && opt.KeysFor == nil {
 		return nil, errors.New("verify: no public keys: pass --public-keys FILE (the JSON `aws cloudtrail list-public-keys` prints)")
 	}
 	if !opt.End.After(opt.Start) {

@@ -216,7 +216,7 @@ func (s *Store) ListDirs(ctx context.Context, prefix string) ([]string, error) {
 	des, err := f.ReadDir(-1)
 	_ = f.Close()
 	if err != nil {
-		return nil, nil // not a directory: no sub-folders
+		return nil, nil //nolint:nilerr // a file, not a directory: it has no sub-folders
 	}
 	var out []string
 	for _, de := range des {
