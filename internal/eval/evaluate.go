@@ -307,5 +307,11 @@ func (st *run) matchResource(s *cStatement) (bool, string) {
 			break
 		}
 	}
+	if s.notResource && !hit && unresolved != "" {
+		// A variable without a value makes the match fail and the statement
+		// invalid [doc: variables page]: a NotResource entry that cannot be
+		// resolved must not turn into "every other resource".
+		return false, unresolved
+	}
 	return hit != s.notResource, unresolved
 }
