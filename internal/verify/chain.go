@@ -23,7 +23,10 @@ type listed struct {
 	file *digest.File
 	hash string // SHA-256 of the gunzipped digest bytes
 	sig  string
-	err  error // why it could not be read or parsed
+	// backfillAt is the backfill-generation-timestamp metadata of a
+	// backfill digest: it was signed then, not at its end time.
+	backfillAt string
+	err        error // why it could not be read or parsed
 }
 
 // chain verifies one account x region: its regular digests, then its
@@ -106,6 +109,7 @@ func (v *verifier) fetch(ctx context.Context, ds []*listed) error {
 				d.file, d.err = digest.Parse(raw.Bytes())
 			}
 			d.sig = meta["signature"]
+			d.backfillAt = meta["backfill-generation-timestamp"]
 			return nil
 		})
 	}
@@ -182,6 +186,9 @@ func (v *verifier) walkFrom(ctx context.Context, c *Chain, ds []*listed, index m
 		if err != nil || pk.FileTime.Before(v.opt.Start) {
 			return // the chain leads out of the range: done
 		}
+		if _, _, err := v.store.Head(ctx, prev); err == nil {
+			return // it exists but was not listed with these digests: another chain's
+		}
 		// A digest the chain names but the bucket lacks counts as one of
 		// the chain's digests, and an invalid one.
 		v.mu.Lock()
@@ -231,12 +238,20 @@ func (v *verifier) checkDigest(c *Chain, d *listed, expectHash string, keys *dig
 		res.Problem = ProblemMoved
 		return res
 	}
-	end, err := d.file.EndTime()
+	signedAt, err := d.file.EndTime()
 	if err != nil {
 		res.Problem = ProblemFormat
 		return res
 	}
-	pk, err := keys.Lookup(d.file.DigestPublicKeyFingerprint, end)
+	if res.Backfill {
+		// validate-logs rejects a backfill digest without its generation
+		// time and looks its key up at that time.
+		if signedAt, err = time.Parse(time.RFC3339, d.backfillAt); err != nil {
+			res.Problem = ProblemFormat + " (backfill digest without a valid backfill-generation-timestamp metadata)"
+			return res
+		}
+	}
+	pk, err := keys.Lookup(d.file.DigestPublicKeyFingerprint, signedAt)
 	if err != nil {
 		res.Problem = err.Error()
 		return res

@@ -232,3 +232,49 @@ func TestVerifyBadInput(t *testing.T) {
 		t.Errorf("a window without digests must not pass: %+v", rep)
 	}
 }
+
+// TestVerifyBackfillDigests adds backfill digests beside a chain and checks
+// they are walked on their own and need their generation time: one without
+// backfill-generation-timestamp is invalid before any signature check.
+func TestVerifyBackfillDigests(t *testing.T) {
+	st, res := demoBucket(t, 16)
+	d := firstKeys(t, st, "/CloudTrail-Digest/us-east-1/2026/11/20/", 2)
+	var backfill []string
+	for i, key := range d {
+		body, meta := read(t, st, key)
+		raw := gunzip(t, body)
+		k := strings.Replace(key, ".json.gz", "_backfill.json.gz", 1)
+		raw = bytes.Replace(raw, []byte(`"digestS3Object":"`+key+`"`), []byte(`"digestS3Object":"`+k+`"`), 1)
+		if i == 0 {
+			meta["backfill-generation-timestamp"] = "2026-11-20T05:00:00Z"
+		}
+		overwrite(t, st, k, gz(t, string(raw)), meta)
+		backfill = append(backfill, k)
+	}
+	rep := run(t, st, res, nil)
+	got := map[string]string{}
+	for _, f := range rep.Invalid {
+		if !f.Backfill {
+			t.Errorf("regular file reported: %+v", f)
+		}
+		got[f.Key] = f.Problem
+	}
+	// Re-pointed content no longer matches its signature; the one without
+	// a generation time fails earlier, on format.
+	if !strings.HasPrefix(got[backfill[0]], verify.ProblemSignature) || !strings.Contains(got[backfill[1]], "backfill-generation-timestamp") {
+		t.Fatalf("backfill results: %v", got)
+	}
+}
+
+func gunzip(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := out.ReadFrom(zr); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
