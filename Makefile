@@ -15,7 +15,8 @@ all: build
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/trailwarden
 
-# The main job on the built-in example: print every policy of the example config.
+# The main job on the built-in examples: print and prove every policy of the
+# example config, then create a demo organization's bucket and verify it.
 demo: build
 	@for kind in bucket key reader-trust reader-access; do \
 	  echo "== trailwarden policy $$kind --config examples/trailwarden.yaml"; \
@@ -23,6 +24,12 @@ demo: build
 	done
 	@echo "== trailwarden policy prove --config examples/trailwarden.yaml (summary)"
 	@$(BIN) policy prove --config examples/trailwarden.yaml | grep -E 'PROVEN'
+	@echo "== trailwarden demo --out out/demo-bucket --accounts 5 --regions us-east-1,eu-west-1 --days 2"
+	@rm -rf out/demo-bucket
+	@$(BIN) demo --out out/demo-bucket --accounts 5 --regions us-east-1,eu-west-1 --days 2
+	@echo "== trailwarden verify --source out/demo-bucket"
+	@$(BIN) verify --source out/demo-bucket --public-keys out/demo-bucket/.trailwarden/public-keys.json \
+	  --start 2026-11-20T00:00:00Z --end 2026-11-22T00:00:00Z
 
 # Everything the tests need, installed from the project's own files. Tools
 # are cached outside the clone (in GOPATH/bin) and reused when present.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailwarden/trailwarden/internal/awscloudtrail"
 	"github.com/trailwarden/trailwarden/internal/digest"
 	"github.com/trailwarden/trailwarden/internal/verify"
 )
@@ -46,8 +47,10 @@ INVALID: signature verification failed, and gaps ("No log files were delivered
 by CloudTrail between X and Y").
 
 Public keys come from --public-keys FILE, the JSON "aws cloudtrail
-list-public-keys" prints (timestamps as ISO 8601 strings or epoch numbers); a
-demo folder's own keys are used when the flag is omitted.
+list-public-keys" prints (timestamps as ISO 8601 strings or epoch numbers).
+Without it, an s3:// source on AWS gets each region's keys from CloudTrail's
+ListPublicKeys (permission cloudtrail:ListPublicKeys), and a demo folder uses
+its own keys.
 
 Exit status: 0 when every file is valid, 1 otherwise, 2 for bad input.`,
 		Example: `  trailwarden verify --source ./demo-bucket --public-keys ./demo-bucket/.trailwarden/public-keys.json \
@@ -95,7 +98,14 @@ func (a *app) runVerify(cmd *cobra.Command, o verifyOpts) error {
 	if opt.Start, opt.End, err = o.window(op); err != nil {
 		return err
 	}
-	if opt.Keys, err = o.loadKeys(op); err != nil {
+	if o.keys == "" && op.dir == "" && o.src.endpoint == "" {
+		// On AWS the keys come from CloudTrail itself, per region.
+		client, err := awscloudtrail.New(ctx, awscloudtrail.Options{Profile: o.src.profile, RoleARN: o.src.roleARN, ExternalID: o.src.externalID})
+		if err != nil {
+			return badInput(err, "pass --public-keys FILE to verify without calling CloudTrail")
+		}
+		opt.KeysFor = client.KeysFor(opt.Start, opt.End)
+	} else if opt.Keys, err = o.loadKeys(op); err != nil {
 		return err
 	}
 	p := newProgress(a.stderr, "verify")
@@ -180,7 +190,7 @@ func (o verifyOpts) loadKeys(op *opened) (*digest.KeySet, error) {
 		}
 	}
 	if path == "" {
-		return nil, badInput(errors.New("no public keys: --public-keys is required"),
+		return nil, badInput(errors.New("no public keys: --public-keys is required for folders and S3-compatible endpoints"),
 			"aws cloudtrail list-public-keys --start-time START --end-time END > keys.json, then --public-keys keys.json")
 	}
 	f, err := os.Open(path)
