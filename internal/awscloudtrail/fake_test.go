@@ -148,7 +148,7 @@ func (f *fake) serve(w http.ResponseWriter, hr *http.Request) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("X-Amzn-Requestid", fmt.Sprintf("00000000-0000-0000-0000-%012d", n))
 	w.WriteHeader(rep.status)
-	io.WriteString(w, rep.body)
+	_, _ = io.WriteString(w, rep.body)
 }
 
 func (f *fake) requests() []request {

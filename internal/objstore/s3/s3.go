@@ -16,19 +16,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/trailwarden/trailwarden/internal/awsconf"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -75,7 +73,7 @@ var _ objstore.Store = (*Store)(nil)
 
 // RoleSessionName is the session name of an assumed role, as it appears in
 // the role's CloudTrail events.
-const RoleSessionName = "trailwarden"
+const RoleSessionName = awsconf.RoleSessionName
 
 // New makes a Store. It loads the AWS configuration but makes no request:
 // missing or wrong credentials show up on the first call.
@@ -83,48 +81,16 @@ func New(ctx context.Context, o Options) (*Store, error) {
 	if err := ValidateBucket(o.Bucket); err != nil {
 		return nil, err
 	}
-	if o.MaxRetries < 0 {
-		return nil, fmt.Errorf("s3: negative MaxRetries %d", o.MaxRetries)
-	}
-	var endpoint string
-	if o.Endpoint != "" {
-		var err error
-		if endpoint, err = checkEndpoint(o.Endpoint); err != nil {
-			return nil, err
-		}
-	}
-	if o.RoleARN != "" && !strings.HasPrefix(o.RoleARN, "arn:") {
-		return nil, fmt.Errorf("s3: role %q is not an ARN (arn:aws:iam::ACCOUNT:role/NAME)", o.RoleARN)
-	}
-
-	var loads []func(*config.LoadOptions) error
-	if o.Region != "" {
-		loads = append(loads, config.WithRegion(o.Region))
-	}
-	if o.Profile != "" {
-		loads = append(loads, config.WithSharedConfigProfile(o.Profile))
-	}
-	if o.MaxRetries > 0 {
-		loads = append(loads, config.WithRetryMaxAttempts(o.MaxRetries+1))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, loads...)
+	cfg, endpoint, err := awsconf.Load(ctx, awsconf.Options{Region: o.Region, Profile: o.Profile, RoleARN: o.RoleARN,
+		ExternalID: o.ExternalID, Endpoint: o.Endpoint, MaxRetries: o.MaxRetries})
 	if err != nil {
-		return nil, fmt.Errorf("s3: load AWS configuration: %w", err)
+		return nil, fmt.Errorf("s3: %w", err)
 	}
 	if cfg.Region == "" {
 		if endpoint == "" {
 			return nil, errors.New("s3: no AWS region: set one with --region, AWS_REGION or the profile's region")
 		}
 		cfg.Region = "us-east-1"
-	}
-	if o.RoleARN != "" {
-		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), o.RoleARN, func(ao *stscreds.AssumeRoleOptions) {
-			ao.RoleSessionName = RoleSessionName
-			if o.ExternalID != "" {
-				ao.ExternalID = aws.String(o.ExternalID)
-			}
-		})
-		cfg.Credentials = aws.NewCredentialsCache(provider)
 	}
 	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
 		so.UsePathStyle = o.PathStyle
@@ -143,28 +109,6 @@ func New(ctx context.Context, o Options) (*Store, error) {
 		prefix:          o.Prefix,
 		unsignedStreams: endpoint != "",
 	}, nil
-}
-
-// checkEndpoint validates an S3-compatible endpoint URL without echoing
-// credentials embedded in it.
-func checkEndpoint(raw string) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "", errors.New("s3: endpoint is not a URL (want http(s)://host[:port])")
-	}
-	if u.User != nil {
-		return "", errors.New("s3: endpoint must not contain credentials; use the AWS credential chain")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("s3: endpoint %q: scheme must be http or https", raw)
-	}
-	if u.Host == "" {
-		return "", fmt.Errorf("s3: endpoint %q has no host", raw)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("s3: endpoint %q must not have a query or fragment", raw)
-	}
-	return strings.TrimSuffix(u.String(), "/"), nil
 }
 
 // ParseURL splits s3://bucket/prefix into its bucket and prefix ("" when

@@ -1,0 +1,101 @@
+// Package awsconf builds the AWS SDK configuration every adapter shares:
+// the default credential chain, an optional shared-config profile, retries,
+// an optional role to assume, and the checks on an endpoint override.
+package awsconf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// RoleSessionName is the session name of an assumed role, as it appears in
+// the role's CloudTrail events.
+const RoleSessionName = "trailwarden"
+
+// stsFallbackRegion is where a role is assumed when no region is
+// configured; STS in us-east-1 serves the aws partition.
+const stsFallbackRegion = "us-east-1"
+
+// Options are the settings a user gives on the command line.
+type Options struct {
+	Region, Profile     string
+	RoleARN, ExternalID string
+	Endpoint            string
+	MaxRetries          int // 0 keeps the SDK's default
+}
+
+// Load returns the configuration and the checked endpoint ("" when none).
+// It makes no request: credentials are resolved on first use.
+func Load(ctx context.Context, o Options) (aws.Config, string, error) {
+	if o.MaxRetries < 0 {
+		return aws.Config{}, "", fmt.Errorf("negative MaxRetries %d", o.MaxRetries)
+	}
+	var endpoint string
+	if o.Endpoint != "" {
+		var err error
+		if endpoint, err = CheckEndpoint(o.Endpoint); err != nil {
+			return aws.Config{}, "", err
+		}
+	}
+	if o.RoleARN != "" && !strings.HasPrefix(o.RoleARN, "arn:") {
+		return aws.Config{}, "", fmt.Errorf("role %q is not an ARN (arn:aws:iam::ACCOUNT:role/NAME)", o.RoleARN)
+	}
+	var loads []func(*config.LoadOptions) error
+	if o.Region != "" {
+		loads = append(loads, config.WithRegion(o.Region))
+	}
+	if o.Profile != "" {
+		loads = append(loads, config.WithSharedConfigProfile(o.Profile))
+	}
+	if o.MaxRetries > 0 {
+		loads = append(loads, config.WithRetryMaxAttempts(o.MaxRetries+1))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loads...)
+	if err != nil {
+		return aws.Config{}, "", fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if o.RoleARN != "" {
+		stsCfg := cfg.Copy()
+		if stsCfg.Region == "" {
+			stsCfg.Region = stsFallbackRegion
+		}
+		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(stsCfg), o.RoleARN, func(ao *stscreds.AssumeRoleOptions) {
+			ao.RoleSessionName = RoleSessionName
+			if o.ExternalID != "" {
+				ao.ExternalID = aws.String(o.ExternalID)
+			}
+		})
+		cfg.Credentials = aws.NewCredentialsCache(provider)
+	}
+	return cfg, endpoint, nil
+}
+
+// CheckEndpoint validates an endpoint URL without echoing credentials
+// embedded in it, and returns it without a trailing slash.
+func CheckEndpoint(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", errors.New("endpoint is not a URL (want http(s)://host[:port])")
+	}
+	if u.User != nil {
+		return "", errors.New("endpoint must not contain credentials; use the AWS credential chain")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("endpoint %q: scheme must be http or https", raw)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("endpoint %q has no host", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("endpoint %q must not have a query or fragment", raw)
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
+}
