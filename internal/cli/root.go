@@ -42,14 +42,19 @@ func newRootCmd(a *app) *cobra.Command {
 		Short: "Centralized, least-privilege, provably intact CloudTrail logging for many accounts",
 		Long: `trailwarden takes an AWS Organization (or any set of accounts) to a central
 CloudTrail log bucket with least-privilege policies it generates, merges and
-proves, and answers questions over every account's events.
+proves, and verifies every account's logs against CloudTrail's signed digests.
 
 Start with a config file, then generate the policies:
 
   trailwarden init --org o-a1b2c3d4e5 --management-account 111111111111 \
     --log-archive-account 222222222222 --bucket acme-org-cloudtrail \
     --region us-east-1 --trail org-trail > trailwarden.yaml
-  trailwarden policy bucket --config trailwarden.yaml`,
+  trailwarden policy bucket --config trailwarden.yaml
+
+Or try it offline on a synthetic organization:
+
+  trailwarden demo --out ./demo-bucket
+  trailwarden verify --source ./demo-bucket`,
 		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
