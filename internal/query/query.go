@@ -1,0 +1,39 @@
+// Package query is what the query engines share: the Engine interface that
+// the embedded DuckDB store and Amazon Athena implement, the named queries
+// for the common questions, and rendering of results as a table, CSV or
+// JSON lines. It imports neither DuckDB nor the AWS SDK.
+package query
+
+import (
+	"context"
+)
+
+// Rows streams a result, one row at a time, so a large result never has to
+// fit in memory.
+type Rows interface {
+	Columns() []string
+	// Next advances to the next row; it returns false at the end or on an
+	// error (see Err).
+	Next() bool
+	// Row returns the current row's values: nil, bool, int64, float64,
+	// string, time.Time, or for nested values (structs, lists, JSON) their
+	// JSON text as a string.
+	Row() []any
+	Err() error
+	Close() error
+}
+
+// Engine runs SQL.
+type Engine interface {
+	// Name is "duckdb" or "athena": the key of a named query's dialect.
+	Name() string
+	Query(ctx context.Context, sql string) (Rows, error)
+}
+
+// Named is one of the common questions, with its SQL for each engine.
+type Named struct {
+	Name        string            `json:"name"`
+	Title       string            `json:"title"`
+	Description string            `json:"description"`
+	SQL         map[string]string `json:"sql"` // by Engine.Name()
+}
