@@ -158,7 +158,13 @@ func (v *verifier) walkFrom(ctx context.Context, c *Chain, ds []*listed, index m
 			cur--
 			continue
 		}
-		if res.Valid {
+		if res.Valid && v.opt.LogFiles != nil {
+			v.mu.Lock()
+			for _, lf := range d.file.LogFiles {
+				v.opt.LogFiles(*c, lf)
+			}
+			v.mu.Unlock()
+		} else if res.Valid {
 			v.mu.Lock()
 			c.LogFiles += len(d.file.LogFiles)
 			v.mu.Unlock()

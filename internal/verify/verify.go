@@ -34,6 +34,10 @@ type Options struct {
 	KeysFor func(ctx context.Context, region string) (*digest.KeySet, error)
 	// Jobs bounds concurrent requests to the store (chains and files).
 	Jobs int
+	// LogFiles, when set, receives the log files listed by every valid
+	// digest instead of their being downloaded and hashed here: pull
+	// checks them against the same bytes it ingests. Calls are serialized.
+	LogFiles func(c Chain, lf digest.LogFile)
 	// OnFile, when set, receives every result as it is decided, from
 	// several goroutines one at a time.
 	OnFile func(FileResult)

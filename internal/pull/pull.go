@@ -1,0 +1,154 @@
+// Package pull copies a CloudTrail bucket's log files into a local store:
+// it lists by account, region and day (never the whole bucket at once),
+// downloads with bounded concurrency, checks every file against its signed
+// digest from the same bytes it ingests, and hands verified files to the
+// store in batches. What the store has committed is never pulled again, so
+// a killed pull resumes where it stopped, without loss or duplicates.
+package pull
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/trailwarden/trailwarden/internal/digest"
+	"github.com/trailwarden/trailwarden/internal/objstore"
+	"github.com/trailwarden/trailwarden/internal/verify"
+)
+
+// File is one downloaded log file, ready to load: its gzipped bytes are at
+// Path, and Verified says whether its digest vouched for them.
+type File struct {
+	Key, Account, Region string
+	Day                  time.Time
+	Path                 string
+	Bytes                int64
+	Verified             bool
+}
+
+// Loaded is what the sink did with a batch.
+type Loaded struct {
+	Events, Duplicates int
+}
+
+// Sink is where pulled files go (the DuckDB store). A batch is loaded
+// atomically together with the record that its files were ingested.
+type Sink interface {
+	IngestedKeys(ctx context.Context, prefix string) (map[string]bool, error)
+	Load(ctx context.Context, files []File) (Loaded, error)
+}
+
+// Options select what to pull.
+type Options struct {
+	Bucket, Prefix, OrgID string
+	Accounts, Regions     []string
+	Since, Until          time.Time
+	// NoVerify loads files without checking digests (reported as such).
+	NoVerify bool
+	Keys     *digest.KeySet
+	KeysFor  func(ctx context.Context, region string) (*digest.KeySet, error)
+	Jobs     int
+	// BatchFiles and BatchBytes bound a batch handed to the sink.
+	BatchFiles int
+	BatchBytes int64
+	TempDir    string
+	Progress   func(Progress)
+}
+
+// Progress is the state of a running pull.
+type Progress struct {
+	FilesTotal, FilesDone int
+	Bytes                 int64
+	Events                int
+	Started               time.Time
+}
+
+// BadFile is a file that was not loaded, and why.
+type BadFile struct {
+	Key     string `json:"key"`
+	Problem string `json:"problem"`
+}
+
+// Summary is the result of a pull, for people and scripts.
+type Summary struct {
+	Listed        int   `json:"listed"`
+	AlreadyLoaded int   `json:"alreadyLoaded"`
+	Loaded        int   `json:"loaded"`
+	Events        int   `json:"events"`
+	Duplicates    int   `json:"duplicates"`
+	Bytes         int64 `json:"bytes"`
+	Verified      bool  `json:"verified"`
+	// Unverified files are newer than every valid digest: they are left
+	// for the next pull, when their digest has been delivered.
+	Unverified int            `json:"waitingForDigest"`
+	Bad        []BadFile      `json:"bad"`
+	Digests    *verify.Report `json:"digests,omitempty"`
+	Elapsed    time.Duration  `json:"elapsed"`
+}
+
+func (o *Options) defaults() error {
+	if o.Jobs <= 0 {
+		o.Jobs = 8
+	}
+	if o.BatchFiles <= 0 {
+		o.BatchFiles = 256
+	}
+	if o.BatchBytes <= 0 {
+		o.BatchBytes = 64 << 20
+	}
+	if o.Until.IsZero() {
+		o.Until = time.Now().UTC()
+	}
+	if !o.Until.After(o.Since) {
+		return fmt.Errorf("pull: --until %s is not after --since %s", o.Until.Format(time.RFC3339), o.Since.Format(time.RFC3339))
+	}
+	if !o.NoVerify && o.Keys == nil && o.KeysFor == nil {
+		return errors.New("pull: no public keys to verify digests with: pass --public-keys, or --no-verify to load unverified")
+	}
+	return nil
+}
+
+// Run pulls into sink and returns the summary. Bad files are listed in the
+// summary and the rest continues; an error means the pull itself stopped.
+func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Summary, error) {
+	began := time.Now()
+	if err := opt.defaults(); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(opt.TempDir, "trailwarden-pull-")
+	if err != nil {
+		return nil, fmt.Errorf("pull: temporary folder: %w", err)
+	}
+	defer func() { _ = os.RemoveAll(tmp) }()
+	sum := &Summary{Verified: !opt.NoVerify, Bad: []BadFile{}}
+	expected := map[string]string{}
+	if !opt.NoVerify {
+		var mu sync.Mutex
+		rep, err := verify.Run(ctx, store, verify.Options{Bucket: opt.Bucket, Prefix: opt.Prefix, OrgID: opt.OrgID,
+			Accounts: opt.Accounts, Regions: opt.Regions, Start: opt.Since, End: opt.Until, Keys: opt.Keys, KeysFor: opt.KeysFor,
+			Jobs: opt.Jobs, LogFiles: func(_ verify.Chain, lf digest.LogFile) {
+				mu.Lock()
+				expected[lf.S3Object] = lf.HashValue
+				mu.Unlock()
+			}})
+		if err != nil {
+			return nil, err
+		}
+		sum.Digests = rep
+		for _, f := range rep.Invalid {
+			sum.Bad = append(sum.Bad, BadFile{Key: f.Key, Problem: "digest " + f.Problem})
+		}
+	}
+	todo, err := list(ctx, store, sink, opt, sum)
+	if err != nil {
+		return nil, err
+	}
+	if err := fetchAndLoad(ctx, store, sink, opt, tmp, todo, expected, sum); err != nil {
+		return nil, err
+	}
+	sum.Elapsed = time.Since(began)
+	return sum, nil
+}
