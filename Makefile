@@ -16,7 +16,8 @@ build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/trailwarden
 
 # The main job on the built-in examples: print and prove every policy of the
-# example config, then create a demo organization's bucket and verify it.
+# example config, then create a demo organization's bucket, verify it, pull
+# it into DuckDB and ask it the common questions.
 demo: build
 	@for kind in bucket key reader-trust reader-access; do \
 	  echo "== trailwarden policy $$kind --config examples/trailwarden.yaml"; \
@@ -30,6 +31,13 @@ demo: build
 	@echo "== trailwarden verify --source out/demo-bucket"
 	@$(BIN) verify --source out/demo-bucket --public-keys out/demo-bucket/.trailwarden/public-keys.json \
 	  --start 2026-11-20T00:00:00Z --end 2026-11-22T00:00:00Z
+	@echo "== trailwarden pull --source out/demo-bucket --db out/trail.duckdb"
+	@rm -f out/trail.duckdb
+	@$(BIN) pull --source out/demo-bucket --db out/trail.duckdb
+	@for q in pipeline-tampering console-logins-without-mfa root-activity access-denied-by-principal; do \
+	  echo "== trailwarden query --db out/trail.duckdb --named $$q (first lines)"; \
+	  $(BIN) query --db out/trail.duckdb --named $$q | head -8 || exit 1; \
+	done
 
 # Everything the tests need, installed from the project's own files. Tools
 # are cached outside the clone (in GOPATH/bin) and reused when present.

@@ -59,6 +59,28 @@ func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Opti
 				return nil
 			}
 			got, err := sink.Load(gctx, batch)
+			// A rejected file is set aside and the rest loaded again, so one
+			// bad file never stops the pull.
+			for err != nil && len(batch) > 0 {
+				var rej *RejectedError
+				if !errors.As(err, &rej) {
+					break
+				}
+				kept := batch[:0]
+				for _, f := range batch {
+					if f.Key == rej.Key {
+						_ = os.Remove(f.Path)
+						sum.Bad = append(sum.Bad, BadFile{Key: f.Key, Problem: rej.Err.Error()})
+						continue
+					}
+					kept = append(kept, f)
+				}
+				if len(kept) == len(batch) {
+					break // the sink named a file that is not in the batch
+				}
+				batch = kept
+				got, err = sink.Load(gctx, batch)
+			}
 			for _, f := range batch {
 				_ = os.Remove(f.Path)
 			}

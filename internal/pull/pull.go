@@ -34,6 +34,17 @@ type Loaded struct {
 	Events, Duplicates int
 }
 
+// RejectedError is what a sink returns when one file of a batch cannot be
+// loaded (corrupt JSON, not a log file): that file is set aside as bad and
+// the rest of the batch is loaded again.
+type RejectedError struct {
+	Key string
+	Err error
+}
+
+func (e *RejectedError) Error() string { return fmt.Sprintf("%s: %v", e.Key, e.Err) }
+func (e *RejectedError) Unwrap() error { return e.Err }
+
 // Sink is where pulled files go (the DuckDB store). A batch is loaded
 // atomically together with the record that its files were ingested.
 type Sink interface {

@@ -157,3 +157,37 @@ func (u unverifiedOK) Load(ctx context.Context, files []pull.File) (pull.Loaded,
 	}
 	return u.memSink.Load(ctx, files)
 }
+
+// rejecting refuses one key, as the store does with a corrupt file.
+type rejecting struct {
+	*memSink
+	key string
+}
+
+func (r rejecting) Load(ctx context.Context, files []pull.File) (pull.Loaded, error) {
+	for _, f := range files {
+		if f.Key == r.key {
+			return pull.Loaded{}, &pull.RejectedError{Key: f.Key, Err: errors.New("invalid JSON")}
+		}
+	}
+	return r.memSink.Load(ctx, files)
+}
+
+func TestPullSetsRejectedFilesAsideAndContinues(t *testing.T) {
+	st, res := bucket(t)
+	sink := &memSink{keys: map[string]int{}}
+	var victim string
+	_ = st.List(context.Background(), "", "", func(o objstore.Object) error {
+		if victim == "" && strings.Contains(o.Key, "/CloudTrail/us-east-1/") {
+			victim = o.Key
+		}
+		return nil
+	})
+	sum, err := pull.Run(context.Background(), st, rejecting{sink, victim}, options(t, res))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Bad) != 1 || sum.Bad[0].Key != victim || int64(len(sink.keys)) != res.Manifest.LogFiles-1 {
+		t.Fatalf("bad %+v, loaded %d of %d", sum.Bad, len(sink.keys), res.Manifest.LogFiles)
+	}
+}

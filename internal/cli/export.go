@@ -1,0 +1,40 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailwarden/trailwarden/internal/store"
+)
+
+func newExportCmd(a *app) *cobra.Command {
+	var db, out, format string
+	cmd := &cobra.Command{
+		Use:     "export",
+		Short:   "Export the pulled events as Parquet, partitioned by account, region and day",
+		Example: "  trailwarden export --db ./trail.duckdb --format parquet --out ./events-parquet",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "parquet" {
+				return badInput(fmt.Errorf("unknown --format %q", format), "only parquet is supported")
+			}
+			st, err := store.OpenWith(cmd.Context(), db, store.Options{ReadOnly: true})
+			if err != nil {
+				return badInput(err, "pull logs first: trailwarden pull --source ... --db "+db)
+			}
+			defer func() { _ = st.Close() }()
+			if err := st.ExportParquet(cmd.Context(), out); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "exported %s to %s (account=/region=/event_date= folders of Parquet files)\n", db, out)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&db, "db", "trail.duckdb", "the DuckDB store")
+	f.StringVar(&out, "out", "", "folder to write (must not exist, or be empty)")
+	f.StringVar(&format, "format", "parquet", "parquet")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}

@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailwarden/trailwarden/internal/athena"
+	"github.com/trailwarden/trailwarden/internal/query"
+	"github.com/trailwarden/trailwarden/internal/store"
+)
+
+type queryOpts struct {
+	db, engine, named, format, config string
+	athena                            athenaOpts
+}
+
+type athenaOpts struct {
+	region, profile, roleARN, workgroup, output, database, table string
+}
+
+func (o *athenaOpts) options() athena.Options {
+	return athena.Options{Region: o.region, Profile: o.profile, RoleARN: o.roleARN, Workgroup: o.workgroup,
+		OutputLocation: o.output, Database: o.database}
+}
+
+func newQueryCmd(a *app) *cobra.Command {
+	var o queryOpts
+	cmd := &cobra.Command{
+		Use:   "query [SQL]",
+		Short: "Ask SQL questions over every account's events, locally (DuckDB) or on Athena",
+		Long: `query runs SQL over the events pulled into the DuckDB store (table "events":
+typed columns such as event_time, event_name, event_source, error_code,
+recipient_account_id, account, region, event_date; user_identity as a struct;
+request_parameters, response_elements and the whole record as JSON), or, with
+--engine athena, over the CloudTrail table that "trailwarden athena setup"
+created. --named runs one of the common questions ("trailwarden queries"
+lists them) on either engine.
+
+Output: table for people, csv, jsonl (one object per row) or json.`,
+		Example: `  trailwarden query --db ./trail.duckdb "select event_name, count(*) from events group by 1 order by 2 desc limit 10"
+  trailwarden query --db ./trail.duckdb --named root-activity --format json
+  trailwarden query --engine athena --config trailwarden.yaml --named console-logins-without-mfa`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runQuery(cmd.Context(), o, args) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.db, "db", "trail.duckdb", "the DuckDB store (trailwarden pull writes it)")
+	f.StringVar(&o.engine, "engine", "duckdb", "duckdb or athena")
+	f.StringVar(&o.named, "named", "", "run a named query instead of SQL (see trailwarden queries)")
+	f.StringVar(&o.format, "format", "table", "table, csv, jsonl or json")
+	f.StringVarP(&o.config, "config", "c", "", "trailwarden.yaml (for --engine athena: the home region)")
+	o.athena.flags(cmd)
+	return cmd
+}
+
+func (o *athenaOpts) flags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.region, "athena-region", "", "Athena region (default: the config's home region)")
+	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile")
+	f.StringVar(&o.roleARN, "role-arn", "", "role to assume for Athena")
+	f.StringVar(&o.workgroup, "workgroup", "primary", "Athena workgroup")
+	f.StringVar(&o.output, "output", "", "S3 location for query results, s3://bucket/path/ (default: the workgroup's)")
+	f.StringVar(&o.database, "database", "trailwarden", "Glue database of the CloudTrail table")
+	f.StringVar(&o.table, "table", "cloudtrail_logs", "name of the CloudTrail table")
+}
+
+func (a *app) engine(ctx context.Context, o queryOpts) (query.Engine, func(), error) {
+	switch o.engine {
+	case "duckdb":
+		st, err := store.OpenWith(ctx, o.db, store.Options{ReadOnly: true})
+		if err != nil {
+			return nil, nil, badInput(err, "pull logs first: trailwarden pull --source ... --db "+o.db)
+		}
+		return st, func() { _ = st.Close() }, nil
+	case "athena":
+		opt := o.athena.options()
+		if opt.Region == "" && o.config != "" {
+			c, err := loadConfig(a, o.config)
+			if err != nil {
+				return nil, nil, err
+			}
+			opt.Region = c.HomeRegion
+		}
+		cl, err := athena.New(ctx, opt)
+		if err != nil {
+			return nil, nil, badInput(err, "check --athena-region, --profile and the AWS credentials")
+		}
+		return cl, func() {}, nil
+	}
+	return nil, nil, badInput(fmt.Errorf("unknown --engine %q", o.engine), "use --engine duckdb or --engine athena")
+}
+
+func (a *app) runQuery(ctx context.Context, o queryOpts, args []string) error {
+	switch o.format {
+	case "table", "csv", "jsonl", "json":
+	default:
+		return badInput(fmt.Errorf("unknown --format %q", o.format), "use table, csv, jsonl or json")
+	}
+	if (len(args) == 1) == (o.named != "") {
+		return badInput(fmt.Errorf("give either SQL or --named NAME"), "trailwarden queries lists the named queries")
+	}
+	eng, done, err := a.engine(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer done()
+	sql := ""
+	if len(args) == 1 {
+		sql = args[0]
+	} else {
+		n, ok := query.Lookup(o.named)
+		if !ok {
+			return badInput(fmt.Errorf("no named query %q", o.named), "trailwarden queries lists them")
+		}
+		sql = n.SQL[eng.Name()]
+		if o.engine == "athena" {
+			sql = athena.ForTable(sql, o.athena.database, o.athena.table)
+		}
+	}
+	rows, err := eng.Query(ctx, sql)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rows.Close() }()
+	_, err = query.Render(a.stdout, rows, o.format)
+	return err
+}
+
+func newQueriesCmd(a *app) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "queries",
+		Short: "List the named queries (run one with trailwarden query --named NAME)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			all := query.NamedQueries()
+			if format == "json" {
+				b, err := json.MarshalIndent(all, "", "  ")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "%s\n", b)
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tQUESTION")
+			for _, n := range all {
+				fmt.Fprintf(tw, "%s\t%s\n", n.Name, n.Title)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "text or json (with the SQL of each engine)")
+	return cmd
+}

@@ -1,0 +1,150 @@
+package store
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trailwarden/trailwarden/internal/demo"
+	"github.com/trailwarden/trailwarden/internal/layout"
+	"github.com/trailwarden/trailwarden/internal/objstore"
+	"github.com/trailwarden/trailwarden/internal/objstore/folder"
+)
+
+// demoBucket is a small generated organization shared by the tests: its
+// log files as Files ready to ingest, and the manifest's ground truth.
+type demoBucket struct {
+	dir      string
+	files    []File
+	digests  []File // digest files, as a careless caller might pass them
+	manifest *demo.Manifest
+}
+
+var (
+	demoOnce sync.Once
+	demoData *demoBucket
+	demoErr  error
+)
+
+// TestMain removes the demo buckets shared by the tests and benchmarks.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, d := range []*demoBucket{demoData, benchData} {
+		if d != nil {
+			_ = os.RemoveAll(d.dir)
+		}
+	}
+	os.Exit(code)
+}
+
+// sharedDemo generates the bucket once per test binary; tests only read it.
+func sharedDemo(tb testing.TB) *demoBucket {
+	tb.Helper()
+	demoOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "store-demo-")
+		if err != nil {
+			demoErr = err
+			return
+		}
+		demoData, demoErr = generateDemo(dir, 3, 1, 24)
+	})
+	if demoErr != nil {
+		tb.Fatal(demoErr)
+	}
+	return demoData
+}
+
+func generateDemo(dir string, accounts, days, perHour int) (*demoBucket, error) {
+	ctx := context.Background()
+	st, err := folder.Create(dir)
+	if err != nil {
+		return nil, err
+	}
+	st.WithoutSync()
+	res, err := demo.Generate(ctx, st, demo.Options{Accounts: accounts, Regions: []string{"us-east-1", "eu-west-1"},
+		Days: days, Seed: 42, Bucket: "demo-bucket", Trail: "org-trail", EventsPerHour: perHour})
+	if err != nil {
+		return nil, err
+	}
+	d := &demoBucket{dir: dir, manifest: res.Manifest}
+	err = st.List(ctx, "", "", func(o objstore.Object) error {
+		k, err := layout.Parse(o.Key)
+		if err != nil {
+			return err
+		}
+		f := File{Key: o.Key, Account: k.Account, Region: k.Region,
+			Day:  time.Date(k.Year, time.Month(k.Month), k.Day, 0, 0, 0, 0, time.UTC),
+			Path: filepath.Join(dir, filepath.FromSlash(o.Key)), Verified: true}
+		switch k.Kind {
+		case layout.LogFile:
+			d.files = append(d.files, f)
+		case layout.DigestFile:
+			d.digests = append(d.digests, f)
+		}
+		return nil
+	})
+	return d, err
+}
+
+func openStore(tb testing.TB) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), filepath.Join(tb.TempDir(), "trail.duckdb"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// writeGz writes body gzipped to a new file and returns a File for it.
+func writeGz(tb testing.TB, name string, body []byte) File {
+	tb.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, _ = zw.Write(body)
+	_ = zw.Close()
+	return writeRaw(tb, name, b.Bytes())
+}
+
+func writeRaw(tb testing.TB, name string, raw []byte) File {
+	tb.Helper()
+	p := filepath.Join(tb.TempDir(), name)
+	if err := os.WriteFile(p, raw, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return File{Key: "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/" + name, Account: "111122223333",
+		Region: "us-east-1", Day: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), Path: p}
+}
+
+// count runs a single-value query.
+func count(tb testing.TB, s *Store, q string) int64 {
+	tb.Helper()
+	var n int64
+	if err := s.db.QueryRow(q).Scan(&n); err != nil {
+		tb.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// queryAll runs q through the query.Engine interface and collects rows.
+func queryAll(tb testing.TB, s *Store, q string) ([]string, [][]any) {
+	tb.Helper()
+	rows, err := s.Query(context.Background(), q)
+	if err != nil {
+		tb.Fatalf("%s: %v", q, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out [][]any
+	for rows.Next() {
+		out = append(out, rows.Row())
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatalf("%s: %v", q, err)
+	}
+	return rows.Columns(), out
+}

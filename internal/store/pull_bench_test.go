@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/trailwarden/trailwarden/internal/demo"
+	"github.com/trailwarden/trailwarden/internal/miniotest"
+	"github.com/trailwarden/trailwarden/internal/objstore"
+	"github.com/trailwarden/trailwarden/internal/objstore/folder"
+	s3store "github.com/trailwarden/trailwarden/internal/objstore/s3"
+)
+
+// BenchmarkPullVersusReadJSON pulls a demo organization of about 2 million
+// events (TRAILWARDEN_BENCH_EVENTS) from a real MinIO with the trailwarden
+// binary, verification included, and loads the same files from local disk
+// with DuckDB's own read_json (the engine's limit), in the same run. The
+// pull runs as a child process so its peak memory (ru_maxrss, DuckDB's
+// allocations included) is measured exactly.
+func BenchmarkPullVersusReadJSON(b *testing.B) {
+	target := 2_000_000
+	if v, err := strconv.Atoi(os.Getenv("TRAILWARDEN_BENCH_EVENTS")); err == nil && v > 0 {
+		target = v
+	}
+	ctx := context.Background()
+	dir := b.TempDir()
+	opt := demo.Options{Accounts: 20, Regions: []string{"us-east-1", "eu-west-1", "ap-southeast-2"}, Days: 3, Seed: 9,
+		Bucket: "bench-bucket", Trail: "org-trail", Jobs: runtime.GOMAXPROCS(0)}
+	opt.EventsPerHour = max(24, target/4320*100/95)
+	local, err := folder.Create(filepath.Join(dir, "bucket"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	local.WithoutSync()
+	res, err := demo.Generate(ctx, local, opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := res.Manifest
+	b.Logf("demo: %d events in %d log files, %.0f MB compressed", m.Events, m.LogFiles, float64(m.LogBytes)/1e6)
+	keys := filepath.Join(dir, "keys.json")
+	if err := os.WriteFile(keys, res.PublicKeys, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	srv := miniotest.Start(b)
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
+		"AWS_PROFILE": "", "AWS_EC2_METADATA_DISABLED": "true"} {
+		b.Setenv(k, v)
+	}
+	srv.CreateBucket(b, "bench-bucket")
+	remote, err := s3store.New(ctx, s3store.Options{Bucket: "bench-bucket", Region: miniotest.Region, Endpoint: srv.Endpoint})
+	if err != nil {
+		b.Fatal(err)
+	}
+	copyTo(b, local, remote)
+	bin := filepath.Join(dir, "trailwarden")
+	build := exec.Command("go", "build", "-o", bin, "github.com/trailwarden/trailwarden/cmd/trailwarden")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("build: %v\n%s", err, out)
+	}
+	for b.Loop() {
+		db := filepath.Join(b.TempDir(), "trail.duckdb")
+		began := time.Now()
+		cmd := exec.Command(bin, "pull", "--source", "s3://bench-bucket", "--endpoint", srv.Endpoint, "--public-keys", keys,
+			"--db", db, "--since", m.Start.Format(time.RFC3339), "--until", m.End.Add(time.Hour).Format(time.RFC3339), "--format", "json")
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("pull: %v\n%s", err, out)
+		}
+		pullSecs := time.Since(began).Seconds()
+		var sum struct{ Events, Loaded int }
+		if err := json.Unmarshal(out, &sum); err != nil {
+			b.Fatal(err)
+		}
+		peakMB := float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024
+		limitSecs, limitEvents := readJSONLimit(b, filepath.Join(local.Dir(), "AWSLogs"))
+		pullRate, limitRate := float64(sum.Events)/pullSecs, float64(limitEvents)/limitSecs
+		b.Logf("pull from MinIO, verified: %d events in %.1fs = %.0f events/s, %.1f MB/s, peak RSS %.0f MB",
+			sum.Events, pullSecs, pullRate, float64(m.LogBytes)/1e6/pullSecs, peakMB)
+		b.Logf("DuckDB read_json, local disk: %d records in %.1fs = %.0f events/s", limitEvents, limitSecs, limitRate)
+		b.ReportMetric(pullRate, "events/s")
+		b.ReportMetric(pullRate/limitRate, "x-read_json")
+		b.ReportMetric(peakMB, "peak-MB")
+		queryLatency(b, bin, db)
+	}
+}
+
+// readJSONLimit loads every log file of dir into a fresh DuckDB table with
+// read_json and unnest, as a user of DuckDB alone would.
+func readJSONLimit(b *testing.B, dir string) (float64, int) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "limit.duckdb"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	// The engine's limit: give it all the memory it wants.
+	if _, err := s.db.ExecContext(context.Background(), "SET memory_limit='8GB'"); err != nil {
+		b.Fatal(err)
+	}
+	began := time.Now()
+	glob := filepath.Join(dir, "*", "*", "CloudTrail", "*", "*", "*", "*", "*.json.gz") // AWSLogs/o-id/acct/CloudTrail/region/Y/M/D
+	q := fmt.Sprintf(`CREATE TABLE raw AS SELECT unnest(Records) AS r FROM read_json(%s, format='auto', maximum_object_size=67108864)`, sqlString(glob))
+	if _, err := s.db.ExecContext(context.Background(), q); err != nil {
+		b.Fatal(err)
+	}
+	secs := time.Since(began).Seconds()
+	var n int
+	if err := s.db.QueryRowContext(context.Background(), "SELECT count(*) FROM raw").Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	return secs, n
+}
+
+// queryLatency times each named query on the pulled store.
+func queryLatency(b *testing.B, bin, db string) {
+	for _, q := range []string{"root-activity", "console-logins-without-mfa", "access-denied-by-principal", "pipeline-tampering",
+		"new-access-keys", "activity-by-principal", "calls-from-outside-expected-networks", "events-by-name"} {
+		began := time.Now()
+		if out, err := exec.Command(bin, "query", "--db", db, "--named", q, "--format", "csv").CombinedOutput(); err != nil {
+			b.Fatalf("%s: %v\n%s", q, err, out)
+		}
+		b.Logf("query --named %-38s %6.0f ms (process start included)", q, float64(time.Since(began).Milliseconds()))
+	}
+}
+
+func copyTo(b *testing.B, from *folder.Store, to objstore.Store) {
+	ctx := context.Background()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	err := from.List(ctx, "", "", func(o objstore.Object) error {
+		g.Go(func() error {
+			body, meta, err := from.Get(gctx, o.Key)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = body.Close() }()
+			return to.Put(gctx, o.Key, body, o.Size, meta)
+		})
+		return nil
+	})
+	if werr := g.Wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+}

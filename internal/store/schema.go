@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// SchemaVersion is the layout of the tables this trailwarden writes. Bump
+// it with every incompatible change and add the step to migrate, so an old
+// trailwarden refuses a newer file instead of misreading it.
+const SchemaVersion = 1
+
+// ErrNewerSchema matches the error Open returns for a store written by a
+// newer trailwarden (a *NewerSchemaError).
+var ErrNewerSchema = errors.New("store written by a newer trailwarden")
+
+// NewerSchemaError says which version a store has and which this build
+// reads; the fix is always to upgrade, never to rewrite the file.
+type NewerSchemaError struct {
+	Path               string
+	Version, Supported int
+}
+
+func (e *NewerSchemaError) Error() string {
+	return fmt.Sprintf("store: %s has schema version %d, this trailwarden reads up to %d: upgrade trailwarden",
+		e.Path, e.Version, e.Supported)
+}
+
+// Is makes errors.Is(err, ErrNewerSchema) hold.
+func (e *NewerSchemaError) Is(target error) bool { return target == ErrNewerSchema }
+
+// userIdentityType is userIdentity as a typed STRUCT, snake_case like every
+// column. Times are TIMESTAMP and flags BOOLEAN where CloudTrail writes them
+// as strings; the verbatim values stay in record.
+const userIdentityType = `STRUCT(
+    type VARCHAR, principal_id VARCHAR, arn VARCHAR, account_id VARCHAR,
+    access_key_id VARCHAR, user_name VARCHAR, invoked_by VARCHAR, identity_provider VARCHAR,
+    session_context STRUCT(
+      attributes STRUCT(creation_date TIMESTAMP, mfa_authenticated BOOLEAN),
+      session_issuer STRUCT(type VARCHAR, principal_id VARCHAR, arn VARCHAR, account_id VARCHAR, user_name VARCHAR),
+      source_identity VARCHAR))`
+
+// schemaV1 creates version 1. events has no primary key on purpose: a
+// DuckDB ART index must fit in memory (a (event_id, recipient_account_id)
+// key overflows 256MB at about two million events), so duplicates are
+// removed by the ingest's anti-join instead. Queries by account, region
+// and date are made cheap by insertion order, not an index: batches are
+// inserted file by file in (account, region, day, key) order (see
+// loadChunk), so each row group's min/max zonemaps cover a narrow range
+// and DuckDB skips the rest. ingested_files has no key for the same
+// reason; it is appended in that order too, which keeps key-prefix
+// lookups zonemap-friendly.
+var schemaV1 = []string{
+	`CREATE TABLE IF NOT EXISTS events (
+  event_id VARCHAR,
+  event_time TIMESTAMP,
+  event_version VARCHAR,
+  event_source VARCHAR,
+  event_name VARCHAR,
+  aws_region VARCHAR,
+  source_ip_address VARCHAR,
+  user_agent VARCHAR,
+  user_identity ` + userIdentityType + `,
+  error_code VARCHAR,
+  error_message VARCHAR,
+  request_parameters JSON,
+  response_elements JSON,
+  additional_event_data JSON,
+  request_id VARCHAR,
+  event_type VARCHAR,
+  event_category VARCHAR,
+  read_only BOOLEAN,
+  management_event BOOLEAN,
+  recipient_account_id VARCHAR,
+  shared_event_id VARCHAR,
+  vpc_endpoint_id VARCHAR,
+  session_credential_from_console VARCHAR,
+  resources JSON,
+  service_event_details JSON,
+  tls_details JSON,
+  addendum JSON,
+  edge_device_details JSON,
+  insight_details JSON,
+  record JSON NOT NULL,
+  account VARCHAR NOT NULL,
+  region VARCHAR NOT NULL,
+  event_date DATE NOT NULL,
+  source_key VARCHAR NOT NULL
+)`,
+	`CREATE TABLE IF NOT EXISTS ingested_files (
+  key VARCHAR NOT NULL,
+  account VARCHAR NOT NULL,
+  region VARCHAR NOT NULL,
+  day DATE,
+  events BIGINT NOT NULL,
+  duplicates BIGINT NOT NULL,
+  verified BOOLEAN NOT NULL,
+  ingested_at TIMESTAMP NOT NULL
+)`,
+}
+
+// migrate creates the schema of a new file and checks the version of an
+// existing one, in one transaction so a half-created store never exists.
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: open %s: %w", s.path, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	v, err := s.schemaVersion(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if v > SchemaVersion {
+		return &NewerSchemaError{Path: s.path, Version: v, Supported: SchemaVersion}
+	}
+	if v == SchemaVersion {
+		return nil
+	}
+	if s.opt.ReadOnly {
+		return fmt.Errorf("store: open %s read-only: not a trailwarden store (no schema); ingest into it first", s.path)
+	}
+	stmts := []string{`CREATE TABLE IF NOT EXISTS trailwarden_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`}
+	stmts = append(stmts, schemaV1...)
+	stmts = append(stmts, `INSERT OR REPLACE INTO trailwarden_meta VALUES ('schema_version', '`+strconv.Itoa(SchemaVersion)+`')`)
+	for _, q := range stmts {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: create schema in %s: %w", s.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: create schema in %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// schemaVersion is the file's version, 0 for a file without trailwarden's
+// tables (a new one).
+func (s *Store) schemaVersion(ctx context.Context, tx *sql.Tx) (int, error) {
+	var meta, ours int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FILTER (table_name = 'trailwarden_meta'),
+  count(*) FILTER (table_name IN ('events', 'ingested_files'))
+FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'`).Scan(&meta, &ours)
+	if err != nil {
+		return 0, fmt.Errorf("store: open %s: %w", s.path, err)
+	}
+	if meta == 0 && ours > 0 {
+		// Someone else's tables: adding ours beside them would mix data.
+		return 0, fmt.Errorf("store: %s has an events or ingested_files table but no trailwarden_meta: not a trailwarden store", s.path)
+	}
+	if meta == 0 {
+		return 0, nil
+	}
+	var raw string
+	err = tx.QueryRowContext(ctx, `SELECT value FROM trailwarden_meta WHERE key = 'schema_version'`).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("store: %s has a trailwarden_meta table without a schema version: not a trailwarden store", s.path)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: read schema version of %s: %w", s.path, err)
+	}
+	v, err := strconv.Atoi(raw)
+	if err != nil || v < 1 {
+		return 0, fmt.Errorf("store: %s has schema version %q: not a trailwarden store", s.path, raw)
+	}
+	return v, nil
+}

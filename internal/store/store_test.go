@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+)
+
+func TestOpenCreatesAndReopens(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "trail.duckdb")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Name() != "duckdb" {
+		t.Fatalf("Name = %q", s.Name())
+	}
+	if n := count(t, s, `SELECT value::INT FROM trailwarden_meta WHERE key = 'schema_version'`); n != SchemaVersion {
+		t.Fatalf("schema version %d", n)
+	}
+	f := writeGz(t, "a.json.gz", []byte(twoEvents))
+	if _, err := s.IngestFile(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = OpenWith(ctx, path, Options{ReadOnly: true, MemoryLimit: "128MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	if ok, err := s.Has(ctx, f.Key); err != nil || !ok {
+		t.Fatalf("Has after reopen = %v, %v", ok, err)
+	}
+	if _, err := s.IngestFile(ctx, writeGz(t, "b.json.gz", []byte(twoEvents))); err == nil {
+		t.Fatal("a read-only store accepted an ingest")
+	}
+}
+
+// rawExec changes a store file behind trailwarden's back.
+func rawExec(t *testing.T, path string, stmts ...string) {
+	t.Helper()
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "trail.duckdb")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	rawExec(t, path, `UPDATE trailwarden_meta SET value = '3' WHERE key = 'schema_version'`)
+	_, err = Open(ctx, path)
+	if !errors.Is(err, ErrNewerSchema) {
+		t.Fatalf("err = %v, want ErrNewerSchema", err)
+	}
+	want := "store: " + path + " has schema version 3, this trailwarden reads up to 1: upgrade trailwarden"
+	if err.Error() != want {
+		t.Fatalf("err = %q\nwant %q", err, want)
+	}
+	// Refused, not modified.
+	rawExec(t, path, `CREATE TABLE check_v AS SELECT value FROM trailwarden_meta WHERE value = '3'`)
+}
+
+func TestOpenRefusesForeignDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "other.duckdb")
+	rawExec(t, path, `CREATE TABLE events (id INT)`)
+	if _, err := Open(context.Background(), path); err == nil {
+		t.Fatal("opened a database with someone else's events table")
+	}
+	garbage := filepath.Join(t.TempDir(), "garbage.duckdb")
+	if err := os.WriteFile(garbage, []byte("not a database at all, just text that is long enough"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), garbage); err == nil {
+		t.Fatal("opened a file that is not a database")
+	}
+	if _, err := OpenWith(context.Background(), filepath.Join(t.TempDir(), "x.duckdb"), Options{MemoryLimit: "lots"}); err == nil {
+		t.Fatal("accepted a memory limit that is not a size")
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"256MB": 256e6, "1GiB": 1 << 30, "1.5 GB": 15e8, "512": 512} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+}
+
+func TestQueriesRunBesideIngest(t *testing.T) {
+	d := sharedDemo(t)
+	s := openStore(t)
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		for start := 0; start < len(d.files) && err == nil; start += 10 {
+			_, err = s.IngestFiles(ctx, d.files[start:min(start+10, len(d.files))])
+		}
+		done <- err
+	}()
+	last := int64(-1)
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			running = false
+		default:
+		}
+		st, err := s.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Events < last {
+			t.Fatalf("events went from %d to %d", last, st.Events)
+		}
+		last = st.Events
+		// Committed batches only: every stored event's file is recorded.
+		if n := count(t, s, `SELECT count(*) FROM events WHERE source_key NOT IN (SELECT key FROM ingested_files)`); n != 0 {
+			t.Fatalf("%d events visible before their file was recorded", n)
+		}
+	}
+	if last != d.manifest.Events-d.manifest.Duplicates {
+		t.Fatalf("%d events at the end", last)
+	}
+}
