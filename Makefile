@@ -71,6 +71,7 @@ bench: setup
 	$(GO) test -run XXX -bench . -benchmem ./internal/eval/ ./internal/digest/
 	$(GO) test -run 'TestThroughputRatio' -v -count=1 ./internal/difftest/ | grep -E 'ratio|per second|/s|PASS|FAIL'
 	$(GO) test -run XXX -bench VerifyOrganization -benchtime 1x -timeout 60m -v ./internal/verify/
+	$(GO) test -run XXX -bench PullVersusReadJSON -benchtime 1x -timeout 60m -v ./internal/store/
 
 clean:
 	rm -rf bin
