@@ -3,7 +3,6 @@ package pull
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"sort"
 	"sync"
 	"time"
@@ -12,11 +11,7 @@ import (
 
 	"github.com/trailwarden/trailwarden/internal/layout"
 	"github.com/trailwarden/trailwarden/internal/objstore"
-)
-
-var (
-	accountRe = regexp.MustCompile(`^[0-9]{12}$`)
-	orgRe     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	"github.com/trailwarden/trailwarden/internal/verify"
 )
 
 // object is a log file to pull.
@@ -25,8 +20,6 @@ type object struct {
 	size int64
 	k    layout.Key
 }
-
-type chain struct{ org, account, region string }
 
 // list finds the log files of [Since, Until] that the sink does not have
 // yet: chains by folder, then day folder by day folder, in parallel.
@@ -41,7 +34,7 @@ func list(ctx context.Context, store objstore.Store, sink Sink, opt Options, sum
 	g.SetLimit(opt.Jobs)
 	for _, c := range chains {
 		g.Go(func() error {
-			root := layout.LogPrefix(opt.Prefix, c.org, c.account, c.region)
+			root := layout.LogPrefix(opt.Prefix, c.Org, c.Account, c.Region)
 			have, err := sink.IngestedKeys(gctx, root)
 			if err != nil {
 				return err
@@ -49,7 +42,7 @@ func list(ctx context.Context, store objstore.Store, sink Sink, opt Options, sum
 			var found []object
 			listed, skipped := 0, 0
 			for day := opt.Since.UTC().Truncate(24 * time.Hour); day.Before(opt.Until); day = day.Add(24 * time.Hour) {
-				prefix := layout.DayPrefix(opt.Prefix, c.org, c.account, c.region, layout.LogFile, day)
+				prefix := layout.DayPrefix(opt.Prefix, c.Org, c.Account, c.Region, layout.LogFile, day)
 				err := store.List(gctx, prefix, "", func(o objstore.Object) error {
 					k, err := layout.Parse(o.Key)
 					if err != nil || k.Kind != layout.LogFile || k.FileTime.Before(opt.Since) || !k.FileTime.Before(opt.Until) {
@@ -89,51 +82,10 @@ func list(ctx context.Context, store objstore.Store, sink Sink, opt Options, sum
 }
 
 // chains lists AWSLogs/[o-id/]<account>/CloudTrail/<region>/ folders.
-func chains(ctx context.Context, store objstore.Store, opt Options) ([]chain, error) {
-	orgs := []string{opt.OrgID}
-	if opt.OrgID == "" {
-		top, err := store.ListDirs(ctx, layout.AccountsPrefix(opt.Prefix, ""))
-		if err != nil {
-			return nil, err
-		}
-		orgs = []string{""}
-		for _, d := range top {
-			if orgRe.MatchString(d) {
-				orgs = append(orgs, d)
-			}
-		}
-	}
-	want := func(list []string, v string) bool {
-		if len(list) == 0 {
-			return true
-		}
-		for _, x := range list {
-			if x == v {
-				return true
-			}
-		}
-		return false
-	}
-	var out []chain
-	for _, org := range orgs {
-		accts, err := store.ListDirs(ctx, layout.AccountsPrefix(opt.Prefix, org))
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range accts {
-			if !accountRe.MatchString(a) || !want(opt.Accounts, a) {
-				continue
-			}
-			regions, err := store.ListDirs(ctx, layout.LogPrefix(opt.Prefix, org, a, ""))
-			if err != nil {
-				return nil, err
-			}
-			for _, r := range regions {
-				if want(opt.Regions, r) {
-					out = append(out, chain{org, a, r})
-				}
-			}
-		}
+func chains(ctx context.Context, store objstore.Store, opt Options) ([]verify.ChainID, error) {
+	out, err := verify.Discover(ctx, store, opt.Prefix, opt.OrgID, opt.Accounts, opt.Regions, layout.LogFile)
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("pull: no log folders under %s/%s: check --source, the prefix, --account and --region",

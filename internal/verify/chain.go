@@ -31,13 +31,13 @@ type listed struct {
 
 // chain verifies one account x region: its regular digests, then its
 // backfill digests, each as validate-logs walks them.
-func (v *verifier) chain(ctx, fileCtx context.Context, id chainID) error {
-	c := &Chain{Account: id.account, Region: id.region}
+func (v *verifier) chain(ctx, fileCtx context.Context, id ChainID) error {
+	c := &Chain{Account: id.Account, Region: id.Region}
 	keys := v.opt.Keys
 	if v.opt.KeysFor != nil {
 		var err error
-		if keys, err = v.opt.KeysFor(ctx, id.region); err != nil {
-			return fmt.Errorf("verify: public keys for %s: %w", id.region, err)
+		if keys, err = v.opt.KeysFor(ctx, id.Region); err != nil {
+			return fmt.Errorf("verify: public keys for %s: %w", id.Region, err)
 		}
 	}
 	regular, backfill, err := v.list(ctx, id)
@@ -64,10 +64,10 @@ func (v *verifier) chain(ctx, fileCtx context.Context, id chainID) error {
 
 // list returns the chain's digests whose end time falls in
 // [Start, End+1h], day folder by day folder, oldest first.
-func (v *verifier) list(ctx context.Context, id chainID) (regular, backfill []*listed, err error) {
+func (v *verifier) list(ctx context.Context, id ChainID) (regular, backfill []*listed, err error) {
 	last := v.opt.End.Add(time.Hour)
 	for day := v.opt.Start.UTC().Truncate(24 * time.Hour); !day.After(last); day = day.Add(24 * time.Hour) {
-		prefix := layout.DayPrefix(v.opt.Prefix, id.org, id.account, id.region, layout.DigestFile, day)
+		prefix := layout.DayPrefix(v.opt.Prefix, id.Org, id.Account, id.Region, layout.DigestFile, day)
 		err := v.store.List(ctx, prefix, "", func(o objstore.Object) error {
 			k, err := layout.Parse(o.Key)
 			if err != nil || k.Kind != layout.DigestFile || k.FileTime.Before(v.opt.Start) || k.FileTime.After(last) {

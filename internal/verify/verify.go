@@ -52,11 +52,6 @@ type Progress struct {
 	Bytes              int64
 }
 
-// chainID names one account x region of one layout root.
-type chainID struct {
-	org, account, region string
-}
-
 var (
 	accountRe = regexp.MustCompile(`^[0-9]{12}$`)
 	orgRe     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
@@ -122,11 +117,19 @@ func Run(ctx context.Context, store objstore.Store, opt Options) (*Report, error
 	return r, nil
 }
 
-// discover finds the chains: AWSLogs/[o-id/]<account>/CloudTrail-Digest/<region>/.
-func discover(ctx context.Context, store objstore.Store, opt Options) ([]chainID, error) {
-	orgs := []string{opt.OrgID}
-	if opt.OrgID == "" {
-		top, err := store.ListDirs(ctx, layout.AccountsPrefix(opt.Prefix, ""))
+// ChainID names one account x region of one layout root.
+type ChainID struct {
+	Org, Account, Region string
+}
+
+// Discover finds the chains of a bucket by folder, never listing objects:
+// AWSLogs/[o-id/]<account>/<folder>/<region>/, where folder is
+// CloudTrail-Digest for kind layout.DigestFile and CloudTrail for log files.
+// An empty org discovers both layouts; empty accounts or regions mean all.
+func Discover(ctx context.Context, store objstore.Store, prefix, org string, accounts, regions []string, kind layout.Kind) ([]ChainID, error) {
+	orgs := []string{org}
+	if org == "" {
+		top, err := store.ListDirs(ctx, layout.AccountsPrefix(prefix, ""))
 		if err != nil {
 			return nil, err
 		}
@@ -137,10 +140,14 @@ func discover(ctx context.Context, store objstore.Store, opt Options) ([]chainID
 			}
 		}
 	}
-	wantAcct, wantRegion := set(opt.Accounts), set(opt.Regions)
-	var out []chainID
-	for _, org := range orgs {
-		accts, err := store.ListDirs(ctx, layout.AccountsPrefix(opt.Prefix, org))
+	folder := layout.LogPrefix
+	if kind == layout.DigestFile {
+		folder = layout.DigestPrefix
+	}
+	wantAcct, wantRegion := set(accounts), set(regions)
+	var out []ChainID
+	for _, o := range orgs {
+		accts, err := store.ListDirs(ctx, layout.AccountsPrefix(prefix, o))
 		if err != nil {
 			return nil, err
 		}
@@ -148,16 +155,25 @@ func discover(ctx context.Context, store objstore.Store, opt Options) ([]chainID
 			if !accountRe.MatchString(a) || (len(wantAcct) > 0 && !wantAcct[a]) {
 				continue
 			}
-			regions, err := store.ListDirs(ctx, layout.DigestPrefix(opt.Prefix, org, a, ""))
+			rs, err := store.ListDirs(ctx, folder(prefix, o, a, ""))
 			if err != nil {
 				return nil, err
 			}
-			for _, r := range regions {
+			for _, r := range rs {
 				if len(wantRegion) == 0 || wantRegion[r] {
-					out = append(out, chainID{org, a, r})
+					out = append(out, ChainID{o, a, r})
 				}
 			}
 		}
+	}
+	return out, nil
+}
+
+// discover finds the digest chains to verify.
+func discover(ctx context.Context, store objstore.Store, opt Options) ([]ChainID, error) {
+	out, err := Discover(ctx, store, opt.Prefix, opt.OrgID, opt.Accounts, opt.Regions, layout.DigestFile)
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("verify: no digest files under %s%s: check --source, --prefix, --account and --region (digests live in AWSLogs/[o-id/]ACCOUNT/CloudTrail-Digest/REGION/)",
