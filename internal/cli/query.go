@@ -15,6 +15,7 @@ import (
 
 type queryOpts struct {
 	db, engine, named, format, config string
+	memory                            string
 	athena                            athenaOpts
 }
 
@@ -52,6 +53,9 @@ Output: table for people, csv, jsonl (one object per row) or json.`,
 	f.StringVar(&o.engine, "engine", "duckdb", "duckdb or athena")
 	f.StringVar(&o.named, "named", "", "run a named query instead of SQL (see trailwarden queries)")
 	f.StringVar(&o.format, "format", "table", "table, csv, jsonl or json")
+	// Queries get more room than pulls: aggregations over millions of
+	// events (count distinct per principal and day) need it.
+	f.StringVar(&o.memory, "memory-limit", "2GB", "DuckDB memory limit for the query")
 	f.StringVarP(&o.config, "config", "c", "", "trailwarden.yaml (for --engine athena: the home region)")
 	o.athena.flags(cmd)
 	return cmd
@@ -71,7 +75,7 @@ func (o *athenaOpts) flags(cmd *cobra.Command) {
 func (a *app) engine(ctx context.Context, o queryOpts) (query.Engine, func(), error) {
 	switch o.engine {
 	case "duckdb":
-		st, err := store.OpenWith(ctx, o.db, store.Options{ReadOnly: true})
+		st, err := store.OpenWith(ctx, o.db, store.Options{ReadOnly: true, MemoryLimit: o.memory})
 		if err != nil {
 			return nil, nil, badInput(err, "pull logs first: trailwarden pull --source ... --db "+o.db)
 		}
