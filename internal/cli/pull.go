@@ -17,16 +17,13 @@ import (
 )
 
 type pullOpts struct {
-	src               sourceOpts
-	db, keys, since   string
-	until             string
-	bucket, prefix    string
-	org               string
-	accounts, regions []string
-	jobs              int
-	noVerify          bool
-	format            string
-	sinceSet          bool
+	src             sourceOpts
+	db, keys, since string
+	until           string
+	jobs            int
+	noVerify        bool
+	format          string
+	sinceSet        bool
 }
 
 func newPullCmd(a *app) *cobra.Command {
@@ -61,11 +58,7 @@ files were bad (listed in the summary), 2 for bad input.`,
 	f.StringVar(&o.keys, "public-keys", "", "public keys JSON (default: CloudTrail ListPublicKeys on AWS, or a demo folder's own)")
 	f.StringVar(&o.since, "since", "7d", "how far back: a duration such as 36h or 7d, or an RFC 3339 time")
 	f.StringVar(&o.until, "until", "", "up to this RFC 3339 time (default: now)")
-	f.StringVar(&o.bucket, "bucket", "", "bucket name the digests must name (default: from the source)")
-	f.StringVar(&o.prefix, "prefix", "", "the trail's key prefix (default: from the source)")
-	f.StringVar(&o.org, "org", "", "organization id (default: discovered)")
-	f.StringArrayVar(&o.accounts, "account", nil, "only this account (repeatable)")
-	f.StringArrayVar(&o.regions, "region", nil, "only this region (repeatable)")
+	o.src.scopeFlags(f)
 	f.IntVar(&o.jobs, "jobs", 8, "concurrent downloads")
 	f.BoolVar(&o.noVerify, "no-verify", false, "load without checking digests (reported in the summary)")
 	f.StringVar(&o.format, "format", "text", "text or json (the summary)")
@@ -102,14 +95,9 @@ func (a *app) runPull(ctx context.Context, o pullOpts) error {
 	}
 	defer op.close()
 	vo := verifyOpts{src: o.src, keys: o.keys, start: o.since, end: o.until}
-	opt := pull.Options{Bucket: op.bucket, Prefix: op.prefix, OrgID: o.org, Accounts: o.accounts, Regions: o.regions,
+	bucket, prefix := o.src.trail(op)
+	opt := pull.Options{Bucket: bucket, Prefix: prefix, OrgID: o.src.org, Accounts: o.src.accounts, Regions: o.src.regions,
 		NoVerify: o.noVerify, Jobs: o.jobs}
-	if o.bucket != "" {
-		opt.Bucket = o.bucket
-	}
-	if o.prefix != "" {
-		opt.Prefix = o.prefix
-	}
 	now := time.Now().UTC()
 	if o.until != "" {
 		if opt.Until, err = time.Parse(time.RFC3339, o.until); err != nil {

@@ -20,6 +20,31 @@ import (
 // or a local folder laid out like one.
 type sourceOpts struct {
 	source, endpoint, region, profile, roleARN, externalID string
+	// Which trail and chains of the bucket to read.
+	bucket, prefix, org string
+	accounts, regions   []string
+}
+
+// scopeFlags are the flags that select the trail and chains of a bucket.
+func (o *sourceOpts) scopeFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.bucket, "bucket", "", "bucket name the digests must name (default: from the s3:// URL or the demo manifest)")
+	f.StringVar(&o.prefix, "prefix", "", "the trail's key prefix (default: from the s3:// URL or the demo manifest)")
+	f.StringVar(&o.org, "org", "", "organization id of an organization trail (default: discovered)")
+	f.StringArrayVar(&o.accounts, "account", nil, "only this account (repeatable)")
+	f.StringArrayVar(&o.regions, "region", nil, "only this region (repeatable)")
+}
+
+// trail is the bucket and prefix to check digests against: the flags when
+// given, else what the source says.
+func (o *sourceOpts) trail(op *opened) (bucket, prefix string) {
+	bucket, prefix = op.bucket, op.prefix
+	if o.bucket != "" {
+		bucket = o.bucket
+	}
+	if o.prefix != "" {
+		prefix = o.prefix
+	}
+	return bucket, prefix
 }
 
 func (o *sourceOpts) flags(f *pflag.FlagSet, what string) {

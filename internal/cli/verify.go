@@ -17,13 +17,11 @@ import (
 )
 
 type verifyOpts struct {
-	src                 sourceOpts
-	keys, start, end    string
-	bucket, prefix, org string
-	accounts, regions   []string
-	jobs                int
-	format              string
-	verbose             bool
+	src              sourceOpts
+	keys, start, end string
+	jobs             int
+	format           string
+	verbose          bool
 }
 
 func newVerifyCmd(a *app) *cobra.Command {
@@ -64,11 +62,7 @@ Exit status: 0 when every file is valid, 1 otherwise, 2 for bad input.`,
 	f.StringVar(&o.keys, "public-keys", "", "public keys JSON (aws cloudtrail list-public-keys --start-time ... --end-time ... > keys.json)")
 	f.StringVar(&o.start, "start", "", "start of the range, RFC 3339 (default: 24 hours before --end, or the demo's start)")
 	f.StringVar(&o.end, "end", "", "end of the range, RFC 3339 (default: now, or the demo's end)")
-	f.StringVar(&o.bucket, "bucket", "", "bucket name the digests must name (default: from the s3:// URL or the demo manifest)")
-	f.StringVar(&o.prefix, "prefix", "", "the trail's key prefix (default: from the s3:// URL or the demo manifest)")
-	f.StringVar(&o.org, "org", "", "organization id of an organization trail (default: discovered)")
-	f.StringArrayVar(&o.accounts, "account", nil, "only this account (repeatable)")
-	f.StringArrayVar(&o.regions, "region", nil, "only this region (repeatable)")
+	o.src.scopeFlags(f)
 	f.IntVar(&o.jobs, "jobs", 16, "concurrent requests")
 	f.StringVar(&o.format, "format", "text", "text or json")
 	f.BoolVar(&o.verbose, "verbose", false, "also print every valid file")
@@ -88,13 +82,8 @@ func (a *app) runVerify(cmd *cobra.Command, o verifyOpts) error {
 		return err
 	}
 	defer op.close()
-	opt := verify.Options{Bucket: op.bucket, Prefix: op.prefix, OrgID: o.org, Accounts: o.accounts, Regions: o.regions, Jobs: o.jobs}
-	if o.bucket != "" {
-		opt.Bucket = o.bucket
-	}
-	if o.prefix != "" {
-		opt.Prefix = o.prefix
-	}
+	bucket, prefix := o.src.trail(op)
+	opt := verify.Options{Bucket: bucket, Prefix: prefix, OrgID: o.src.org, Accounts: o.src.accounts, Regions: o.src.regions, Jobs: o.jobs}
 	if opt.Start, opt.End, err = o.window(op); err != nil {
 		return err
 	}
