@@ -70,8 +70,8 @@ Exit status: 0 allowed, 1 denied, 2 bad input.`,
 }
 
 func (a *app) runCan(o canOpts) error {
-	if o.format != "text" && o.format != "json" {
-		return badInput(fmt.Errorf("unknown --format %q", o.format), "use --format text or --format json")
+	if err := checkFormat(o.format, "text", "json"); err != nil {
+		return err
 	}
 	for flag, v := range map[string]string{"--principal": o.principal, "--action": o.action, "--resource": o.resource} {
 		if v == "" {

@@ -60,3 +60,13 @@ func report(w io.Writer, err error) int {
 	}
 	return code
 }
+
+// checkFormat refuses an --format value the command does not print.
+func checkFormat(format string, allowed ...string) error {
+	for _, a := range allowed {
+		if format == a {
+			return nil
+		}
+	}
+	return badInput(fmt.Errorf("unknown --format %q", format), "use one of: "+strings.Join(allowed, ", "))
+}

@@ -75,8 +75,8 @@ func newPolicyKindCmd(a *app, target proof.Target, short, example string, mergea
 		Example: example,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.format != "json" && o.format != "text" {
-				return badInput(fmt.Errorf("unknown --format %q", o.format), "use --format text or --format json")
+			if err := checkFormat(o.format, "text", "json"); err != nil {
+				return err
 			}
 			if o.diff && !mergeable {
 				return badInput(fmt.Errorf("--diff needs --existing, which %s does not take", name), "")

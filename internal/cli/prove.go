@@ -58,8 +58,8 @@ type provedPolicy struct {
 }
 
 func (a *app) runProve(o proveOpts) error {
-	if o.format != "text" && o.format != "json" {
-		return badInput(fmt.Errorf("unknown --format %q", o.format), "use --format text or --format json")
+	if err := checkFormat(o.format, "text", "json"); err != nil {
+		return err
 	}
 	c, err := loadConfig(a, o.config)
 	if err != nil {

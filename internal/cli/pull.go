@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailwarden/trailwarden/internal/awscloudtrail"
 	"github.com/trailwarden/trailwarden/internal/pull"
 	"github.com/trailwarden/trailwarden/internal/store"
 )
@@ -79,12 +78,12 @@ func sinceTime(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil && d > 0 {
 		return now.Add(-d), nil
 	}
-	return time.Time{}, badInput(fmt.Errorf("--since %q is neither a duration (7d, 36h) nor an RFC 3339 time", s), "")
+	return time.Time{}, badInput(fmt.Errorf("--since %q is neither a duration (7d, 36h) nor an RFC 3339 time", s), "e.g. --since 7d, --since 36h or --since 2026-11-20T00:00:00Z")
 }
 
 func (a *app) runPull(ctx context.Context, o pullOpts) error {
-	if o.format != "text" && o.format != "json" {
-		return badInput(fmt.Errorf("unknown --format %q", o.format), "use --format text or --format json")
+	if err := checkFormat(o.format, "text", "json"); err != nil {
+		return err
 	}
 	if o.jobs < 1 {
 		return badInput(fmt.Errorf("--jobs must be at least 1"), "")
@@ -94,7 +93,6 @@ func (a *app) runPull(ctx context.Context, o pullOpts) error {
 		return err
 	}
 	defer op.close()
-	vo := verifyOpts{src: o.src, keys: o.keys, start: o.since, end: o.until}
 	bucket, prefix := o.src.trail(op)
 	opt := pull.Options{Bucket: bucket, Prefix: prefix, OrgID: o.src.org, Accounts: o.src.accounts, Regions: o.src.regions,
 		NoVerify: o.noVerify, Jobs: o.jobs}
@@ -114,13 +112,7 @@ func (a *app) runPull(ctx context.Context, o pullOpts) error {
 		opt.Since, opt.Until = m.Start, m.End.Add(time.Hour)
 	}
 	if !o.noVerify {
-		if o.keys == "" && op.dir == "" && o.src.endpoint == "" {
-			client, err := awscloudtrail.New(ctx, awscloudtrail.Options{Profile: o.src.profile, RoleARN: o.src.roleARN, ExternalID: o.src.externalID})
-			if err != nil {
-				return badInput(err, "pass --public-keys FILE, or --no-verify")
-			}
-			opt.KeysFor = client.KeysFor(opt.Since, opt.Until)
-		} else if opt.Keys, err = vo.loadKeys(op); err != nil {
+		if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.src, o.keys, op, opt.Since, opt.Until); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,8 +72,8 @@ Exit status: 0 when every file is valid, 1 otherwise, 2 for bad input.`,
 
 func (a *app) runVerify(cmd *cobra.Command, o verifyOpts) error {
 	ctx := cmd.Context()
-	if o.format != "text" && o.format != "json" {
-		return badInput(fmt.Errorf("unknown --format %q", o.format), "use --format text or --format json")
+	if err := checkFormat(o.format, "text", "json"); err != nil {
+		return err
 	}
 	if o.jobs < 1 {
 		return badInput(fmt.Errorf("--jobs must be at least 1"), "")
@@ -87,14 +88,7 @@ func (a *app) runVerify(cmd *cobra.Command, o verifyOpts) error {
 	if opt.Start, opt.End, err = o.window(op); err != nil {
 		return err
 	}
-	if o.keys == "" && op.dir == "" && o.src.endpoint == "" {
-		// On AWS the keys come from CloudTrail itself, per region.
-		client, err := awscloudtrail.New(ctx, awscloudtrail.Options{Profile: o.src.profile, RoleARN: o.src.roleARN, ExternalID: o.src.externalID})
-		if err != nil {
-			return badInput(err, "pass --public-keys FILE to verify without calling CloudTrail")
-		}
-		opt.KeysFor = client.KeysFor(opt.Start, opt.End)
-	} else if opt.Keys, err = o.loadKeys(op); err != nil {
+	if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.src, o.keys, op, opt.Start, opt.End); err != nil {
 		return err
 	}
 	p := newProgress(a.stderr, "verify")
@@ -171,8 +165,23 @@ func (o verifyOpts) window(op *opened) (time.Time, time.Time, error) {
 	return start, end, nil
 }
 
-func (o verifyOpts) loadKeys(op *opened) (*digest.KeySet, error) {
-	path := o.keys
+// publicKeys finds the keys that verify digests: the --public-keys file, a
+// demo folder's own keys, or, for an s3:// source on AWS, each region's
+// keys from CloudTrail's ListPublicKeys.
+func publicKeys(ctx context.Context, src sourceOpts, path string, op *opened, start, end time.Time) (
+	*digest.KeySet, func(context.Context, string) (*digest.KeySet, error), error) {
+	if path == "" && op.dir == "" && src.endpoint == "" {
+		client, err := awscloudtrail.New(ctx, awscloudtrail.Options{Profile: src.profile, RoleARN: src.roleARN, ExternalID: src.externalID})
+		if err != nil {
+			return nil, nil, badInput(err, "pass --public-keys FILE to check digests without calling CloudTrail")
+		}
+		return nil, client.KeysFor(start, end), nil
+	}
+	ks, err := loadKeyFile(path, op)
+	return ks, nil, err
+}
+
+func loadKeyFile(path string, op *opened) (*digest.KeySet, error) {
 	if path == "" && op.dir != "" {
 		if _, err := os.Stat(filepath.Join(op.dir, publicKeysFile)); err == nil {
 			path = filepath.Join(op.dir, publicKeysFile)
@@ -184,7 +193,8 @@ func (o verifyOpts) loadKeys(op *opened) (*digest.KeySet, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, badInput(fmt.Errorf("read public keys: %w", err), "")
+		return nil, badInput(fmt.Errorf("read public keys: %w", err),
+			"aws cloudtrail list-public-keys --start-time START --end-time END > keys.json, then --public-keys keys.json")
 	}
 	defer func() { _ = f.Close() }()
 	ks, err := digest.ParseKeySet(io.LimitReader(f, 16<<20))
