@@ -1,0 +1,106 @@
+package snapshot
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/trailwarden/trailwarden/internal/safefile"
+)
+
+// Decode reads a snapshot strictly: unknown fields, trailing data and a
+// schema version other than SchemaVersion are errors that say what to do.
+func Decode(r io.Reader, name string) (*Snapshot, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", name, err)
+	}
+	// json.Unmarshal also rejects trailing data. The version is checked first so that a newer file fails on its
+	// version, not on the first field this build does not know.
+	var head struct {
+		Version *int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w (is it a trailwarden snapshot?)", name, describeJSONError(data, err))
+	}
+	switch {
+	case head.Version == nil:
+		return nil, fmt.Errorf("snapshot %s: no \"version\" field; take it with `trailwarden snapshot`", name)
+	case *head.Version > SchemaVersion:
+		return nil, fmt.Errorf("snapshot %s: schema version %d is newer than this trailwarden reads (%d); upgrade trailwarden", name, *head.Version, SchemaVersion)
+	case *head.Version < 1:
+		return nil, fmt.Errorf("snapshot %s: schema version %d is not valid", name, *head.Version)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var s Snapshot
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", name, describeJSONError(data, err))
+	}
+	return &s, nil
+}
+
+// ReadFile decodes the snapshot at path.
+func ReadFile(path string) (*Snapshot, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open snapshot: %w", err)
+	}
+	defer f.Close()
+	return Decode(f, path)
+}
+
+// Encode writes s as indented JSON, stamping the schema version.
+func Encode(w io.Writer, s *Snapshot) error {
+	c := *s
+	c.Version = SchemaVersion
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(&c); err != nil {
+		return fmt.Errorf("encode snapshot: %w", err)
+	}
+	return nil
+}
+
+// WriteFile writes s to path atomically: readers see the old file or the
+// whole new one.
+func WriteFile(path string, s *Snapshot) error {
+	var buf bytes.Buffer
+	if err := Encode(&buf, s); err != nil {
+		return err
+	}
+	if err := safefile.Write(path, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	return nil
+}
+
+// describeJSONError adds the line and column to encoding/json's errors,
+// which only carry a byte offset.
+func describeJSONError(data []byte, err error) error {
+	var off int64 = -1
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		off = syn.Offset
+	case errors.As(err, &typ):
+		off = typ.Offset
+	}
+	if off < 0 || off > int64(len(data)) {
+		return err
+	}
+	line, col := 1, 1
+	for _, b := range data[:off] {
+		if b == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Errorf("line %d column %d: %w", line, col, err)
+}

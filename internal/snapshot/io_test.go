@@ -1,0 +1,74 @@
+package snapshot
+
+import (
+	"bytes"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sample() *Snapshot {
+	days := int32(600)
+	when := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	return &Snapshot{
+		Version: SchemaVersion, TakenAt: when, Partition: "aws",
+		Organization: &Organization{ID: "o-a1b2c3d4e5", ManagementAccount: "111111111111", FeatureSet: "ALL",
+			Accounts: []OrgAccount{{ID: "012345678901", Status: "ACTIVE", Path: []string{"r-ab12"}}},
+			Policies: []OrgPolicy{{ID: "p-FullAWSAccess", Type: PolicySCP, Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, Targets: []string{"r-ab12"}, AWSManaged: true}}},
+		Accounts: []Account{{ID: "012345678901", Regions: []string{"us-east-1"}, Trails: []Trail{{
+			ARN: "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail", Name: "org-trail", HomeRegion: "us-east-1",
+			S3BucketName: "acme-org-cloudtrail", IsMultiRegion: true, IsOrganization: true,
+			Status:         &TrailStatus{IsLogging: true, LatestDeliveryTime: &when},
+			EventSelectors: []EventSelector{{ReadWriteType: "All", IncludeManagementEvents: true}},
+		}}}},
+		Bucket: &Bucket{Name: "acme-org-cloudtrail", Account: "222222222222", Region: "us-east-1", Exists: true,
+			Lifecycle: []LifecycleRule{{Status: "Enabled", ExpirationDays: &days}}},
+		Errors: []CallError{{Account: "012345678901", Service: "iam", Operation: "GetRole", Code: "AccessDenied", Message: "no"}},
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "snap.json")
+	want := sample()
+	if err := WriteFile(path, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("round trip changed the snapshot:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	var good bytes.Buffer
+	if err := Encode(&good, sample()); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, in, want string
+	}{
+		{"not json", "{", "is it a trailwarden snapshot"},
+		{"no version", `{"accounts":[]}`, `no "version" field`},
+		{"newer", `{"version":99}`, "newer than this trailwarden reads"},
+		{"zero", `{"version":0}`, "not valid"},
+		{"unknown field", `{"version":1,"acounts":[]}`, `unknown field "acounts"`},
+		{"wrong type", "{\"version\":1,\n\"accounts\":\"x\"}", "line 2 column"},
+		{"trailing", good.String() + "{}", "after top-level value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode(strings.NewReader(tt.in), "s.json")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tt.want)
+			}
+			if !strings.Contains(err.Error(), "s.json") {
+				t.Fatalf("error %v does not name the file", err)
+			}
+		})
+	}
+}
