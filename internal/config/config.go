@@ -49,7 +49,29 @@ type Config struct {
 	Readers           Readers  `yaml:"readers"`
 	Profile           string   `yaml:"profile"`
 	DeliveryScope     string   `yaml:"delivery_scope"`
+	AWS               AWS      `yaml:"aws"`
 }
+
+// AWS says how trailwarden reaches the accounts when it reads (snapshot,
+// audit) and changes (apply, rollback) the live configuration.
+type AWS struct {
+	// AccessRole is the role name assumed in every account other than the
+	// caller's; "" uses the caller's credentials everywhere.
+	AccessRole string `yaml:"access_role,omitempty"`
+	// Regions limits the regions read; empty means every region enabled in
+	// each account.
+	Regions []string `yaml:"regions,omitempty"`
+	// BackupDir is where apply saves every policy before replacing it.
+	BackupDir string `yaml:"backup_dir,omitempty"`
+}
+
+// DefaultAccessRole is the role AWS Organizations creates in every account
+// it creates.
+const DefaultAccessRole = "OrganizationAccountAccessRole"
+
+// DefaultBackupDir is where apply keeps its backups unless aws.backup_dir
+// says otherwise.
+const DefaultBackupDir = ".trailwarden/backups"
 
 // Trail describes the trail(s) delivering to the bucket.
 type Trail struct {
@@ -81,6 +103,7 @@ func Default() Config {
 		Profile:       ProfileBaseline,
 		DeliveryScope: ScopeAuto,
 		Readers:       Readers{RoleName: DefaultReaderRole},
+		AWS:           AWS{AccessRole: DefaultAccessRole, BackupDir: DefaultBackupDir},
 	}
 }
 

@@ -79,6 +79,9 @@ func Parse(r io.Reader, name string) (*Config, error) {
 	if err := root.Content[0].Decode(&cfg); err != nil {
 		return nil, &FieldError{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
+	if len(cfg.AWS.Regions) == 0 {
+		cfg.AWS.Regions = nil // `regions: []` and no regions mean the same
+	}
 	if err := cfg.validate(name, pos); err != nil {
 		return nil, err
 	}

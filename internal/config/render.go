@@ -77,4 +77,13 @@ readers:
 profile: {{q .Profile}}
 # How delivery is scoped: auto, per-account, account-list or organization.
 delivery_scope: {{q .DeliveryScope}}
+
+aws:
+  # Role assumed in each account to read and change it (snapshot, audit,
+  # apply); empty uses your own credentials in every account.
+  access_role: {{q .AWS.AccessRole}}
+  # Regions to read; empty means every region enabled in each account.
+  regions: {{ql .AWS.Regions}}
+  # Where apply saves every policy before it replaces it.
+  backup_dir: {{q .AWS.BackupDir}}
 `))

@@ -83,6 +83,12 @@ func (c *Config) validate(file string, pos positions) error {
 	}
 	c.validateKey(add)
 	c.validateReaders(add, check)
+	if c.AWS.AccessRole != "" {
+		check("aws.access_role", awsid.RoleName(c.AWS.AccessRole))
+	}
+	for i, r := range c.AWS.Regions {
+		check(fmt.Sprintf("aws.regions[%d]", i), awsid.Region(r))
+	}
 
 	switch c.Profile {
 	case ProfileBaseline, ProfileCIS:
