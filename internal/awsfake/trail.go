@@ -1,0 +1,142 @@
+package awsfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+func (t *Trail) arn(w *World, account string) string {
+	return fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", w.Partition, t.HomeRegion, account, t.Name)
+}
+
+// wire is the trail in DescribeTrails' and GetTrail's shape.
+func (t *Trail) wire(w *World, account string) map[string]any {
+	m := map[string]any{
+		"Name": t.Name, "S3BucketName": t.S3BucketName, "IncludeGlobalServiceEvents": t.IncludeGlobalServiceEvents,
+		"IsMultiRegionTrail": t.IsMultiRegion, "HomeRegion": t.HomeRegion, "TrailARN": t.arn(w, account),
+		"LogFileValidationEnabled": t.LogFileValidation, "HasCustomEventSelectors": t.EventSelectors != "" || t.AdvancedEventSelectors != "",
+		"HasInsightSelectors": t.Insights != "", "IsOrganizationTrail": t.IsOrganization,
+	}
+	if t.S3KeyPrefix != "" {
+		m["S3KeyPrefix"] = t.S3KeyPrefix
+	}
+	if t.KMSKeyID != "" {
+		m["KmsKeyId"] = t.KMSKeyID
+	}
+	if t.CloudWatchLogsLogGroupARN != "" {
+		m["CloudWatchLogsLogGroupArn"] = t.CloudWatchLogsLogGroupARN
+	}
+	return m
+}
+
+// defaultSelectors is what GetEventSelectors returns for a trail that
+// never had selectors set: all management events.
+const defaultSelectors = `[{"ReadWriteType":"All","IncludeManagementEvents":true,"DataResources":[],"ExcludeManagementEventSources":[]}]`
+
+func (s *state) cloudtrail(w *World, c *Call, reqID string) (Response, bool) {
+	if !s.trailAccounts[c.Account] {
+		if c.Operation != "CreateTrail" {
+			return Response{}, false
+		}
+		s.trailAccounts[c.Account] = true
+	}
+	if c.Operation == "DescribeTrails" {
+		var list []map[string]any
+		var names []string
+		for k, t := range s.trails {
+			if strings.HasPrefix(k, c.Account+"/") && (t.IsMultiRegion || t.HomeRegion == c.Region) {
+				names = append(names, k)
+			}
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			list = append(list, s.trails[k].wire(w, c.Account))
+		}
+		if list == nil {
+			list = []map[string]any{}
+		}
+		return JSON(map[string]any{"trailList": list}), true
+	}
+	k := c.Account + "/" + c.Resource
+	t, ok := s.trails[k]
+	notFound := func() (Response, bool) {
+		return errorResponse("cloudtrail", "TrailNotFoundException",
+			fmt.Sprintf("Unknown trail: %s for the user: %s", c.Resource, c.Account), 0, reqID), true
+	}
+	p := c.Params
+	flag := func(name string, into *bool) {
+		if v, ok := p[name]; ok {
+			*into = v == "true"
+		}
+	}
+	str := func(name string, into *string) {
+		if v, ok := p[name]; ok {
+			*into = v
+		}
+	}
+	switch c.Operation {
+	case "CreateTrail":
+		if ok {
+			return errorResponse("cloudtrail", "TrailAlreadyExistsException", "Trail "+c.Resource+" already exists for customer: "+c.Account, 0, reqID), true
+		}
+		if !w.buckets[p["S3BucketName"]] {
+			return errorResponse("cloudtrail", "S3BucketDoesNotExistException", "S3 bucket "+p["S3BucketName"]+" does not exist.", 0, reqID), true
+		}
+		t = &Trail{Name: c.Resource, HomeRegion: c.Region, IncludeGlobalServiceEvents: true}
+		s.trails[k] = t
+	case "DeleteTrail":
+		if !ok {
+			return notFound()
+		}
+		delete(s.trails, k)
+		return OK("{}"), true
+	}
+	if t == nil {
+		return notFound()
+	}
+	switch c.Operation {
+	case "CreateTrail", "UpdateTrail":
+		str("S3BucketName", &t.S3BucketName)
+		str("S3KeyPrefix", &t.S3KeyPrefix)
+		str("KmsKeyId", &t.KMSKeyID)
+		str("CloudWatchLogsLogGroupArn", &t.CloudWatchLogsLogGroupARN)
+		flag("IncludeGlobalServiceEvents", &t.IncludeGlobalServiceEvents)
+		flag("IsMultiRegionTrail", &t.IsMultiRegion)
+		flag("EnableLogFileValidation", &t.LogFileValidation)
+		flag("IsOrganizationTrail", &t.IsOrganization)
+		m := t.wire(w, c.Account)
+		delete(m, "HasCustomEventSelectors")
+		delete(m, "HasInsightSelectors")
+		delete(m, "HomeRegion")
+		return JSON(m), true
+	case "GetTrail":
+		return JSON(map[string]any{"Trail": t.wire(w, c.Account)}), true
+	case "GetTrailStatus":
+		return JSON(map[string]any{"IsLogging": t.Logging}), true
+	case "StartLogging", "StopLogging":
+		t.Logging = c.Operation == "StartLogging"
+		return OK("{}"), true
+	case "GetEventSelectors", "PutEventSelectors":
+		if c.Operation == "PutEventSelectors" {
+			t.EventSelectors, t.AdvancedEventSelectors = p["EventSelectors"], p["AdvancedEventSelectors"]
+		}
+		out := map[string]any{"TrailARN": t.arn(w, c.Account)}
+		switch {
+		case t.AdvancedEventSelectors != "":
+			out["AdvancedEventSelectors"] = json.RawMessage(t.AdvancedEventSelectors)
+		case t.EventSelectors != "":
+			out["EventSelectors"] = json.RawMessage(t.EventSelectors)
+		default:
+			out["EventSelectors"] = json.RawMessage(defaultSelectors)
+		}
+		return JSON(out), true
+	case "GetInsightSelectors":
+		if t.Insights == "" {
+			return errorResponse("cloudtrail", "InsightNotEnabledException", "Trail "+t.Name+" does not have Insights enabled.", 0, reqID), true
+		}
+		return JSON(map[string]any{"TrailARN": t.arn(w, c.Account), "InsightSelectors": json.RawMessage(t.Insights)}), true
+	}
+	return Response{}, false
+}
