@@ -1,0 +1,272 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/trailwarden/trailwarden/internal/config"
+	"github.com/trailwarden/trailwarden/internal/generator"
+	"github.com/trailwarden/trailwarden/internal/policy"
+	"github.com/trailwarden/trailwarden/internal/snapshot"
+	"github.com/trailwarden/trailwarden/internal/textdiff"
+)
+
+// AccessPolicyName is the name of the reader role's inline permissions
+// policy.
+const AccessPolicyName = "trailwarden-log-access"
+
+// desired holds the documents the plan puts, or the live ones where a
+// resource does not change; predictions and the access diff read them.
+type desired struct {
+	bucket, key, trust, access *policy.Document
+}
+
+// live holds the parsed live documents (nil when there is none).
+type live = desired
+
+// Build compares what the config wants with the snapshot and returns the
+// plan. It fails only when the config cannot be generated or a live policy
+// does not parse; a resource the snapshot could not read becomes a blocked
+// step instead.
+func Build(c *config.Config, s *snapshot.Snapshot) (*Plan, error) {
+	if s == nil {
+		return nil, fmt.Errorf("plan: no snapshot of the live configuration")
+	}
+	p := &Plan{}
+	var want desired
+	var was live
+
+	step, err := bucketStep(c, s, p, &want, &was)
+	if err != nil {
+		return nil, err
+	}
+	p.Steps = append(p.Steps, step)
+	if c.KMSKeyARN != "" {
+		if step, err = keyStep(c, s, p, &want, &was); err != nil {
+			return nil, err
+		}
+		p.Steps = append(p.Steps, step)
+	}
+	if step, err = roleStep(c, s, &want, &was); err != nil {
+		return nil, err
+	}
+	p.Steps = append(p.Steps, step)
+	for _, owner := range c.TrailOwners() {
+		p.Steps = append(p.Steps, trailStep(c, s, owner, want))
+	}
+	if p.Access, err = accessDiff(c, was, want); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// parseLive parses a live policy; "" is no policy.
+func parseLive(what, text string) (*policy.Document, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	doc, err := policy.Parse([]byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("plan: live %s does not parse: %w", what, err)
+	}
+	return doc, nil
+}
+
+// canonical renders a document for diffs; nil is the empty text.
+func canonical(d *policy.Document) string {
+	if d == nil {
+		return ""
+	}
+	return string(policy.Canonical(d))
+}
+
+func policyDiff(was, want *policy.Document) string {
+	return textdiff.Unified("live", "desired", canonical(was), canonical(want), 3)
+}
+
+func compact(d *policy.Document) string { return string(policy.Compact(d)) }
+
+func unknown(what string, s *snapshot.Snapshot, service string) Prediction {
+	msg := "the snapshot has no record of the " + what
+	for _, e := range s.Errors {
+		if e.Service == service {
+			msg += fmt.Sprintf("; %s %s failed: %s", e.Operation, e.Resource, e.Code)
+			break
+		}
+	}
+	return Prediction{Code: LiveStateUnknown, Message: msg + ", so trailwarden will not overwrite what it cannot see",
+		Fix: "grant the read permissions listed in `trailwarden snapshot --help` and plan again"}
+}
+
+func bucketStep(c *config.Config, s *snapshot.Snapshot, p *Plan, want, was *desired) (Step, error) {
+	st := Step{Kind: KindBucketPolicy, Account: c.LogArchiveAccount, Region: c.EffectiveBucketRegion(), Name: c.Bucket, Change: NoOp}
+	b := s.Bucket
+	if b == nil || b.Name != c.Bucket {
+		st.Predicted = append(st.Predicted, unknown("bucket "+c.Bucket, s, "s3"))
+	} else if !b.Exists {
+		st.Predicted = append(st.Predicted, Prediction{Code: "NoSuchBucket",
+			Message: "bucket " + c.Bucket + " does not exist", Fix: "create the bucket in account " + c.LogArchiveAccount + " (trailwarden does not create buckets), then plan again"})
+	}
+	var existing *policy.Document
+	if b != nil && b.Name == c.Bucket {
+		var err error
+		if existing, err = parseLive("bucket policy", b.Policy); err != nil {
+			return st, err
+		}
+		st.Account = b.Account
+	}
+	out, err := generator.Bucket(c, existing)
+	if err != nil {
+		return st, fmt.Errorf("plan bucket policy: %w", err)
+	}
+	p.Notes = append(p.Notes, out.Notes...)
+	was.bucket, want.bucket = existing, out.Doc
+	if existing != nil && policy.Equal(existing, out.Doc) {
+		return st, nil
+	}
+	st.Change, st.Diff = Update, policyDiff(existing, out.Doc)
+	if existing == nil {
+		st.Change = Create
+	}
+	undo := Action{Op: OpDeleteBucketPolicy, Account: st.Account, Region: st.Region, Bucket: c.Bucket}
+	if existing != nil {
+		undo = Action{Op: OpPutBucketPolicy, Account: st.Account, Region: st.Region, Bucket: c.Bucket, Document: b.Policy}
+	}
+	st.Calls = []Call{{Do: Action{Op: OpPutBucketPolicy, Account: st.Account, Region: st.Region, Bucket: c.Bucket, Document: compact(out.Doc)},
+		Undo: []Action{undo}}}
+	return st, nil
+}
+
+func keyStep(c *config.Config, s *snapshot.Snapshot, p *Plan, want, was *desired) (Step, error) {
+	region, account := arnPart(c.KMSKeyARN, 3), arnPart(c.KMSKeyARN, 4)
+	st := Step{Kind: KindKeyPolicy, Account: account, Region: region, Name: c.KMSKeyARN, Change: NoOp}
+	k := s.Key
+	if k == nil || k.ARN != c.KMSKeyARN {
+		st.Predicted = append(st.Predicted, unknown("key "+c.KMSKeyARN, s, "kms"))
+		// Without the live policy there is nothing safe to merge into.
+		out, err := generator.Key(c, nil)
+		if err != nil {
+			return st, fmt.Errorf("plan key policy: %w", err)
+		}
+		want.key = out.Doc
+		return st, nil
+	}
+	existing, err := parseLive("key policy", k.Policy)
+	if err != nil {
+		return st, err
+	}
+	out, err := generator.Key(c, existing)
+	if err != nil {
+		return st, fmt.Errorf("plan key policy: %w", err)
+	}
+	p.Notes = append(p.Notes, out.Notes...)
+	was.key, want.key = existing, out.Doc
+	if existing != nil && policy.Equal(existing, out.Doc) {
+		return st, nil
+	}
+	st.Change, st.Diff = Update, policyDiff(existing, out.Doc)
+	do := Action{Op: OpPutKeyPolicy, Account: account, Region: region, KeyARN: c.KMSKeyARN, Document: compact(out.Doc)}
+	// Every KMS key has a policy; an empty one in the snapshot means it
+	// could not be read, and there is nothing to restore.
+	if existing == nil {
+		st.Predicted = append(st.Predicted, unknown("key policy of "+c.KMSKeyARN, s, "kms"))
+		st.Calls = []Call{{Do: do}}
+		return st, nil
+	}
+	undo := do
+	undo.Document = k.Policy
+	st.Calls = []Call{{Do: do, Undo: []Action{undo}}}
+	return st, nil
+}
+
+// arnPart returns the i-th colon-separated field of an ARN.
+func arnPart(arn string, i int) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if i < len(parts) {
+		return parts[i]
+	}
+	return ""
+}
+
+func findRole(s *snapshot.Snapshot, arn string) *snapshot.Role {
+	for i := range s.Readers {
+		if s.Readers[i].ARN == arn {
+			return &s.Readers[i]
+		}
+	}
+	return nil
+}
+
+func inline(r *snapshot.Role, name string) (string, bool) {
+	for _, p := range r.Inline {
+		if p.Name == name {
+			return p.Document, true
+		}
+	}
+	return "", false
+}
+
+func roleStep(c *config.Config, s *snapshot.Snapshot, want, was *desired) (Step, error) {
+	name, acct := c.Readers.RoleName, c.LogArchiveAccount
+	st := Step{Kind: KindReaderRole, Account: acct, Name: name, Change: NoOp}
+	trust, err := generator.ReaderTrust(c)
+	if err != nil {
+		return st, fmt.Errorf("plan reader trust policy: %w", err)
+	}
+	access, err := generator.ReaderAccess(c)
+	if err != nil {
+		return st, fmt.Errorf("plan reader permissions: %w", err)
+	}
+	want.trust, want.access = trust.Doc, access.Doc
+	role := findRole(s, c.ReaderRoleARN())
+	if role == nil {
+		st.Predicted = append(st.Predicted, unknown("role "+c.ReaderRoleARN(), s, "iam"))
+		return st, nil
+	}
+	iam := func(op Op) Action { return Action{Op: op, Account: acct, Role: name} }
+	putAccess := iam(OpPutRolePolicy)
+	putAccess.PolicyName, putAccess.Document = AccessPolicyName, compact(access.Doc)
+	if !role.Exists {
+		create := iam(OpCreateRole)
+		create.Document = compact(trust.Doc)
+		delPolicy := iam(OpDeleteRolePolicy)
+		delPolicy.PolicyName = AccessPolicyName
+		st.Change = Create
+		st.Diff = textdiff.Unified("live", "desired", "", "trust policy:\n"+canonical(trust.Doc), 3) +
+			textdiff.Unified("live", "desired", "", "inline policy "+AccessPolicyName+":\n"+canonical(access.Doc), 3)
+		st.Calls = []Call{{Do: create, Undo: []Action{iam(OpDeleteRole)}}, {Do: putAccess, Undo: []Action{delPolicy}}}
+		return st, nil
+	}
+	liveTrust, err := parseLive("trust policy of "+name, role.TrustPolicy)
+	if err != nil {
+		return st, err
+	}
+	liveText, had := inline(role, AccessPolicyName)
+	liveAccess, err := parseLive("inline policy "+AccessPolicyName, liveText)
+	if err != nil {
+		return st, err
+	}
+	was.trust, was.access = liveTrust, liveAccess
+	if liveTrust == nil || !policy.Equal(liveTrust, trust.Doc) {
+		do := iam(OpUpdateAssumeRolePolicy)
+		do.Document = compact(trust.Doc)
+		undo := do
+		undo.Document = role.TrustPolicy
+		st.Diff += textdiff.Unified("live trust policy", "desired trust policy", canonical(liveTrust), canonical(trust.Doc), 3)
+		st.Calls = append(st.Calls, Call{Do: do, Undo: []Action{undo}})
+	}
+	if liveAccess == nil || !policy.Equal(liveAccess, access.Doc) {
+		undo := putAccess
+		undo.Document = liveText
+		if !had {
+			undo = iam(OpDeleteRolePolicy)
+			undo.PolicyName = AccessPolicyName
+		}
+		st.Diff += textdiff.Unified("live "+AccessPolicyName, "desired "+AccessPolicyName, canonical(liveAccess), canonical(access.Doc), 3)
+		st.Calls = append(st.Calls, Call{Do: putAccess, Undo: []Action{undo}})
+	}
+	if len(st.Calls) > 0 {
+		st.Change = Update
+	}
+	return st, nil
+}
