@@ -1,20 +1,443 @@
 package cli
 
 import (
+	"bufio"
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/trailwarden/trailwarden/internal/awswrite"
+	"github.com/trailwarden/trailwarden/internal/config"
+	"github.com/trailwarden/trailwarden/internal/plan"
+	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
 
-// Placeholder: replaced by the plan, apply and rollback commands.
-func newPlanCmd(_ *app) *cobra.Command {
-	return &cobra.Command{Use: "plan", Hidden: true, RunE: func(*cobra.Command, []string) error { return errors.New("plan: not built yet") }}
+// liveOpts say how to reach AWS.
+type liveOpts struct {
+	config, snapshot, profile, endpoint string
 }
 
-func newApplyCmd(_ *app) *cobra.Command {
-	return &cobra.Command{Use: "apply", Hidden: true, RunE: func(*cobra.Command, []string) error { return errors.New("apply: not built yet") }}
+func (o *liveOpts) flags(f *pflag.FlagSet) {
+	f.StringVarP(&o.config, "config", "c", "trailwarden.yaml", "path of trailwarden.yaml")
+	f.StringVar(&o.snapshot, "snapshot", "", "plan against this snapshot file (trailwarden snapshot --out FILE) instead of reading AWS")
+	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile of the base credentials")
+	f.StringVar(&o.endpoint, "endpoint", "", "send every AWS call to this URL (tests)")
+	_ = f.MarkHidden("endpoint")
 }
 
-func newRollbackCmd(_ *app) *cobra.Command {
-	return &cobra.Command{Use: "rollback", Hidden: true, RunE: func(*cobra.Command, []string) error { return errors.New("rollback: not built yet") }}
+// readLive reads the live configuration. It is a variable so that the
+// reader (internal/awsread) plugs in here; until then plan and apply need
+// --snapshot.
+var readLive = func(_ context.Context, _ *config.Config, _ liveOpts) (*snapshot.Snapshot, error) {
+	return nil, badInput(errors.New("reading the live configuration directly is not available in this build"),
+		"take a snapshot with `trailwarden snapshot --config trailwarden.yaml --out live.json` and pass --snapshot live.json")
+}
+
+// load reads the config and the live state and builds the plan.
+func (o liveOpts) load(ctx context.Context, a *app) (*config.Config, *plan.Plan, error) {
+	c, err := loadConfig(a, o.config)
+	if err != nil {
+		return nil, nil, err
+	}
+	var s *snapshot.Snapshot
+	if o.snapshot != "" {
+		if s, err = snapshot.ReadFile(o.snapshot); err != nil {
+			return nil, nil, badInput(err, "take a new one with `trailwarden snapshot --out FILE`")
+		}
+	} else if s, err = readLive(ctx, c, o); err != nil {
+		return nil, nil, err
+	}
+	p, err := plan.Build(c, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, p, nil
+}
+
+func (o liveOpts) executor(ctx context.Context, c *config.Config) (*awswrite.Writer, error) {
+	w, err := awswrite.New(ctx, awswrite.Options{Profile: o.profile, AccessRole: c.AWS.AccessRole, Partition: c.Partition(), Endpoint: o.endpoint})
+	if err != nil {
+		return nil, badInput(err, "check --profile and the AWS credentials in the environment")
+	}
+	return w, nil
+}
+
+func backups(c *config.Config) plan.Backups {
+	dir := c.AWS.BackupDir
+	if dir == "" {
+		dir = config.DefaultBackupDir
+	}
+	return plan.Backups{Dir: dir}
+}
+
+const permissionsHelp = `Permissions. apply and rollback call, in each account through the role
+aws.access_role (unless it is the caller's own account):
+  log-archive account: s3:PutBucketPolicy, s3:DeleteBucketPolicy,
+    iam:CreateRole, iam:UpdateAssumeRolePolicy, iam:PutRolePolicy,
+    iam:DeleteRolePolicy, iam:DeleteRole
+  key account: kms:PutKeyPolicy
+  trail accounts (the management account for an organization trail):
+    cloudtrail:CreateTrail, cloudtrail:UpdateTrail, cloudtrail:PutEventSelectors,
+    cloudtrail:StartLogging, cloudtrail:StopLogging, cloudtrail:DeleteTrail;
+    an organization trail also needs organizations:DescribeOrganization,
+    organizations:ListAWSServiceAccessForOrganization and
+    iam:CreateServiceLinkedRole, which CloudTrail uses on the caller's behalf
+  the caller: sts:GetCallerIdentity and sts:AssumeRole on aws.access_role.
+plan itself changes nothing; reading the live state needs the permissions
+listed in "trailwarden snapshot --help".`
+
+func newPlanCmd(a *app) *cobra.Command {
+	var o liveOpts
+	var format string
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what apply would change, who gains or loses access, and the errors AWS would return",
+		Long: `plan compares what trailwarden.yaml asks for with the live configuration (or
+a snapshot file) and prints, in the order apply would make them:
+
+  1. the central bucket's policy, merged into the live one (statements
+     trailwarden does not own are kept),
+  2. the KMS key's policy, merged the same way (when kms_key_arn is set),
+  3. the reader role: its trust policy and its inline permissions policy
+     ` + plan.AccessPolicyName + `,
+  4. the trail: one organization trail in the management account, or one
+     trail per source account (multi-region, global service events, log
+     file validation, the KMS key, all management events, logging on).
+
+Each step shows create, update or no-op with a diff. The access diff lists
+representative requests (CloudTrail delivery, reader reads, and requests
+that must stay denied: anonymous, a foreign account, plain HTTP) whose
+decision changes, evaluated under the live and the desired policies.
+
+Before any call, plan predicts the errors CreateTrail and UpdateTrail would
+return: InsufficientS3BucketPolicyException and
+InsufficientEncryptionPolicyException (decided by the evaluator on the
+desired policies), S3BucketDoesNotExistException, KmsKeyNotFoundException,
+KmsKeyDisabledException, MaximumNumberOfTrailsExceededException and the
+organization prerequisites (CloudTrailAccessNotEnabledException, ...). A
+predicted error blocks that step in apply and comes with the fix. A resource
+the snapshot could not read is blocked too (LiveStateUnknown): trailwarden
+does not overwrite what it cannot see.
+
+` + permissionsHelp + `
+
+Exit status: 0 when the plan can be applied (with or without changes), 1
+when a step is blocked by a predicted error, 2 for bad input.`,
+		Example: `  trailwarden snapshot --config trailwarden.yaml --out live.json
+  trailwarden plan --config trailwarden.yaml --snapshot live.json
+  trailwarden plan --config trailwarden.yaml --snapshot live.json --format json | jq '.accessChanges'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(format, "text", "json"); err != nil {
+				return err
+			}
+			_, p, err := o.load(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				if err := writeJSON(a.stdout, p); err != nil {
+					return err
+				}
+			} else {
+				renderPlan(a.stdout, p)
+			}
+			if len(p.Blocked()) > 0 {
+				return &exitError{code: ExitFailure}
+			}
+			return nil
+		},
+	}
+	o.flags(cmd.Flags())
+	cmd.Flags().StringVar(&format, "format", "text", "text or json")
+	return cmd
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+func newApplyCmd(a *app) *cobra.Command {
+	var o liveOpts
+	var yes, dryRun bool
+	cmd := &cobra.Command{
+		Use:   "apply",
+		Short: "Make the changes plan shows, with backups and automatic rollback",
+		Long: `apply prints the plan, asks for confirmation, then makes the changes in
+order: bucket policy, key policy, reader role, trails. Steps with a
+predicted error are skipped (see plan --help).
+
+Before the first call, apply saves a backup of everything it will change
+(the previous policies, trust policy, inline policy and trail settings) as
+one JSON file in aws.backup_dir (default ` + config.DefaultBackupDir + `),
+named by the run's id, and updates it after every call. When a call fails,
+the calls already made are undone in reverse order and both the failure and
+the rollback are printed. "trailwarden rollback --to ID" undoes a whole run
+later.
+
+On a terminal apply asks you to type "yes". When stdin is not a terminal
+and --yes is not given, apply only prints the plan (a dry run), so a script
+never changes AWS by accident.
+
+` + permissionsHelp + `
+
+Exit status: 0 when every change was applied (or there was nothing to do,
+or a dry run found nothing blocked), 1 when a step failed (rolled back or
+not), was skipped or, in a dry run, would be skipped, 2 for bad input.`,
+		Example: `  trailwarden apply --config trailwarden.yaml --snapshot live.json
+  trailwarden apply --config trailwarden.yaml --snapshot live.json --yes
+  trailwarden apply --config trailwarden.yaml --snapshot live.json --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runApply(cmd.Context(), o, yes, dryRun) },
+	}
+	o.flags(cmd.Flags())
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "apply without asking")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing (the default when stdin is not a terminal)")
+	return cmd
+}
+
+func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error {
+	c, p, err := o.load(ctx, a)
+	if err != nil {
+		return err
+	}
+	renderPlan(a.stdout, p)
+	if !p.Changes() {
+		return nil
+	}
+	if dryRun || (!yes && !a.interactive()) {
+		fmt.Fprintln(a.stdout, "\nDry run: nothing changed. Run with --yes (or on a terminal) to apply.")
+		if len(p.Blocked()) > 0 {
+			return &exitError{code: ExitFailure}
+		}
+		return nil
+	}
+	if !yes && !a.confirm("Apply these changes? Type yes to continue: ") {
+		fmt.Fprintln(a.stdout, "Cancelled: nothing changed.")
+		return &exitError{code: ExitFailure}
+	}
+	ex, err := o.executor(ctx, c)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout)
+	res, err := plan.Apply(ctx, p, ex, plan.Options{Backups: backups(c), Progress: a.progressLine})
+	if err != nil {
+		return err
+	}
+	renderResult(a.stdout, res, backups(c))
+	if !res.OK() {
+		return &exitError{code: ExitFailure}
+	}
+	return nil
+}
+
+// interactive reports whether stdin is a terminal.
+func (a *app) interactive() bool {
+	f, ok := a.stdin.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func (a *app) confirm(prompt string) bool {
+	fmt.Fprint(a.stdout, prompt)
+	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+	return strings.TrimSpace(line) == "yes"
+}
+
+func (a *app) progressLine(e plan.Event) {
+	switch {
+	case e.Skipped:
+		fmt.Fprintf(a.stdout, "skip  %s: %s\n", e.Step, e.Reason)
+	case e.Err != nil && e.Undo:
+		fmt.Fprintf(a.stdout, "undo  %s FAILED: %v\n", e.Action, e.Err)
+	case e.Err != nil:
+		fmt.Fprintf(a.stdout, "FAIL  %s: %v\n", e.Action, e.Err)
+	case e.Undo:
+		fmt.Fprintf(a.stdout, "undo  %s\n", e.Action)
+	default:
+		fmt.Fprintf(a.stdout, "ok    %s\n", e.Action)
+	}
+}
+
+func newRollbackCmd(a *app) *cobra.Command {
+	var o liveOpts
+	var to string
+	var list, yes bool
+	cmd := &cobra.Command{
+		Use:   "rollback",
+		Short: "Undo an apply run from its backup",
+		Long: `rollback undoes the run whose backup is in aws.backup_dir (default
+` + config.DefaultBackupDir + `): the calls the run made are reverted, last first,
+with the previous policies and settings the backup holds. A role or trail
+the run created is deleted; a policy it replaced is put back; a bucket that
+had no policy has it deleted again.
+
+A rollback that stops on an error records how far it got; running it again
+resumes there. A run that is already rolled back is refused.
+
+rollback --list prints every run with its status.
+
+` + permissionsHelp + `
+
+Exit status: 0 when the run was rolled back (or --list), 1 when an undo call
+failed or the run was already rolled back, 2 for bad input.`,
+		Example: `  trailwarden rollback --config trailwarden.yaml --list
+  trailwarden rollback --config trailwarden.yaml --to 20260301T120000Z-a1b2c3 --yes`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runRollback(cmd.Context(), o, to, list, yes) },
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.config, "config", "c", "trailwarden.yaml", "path of trailwarden.yaml")
+	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile of the base credentials")
+	f.StringVar(&o.endpoint, "endpoint", "", "send every AWS call to this URL (tests)")
+	_ = f.MarkHidden("endpoint")
+	f.StringVar(&to, "to", "", "the id of the run to undo (see --list)")
+	f.BoolVar(&list, "list", false, "list the runs in the backup folder")
+	f.BoolVarP(&yes, "yes", "y", false, "roll back without asking")
+	return cmd
+}
+
+func (a *app) runRollback(ctx context.Context, o liveOpts, to string, list, yes bool) error {
+	if list == (to != "") {
+		return badInput(errors.New("give exactly one of --to ID and --list"), "trailwarden rollback --list shows the ids")
+	}
+	c, err := loadConfig(a, o.config)
+	if err != nil {
+		return err
+	}
+	b := backups(c)
+	if list {
+		return renderBackups(a.stdout, b)
+	}
+	bk, err := b.Load(to)
+	if err != nil {
+		return badInput(err, "trailwarden rollback --list shows the ids in "+b.Dir)
+	}
+	fmt.Fprintf(a.stdout, "Run %s (%s, %s) changed:\n", bk.ID, bk.Created.Format("2006-01-02 15:04:05Z"), bk.Status)
+	for _, st := range bk.Steps {
+		fmt.Fprintf(a.stdout, "  %s: %s, %d of %d calls made, %d undone\n", st.Title(), st.Change, st.Done, len(st.Calls), st.Undone)
+	}
+	if !yes && !a.interactive() {
+		fmt.Fprintln(a.stdout, "\nDry run: nothing changed. Run with --yes (or on a terminal) to roll back.")
+		return nil
+	}
+	if !yes && !a.confirm("Roll back this run? Type yes to continue: ") {
+		fmt.Fprintln(a.stdout, "Cancelled: nothing changed.")
+		return &exitError{code: ExitFailure}
+	}
+	ex, err := o.executor(ctx, c)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout)
+	bk, err = plan.Rollback(ctx, to, ex, plan.Options{Backups: b, Progress: a.progressLine})
+	if err != nil {
+		if errors.Is(err, plan.ErrRolledBack) {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "\nRollback stopped: %v\nThe backup records how far it got; run the same command again to resume.\n", err)
+		return &exitError{code: ExitFailure}
+	}
+	fmt.Fprintf(a.stdout, "\nRolled back run %s.\n", bk.ID)
+	return nil
+}
+
+func renderPlan(w io.Writer, p *plan.Plan) {
+	changes, blocked := 0, len(p.Blocked())
+	for _, s := range p.Steps {
+		if s.Change != plan.NoOp {
+			changes++
+		}
+	}
+	fmt.Fprintf(w, "Plan: %d of %d resources change, %d blocked by a predicted error.\n", changes, len(p.Steps), blocked)
+	for i, s := range p.Steps {
+		fmt.Fprintf(w, "\n%d. %s: %s\n", i+1, s.Title(), s.Change)
+		if len(s.Calls) > 0 {
+			var ops []string
+			for _, c := range s.Calls {
+				ops = append(ops, string(c.Do.Op))
+			}
+			fmt.Fprintf(w, "   calls: %s\n", strings.Join(ops, ", "))
+		}
+		for _, pr := range s.Predicted {
+			fmt.Fprintf(w, "   BLOCKED %s: %s\n     fix: %s\n", pr.Code, pr.Message, pr.Fix)
+		}
+		if s.Diff != "" {
+			for _, line := range strings.Split(strings.TrimSuffix(s.Diff, "\n"), "\n") {
+				fmt.Fprintf(w, "   %s\n", line)
+			}
+		}
+	}
+	fmt.Fprintf(w, "\nAccess changes (+ gained, - lost, ~ still denied): %d\n", len(p.Access))
+	for _, ac := range p.Access {
+		sign := "~" // denied before and after, for another reason
+		switch {
+		case ac.Gained():
+			sign = "+"
+		case ac.Lost():
+			sign = "-"
+		}
+		fmt.Fprintf(w, "  %s %s: %s -> %s\n      %s %s on %s\n", sign, ac.Description, ac.Before, ac.After, ac.Principal, ac.Action, ac.Resource)
+	}
+	if len(p.Notes) > 0 {
+		fmt.Fprintln(w, "\nNotes:")
+		for _, n := range p.Notes {
+			fmt.Fprintf(w, "  %s\n", n)
+		}
+	}
+}
+
+func renderResult(w io.Writer, res *plan.Result, b plan.Backups) {
+	fmt.Fprintln(w)
+	if res.BackupID == "" {
+		fmt.Fprintln(w, "Nothing applied.")
+	} else {
+		fmt.Fprintf(w, "Backup: %s (%s)\n", res.BackupID, b.Dir)
+	}
+	switch {
+	case res.Failure != "" && res.RolledBack:
+		fmt.Fprintf(w, "Apply failed: %s\nRolled back: every change of this run was undone.\n", res.Failure)
+	case res.Failure != "":
+		fmt.Fprintf(w, "Apply failed: %s\nRollback INCOMPLETE: %s\nFix the cause, then run: trailwarden rollback --to %s\n", res.Failure, res.RollbackError, res.BackupID)
+	default:
+		fmt.Fprintf(w, "Applied %d steps.\n", res.Applied)
+	}
+	if len(res.Skipped) > 0 {
+		fmt.Fprintf(w, "Skipped %d blocked steps; fix the predicted errors above and apply again.\n", len(res.Skipped))
+	}
+}
+
+func renderBackups(w io.Writer, b plan.Backups) error {
+	list, err := b.List()
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintf(w, "No apply runs in %s.\n", b.Dir)
+		return nil
+	}
+	for _, bk := range list {
+		var what []string
+		for _, st := range bk.Steps {
+			what = append(what, st.Title())
+		}
+		fmt.Fprintf(w, "%s  %-20s  %s\n", bk.ID, bk.Status, strings.Join(what, "; "))
+	}
+	return nil
 }

@@ -48,7 +48,15 @@ func accessDiff(c *config.Config, was, want desired) ([]AccessChange, error) {
 		return d.access
 	}
 	var out []AccessChange
+	seen := map[string]bool{}
 	for _, pr := range probes {
+		// Several intents can be the same request (one ACL check per
+		// delivering account of one organization trail).
+		key := pr.description + "|" + pr.req.Action + "|" + pr.req.Resource
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		before, err := decide(pr, docs(was, pr.target))
 		if err != nil {
 			return nil, err

@@ -209,3 +209,6 @@ type AccessChange struct {
 
 // Gained reports whether the request becomes allowed.
 func (a AccessChange) Gained() bool { return a.After == eval.Allowed }
+
+// Lost reports whether the request stops being allowed.
+func (a AccessChange) Lost() bool { return a.Before == eval.Allowed }

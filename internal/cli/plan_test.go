@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/trailwarden/trailwarden/internal/awsfake"
+	"github.com/trailwarden/trailwarden/internal/plan"
+)
+
+// The plan inputs live beside the plan package's own tests.
+const (
+	planConfig  = "../plan/testdata/org.yaml"
+	freshSnap   = "../plan/testdata/fresh-snapshot.json"
+	blockedSnap = "../plan/testdata/blocked-snapshot.json"
+)
+
+func TestPlanGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"plan-fresh", []string{"plan", "--config", planConfig, "--snapshot", freshSnap}},
+		{"plan-blocked", []string{"plan", "--config", planConfig, "--snapshot", blockedSnap}},
+		{"plan-no-live-reader", []string{"plan", "--config", planConfig}},
+		{"plan-bad-format", []string{"plan", "--config", planConfig, "--snapshot", freshSnap, "--format", "yaml"}},
+		{"plan-missing-snapshot", []string{"plan", "--config", planConfig, "--snapshot", "testdata/input/nope.json"}},
+		{"plan-apply-dry-run", []string{"apply", "--config", planConfig, "--snapshot", blockedSnap}},
+		{"plan-rollback-needs-one", []string{"rollback", "--config", planConfig}},
+		{"plan-rollback-bad-id", []string{"rollback", "--config", planConfig, "--to", "../../etc/passwd"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := run(tt.args...)
+			got := fmt.Sprintf("$ trailwarden %s\nexit: %d\n--- stdout\n%s--- stderr\n%s", strings.Join(tt.args, " "), code, stdout, stderr)
+			path := filepath.Join("testdata", "golden", tt.name+".txt")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s:\n%s", path, got)
+			}
+		})
+	}
+}
+
+func TestPlanJSON(t *testing.T) {
+	stdout, stderr, code := run("plan", "--config", planConfig, "--snapshot", freshSnap, "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{`"kind": "bucket-policy"`, `"op": "CreateTrail"`, `"accessChanges": [`, `"after": "Allowed"`} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("JSON lacks %s", want)
+		}
+	}
+}
+
+// TestApplyRollbackEndToEnd runs apply and rollback in-process against the
+// loopback AWS world: the calls reach the accounts in order, the backup is
+// written, and rollback --to puts every resource back.
+func TestApplyRollbackEndToEnd(t *testing.T) {
+	awsfake.Isolate(t)
+	w := awsfake.New()
+	const keyID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+	snap, err := os.ReadFile(freshSnap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucketPolicy := regexp.MustCompile(`"policy": "((?:[^"\\]|\\.)*)"`).FindStringSubmatch(string(snap))
+	if bucketPolicy == nil {
+		t.Fatal("no bucket policy in the snapshot fixture")
+	}
+	livePolicy := strings.ReplaceAll(bucketPolicy[1], `\"`, `"`)
+	w.SetBucketPolicy("acme-org-cloudtrail", livePolicy)
+	keyPolicy := `{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow",` +
+		`"Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"}]}`
+	w.SetKeyPolicy("222222222222", "us-east-1", keyID, keyPolicy)
+	srv := awsfake.Start(t, w)
+
+	dir := t.TempDir()
+	cfg, err := os.ReadFile(planConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backupDir := filepath.Join(dir, "backups")
+	cfgPath := filepath.Join(dir, "trailwarden.yaml")
+	cfg = append(cfg, []byte(fmt.Sprintf("aws:\n  access_role: OrganizationAccountAccessRole\n  backup_dir: %q\n", backupDir))...)
+	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// A denied PutKeyPolicy: apply fails, rolls back the bucket policy.
+	w.Inject(awsfake.Fault{Service: "kms", Operation: "PutKeyPolicy", Times: 1, Code: "AccessDeniedException", Message: "not allowed"})
+	stdout, stderr, code := run("apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint", srv.URL, "--yes")
+	if code != ExitFailure {
+		t.Fatalf("failing apply exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"ok    PutBucketPolicy acme-org-cloudtrail", "FAIL  PutKeyPolicy", "AccessDeniedException: not allowed",
+		"undo  PutBucketPolicy acme-org-cloudtrail", "Rolled back: every change of this run was undone."} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("failing apply output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if got, _ := w.BucketPolicy("acme-org-cloudtrail"); got != livePolicy {
+		t.Errorf("bucket policy after rollback: %s", got)
+	}
+
+	// A clean apply, then rollback --to its id.
+	stdout, stderr, code = run("apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint", srv.URL, "--yes")
+	if code != 0 {
+		t.Fatalf("apply exit %d\n%s%s", code, stdout, stderr)
+	}
+	id := regexp.MustCompile(`Backup: (\S+)`).FindStringSubmatch(stdout)
+	if id == nil || !strings.Contains(stdout, "Applied 4 steps.") {
+		t.Fatalf("apply output:\n%s", stdout)
+	}
+	if tr, ok := w.Trail("111111111111", "org-trail"); !ok || !tr.Logging {
+		t.Fatalf("trail after apply: %+v %v", tr, ok)
+	}
+	stdout, _, code = run("rollback", "--config", cfgPath, "--list")
+	if code != 0 || !strings.Contains(stdout, id[1]+"  applied") || !strings.Contains(stdout, plan.StatusFailedRolledBack) {
+		t.Errorf("rollback --list (exit %d):\n%s", code, stdout)
+	}
+	// Without --yes and without a terminal, rollback only shows the run.
+	stdout, _, code = run("rollback", "--config", cfgPath, "--to", id[1], "--endpoint", srv.URL)
+	if code != 0 || !strings.Contains(stdout, "Dry run") {
+		t.Errorf("rollback dry run (exit %d):\n%s", code, stdout)
+	}
+	if _, ok := w.Trail("111111111111", "org-trail"); !ok {
+		t.Fatal("the dry run changed something")
+	}
+	stdout, stderr, code = run("rollback", "--config", cfgPath, "--to", id[1], "--endpoint", srv.URL, "--yes")
+	if code != 0 || !strings.Contains(stdout, "Rolled back run "+id[1]) {
+		t.Fatalf("rollback exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, ok := w.Trail("111111111111", "org-trail"); ok {
+		t.Error("trail still exists after rollback")
+	}
+	if _, ok := w.Role("222222222222", "trailwarden-log-reader"); ok {
+		t.Error("role still exists after rollback")
+	}
+	if got, _ := w.KeyPolicy("222222222222", "us-east-1", keyID); got != keyPolicy {
+		t.Errorf("key policy after rollback: %s", got)
+	}
+	if got, _ := w.BucketPolicy("acme-org-cloudtrail"); got != livePolicy {
+		t.Errorf("bucket policy after rollback: %s", got)
+	}
+	_, stderr, code = run("rollback", "--config", cfgPath, "--to", id[1], "--endpoint", srv.URL, "--yes")
+	if code != ExitFailure || !strings.Contains(stderr, "already rolled back") {
+		t.Errorf("second rollback exit %d: %s", code, stderr)
+	}
+}
+
+// The confirmation prompt applies nothing unless the answer is yes.
+func TestApplyConfirmation(t *testing.T) {
+	a := &app{stdin: strings.NewReader("no\n"), stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	if a.confirm("? ") {
+		t.Error("\"no\" confirmed")
+	}
+	a.stdin = strings.NewReader("yes\n")
+	if !a.confirm("? ") {
+		t.Error("\"yes\" not confirmed")
+	}
+	if a.interactive() {
+		t.Error("a string reader is not a terminal")
+	}
+}
