@@ -128,6 +128,7 @@ var notRecorded = map[string]Response{
 	"organizations.ListAccounts":                        {Status: -1, Body: "AWSOrganizationsNotInUseException"},
 	"organizations.ListRoots":                           {Status: -1, Body: "AWSOrganizationsNotInUseException"},
 	"organizations.ListAWSServiceAccessForOrganization": {Status: -1, Body: "AWSOrganizationsNotInUseException"},
+	"organizations.ListPoliciesForTarget":               {Body: `{"Policies":[]}`},
 }
 
 // dispatch answers c: STS and the typed state first, then recordings, then

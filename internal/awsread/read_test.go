@@ -1,0 +1,224 @@
+package awsread_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trailwarden/trailwarden/internal/awsfake"
+	"github.com/trailwarden/trailwarden/internal/awsread"
+	"github.com/trailwarden/trailwarden/internal/config"
+	"github.com/trailwarden/trailwarden/internal/snapshot"
+	"github.com/trailwarden/trailwarden/internal/textdiff"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/org.golden.json")
+
+func loadConfig(t *testing.T) *config.Config {
+	t.Helper()
+	f, err := os.Open("testdata/org.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	c, err := config.Parse(f, "testdata/org.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// world starts the recorded organization; setup may inject faults.
+func world(t *testing.T) *awsfake.Server {
+	t.Helper()
+	awsfake.Isolate(t)
+	w := awsfake.New()
+	if err := w.Load("testdata/org.world"); err != nil {
+		t.Fatal(err)
+	}
+	return awsfake.Start(t, w)
+}
+
+func read(t *testing.T, s *awsfake.Server, cfg *config.Config, jobs int) *snapshot.Snapshot {
+	t.Helper()
+	snap, err := awsread.Read(context.Background(), cfg, awsread.Options{Endpoint: s.URL, Jobs: jobs, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.TakenAt.IsZero() {
+		t.Fatal("TakenAt not set")
+	}
+	snap.TakenAt = time.Time{}
+	return snap
+}
+
+func encode(t *testing.T, s *snapshot.Snapshot) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := snapshot.Encode(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func golden(t *testing.T) *snapshot.Snapshot {
+	t.Helper()
+	s, err := snapshot.ReadFile("testdata/org.golden.json")
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/awsread -update)", err)
+	}
+	return s
+}
+
+func TestRead_WholeSnapshotMatchesGolden(t *testing.T) {
+	s := world(t)
+	got := read(t, s, loadConfig(t), 4)
+	if *update {
+		if err := snapshot.WriteFile("testdata/org.golden.json", got); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g, w := encode(t, got), encode(t, golden(t)); g != w {
+		t.Fatalf("snapshot differs from testdata/org.golden.json (go test -update rewrites it):\n%s", textdiff.Unified("want", "got", w, g, 3))
+	}
+	// The caller is the management account: no role is assumed there, and
+	// once per other account however many calls it takes.
+	assumed := map[string]int{}
+	for _, c := range s.CallsTo("sts", "AssumeRole") {
+		assumed[c.Resource]++
+	}
+	want := map[string]int{}
+	for _, a := range []string{"222222222222", "333333333333", "444444444444"} {
+		want["arn:aws:iam::"+a+":role/OrganizationAccountAccessRole"] = 1
+	}
+	if !reflect.DeepEqual(assumed, want) {
+		t.Fatalf("AssumeRole calls %v, want %v", assumed, want)
+	}
+}
+
+func TestRead_SameWorldSameSnapshot(t *testing.T) {
+	s := world(t)
+	cfg := loadConfig(t)
+	a, b := encode(t, read(t, s, cfg, 1)), encode(t, read(t, s, cfg, 16))
+	if a != b {
+		t.Fatal("two reads of the same world differ")
+	}
+}
+
+func TestRead_Pagination(t *testing.T) {
+	s := world(t)
+	snap := read(t, s, loadConfig(t), 4)
+	pages := func(svc, op, res string) []string {
+		var out []string
+		for _, c := range s.CallsTo(svc, op) {
+			if c.Resource == res {
+				out = append(out, c.Page)
+			}
+		}
+		return out
+	}
+	if got := pages("organizations", "ListAccounts", ""); !reflect.DeepEqual(got, []string{"", "accounts-page-2"}) {
+		t.Errorf("ListAccounts pages %q", got)
+	}
+	if got := pages("iam", "ListRolePolicies", "trailwarden-log-reader"); !reflect.DeepEqual(got, []string{"", "inline-page-2"}) {
+		t.Errorf("ListRolePolicies pages %q", got)
+	}
+	if n := len(snap.Organization.Accounts); n != 5 {
+		t.Errorf("%d organization accounts, want the 5 of both pages", n)
+	}
+	var inline []string
+	for _, p := range snap.Readers[0].Inline {
+		inline = append(inline, p.Name)
+	}
+	if !reflect.DeepEqual(inline, []string{"decrypt-logs", "read-logs"}) {
+		t.Errorf("inline policies %v, want both pages", inline)
+	}
+}
+
+func TestRead_ThrottlingIsRetried(t *testing.T) {
+	s := world(t)
+	s.Throttle("cloudtrail", "DescribeTrails", 5)
+	s.Throttle("s3", "GetBucketPolicy", 3)
+	s.Throttle("organizations", "ListAccounts", 2)
+	s.Throttle("iam", "GetRole", 2)
+	s.Throttle("kms", "GetKeyPolicy", 2)
+	s.Throttle("account", "ListRegions", 2)
+	got := read(t, s, loadConfig(t), 4)
+	if g, w := encode(t, got), encode(t, golden(t)); g != w {
+		t.Fatalf("throttled read differs from the golden snapshot:\n%s", textdiff.Unified("want", "got", w, g, 3))
+	}
+	if n := len(s.CallsTo("s3", "GetBucketPolicy")); n != 4 {
+		t.Fatalf("%d GetBucketPolicy calls, want 3 throttled + 1", n)
+	}
+}
+
+func TestRead_AccessDeniedIsRecordedAndTheRestIsRead(t *testing.T) {
+	s := world(t)
+	s.Deny("s3", "GetBucketPolicy", "")
+	s.Deny("kms", "GetKeyPolicy", "")
+	s.Deny("iam", "ListRolePolicies", "")
+	s.Deny("cloudtrail", "GetTrailStatus", "111111111111")
+	s.Deny("account", "ListRegions", "444444444444")
+	got := read(t, s, loadConfig(t), 4)
+
+	var errs []string
+	for _, e := range got.Errors {
+		errs = append(errs, strings.Join([]string{e.Account, e.Region, e.Service, e.Operation, e.Code}, " "))
+	}
+	want := []string{
+		"111111111111 us-east-1 cloudtrail GetTrailStatus AccessDeniedException",
+		"222222222222  iam ListRolePolicies AccessDenied",
+		"222222222222 us-east-1 kms GetKeyPolicy AccessDeniedException",
+		"222222222222 us-east-1 s3 GetBucketPolicy AccessDenied",
+		"444444444444  account ListRegions AccessDeniedException",
+	}
+	if !reflect.DeepEqual(errs, want) {
+		t.Fatalf("errors\n%s\nwant\n%s", strings.Join(errs, "\n"), strings.Join(want, "\n"))
+	}
+	// Everything else is what a full read gives.
+	g := golden(t)
+	g.Bucket.Policy, g.Key.Policy, g.Readers[0].Inline = "", "", nil
+	g.Accounts[3].Regions = []string{"us-east-1"} // the home region when regions cannot be listed
+	g.Accounts[3].Trails = g.Accounts[3].Trails[:1]
+	for i := range g.Accounts {
+		for j := range g.Accounts[i].Trails {
+			if g.Accounts[i].Trails[j].IsOrganization {
+				g.Accounts[i].Trails[j].Status = nil
+			}
+		}
+	}
+	got.Errors = nil
+	if a, b := encode(t, got), encode(t, g); a != b {
+		t.Fatalf("denied read, apart from the denied fields, differs from the golden snapshot:\n%s", textdiff.Unified("want", "got", b, a, 3))
+	}
+}
+
+func TestRead_MissingBucketAndAssumeRoleDenied(t *testing.T) {
+	s := world(t)
+	s.Inject(awsfake.Fault{Service: "sts", Operation: "AssumeRole", Resource: "arn:aws:iam::444444444444:role/OrganizationAccountAccessRole", Code: "AccessDenied"})
+	cfg := loadConfig(t)
+	cfg.Bucket = "no-such-bucket"
+	got := read(t, s, cfg, 4)
+	if got.Bucket == nil || got.Bucket.Exists || got.Bucket.Name != "no-such-bucket" || got.Bucket.Policy != "" {
+		t.Fatalf("missing bucket read as %+v", got.Bucket)
+	}
+	if len(got.Errors) != 1 || got.Errors[0].Service != "sts" || got.Errors[0].Account != "444444444444" || got.Errors[0].Code != "AccessDenied" {
+		t.Fatalf("errors %+v, want the one denied AssumeRole", got.Errors)
+	}
+	for _, c := range s.Calls() {
+		if c.Account == "444444444444" {
+			t.Fatalf("call made in an account whose role could not be assumed: %+v", c)
+		}
+		if c.Service == "s3" && c.Operation != "HeadBucket" {
+			t.Fatalf("S3 call %s after HeadBucket said the bucket is missing", c.Operation)
+		}
+	}
+	if a := got.Accounts[3]; a.ID != "444444444444" || len(a.Trails) != 0 {
+		t.Fatalf("unreachable account read as %+v", a)
+	}
+}
