@@ -1,0 +1,222 @@
+package audit
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/trailwarden/trailwarden/internal/eval"
+	"github.com/trailwarden/trailwarden/internal/policy"
+	"github.com/trailwarden/trailwarden/internal/snapshot"
+)
+
+// allowAll stands for a caller's own identity policies when audit does not
+// have them (a role in another account): the question is then only what
+// the resource side allows.
+var allowAll = &policy.Document{Version: policy.Version2012, Statements: []policy.Statement{
+	{Effect: policy.Allow, Action: []string{"*"}, Resource: []string{"*"}},
+}}
+
+// probeAccount is an account outside every configuration, for callers that
+// must be refused.
+const probeAccount = "999999999999"
+
+// decider answers requests against one resource policy with the snapshot's
+// SCPs and RCPs.
+type decider struct {
+	e        *env
+	resource *eval.Named
+	kind     eval.ResourceKind
+	resAcct  string
+	// orgLayers adds SCPs of the caller's account and RCPs of the resource
+	// account; probes of the resource policy alone leave it off.
+	orgLayers bool
+}
+
+// caller is a principal with the identity policies that speak for it.
+type caller struct {
+	p        eval.Principal
+	identity []eval.Named
+	boundary *eval.Named
+}
+
+func (d *decider) decide(c caller, action, resource string, ctx map[string][]string) (eval.Result, error) {
+	ps := eval.Policies{Identity: c.identity, Resource: d.resource, Boundary: c.boundary, ResourceKind: d.kind}
+	if d.resource == nil {
+		ps.Resource = &eval.Named{Name: "(no policy)", Doc: &policy.Document{Version: policy.Version2012}}
+	}
+	if d.orgLayers {
+		var err error
+		if c.p.Account != "" {
+			if ps.SCPs, err = d.e.orgLevels(c.p.Account, snapshot.PolicySCP); err != nil {
+				return eval.Result{}, err
+			}
+			ps.PrincipalIsManagementAccount = d.e.s.IsManagementAccount(c.p.Account)
+		}
+		if ps.RCPs, err = d.e.orgLevels(d.resAcct, snapshot.PolicyRCP); err != nil {
+			return eval.Result{}, err
+		}
+		ps.ResourceInManagementAccount = d.e.s.IsManagementAccount(d.resAcct)
+	}
+	ev, err := eval.Compile(ps)
+	if err != nil {
+		return eval.Result{}, fmt.Errorf("audit: %w", err)
+	}
+	return ev.Evaluate(eval.Request{Principal: c.p, Action: action, Resource: resource, ResourceAccount: d.resAcct, Context: ctx}), nil
+}
+
+// orgLevels turns the snapshot's SCP or RCP path of account into evaluator
+// levels. A level where the snapshot recorded no SCP gets FullAWSAccess:
+// AWS requires one SCP per level, so an empty level means the read missed
+// it, not that everything is denied. AWS-managed RCPs are left to the
+// evaluator, which adds RCPFullAWSAccess itself.
+func (e *env) orgLevels(account, typ string) ([][]eval.Named, error) {
+	path := e.s.PolicyPath(account, typ)
+	if path == nil {
+		return nil, nil
+	}
+	out := make([][]eval.Named, 0, len(path))
+	for _, lvl := range path {
+		var named []eval.Named
+		for _, p := range lvl.Policies {
+			if typ == snapshot.PolicyRCP && p.AWSManaged {
+				continue
+			}
+			doc, err := policy.Parse([]byte(p.Document))
+			if err != nil {
+				return nil, fmt.Errorf("audit: %s %s (%s): %w", typ, p.ID, p.Name, err)
+			}
+			named = append(named, eval.Named{Name: policyLabel(p), Doc: doc})
+		}
+		if typ == snapshot.PolicySCP && len(named) == 0 {
+			named = append(named, eval.Named{Name: "FullAWSAccess (none recorded at " + lvl.Target + ")", Doc: allowAll})
+		}
+		out = append(out, named)
+	}
+	return out, nil
+}
+
+func policyLabel(p snapshot.OrgPolicy) string {
+	if p.Name != "" {
+		return p.Name + " (" + p.ID + ")"
+	}
+	return p.ID
+}
+
+// roleCaller is a session of roleARN in the config's organization, with
+// allow-all identity policies.
+func (e *env) roleCaller(roleARN string, inOrg bool) (caller, error) {
+	name := roleARN[strings.LastIndex(roleARN, "/")+1:]
+	acct := keyAccount(roleARN)
+	p, err := eval.ParsePrincipal(fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/trailwarden-audit", e.partition(), acct, name))
+	if err != nil {
+		return caller{}, fmt.Errorf("audit: %w", err)
+	}
+	if p, err = p.WithIssuer(roleARN); err != nil {
+		return caller{}, fmt.Errorf("audit: %w", err)
+	}
+	if inOrg {
+		p.OrgID = e.c.OrganizationID
+	}
+	return caller{p: p, identity: []eval.Named{{Name: "assumed: the caller's own permissions allow", Doc: allowAll}}}, nil
+}
+
+func (e *env) partition() string {
+	if e.s.Partition != "" {
+		return e.s.Partition
+	}
+	return e.c.Partition()
+}
+
+// decision renders one evaluated request for evidence.
+func decision(who, action, resource string, ctx map[string][]string, r eval.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s on %s", who, action, resource)
+	if len(ctx) > 0 {
+		keys := make([]string, 0, len(ctx))
+		for k := range ctx {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var kv []string
+		for _, k := range keys {
+			kv = append(kv, k+"="+strings.Join(ctx[k], ","))
+		}
+		fmt.Fprintf(&b, " [%s]", strings.Join(kv, " "))
+	}
+	fmt.Fprintf(&b, ": %s", r.Decision)
+	if r.BlockedBy != "" {
+		fmt.Fprintf(&b, " by the %s layer", r.BlockedBy)
+	}
+	if ss := deciding(r); ss != "" {
+		fmt.Fprintf(&b, " (%s)", ss)
+	}
+	return b.String()
+}
+
+// deciding names the matched statements of the deciding layer (or of the
+// resource policy when allowed).
+func deciding(r eval.Result) string {
+	var out []string
+	for _, rs := range r.MatchedStatements() {
+		if r.Decision == eval.Allowed && rs.Layer != eval.LayerResource {
+			continue
+		}
+		if r.Decision != eval.Allowed && rs.Layer != r.BlockedBy {
+			continue
+		}
+		if r.Decision == eval.ExplicitlyDenied && rs.Effect != policy.Deny {
+			continue
+		}
+		name := fmt.Sprintf("statement %d", rs.Statement)
+		if rs.Sid != "" {
+			name = rs.Sid
+		}
+		out = append(out, fmt.Sprintf("%s %s %s", rs.Policy, rs.Effect, name))
+	}
+	return strings.Join(out, "; ")
+}
+
+// sampleLogKey is a realistic key CloudTrail writes for account.
+func (e *env) sampleLogKey(account string) string {
+	root := e.logRoot()
+	if e.c.Trail.Organization && e.c.OrganizationID != "" {
+		root += e.c.OrganizationID + "/"
+	}
+	r := e.c.HomeRegion
+	return fmt.Sprintf("%s%s/CloudTrail/%s/2026/01/01/%s_CloudTrail_%s_20260101T0005Z_a1b2c3d4e5f6a7b8.json.gz", root, account, r, account, r)
+}
+
+// member is an organization account other than the log-archive and key
+// accounts, to stand for the readers matched by the role pattern.
+func (e *env) member() string {
+	skip := map[string]bool{e.c.LogArchiveAccount: true, keyAccount(e.c.KMSKeyARN): true}
+	if o := e.s.Organization; o != nil {
+		for _, a := range o.Accounts {
+			if !skip[a.ID] && a.ID != o.ManagementAccount {
+				return a.ID
+			}
+		}
+	}
+	for _, a := range e.c.SourceAccounts {
+		if !skip[a] {
+			return a
+		}
+	}
+	for _, a := range e.s.Accounts {
+		if !skip[a.ID] {
+			return a.ID
+		}
+	}
+	return memberProbeAccount
+}
+
+// memberProbeAccount stands for an organization member when the snapshot
+// and config name none besides the log-archive and key accounts.
+const memberProbeAccount = "999999999998"
+
+// patternRole is a role named by the reader pattern in a member account.
+func (e *env) patternRole(pattern, account string) string {
+	name := strings.NewReplacer("*", "audit", "?", "x").Replace(pattern)
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", e.partition(), account, name)
+}
