@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/trailwarden/trailwarden/internal/awsread"
 	"github.com/trailwarden/trailwarden/internal/awswrite"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/plan"
@@ -26,18 +27,19 @@ type liveOpts struct {
 
 func (o *liveOpts) flags(f *pflag.FlagSet) {
 	f.StringVarP(&o.config, "config", "c", "trailwarden.yaml", "path of trailwarden.yaml")
-	f.StringVar(&o.snapshot, "snapshot", "", "plan against this snapshot file (trailwarden snapshot --out FILE) instead of reading AWS")
+	f.StringVar(&o.snapshot, "snapshot", "", "use this snapshot file (trailwarden snapshot --out FILE) instead of reading AWS now")
 	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile of the base credentials")
 	f.StringVar(&o.endpoint, "endpoint", "", "send every AWS call to this URL (tests)")
 	_ = f.MarkHidden("endpoint")
 }
 
-// readLive reads the live configuration. It is a variable so that the
-// reader (internal/awsread) plugs in here; until then plan and apply need
-// --snapshot.
-var readLive = func(_ context.Context, _ *config.Config, _ liveOpts) (*snapshot.Snapshot, error) {
-	return nil, badInput(errors.New("reading the live configuration directly is not available in this build"),
-		"take a snapshot with `trailwarden snapshot --config trailwarden.yaml --out live.json` and pass --snapshot live.json")
+// readLiveForPlan reads the live configuration for plan and apply.
+var readLiveForPlan = func(ctx context.Context, c *config.Config, o liveOpts) (*snapshot.Snapshot, error) {
+	s, err := awsread.Read(ctx, c, awsread.Options{Profile: o.profile, Endpoint: o.endpoint})
+	if err != nil {
+		return nil, fmt.Errorf("read the live configuration: %w", err)
+	}
+	return s, nil
 }
 
 // load reads the config and the live state and builds the plan.
@@ -51,7 +53,7 @@ func (o liveOpts) load(ctx context.Context, a *app) (*config.Config, *plan.Plan,
 		if s, err = snapshot.ReadFile(o.snapshot); err != nil {
 			return nil, nil, badInput(err, "take a new one with `trailwarden snapshot --out FILE`")
 		}
-	} else if s, err = readLive(ctx, c, o); err != nil {
+	} else if s, err = readLiveForPlan(ctx, c, o); err != nil {
 		return nil, nil, err
 	}
 	p, err := plan.Build(c, s)

@@ -27,7 +27,6 @@ func TestPlanGolden(t *testing.T) {
 	}{
 		{"plan-fresh", []string{"plan", "--config", planConfig, "--snapshot", freshSnap}},
 		{"plan-blocked", []string{"plan", "--config", planConfig, "--snapshot", blockedSnap}},
-		{"plan-no-live-reader", []string{"plan", "--config", planConfig}},
 		{"plan-bad-format", []string{"plan", "--config", planConfig, "--snapshot", freshSnap, "--format", "yaml"}},
 		{"plan-missing-snapshot", []string{"plan", "--config", planConfig, "--snapshot", "testdata/input/nope.json"}},
 		{"plan-apply-dry-run", []string{"apply", "--config", planConfig, "--snapshot", blockedSnap}},
@@ -129,6 +128,12 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 	}
 	if tr, ok := w.Trail("111111111111", "org-trail"); !ok || !tr.Logging {
 		t.Fatalf("trail after apply: %+v %v", tr, ok)
+	}
+	// Planning again from the live state (read through awsread) finds
+	// nothing left to do.
+	stdout, stderr, code = run("plan", "--config", cfgPath, "--endpoint", srv.URL)
+	if code != 0 || !strings.Contains(stdout, "Plan: 0 of 4 resources change, 0 blocked") || !strings.Contains(stdout, "Access changes (+ gained, - lost, ~ still denied): 0") {
+		t.Errorf("plan after apply (exit %d):\n%s%s", code, stdout, stderr)
 	}
 	stdout, _, code = run("rollback", "--config", cfgPath, "--list")
 	if code != 0 || !strings.Contains(stdout, id[1]+"  applied") || !strings.Contains(stdout, plan.StatusFailedRolledBack) {

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/trailwarden/trailwarden/internal/config"
@@ -51,8 +52,21 @@ func Build(c *config.Config, s *snapshot.Snapshot) (*Plan, error) {
 		return nil, err
 	}
 	p.Steps = append(p.Steps, step)
+	// A trail depends on the policies before it: when one of them is
+	// blocked, CloudTrail would check the trail against the old policy.
+	var dep []string
+	for _, st := range p.Steps {
+		if st.Kind != KindReaderRole && len(st.Predicted) > 0 {
+			dep = append(dep, st.Title())
+		}
+	}
 	for _, owner := range c.TrailOwners() {
-		p.Steps = append(p.Steps, trailStep(c, s, owner, want))
+		t := trailStep(c, s, owner, want)
+		if len(dep) > 0 && t.Change != NoOp {
+			t.Predicted = append(t.Predicted, Prediction{Code: "DependencyBlocked",
+				Message: "the trail needs " + strings.Join(dep, " and ") + ", which is blocked", Fix: "fix the blocked step above first"})
+		}
+		p.Steps = append(p.Steps, t)
 	}
 	if p.Access, err = accessDiff(c, was, want); err != nil {
 		return nil, err
@@ -98,6 +112,24 @@ func unknown(what string, s *snapshot.Snapshot, service string) Prediction {
 		Fix: "grant the read permissions listed in `trailwarden snapshot --help` and plan again"}
 }
 
+// readFailed returns the snapshot's error for a read of resource (matched
+// as a prefix) by one of ops, or nil. A policy that failed to read looks like
+// no policy; putting one over it would lose the live statements.
+func readFailed(s *snapshot.Snapshot, service, resource string, ops ...string) *snapshot.CallError {
+	for i, e := range s.Errors {
+		if e.Service == service && strings.HasPrefix(e.Resource, resource) && slices.Contains(ops, e.Operation) {
+			return &s.Errors[i]
+		}
+	}
+	return nil
+}
+
+func failedRead(what string, e *snapshot.CallError) Prediction {
+	return Prediction{Code: LiveStateUnknown,
+		Message: fmt.Sprintf("the snapshot could not read the %s (%s: %s), so trailwarden will not overwrite it", what, e.Operation, e.Code),
+		Fix:     fmt.Sprintf("grant %s:%s to the reading role and take the snapshot again", e.Service, e.Operation)}
+}
+
 func bucketStep(c *config.Config, s *snapshot.Snapshot, p *Plan, want, was *desired) (Step, error) {
 	st := Step{Kind: KindBucketPolicy, Account: c.LogArchiveAccount, Region: c.EffectiveBucketRegion(), Name: c.Bucket, Change: NoOp}
 	b := s.Bucket
@@ -106,6 +138,9 @@ func bucketStep(c *config.Config, s *snapshot.Snapshot, p *Plan, want, was *desi
 	} else if !b.Exists {
 		st.Predicted = append(st.Predicted, Prediction{Code: "NoSuchBucket",
 			Message: "bucket " + c.Bucket + " does not exist", Fix: "create the bucket in account " + c.LogArchiveAccount + " (trailwarden does not create buckets), then plan again"})
+	}
+	if e := readFailed(s, "s3", c.Bucket, "GetBucketPolicy"); e != nil {
+		st.Predicted = append(st.Predicted, failedRead("bucket policy of "+c.Bucket, e))
 	}
 	var existing *policy.Document
 	if b != nil && b.Name == c.Bucket {
@@ -151,6 +186,9 @@ func keyStep(c *config.Config, s *snapshot.Snapshot, p *Plan, want, was *desired
 		want.key = out.Doc
 		return st, nil
 	}
+	if e := readFailed(s, "kms", c.KMSKeyARN, "GetKeyPolicy"); e != nil {
+		st.Predicted = append(st.Predicted, failedRead("key policy of "+c.KMSKeyARN, e))
+	}
 	existing, err := parseLive("key policy", k.Policy)
 	if err != nil {
 		return st, err
@@ -169,7 +207,9 @@ func keyStep(c *config.Config, s *snapshot.Snapshot, p *Plan, want, was *desired
 	// Every KMS key has a policy; an empty one in the snapshot means it
 	// could not be read, and there is nothing to restore.
 	if existing == nil {
-		st.Predicted = append(st.Predicted, unknown("key policy of "+c.KMSKeyARN, s, "kms"))
+		if len(st.Predicted) == 0 {
+			st.Predicted = append(st.Predicted, unknown("key policy of "+c.KMSKeyARN, s, "kms"))
+		}
 		st.Calls = []Call{{Do: do}}
 		return st, nil
 	}
@@ -222,6 +262,9 @@ func roleStep(c *config.Config, s *snapshot.Snapshot, want, was *desired) (Step,
 	if role == nil {
 		st.Predicted = append(st.Predicted, unknown("role "+c.ReaderRoleARN(), s, "iam"))
 		return st, nil
+	}
+	if e := readFailed(s, "iam", c.ReaderRoleARN(), "GetRole", "ListRolePolicies", "GetRolePolicy"); e != nil {
+		st.Predicted = append(st.Predicted, failedRead("role "+c.ReaderRoleARN(), e))
 	}
 	iam := func(op Op) Action { return Action{Op: op, Account: acct, Role: name} }
 	putAccess := iam(OpPutRolePolicy)
