@@ -106,19 +106,22 @@ func checkPublic(e *env, _ *Rule) []Finding {
 		}
 	}
 	var ev, problems []string
+	granted := 0
 	for _, o := range e.outsiders() {
 		_, bad, _, err := runProbes(o.who, o.c, ps)
 		if err != nil {
 			return errFinding(e.c.LogArchiveAccount, bucket, err)
 		}
 		ev = append(ev, fmt.Sprintf("%s: %d of %d requests allowed by the bucket policy", o.who, len(bad), len(ps)))
-		for _, l := range bad {
-			problems = append(problems, "policy: "+l)
-		}
+		ev = append(ev, bad...)
+		granted += len(bad)
+	}
+	if granted > 0 {
+		problems = append(problems, fmt.Sprintf("the bucket policy allows outsiders %d requests", granted))
 	}
 	for _, g := range b.ACLGrants {
 		if strings.HasSuffix(g.GranteeURI, "/AllUsers") || strings.HasSuffix(g.GranteeURI, "/AuthenticatedUsers") {
-			problems = append(problems, fmt.Sprintf("ACL grants %s to %s", g.Permission, g.GranteeURI))
+			problems = append(problems, fmt.Sprintf("the ACL grants %s to %s", g.Permission, g.GranteeURI))
 		}
 	}
 	ev = append(ev, fmt.Sprintf("%d ACL grants", len(b.ACLGrants)), describePAB("bucket public access block", b.PublicAccessBlock),
@@ -133,7 +136,7 @@ func checkPublic(e *env, _ *Rule) []Finding {
 	}
 	if len(fixes) == 0 || len(problems) > 1 {
 		fixes = append(fixes, fmt.Sprintf("remove the public ACL grants: aws s3api put-bucket-ownership-controls --bucket %s --ownership-controls '{\"Rules\":[{\"ObjectOwnership\":\"BucketOwnerEnforced\"}]}'", e.c.Bucket),
-			"remove or scope (aws:PrincipalOrgID and aws:PrincipalArn) the bucket policy statements named above")
+			"remove or scope (aws:PrincipalOrgID and aws:PrincipalArn) the bucket policy statements the evidence names")
 	}
 	return e.bucketFinding(Fail, "the bucket is or can become public: "+strings.Join(problems, "; "), strings.Join(fixes, "\n"), ev...)
 }

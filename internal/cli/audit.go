@@ -1,12 +1,274 @@
 package cli
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/trailwarden/trailwarden/internal/audit"
+	"github.com/trailwarden/trailwarden/internal/config"
+	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
 
-// Placeholder: replaced by the audit command's implementation.
-func newAuditCmd(_ *app) *cobra.Command {
-	return &cobra.Command{Use: "audit", Hidden: true, RunE: func(*cobra.Command, []string) error { return errors.New("audit: not built yet") }}
+// readLive takes a snapshot of the live configuration with the AWS profile
+// given. The AWS reader sets it; until then a live audit says how to audit
+// a snapshot file instead.
+var readLive = func(_ context.Context, _ *config.Config, _ string) (*snapshot.Snapshot, error) {
+	return nil, errors.New("live reads need the AWS reader: take a snapshot with `trailwarden snapshot --config trailwarden.yaml -o snapshot.json` and run `trailwarden audit --snapshot snapshot.json`")
+}
+
+type auditOpts struct {
+	config, profile, snapshot, format, failOn, awsProfile string
+	listRules, verbose                                    bool
+}
+
+func newAuditCmd(a *app) *cobra.Command {
+	var o auditOpts
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Audit the live pipeline (or a snapshot) against the accelerate, cis or baseline profile",
+		Long: `audit checks the pipeline trailwarden.yaml describes against one profile and
+prints one finding per rule and resource: pass, fail or unknown, the evidence
+it looked at, and the exact fix (a command to run or the statement to add,
+with your bucket, prefix, trail and readers filled in).
+
+Profiles (--profile, default: the config's profile):
+  accelerate  every requirement of the AMS Accelerate onboarding page (seed 003):
+              multi-Region trail, global events, management events with KMS and
+              RDS Data API, validation, bucket encryption, access logging, 18
+              months of retention, BucketOwnerEnforced, and its bucket and key
+              statements, present or equivalent
+  cis         the CloudTrail controls of CIS and Security Hub (CloudTrail.1, .2,
+              .4, .5, .6, .7), for the central bucket too
+  baseline    trailwarden's least-privilege setup: scoped delivery, TLS only,
+              nothing public, named readers, no root trust, healthy delivery,
+              KMS key enabled and rotating
+
+Access ("can CloudTrail deliver", "can the readers read", "is anything
+public") is decided by evaluating the real bucket, key, identity and trust
+policies, SCPs and RCPs, so a statement written differently that grants the
+same access passes. Unknown means the snapshot lacks the data because a call
+failed; the finding names the call. Rules: --list-rules, or docs/audit.md.
+
+--snapshot audits a file written by "trailwarden snapshot"; without it audit
+reads the accounts live. Both decide the same findings.
+
+--format text (grouped by account and resource; colours on a terminal unless
+NO_COLOR is set), json, or sarif (SARIF 2.1.0, for code-scanning dashboards).
+
+Exit status: 1 when a failing finding at or above --fail-on (default high;
+"never" disables) exists, 0 otherwise, 2 for bad input.`,
+		Example: `  trailwarden audit --config trailwarden.yaml --snapshot snapshot.json
+  trailwarden audit --config trailwarden.yaml --snapshot snapshot.json --profile accelerate --format sarif > audit.sarif
+  trailwarden audit --config trailwarden.yaml --snapshot snapshot.json --fail-on critical --format json
+  trailwarden audit --list-rules --profile cis`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAudit(cmd, o) },
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.config, "config", "c", "trailwarden.yaml", "path of trailwarden.yaml")
+	f.StringVar(&o.profile, "profile", "", "accelerate, cis or baseline (default: the config's profile)")
+	f.StringVar(&o.snapshot, "snapshot", "", "audit this snapshot file instead of reading AWS")
+	f.StringVar(&o.format, "format", "text", "text, json or sarif")
+	f.StringVar(&o.failOn, "fail-on", "high", "exit 1 on a failing finding at or above: critical, high, medium, low or never")
+	f.BoolVar(&o.listRules, "list-rules", false, "print the rule catalogue (of --profile, if given) and exit")
+	f.BoolVar(&o.verbose, "verbose", false, "text format: also print the evidence of every finding")
+	f.StringVar(&o.awsProfile, "aws-profile", "", "AWS shared-config profile for a live audit")
+	return cmd
+}
+
+func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
+	if err := checkFormat(o.format, "text", "json", "sarif"); err != nil {
+		return err
+	}
+	var failOn audit.Severity
+	if o.failOn != "never" {
+		s, err := audit.ParseSeverity(o.failOn)
+		if err != nil || s == audit.Info {
+			return badInput(fmt.Errorf("unknown --fail-on %q", o.failOn), "use one of: critical, high, medium, low, never")
+		}
+		failOn = s
+	}
+	if o.profile != "" && !validProfile(o.profile) {
+		return badInput(fmt.Errorf("unknown --profile %q", o.profile), "use one of: "+strings.Join(audit.Profiles, ", "))
+	}
+	if o.listRules {
+		return a.listRules(o)
+	}
+	c, err := loadConfig(a, o.config)
+	if err != nil {
+		return err
+	}
+	profile := o.profile
+	if profile == "" {
+		profile = c.Profile
+	}
+	var s *snapshot.Snapshot
+	if o.snapshot != "" {
+		if s, err = snapshot.ReadFile(o.snapshot); err != nil {
+			return badInput(err, "take a snapshot with `trailwarden snapshot --config trailwarden.yaml -o snapshot.json`")
+		}
+	} else if s, err = readLive(cmd.Context(), c, o.awsProfile); err != nil {
+		return err
+	}
+	rep, err := audit.Run(c, s, profile)
+	if err != nil {
+		return err
+	}
+	switch o.format {
+	case "json":
+		if err := auditJSON(a.stdout, rep); err != nil {
+			return err
+		}
+	case "sarif":
+		if err := auditJSON(a.stdout, audit.SARIF(rep, buildVersion())); err != nil {
+			return err
+		}
+	default:
+		renderAudit(a.stdout, rep, o.snapshot, s, o.verbose, colorOK(a.stdout))
+	}
+	if failOn != "" && rep.FailsAt(failOn) {
+		return &exitError{code: ExitFailure}
+	}
+	return nil
+}
+
+func validProfile(p string) bool {
+	for _, v := range audit.Profiles {
+		if v == p {
+			return true
+		}
+	}
+	return false
+}
+
+func auditJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+func (a *app) listRules(o auditOpts) error {
+	rules := audit.Rules(o.profile)
+	switch o.format {
+	case "json":
+		return auditJSON(a.stdout, rules)
+	case "sarif":
+		return badInput(errors.New("--list-rules prints text or json"), "use --format text or --format json")
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tSEVERITY\tPROFILES\tTITLE")
+	for _, r := range rules {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, strings.Join(r.Profiles, ","), r.Title)
+	}
+	return tw.Flush()
+}
+
+// colorOK is true when w is a terminal and NO_COLOR is unset.
+func colorOK(w io.Writer) bool {
+	if _, set := os.LookupEnv("NO_COLOR"); set {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// ANSI colours by severity, used only on a terminal.
+var severityColor = map[audit.Severity]string{
+	audit.Critical: "\x1b[1;31m", audit.High: "\x1b[31m", audit.Medium: "\x1b[33m", audit.Low: "\x1b[36m", audit.Info: "\x1b[36m",
+}
+
+const colorReset = "\x1b[0m"
+
+// renderAudit prints the findings grouped by account, then resource; each
+// group keeps the report's order (most severe first).
+func renderAudit(w io.Writer, rep *audit.Report, source string, s *snapshot.Snapshot, verbose, color bool) {
+	if source == "" {
+		source = "live read"
+	}
+	fmt.Fprintf(w, "trailwarden audit: profile %s, %s taken %s\n", rep.Profile, source, s.TakenAt.UTC().Format("2006-01-02T15:04:05Z"))
+	var accounts []string
+	groups := map[string]map[string][]audit.Finding{}
+	var resources = map[string][]string{}
+	for _, f := range rep.Findings {
+		acct := f.Account
+		if acct == "" {
+			acct = "(organization)"
+		}
+		if groups[acct] == nil {
+			groups[acct] = map[string][]audit.Finding{}
+			accounts = append(accounts, acct)
+		}
+		if groups[acct][f.Resource] == nil {
+			resources[acct] = append(resources[acct], f.Resource)
+		}
+		groups[acct][f.Resource] = append(groups[acct][f.Resource], f)
+	}
+	sortStrings(accounts)
+	for _, acct := range accounts {
+		fmt.Fprintf(w, "\naccount %s\n", acct)
+		res := resources[acct]
+		sortStrings(res)
+		for _, r := range res {
+			fmt.Fprintf(w, "  %s\n", r)
+			for _, f := range groups[acct][r] {
+				status := strings.ToUpper(string(f.Status))
+				sev := fmt.Sprintf("%-8s", f.Severity)
+				if color {
+					if f.Status == audit.Pass {
+						status = "\x1b[32m" + status + colorReset
+					} else {
+						sev = severityColor[f.Severity] + sev + colorReset
+					}
+				}
+				fmt.Fprintf(w, "    %-7s %s %s  %s\n", status, sev, f.Rule, f.Message)
+				if verbose || f.Status != audit.Pass {
+					if verbose {
+						for _, e := range f.Evidence {
+							fmt.Fprintf(w, "%sevidence: %s\n", indentFix, e)
+						}
+					}
+					if f.Remediation != "" {
+						fmt.Fprintf(w, "%sfix: %s\n", indentFix, strings.ReplaceAll(f.Remediation, "\n", "\n"+indentFix+"     "))
+					}
+				}
+			}
+		}
+	}
+	c := rep.Counts
+	var failing []string
+	for _, sev := range audit.Severities {
+		if n := c.Failing[sev]; n > 0 {
+			failing = append(failing, fmt.Sprintf("%d %s", n, sev))
+		}
+	}
+	detail := ""
+	if len(failing) > 0 {
+		detail = " (" + strings.Join(failing, ", ") + ")"
+	}
+	fmt.Fprintf(w, "\n%d findings: %d pass, %d fail%s, %d unknown\n", len(rep.Findings), c.Pass, c.Fail, detail, c.Unknown)
+}
+
+const indentFix = "                              "
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
 }
