@@ -81,6 +81,9 @@ func (r *reader) role(ctx context.Context, arn string) snapshot.Role {
 	var names []string
 	for p := iam.NewListRolePoliciesPaginator(c, &iam.ListRolePoliciesInput{RoleName: aws.String(name)}); p.HasMorePages(); {
 		page, err := p.NextPage(ctx)
+		if isCode(err, "NoSuchEntity") { // GetRole could not say; this can
+			return snapshot.Role{ARN: arn, Name: name, Account: acct}
+		}
 		if err != nil {
 			r.fail(err, ce("ListRolePolicies", arn))
 			break
