@@ -99,6 +99,16 @@ func TestRead_WholeSnapshotMatchesGolden(t *testing.T) {
 	if !reflect.DeepEqual(assumed, want) {
 		t.Fatalf("AssumeRole calls %v, want %v", assumed, want)
 	}
+	// The help lists the permissions a snapshot needs: every call made must be there.
+	listed := map[string]bool{}
+	for _, p := range awsread.Permissions() {
+		listed[p] = true
+	}
+	for _, c := range s.Calls() {
+		if p := awsread.Permission(c.Service, c.Operation); !listed[p] {
+			t.Errorf("call %s:%s needs %s, which Permissions does not list", c.Service, c.Operation, p)
+		}
+	}
 }
 
 func TestRead_SameWorldSameSnapshot(t *testing.T) {

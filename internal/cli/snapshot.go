@@ -47,8 +47,8 @@ operation, account, region, code) and leaves that field empty, so audit says
 what it could not decide instead of passing it. The summary groups the failed
 calls and names the permission each needs. Throttling is retried.
 
-The role (or user) needs these read-only actions (the AWS managed policies
-ReadOnlyAccess, or SecurityAudit plus account:ListRegions, cover them):
+The caller and aws.access_role need these read-only actions (check any
+managed policy you rely on against this list):
 
   ` + strings.Join(awsread.Permissions(), "\n  ") + `
 
