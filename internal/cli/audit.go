@@ -13,20 +13,25 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailwarden/trailwarden/internal/audit"
+	"github.com/trailwarden/trailwarden/internal/awsread"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
 
-// readLive takes a snapshot of the live configuration with the AWS profile
-// given. The AWS reader sets it; until then a live audit says how to audit
-// a snapshot file instead.
-var readLive = func(_ context.Context, _ *config.Config, _ string) (*snapshot.Snapshot, error) {
-	return nil, errors.New("live reads need the AWS reader: take a snapshot with `trailwarden snapshot --config trailwarden.yaml -o snapshot.json` and run `trailwarden audit --snapshot snapshot.json`")
+// readLive reads the live configuration with the AWS reader that
+// `trailwarden snapshot` uses, so a live audit and an audit of a snapshot
+// file decide from the same data.
+func readLive(ctx context.Context, c *config.Config, profile, endpoint string) (*snapshot.Snapshot, error) {
+	s, err := awsread.Read(ctx, c, awsread.Options{Profile: profile, Endpoint: endpoint})
+	if err != nil {
+		return nil, fmt.Errorf("read the live configuration: %w", err)
+	}
+	return s, nil
 }
 
 type auditOpts struct {
-	config, profile, snapshot, format, failOn, awsProfile string
-	listRules, verbose                                    bool
+	config, profile, snapshot, format, failOn, awsProfile, endpoint string
+	listRules, verbose                                              bool
 }
 
 func newAuditCmd(a *app) *cobra.Command {
@@ -81,6 +86,8 @@ Exit status: 1 when a failing finding at or above --fail-on (default high;
 	f.BoolVar(&o.listRules, "list-rules", false, "print the rule catalogue (of --profile, if given) and exit")
 	f.BoolVar(&o.verbose, "verbose", false, "text format: also print the evidence of every finding")
 	f.StringVar(&o.awsProfile, "aws-profile", "", "AWS shared-config profile for a live audit")
+	f.StringVar(&o.endpoint, "endpoint", "", "send every AWS call to this URL (tests)")
+	_ = f.MarkHidden("endpoint")
 	return cmd
 }
 
@@ -115,7 +122,7 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 		if s, err = snapshot.ReadFile(o.snapshot); err != nil {
 			return badInput(err, "take a snapshot with `trailwarden snapshot --config trailwarden.yaml -o snapshot.json`")
 		}
-	} else if s, err = readLive(cmd.Context(), c, o.awsProfile); err != nil {
+	} else if s, err = readLive(cmd.Context(), c, o.awsProfile, o.endpoint); err != nil {
 		return err
 	}
 	rep, err := audit.Run(c, s, profile)

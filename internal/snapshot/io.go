@@ -49,7 +49,7 @@ func ReadFile(path string) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	return Decode(f, path)
 }
 
