@@ -31,7 +31,6 @@ func TestAuditGolden(t *testing.T) {
 		{"audit-good-accelerate", []string{"audit", "-c", auditConfig, "--snapshot", auditGood, "--profile", "accelerate"}},
 		{"audit-list-rules", []string{"audit", "--list-rules"}},
 		{"audit-bad-snapshot", []string{"audit", "-c", auditConfig, "--snapshot", "testdata/input/org-bucket.json"}},
-		{"audit-no-live-reader", []string{"audit", "-c", auditConfig}},
 		{"audit-bad-profile", []string{"audit", "-c", auditConfig, "--snapshot", auditGood, "--profile", "strict"}},
 	}
 	for _, tt := range tests {
