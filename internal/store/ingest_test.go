@@ -364,3 +364,31 @@ func TestIngestLargeBatchWithinMemoryLimit(t *testing.T) {
 		t.Fatalf("ingested %+v", got)
 	}
 }
+
+// Duplicates are found against the table whatever the recipients: one
+// recipient, several, or none (a record without recipientAccountId).
+func TestIngestDeduplicatesAcrossRecipients(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	first := writeGz(t, "first.json.gz", []byte(`{"Records":[
+ {"eventID":"a","recipientAccountId":"111122223333","eventTime":"2026-11-20T10:00:00Z"},
+ {"eventID":"b","recipientAccountId":"444455556666","eventTime":"2026-11-20T10:00:00Z"},
+ {"eventID":"c","eventTime":"2026-11-20T10:00:00Z"}]}`))
+	if _, err := s.IngestFile(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	again := writeGz(t, "again.json.gz", []byte(`{"Records":[
+ {"eventID":"a","recipientAccountId":"111122223333","eventTime":"2026-11-20T10:00:00Z"},
+ {"eventID":"b","recipientAccountId":"111122223333","eventTime":"2026-11-20T10:00:00Z"}]}`))
+	got, err := s.IngestFile(ctx, again)
+	if err != nil || got != (Ingested{Events: 1, Duplicates: 1}) {
+		t.Fatalf("one recipient: %+v, %v; want a as duplicate, b (another recipient) as new", got, err)
+	}
+	none := writeGz(t, "none.json.gz", []byte(`{"Records":[
+ {"eventID":"c","eventTime":"2026-11-20T10:00:00Z"},
+ {"eventID":"b","recipientAccountId":"444455556666","eventTime":"2026-11-20T10:00:00Z"}]}`))
+	got, err = s.IngestFile(ctx, none)
+	if err != nil || got != (Ingested{Events: 0, Duplicates: 2}) {
+		t.Fatalf("no recipient: %+v, %v; want both as duplicates", got, err)
+	}
+}
