@@ -47,6 +47,9 @@ func (w *World) ServeHTTP(rw http.ResponseWriter, hr *http.Request) {
 	} else {
 		resp = w.dispatch(c, reqID)
 	}
+	if strings.HasPrefix(c.Resource, "account:") && resp.Status >= 300 {
+		resp.Body = s3ControlError(resp.Body)
+	}
 	c.Status = resp.Status
 	if c.Status == 0 {
 		c.Status = http.StatusOK
@@ -54,6 +57,16 @@ func (w *World) ServeHTTP(rw http.ResponseWriter, hr *http.Request) {
 	w.calls = append(w.calls, *c)
 	w.mu.Unlock()
 	write(rw, hr, c.Service, resp, reqID)
+}
+
+// s3ControlError wraps an S3 error body the way S3 Control sends its
+// errors: <ErrorResponse><Error>...</Error></ErrorResponse>.
+func s3ControlError(body string) string {
+	start := strings.Index(body, "<Error>")
+	if start < 0 {
+		return body
+	}
+	return `<?xml version="1.0" encoding="UTF-8"?>` + "\n<ErrorResponse>" + body[start:] + "</ErrorResponse>"
 }
 
 func write(rw http.ResponseWriter, hr *http.Request, service string, resp Response, reqID string) {

@@ -2,11 +2,15 @@ package awsread
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	smithyendpoints "github.com/aws/smithy-go/endpoints"
 
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
@@ -94,6 +98,7 @@ func (r *reader) bucket(ctx context.Context) *snapshot.Bucket {
 		b.PublicAccessBlock = &snapshot.PublicAccessBlock{BlockPublicACLs: aws.ToBool(pc.BlockPublicAcls), IgnorePublicACLs: aws.ToBool(pc.IgnorePublicAcls),
 			BlockPublicPolicy: aws.ToBool(pc.BlockPublicPolicy), RestrictPublicBuckets: aws.ToBool(pc.RestrictPublicBuckets)}
 	}
+	b.AccountPublicAccessBlock = r.accountPublicAccessBlock(ctx, cfg, acct, region)
 	if p, err := c.GetBucketRequestPayment(ctx, &s3.GetBucketRequestPaymentInput{Bucket: name}); try("GetBucketRequestPayment", err) {
 		b.RequesterPays = p.Payer == s3types.PayerRequester
 	}
@@ -110,6 +115,43 @@ func (r *reader) bucket(ctx context.Context) *snapshot.Bucket {
 		}
 	}
 	return b
+}
+
+// accountPublicAccessBlock reads the bucket owner's account-level block
+// (S3 Control), which applies to every bucket of the account; nil when none
+// is set or the call failed.
+func (r *reader) accountPublicAccessBlock(ctx context.Context, cfg aws.Config, acct, region string) *snapshot.PublicAccessBlock {
+	c := s3control.NewFromConfig(cfg, func(o *s3control.Options) {
+		if r.endpoint != "" {
+			// A custom endpoint (tests) is one host: S3 Control's rules
+			// would put the account id in front of it.
+			o.EndpointResolverV2 = fixedEndpoint(r.endpoint)
+		}
+	})
+	p, err := c.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(acct)})
+	if err != nil {
+		if !isCode(err, "NoSuchPublicAccessBlockConfiguration") {
+			r.fail(err, snapshot.CallError{Account: acct, Region: region, Service: "s3control", Operation: "GetPublicAccessBlock", Resource: "account:" + acct})
+		}
+		return nil
+	}
+	pc := p.PublicAccessBlockConfiguration
+	if pc == nil {
+		return nil
+	}
+	return &snapshot.PublicAccessBlock{BlockPublicACLs: aws.ToBool(pc.BlockPublicAcls), IgnorePublicACLs: aws.ToBool(pc.IgnorePublicAcls),
+		BlockPublicPolicy: aws.ToBool(pc.BlockPublicPolicy), RestrictPublicBuckets: aws.ToBool(pc.RestrictPublicBuckets)}
+}
+
+// fixedEndpoint resolves every S3 Control call to one base URL.
+type fixedEndpoint string
+
+func (f fixedEndpoint) ResolveEndpoint(context.Context, s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
+	u, err := url.Parse(string(f))
+	if err != nil {
+		return smithyendpoints.Endpoint{}, fmt.Errorf("endpoint %q: %w", string(f), err)
+	}
+	return smithyendpoints.Endpoint{URI: *u}, nil
 }
 
 // bucketRegion maps GetBucketLocation's constraint to a region: empty is

@@ -10,6 +10,7 @@ var actions = map[string]string{
 	"s3:GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
 	"s3:GetObjectLockConfiguration":      "s3:GetBucketObjectLockConfiguration",
 	"s3:GetPublicAccessBlock":            "s3:GetBucketPublicAccessBlock",
+	"s3control:GetPublicAccessBlock":     "s3:GetAccountPublicAccessBlock",
 }
 
 // operations are every call Read makes, as service:Operation.
@@ -21,7 +22,7 @@ var operations = []string{
 	"cloudtrail:DescribeTrails", "cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors", "cloudtrail:GetInsightSelectors",
 	"s3:HeadBucket", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:GetBucketEncryption", "s3:GetBucketLogging",
 	"s3:GetBucketLifecycleConfiguration", "s3:GetBucketOwnershipControls", "s3:GetBucketVersioning", "s3:GetObjectLockConfiguration",
-	"s3:GetPublicAccessBlock", "s3:GetBucketRequestPayment", "s3:GetBucketAcl",
+	"s3:GetPublicAccessBlock", "s3:GetBucketRequestPayment", "s3:GetBucketAcl", "s3control:GetPublicAccessBlock",
 	"kms:GetKeyPolicy", "kms:DescribeKey", "kms:GetKeyRotationStatus",
 	"iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:GetPolicy", "iam:GetPolicyVersion",
 }
