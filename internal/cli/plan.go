@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -189,6 +190,10 @@ the calls already made are undone in reverse order and both the failure and
 the rollback are printed. "trailwarden rollback --to ID" undoes a whole run
 later.
 
+With --snapshot, apply shows the plan made from that file and, before the
+first call, reads AWS again: if the live state would plan anything else, it
+stops without changing anything, so backups always hold what was live.
+
 On a terminal apply asks you to type "yes". When stdin is not a terminal
 and --yes is not given, apply only prints the plan (a dry run), so a script
 never changes AWS by accident.
@@ -199,7 +204,7 @@ Exit status: 0 when every change was applied (or there was nothing to do,
 or a dry run found nothing blocked), 1 when a step failed (rolled back or
 not), was skipped or, in a dry run, would be skipped, 2 for bad input.`,
 		Example: `  trailwarden apply --config trailwarden.yaml --snapshot live.json
-  trailwarden apply --config trailwarden.yaml --snapshot live.json --yes
+  trailwarden apply --config trailwarden.yaml --yes
   trailwarden apply --config trailwarden.yaml --snapshot live.json --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runApply(cmd.Context(), o, yes, dryRun) },
@@ -230,6 +235,13 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 		fmt.Fprintln(a.stdout, "Cancelled: nothing changed.")
 		return &exitError{code: ExitFailure}
 	}
+	if o.snapshot != "" {
+		// The backups must hold what is live now, not what the file saw:
+		// apply only the reviewed plan, and only if AWS still matches it.
+		if err := checkDrift(ctx, c, o, p); err != nil {
+			return err
+		}
+	}
 	ex, err := o.executor(ctx, c)
 	if err != nil {
 		return err
@@ -242,6 +254,28 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 	renderResult(a.stdout, res, backups(c))
 	if !res.OK() {
 		return &exitError{code: ExitFailure}
+	}
+	return nil
+}
+
+// checkDrift reads the live state and refuses to apply a plan made from a
+// snapshot when the live state would plan anything else.
+func checkDrift(ctx context.Context, c *config.Config, o liveOpts, reviewed *plan.Plan) error {
+	live, err := readLiveForPlan(ctx, c, o)
+	if err != nil {
+		return err
+	}
+	now, err := plan.Build(c, live)
+	if err != nil {
+		return err
+	}
+	a, errA := json.Marshal(reviewed.Steps)
+	b, errB := json.Marshal(now.Steps)
+	if err := errors.Join(errA, errB); err != nil {
+		return fmt.Errorf("compare plans: %w", err)
+	}
+	if !bytes.Equal(a, b) {
+		return fmt.Errorf("the live configuration changed since %s was taken, so its plan is not what apply would do now; nothing was changed: run plan again (or take a new snapshot) and review it", o.snapshot)
 	}
 	return nil
 }

@@ -87,6 +87,14 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 	keyPolicy := `{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow",` +
 		`"Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"}]}`
 	w.SetKeyPolicy("222222222222", "us-east-1", keyID, keyPolicy)
+	// The organization the snapshot saw, so a live read plans the same.
+	if err := w.Parse("org", `-- 111111111111 - organizations DescribeOrganization - --
+{"Organization":{"Id":"o-a1b2c3d4e5","FeatureSet":"ALL","MasterAccountId":"111111111111"}}
+-- 111111111111 - organizations ListAWSServiceAccessForOrganization - --
+{"EnabledServicePrincipals":[{"ServicePrincipal":"cloudtrail.amazonaws.com","DateEnabled":1700000000.0}]}
+`); err != nil {
+		t.Fatal(err)
+	}
 	srv := awsfake.Start(t, w)
 
 	dir := t.TempDir()
@@ -101,9 +109,23 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A snapshot that no longer matches AWS: apply refuses before any write.
+	w.SetBucketPolicy("acme-org-cloudtrail", `{"Version":"2012-10-17","Statement":[{"Sid":"Changed","Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::acme-org-cloudtrail"}]}`)
+	w.ResetCalls()
+	stdout, stderr, code := run("apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint", srv.URL, "--yes")
+	if code != ExitFailure || !strings.Contains(stderr, "the live configuration changed since") {
+		t.Fatalf("apply of a stale snapshot: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, c := range w.Calls() {
+		if strings.HasPrefix(c.Operation, "Put") || strings.HasPrefix(c.Operation, "Create") || strings.HasPrefix(c.Operation, "Update") || strings.HasPrefix(c.Operation, "Delete") {
+			t.Fatalf("apply of a stale snapshot made a write: %s:%s", c.Service, c.Operation)
+		}
+	}
+	w.SetBucketPolicy("acme-org-cloudtrail", livePolicy)
+
 	// A denied PutKeyPolicy: apply fails, rolls back the bucket policy.
 	w.Inject(awsfake.Fault{Service: "kms", Operation: "PutKeyPolicy", Times: 1, Code: "AccessDeniedException", Message: "not allowed"})
-	stdout, stderr, code := run("apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint", srv.URL, "--yes")
+	stdout, stderr, code = run("apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint", srv.URL, "--yes")
 	if code != ExitFailure {
 		t.Fatalf("failing apply exit %d\n%s%s", code, stdout, stderr)
 	}
