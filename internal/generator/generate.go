@@ -46,11 +46,23 @@ func Bucket(c *config.Config, existing *policy.Document) (*Output, error) {
 }
 
 // Key generates the KMS key policy and merges it into existing. A new
-// policy (existing nil) includes the key-account administration statement.
+// policy (existing nil) includes the key-account administration statement,
+// and so does a policy that already has trailwarden's: dropping it on a
+// later merge could lock the account out of its own key.
 func Key(c *config.Config, existing *policy.Document) (*Output, error) {
+	withAdmin := existing == nil || hasSid(existing, SidKeyAdmin)
 	return scoped(c, proof.TargetKey, "key policy", policy.KeyPolicy, policy.KeyPolicyLimit, existing, func(scope string) ([]policy.Statement, error) {
-		return keyStatements(c, scope, existing == nil)
+		return keyStatements(c, scope, withAdmin)
 	})
+}
+
+func hasSid(doc *policy.Document, sid string) bool {
+	for _, st := range doc.Statements {
+		if st.Sid == sid {
+			return true
+		}
+	}
+	return false
 }
 
 // ReaderTrust generates the reader role's trust policy.

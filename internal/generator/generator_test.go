@@ -281,3 +281,35 @@ func mustJSON(s policy.Statement) string {
 	}
 	return string(b)
 }
+
+// A key policy trailwarden wrote for a new key keeps its administration
+// statement when it is generated again over itself: merging must never
+// drop the statement that keeps the key manageable.
+func TestKeyRegeneratedOverItselfKeepsAdministration(t *testing.T) {
+	c := loadConfig(t, "testdata/golden/org-trail/config.yaml")
+	first, err := generator.Key(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := generator.Key(c, first.Doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !policy.Equal(first.Doc, again.Doc) {
+		t.Fatalf("regenerating over its own output changed the key policy:\nfirst %s\nagain %s", policy.Compact(first.Doc), policy.Compact(again.Doc))
+	}
+	// A foreign policy keeps its own administration, and gets none of ours.
+	foreign, err := policy.Parse([]byte(`{"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := generator.Key(c, foreign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range merged.Doc.Statements {
+		if st.Sid == generator.SidKeyAdmin {
+			t.Fatal("merging into a foreign policy added trailwarden's administration statement")
+		}
+	}
+}
