@@ -17,7 +17,8 @@ build:
 
 # The main job on the built-in examples: print and prove every policy of the
 # example config, then create a demo organization's bucket, verify it, pull
-# it into DuckDB and ask it the common questions.
+# it into DuckDB, ask it the common questions, and audit and plan its
+# configuration offline from the snapshot the demo writes.
 demo: build
 	@for kind in bucket key reader-trust reader-access; do \
 	  echo "== trailwarden policy $$kind --config examples/trailwarden.yaml"; \
@@ -38,6 +39,11 @@ demo: build
 	  echo "== trailwarden query --db out/trail.duckdb --named $$q (first lines)"; \
 	  $(BIN) query --db out/trail.duckdb --named $$q | head -8 || exit 1; \
 	done
+	@echo "== trailwarden audit --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json --profile baseline (failures; the demo plants them)"
+	@$(BIN) audit --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json \
+	  --profile baseline --fail-on never | grep -E 'FAIL|fix:|findings:'
+	@echo "== trailwarden plan --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json"
+	@$(BIN) plan --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json | head -1
 
 # Everything the tests need, installed from the project's own files. Tools
 # are cached outside the clone (in GOPATH/bin) and reused when present.

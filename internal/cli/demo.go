@@ -12,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailwarden/trailwarden/internal/demo"
+	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/safefile"
+	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
 
 type demoOpts struct {
@@ -42,7 +44,12 @@ way an attacker would, for trying verify: modify (a log file), delete (a log
 file), move (a digest), break-chain (delete a digest); add =KEY to choose the file.
 
 Digest signatures are S3 object metadata (x-amz-meta-signature). In a folder
-they are kept in .trailwarden/meta/<key>.json beside the objects.`,
+they are kept in .trailwarden/meta/<key>.json beside the objects.
+
+A folder also gets .trailwarden/trailwarden.yaml, the organization's config,
+and .trailwarden/snapshot.json, a snapshot of its configuration as
+"trailwarden snapshot" would take it (trailwarden's own policies, with three
+problems planted for audit to find), so audit and plan can be tried offline.`,
 		Example: `  trailwarden demo --out ./demo-bucket --accounts 20 --regions us-east-1,eu-west-1,ap-southeast-2 --days 3
   trailwarden demo --out ./tampered --tamper modify --tamper break-chain
   trailwarden demo --s3 s3://demo-bucket/prefix --endpoint http://127.0.0.1:9000 --public-keys-out keys.json`,
@@ -119,6 +126,11 @@ func (a *app) runDemo(cmd *cobra.Command, o demoOpts) error {
 	if err := a.saveDemoFiles(ctx, o, op, res.PublicKeys, manifest); err != nil {
 		return err
 	}
+	if op.dir != "" {
+		if err := saveDemoLive(op.dir, res.Manifest); err != nil {
+			return err
+		}
+	}
 	if o.format == "json" {
 		fmt.Fprintf(a.stdout, "%s\n", manifest)
 		return nil
@@ -140,7 +152,27 @@ func (a *app) runDemo(cmd *cobra.Command, o demoOpts) error {
 	}
 	fmt.Fprintf(a.stdout, "verify it with:\n  trailwarden verify --source %s --public-keys %s --start %s --end %s\n",
 		o.src.source, keys, m.Start.Format(time.RFC3339), m.End.Format(time.RFC3339))
+	if op.dir != "" {
+		cfg, snap := filepath.Join(op.dir, demoConfigFile), filepath.Join(op.dir, snapshotFile)
+		fmt.Fprintf(a.stdout, "audit and plan its configuration offline (%d findings planted) with:\n", len(demo.Planted))
+		fmt.Fprintf(a.stdout, "  trailwarden audit --config %s --snapshot %s --profile baseline\n", cfg, snap)
+		fmt.Fprintf(a.stdout, "  trailwarden plan --config %s --snapshot %s\n", cfg, snap)
+	}
 	return nil
+}
+
+// saveDemoLive writes the demo organization's trailwarden.yaml and a
+// snapshot of its configuration, taken when its logs end, so audit and
+// plan can be tried offline.
+func saveDemoLive(dir string, m *demo.Manifest) error {
+	if err := safefile.Write(filepath.Join(dir, demoConfigFile), config.Render(m.Org.Config()), 0o644); err != nil {
+		return err
+	}
+	s, err := m.Org.Snapshot(m.End)
+	if err != nil {
+		return err
+	}
+	return snapshot.WriteFile(filepath.Join(dir, snapshotFile), s)
 }
 
 // saveDemoFiles writes the public keys and the manifest: into the folder's

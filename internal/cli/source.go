@@ -108,6 +108,8 @@ func (o *sourceOpts) open(ctx context.Context, create bool) (*opened, error) {
 const (
 	manifestFile   = ".trailwarden/demo.json"
 	publicKeysFile = ".trailwarden/public-keys.json"
+	demoConfigFile = ".trailwarden/trailwarden.yaml"
+	snapshotFile   = ".trailwarden/snapshot.json"
 )
 
 func readManifest(dir string) (*demo.Manifest, error) {

@@ -1,0 +1,31 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The demo folder carries a config and a snapshot of its organization, so
+// audit and plan run offline on it: audit finds the planted problems, plan
+// has nothing to change.
+func TestDemoAuditAndPlanOffline(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	if out, errOut, code := run("demo", "--out", dir, "--accounts", "3"); code != 0 {
+		t.Fatalf("demo: exit %d\n%s%s", code, out, errOut)
+	}
+	cfg, snap := filepath.Join(dir, demoConfigFile), filepath.Join(dir, snapshotFile)
+	out, errOut, code := run("audit", "--config", cfg, "--snapshot", snap, "--profile", "baseline")
+	if code != ExitFailure {
+		t.Fatalf("audit: exit %d (want 1: a high finding is planted)\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"FAIL    high     TW-KEY-01", "FAIL    medium   TW-BKT-02", "2 fail"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit output lacks %q:\n%s", want, out)
+		}
+	}
+	out, errOut, code = run("plan", "--config", cfg, "--snapshot", snap)
+	if code != 0 || !strings.Contains(out, "Plan: 0 of 4 resources change, 0 blocked") {
+		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
+	}
+}
