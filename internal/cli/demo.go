@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailwarden/trailwarden/internal/demo"
 	"github.com/trailwarden/trailwarden/internal/config"
+	"github.com/trailwarden/trailwarden/internal/demo"
 	"github.com/trailwarden/trailwarden/internal/safefile"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
