@@ -122,6 +122,9 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 		if s, err = snapshot.ReadFile(o.snapshot); err != nil {
 			return badInput(err, "take a snapshot with `trailwarden snapshot --config trailwarden.yaml -o snapshot.json`")
 		}
+		if err := s.CheckTakenFor(c.Bucket, c.OrganizationID); err != nil {
+			return badInput(fmt.Errorf("%s: %w", o.snapshot, err), "trailwarden snapshot --config "+o.config+" --out "+o.snapshot)
+		}
 	} else if s, err = readLive(cmd.Context(), c, o.awsProfile, o.endpoint); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,5 +28,20 @@ func TestDemoAuditAndPlanOffline(t *testing.T) {
 	out, errOut, code = run("plan", "--config", cfg, "--snapshot", snap)
 	if code != 0 || !strings.Contains(out, "Plan: 0 of 4 resources change, 0 blocked") {
 		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
+	}
+	// A snapshot of another pipeline is refused, not audited.
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "other.yaml")
+	if err := os.WriteFile(other, []byte(strings.Replace(string(data), `bucket: "demo-bucket"`, `bucket: "other-bucket"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"audit", "plan"} {
+		_, errOut, code = run(cmd, "--config", other, "--snapshot", snap)
+		if code != ExitBadInput || !strings.Contains(errOut, "the snapshot is of bucket demo-bucket, the config's bucket is other-bucket") {
+			t.Errorf("%s of another pipeline's snapshot: exit %d\n%s", cmd, code, errOut)
+		}
 	}
 }

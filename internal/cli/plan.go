@@ -54,6 +54,9 @@ func (o liveOpts) load(ctx context.Context, a *app) (*config.Config, *plan.Plan,
 		if s, err = snapshot.ReadFile(o.snapshot); err != nil {
 			return nil, nil, badInput(err, "take a new one with `trailwarden snapshot --out FILE`")
 		}
+		if err := s.CheckTakenFor(c.Bucket, c.OrganizationID); err != nil {
+			return nil, nil, badInput(fmt.Errorf("%s: %w", o.snapshot, err), "trailwarden snapshot --config "+o.config+" --out "+o.snapshot)
+		}
 	} else if s, err = readLiveForPlan(ctx, c, o); err != nil {
 		return nil, nil, err
 	}

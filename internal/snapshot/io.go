@@ -104,3 +104,16 @@ func describeJSONError(data []byte, err error) error {
 	}
 	return fmt.Errorf("line %d column %d: %w", line, col, err)
 }
+
+// CheckTakenFor reports whether s is a snapshot of the pipeline with this
+// bucket and organization (orgID "" skips that check): a snapshot taken
+// with another config would make every finding and plan step wrong.
+func (s *Snapshot) CheckTakenFor(bucket, orgID string) error {
+	if s.Bucket != nil && s.Bucket.Name != bucket {
+		return fmt.Errorf("the snapshot is of bucket %s, the config's bucket is %s: take a snapshot with this config", s.Bucket.Name, bucket)
+	}
+	if orgID != "" && s.Organization != nil && s.Organization.ID != "" && s.Organization.ID != orgID {
+		return fmt.Errorf("the snapshot is of organization %s, the config's is %s: take a snapshot with this config", s.Organization.ID, orgID)
+	}
+	return nil
+}

@@ -72,3 +72,21 @@ func TestDecodeErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckTakenFor(t *testing.T) {
+	s := sample()
+	tests := []struct {
+		bucket, org, want string
+	}{
+		{"acme-org-cloudtrail", "o-a1b2c3d4e5", ""},
+		{"acme-org-cloudtrail", "", ""},
+		{"other-bucket", "o-a1b2c3d4e5", "the snapshot is of bucket acme-org-cloudtrail, the config's bucket is other-bucket"},
+		{"acme-org-cloudtrail", "o-zzzzzzzzzz", "the snapshot is of organization o-a1b2c3d4e5, the config's is o-zzzzzzzzzz"},
+	}
+	for _, tt := range tests {
+		err := s.CheckTakenFor(tt.bucket, tt.org)
+		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("CheckTakenFor(%q, %q) = %v, want %q", tt.bucket, tt.org, err, tt.want)
+		}
+	}
+}
