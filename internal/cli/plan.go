@@ -317,7 +317,7 @@ func (a *app) progressLine(e plan.Event) {
 func newRollbackCmd(a *app) *cobra.Command {
 	var o liveOpts
 	var to string
-	var list, yes bool
+	var list, yes, force bool
 	cmd := &cobra.Command{
 		Use:   "rollback",
 		Short: "Undo an apply run from its backup",
@@ -328,7 +328,9 @@ the run created is deleted; a policy it replaced is put back; a bucket that
 had no policy has it deleted again.
 
 A rollback that stops on an error records how far it got; running it again
-resumes there. A run that is already rolled back is refused.
+resumes there. A run that is already rolled back is refused, and so is a run
+that later runs changed the same resources after (roll those back first,
+newest first, or give --force to put this run's old state back over theirs).
 
 rollback --list prints every run with its status.
 
@@ -339,7 +341,9 @@ failed or the run was already rolled back, 2 for bad input.`,
 		Example: `  trailwarden rollback --config trailwarden.yaml --list
   trailwarden rollback --config trailwarden.yaml --to 20260301T120000Z-a1b2c3 --yes`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.runRollback(cmd.Context(), o, to, list, yes) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runRollback(cmd.Context(), o, to, list, yes, force)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.config, "config", "c", "trailwarden.yaml", "path of trailwarden.yaml")
@@ -349,10 +353,11 @@ failed or the run was already rolled back, 2 for bad input.`,
 	f.StringVar(&to, "to", "", "the id of the run to undo (see --list)")
 	f.BoolVar(&list, "list", false, "list the runs in the backup folder")
 	f.BoolVarP(&yes, "yes", "y", false, "roll back without asking")
+	f.BoolVar(&force, "force", false, "roll back even though later runs changed the same resources")
 	return cmd
 }
 
-func (a *app) runRollback(ctx context.Context, o liveOpts, to string, list, yes bool) error {
+func (a *app) runRollback(ctx context.Context, o liveOpts, to string, list, yes, force bool) error {
 	if list == (to != "") {
 		return badInput(errors.New("give exactly one of --to ID and --list"), "trailwarden rollback --list shows the ids")
 	}
@@ -367,6 +372,18 @@ func (a *app) runRollback(ctx context.Context, o liveOpts, to string, list, yes 
 	bk, err := b.Load(to)
 	if err != nil {
 		return badInput(err, "trailwarden rollback --list shows the ids in "+b.Dir)
+	}
+	later, err := b.LaterRuns(to)
+	if err != nil {
+		return err
+	}
+	if len(later) > 0 && !force {
+		ids := make([]string, len(later))
+		for i, l := range later {
+			ids[i] = l.ID
+		}
+		return badInput(fmt.Errorf("later runs changed the same resources and are still in effect: %s; rolling %s back first would put its old state over theirs",
+			strings.Join(ids, ", "), to), "roll them back first, newest first, or give --force")
 	}
 	fmt.Fprintf(a.stdout, "Run %s (%s, %s) changed:\n", bk.ID, bk.Created.Format("2006-01-02 15:04:05Z"), bk.Status)
 	for _, st := range bk.Steps {

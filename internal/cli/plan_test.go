@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -168,6 +169,44 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 	}
 	if _, ok := w.Trail("111111111111", "org-trail"); !ok {
 		t.Fatal("the dry run changed something")
+	}
+	// Someone edits the bucket policy and apply runs again: that later run
+	// is in effect on the bucket policy, so the first run cannot be
+	// rolled back before it.
+	applied, _ := w.BucketPolicy("acme-org-cloudtrail")
+	var doc struct {
+		Version   string           `json:"Version"`
+		Statement []map[string]any `json:"Statement"`
+	}
+	if err := json.Unmarshal([]byte(applied), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var kept []map[string]any
+	for _, st := range doc.Statement {
+		if st["Sid"] != "TrailwardenDenyInsecureTransport" {
+			kept = append(kept, st)
+		}
+	}
+	if len(kept) != len(doc.Statement)-1 {
+		t.Fatalf("the applied policy has no TrailwardenDenyInsecureTransport statement:\n%s", applied)
+	}
+	doc.Statement = kept
+	edited, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetBucketPolicy("acme-org-cloudtrail", string(edited))
+	stdout, stderr, code = run("apply", "--config", cfgPath, "--endpoint", srv.URL, "--yes")
+	second := regexp.MustCompile(`Backup: (\S+)`).FindStringSubmatch(stdout)
+	if code != 0 || second == nil {
+		t.Fatalf("second apply exit %d\n%s%s", code, stdout, stderr)
+	}
+	_, stderr, code = run("rollback", "--config", cfgPath, "--to", id[1], "--endpoint", srv.URL, "--yes")
+	if code != ExitBadInput || !strings.Contains(stderr, "later runs changed the same resources and are still in effect: "+second[1]) {
+		t.Fatalf("rollback under a later run: exit %d\n%s", code, stderr)
+	}
+	if stdout, stderr, code = run("rollback", "--config", cfgPath, "--to", second[1], "--endpoint", srv.URL, "--yes"); code != 0 {
+		t.Fatalf("rollback of the later run: exit %d\n%s%s", code, stdout, stderr)
 	}
 	stdout, stderr, code = run("rollback", "--config", cfgPath, "--to", id[1], "--endpoint", srv.URL, "--yes")
 	if code != 0 || !strings.Contains(stdout, "Rolled back run "+id[1]) {

@@ -234,3 +234,46 @@ func TestBackupStore(t *testing.T) {
 		t.Error("a backup with an unknown field was accepted")
 	}
 }
+
+// A later run that is still in effect on the same resources must be
+// undone first; one rolled back, or touching other resources, does not
+// stand in the way.
+func TestLaterRuns(t *testing.T) {
+	dir := t.TempDir()
+	b := Backups{Dir: dir}
+	step := func(name string, done int) BackupStep {
+		return BackupStep{Kind: KindBucketPolicy, Account: "222222222222", Name: name, Change: Update, Done: done}
+	}
+	runs := []*Backup{
+		{ID: "20260301T120000Z-aaaaaa", Status: StatusApplied, Steps: []BackupStep{step("acme-org-cloudtrail", 1)}},
+		{ID: "20260302T120000Z-bbbbbb", Status: StatusApplied, Steps: []BackupStep{step("acme-org-cloudtrail", 1)}},
+		{ID: "20260303T120000Z-cccccc", Status: StatusRolledBack, Steps: []BackupStep{step("acme-org-cloudtrail", 1)}},
+		{ID: "20260304T120000Z-dddddd", Status: StatusApplied, Steps: []BackupStep{step("other-bucket", 1)}},
+		{ID: "20260305T120000Z-eeeeee", Status: StatusFailedRolledBack, Steps: []BackupStep{step("acme-org-cloudtrail", 1)}},
+		{ID: "20260306T120000Z-ffffff", Status: StatusApplied, Steps: []BackupStep{step("acme-org-cloudtrail", 0)}},
+	}
+	for _, r := range runs {
+		r.Version = BackupVersion
+		if err := b.Save(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	later, err := b.LaterRuns(runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(later) != 1 || later[0].ID != runs[1].ID {
+		t.Fatalf("later runs of the first: %v, want only %s", ids(later), runs[1].ID)
+	}
+	if later, err := b.LaterRuns(runs[1].ID); err != nil || len(later) != 0 {
+		t.Fatalf("later runs of the newest in effect: %v %v", ids(later), err)
+	}
+}
+
+func ids(bks []*Backup) []string {
+	var out []string
+	for _, b := range bks {
+		out = append(out, b.ID)
+	}
+	return out
+}

@@ -159,3 +159,48 @@ func (b Backups) List() ([]*Backup, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
+
+// inEffect reports whether a run's changes may still be live: it applied
+// some calls and was not (wholly) rolled back.
+func (bk *Backup) inEffect() bool {
+	return bk.Status != StatusRolledBack && bk.Status != StatusFailedRolledBack
+}
+
+// resources names what a run changed, one key per step with a done call.
+func (bk *Backup) resources() map[string]bool {
+	out := map[string]bool{}
+	for _, st := range bk.Steps {
+		if st.Done > 0 {
+			out[st.Title()] = true
+		}
+	}
+	return out
+}
+
+// LaterRuns returns the runs after id whose changes are still in effect on
+// a resource run id changed. Rolling id back first would restore its old
+// state over theirs; they are undone newest first.
+func (b Backups) LaterRuns(id string) ([]*Backup, error) {
+	target, err := b.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	all, err := b.List()
+	if err != nil {
+		return nil, err
+	}
+	mine := target.resources()
+	var out []*Backup
+	for _, bk := range all {
+		if bk.ID <= id || !bk.inEffect() {
+			continue
+		}
+		for r := range bk.resources() {
+			if mine[r] {
+				out = append(out, bk)
+				break
+			}
+		}
+	}
+	return out, nil
+}
