@@ -191,6 +191,16 @@ var ruleCases = []ruleCase{
 		s.Errors = []snapshot.CallError{{Account: "222222222222", Service: "kms", Operation: "DescribeKey", Resource: "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab", Code: "AccessDeniedException"}}
 	}), "baseline", "TW-KEY-01", Unknown, "DescribeKey"},
 	{"key pending deletion", mutation(func(s *snapshot.Snapshot) { s.Key.State = "PendingDeletion" }), "baseline", "TW-KEY-01", Fail, "cancel-key-deletion"},
+	{"key shared with everyone in the organization is not public", mutation(func(s *snapshot.Snapshot) {
+		s.Key.Policy = strings.Replace(s.Key.Policy, `"Statement": [`, `"Statement": [{"Sid":"OrgDecrypt","Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}},`, 1)
+	}), "cis", "TW-KEY-02", Pass, "0 of 6 requests allowed"},
+	{"key data-key generation for any principal is public", mutation(func(s *snapshot.Snapshot) {
+		s.Key.Policy = strings.Replace(s.Key.Policy, `"Statement": [`, `"Statement": [{"Sid":"AnyoneEncrypts","Effect":"Allow","Principal":"*","Action":"kms:GenerateDataKey*","Resource":"*"},`, 1)
+	}), "baseline", "TW-KEY-02", Fail, "kms:GenerateDataKey"},
+	{"key policy unreadable", mutation(func(s *snapshot.Snapshot) {
+		s.Key.Policy = ""
+		s.Errors = []snapshot.CallError{{Account: "222222222222", Service: "kms", Operation: "GetKeyPolicy", Resource: "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab", Code: "AccessDeniedException"}}
+	}), "baseline", "TW-KEY-02", Unknown, "GetKeyPolicy"},
 	{"TLS deny written as a JSON boolean still denies", mutation(func(s *snapshot.Snapshot) {
 		s.Bucket.Policy = strings.Replace(s.Bucket.Policy, `"aws:SecureTransport": "false"`, `"aws:SecureTransport": false`, 1)
 	}), "baseline", "TW-BKT-06", Pass, "ExplicitlyDenied"},

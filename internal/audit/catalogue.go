@@ -143,4 +143,10 @@ var catalogue = []Rule{
 		Checks:     "With SSE-KMS configured, the key's state is Enabled and automatic rotation is on.",
 		Fix:        "aws kms enable-key; aws kms enable-key-rotation.",
 		check:      checkKey},
+	{ID: "TW-KEY-02", Title: "KMS key not public", Severity: Critical, Profiles: []string{cis, bas},
+		References: []string{"Prowler kms_key_not_publicly_accessible"},
+		Checks: "The evaluator denies an anonymous caller and a foreign-account role (whose own policies allow everything) kms:Decrypt, " +
+			"kms:GenerateDataKey, kms:ReEncryptFrom, kms:PutKeyPolicy, kms:ScheduleKeyDeletion and kms:DisableKey on the key.",
+		Fix:   "Remove or scope (aws:PrincipalOrgID, aws:PrincipalArn, kms:CallerAccount) the key policy statements the evidence names.",
+		check: checkKeyPublic},
 }

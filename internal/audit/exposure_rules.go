@@ -343,3 +343,41 @@ func checkKey(e *env, _ *Rule) []Finding {
 	}
 	return []Finding{{Status: Fail, Account: k.Account, Resource: k.ARN, Evidence: ev, Message: strings.Join(problems, "; "), Remediation: strings.Join(fixes, "\n")}}
 }
+
+// checkKeyPublic: the key policy grants nothing to an anonymous caller or
+// a foreign account, by evaluation (a "*" principal with conditions that
+// hold for outsiders is public; one scoped to the organization is not).
+func checkKeyPublic(e *env, _ *Rule) []Finding {
+	if e.c.KMSKeyARN == "" {
+		return nil
+	}
+	k, _, fs := e.key("GetKeyPolicy")
+	if fs != nil {
+		return fs
+	}
+	d, fs := e.keyDecider(false)
+	if fs != nil {
+		return fs
+	}
+	var ps []probe
+	for _, a := range []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey"} {
+		ps = append(ps, probe{d: d, action: a, res: k.ARN})
+	}
+	var ev []string
+	granted := 0
+	for _, o := range e.outsiders() {
+		_, bad, _, err := runProbes(o.who, o.c, ps)
+		if err != nil {
+			return errFinding(k.Account, k.ARN, err)
+		}
+		ev = append(ev, fmt.Sprintf("%s: %d of %d requests allowed by the key policy", o.who, len(bad), len(ps)))
+		ev = append(ev, bad...)
+		granted += len(bad)
+	}
+	if granted == 0 {
+		return []Finding{{Status: Pass, Account: k.Account, Resource: k.ARN, Evidence: ev, Message: "the key is not public: outsiders are denied"}}
+	}
+	return []Finding{{Status: Fail, Account: k.Account, Resource: k.ARN, Evidence: ev,
+		Message:     fmt.Sprintf("the key policy allows outsiders %d requests", granted),
+		Remediation: "remove or scope (aws:PrincipalOrgID, aws:PrincipalArn, kms:CallerAccount) the key policy statements the evidence names; trailwarden policy key --config trailwarden.yaml --existing current-key-policy.json writes a scoped policy"}}
+}

@@ -128,7 +128,7 @@ func main() {
 	bad.Bucket.PublicAccessBlock = nil
 	bad.Bucket.RequesterPays = true
 	bad.Bucket.ACLGrants = append(bad.Bucket.ACLGrants, snapshot.Grant{GranteeType: "Group", GranteeURI: "http://acs.amazonaws.com/groups/global/AllUsers", Permission: "READ"})
-	bad.Key.Policy = `{"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"}]}`
+	bad.Key.Policy = `{"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"},{"Sid":"SharedDecrypt","Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*"}]}`
 	bad.Key.State, bad.Key.RotationEnabled = "Disabled", false
 	bad.Readers[0].TrustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444444444444:root"},"Action":"sts:AssumeRole"}]}`
 	must(0, snapshot.WriteFile(dir+"bad.json", bad))
