@@ -99,3 +99,21 @@ func CheckEndpoint(raw string) (string, error) {
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
 }
+
+// InAccount returns a copy of base whose credentials are those of role
+// roleName in account, assumed on first use with base's credentials
+// (session RoleSessionName). STS calls go where base's calls go: its
+// BaseEndpoint when set, else its region, else stsFallbackRegion.
+func InAccount(base aws.Config, partition, account, roleName string) aws.Config {
+	stsCfg := base.Copy()
+	if stsCfg.Region == "" {
+		stsCfg.Region = stsFallbackRegion
+	}
+	role := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, roleName)
+	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(stsCfg), role, func(ao *stscreds.AssumeRoleOptions) {
+		ao.RoleSessionName = RoleSessionName
+	})
+	cfg := base.Copy()
+	cfg.Credentials = aws.NewCredentialsCache(provider)
+	return cfg
+}

@@ -22,7 +22,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
@@ -142,10 +141,7 @@ func (r *reader) account(ctx context.Context, account string) (aws.Config, bool)
 			return
 		}
 		role := fmt.Sprintf("arn:%s:iam::%s:role/%s", r.partition, account, r.cfg.AWS.AccessRole)
-		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(r.base), role, func(ao *stscreds.AssumeRoleOptions) {
-			ao.RoleSessionName = awsconf.RoleSessionName
-		})
-		a.cfg.Credentials = aws.NewCredentialsCache(provider)
+		a.cfg = awsconf.InAccount(r.base, r.partition, account, r.cfg.AWS.AccessRole)
 		if _, err := a.cfg.Credentials.Retrieve(ctx); err != nil {
 			r.fail(err, snapshot.CallError{Account: account, Service: "sts", Operation: "AssumeRole", Resource: role})
 			return

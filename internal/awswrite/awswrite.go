@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -118,16 +117,12 @@ func (w *Writer) config(account, region string) aws.Config {
 		if account != w.caller && w.o.AccessRole != "" {
 			// The role is assumed with the base credentials through the
 			// same endpoint as every other call.
-			stsCfg := w.base.Copy()
-			if stsCfg.Region == "" {
-				stsCfg.Region = iamRegion
+			base := w.base.Copy()
+			if w.endpoint != "" {
+				base.BaseEndpoint = aws.String(w.endpoint)
 			}
-			role := fmt.Sprintf("arn:%s:iam::%s:role/%s", w.o.Partition, account, w.o.AccessRole)
-			provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(stsCfg, w.stsOpts), role, func(ao *stscreds.AssumeRoleOptions) {
-				ao.RoleSessionName = awsconf.RoleSessionName
-			})
-			cfg = w.base.Copy()
-			cfg.Credentials = aws.NewCredentialsCache(provider)
+			cfg = awsconf.InAccount(base, w.o.Partition, account, w.o.AccessRole)
+			cfg.BaseEndpoint = w.base.BaseEndpoint
 		}
 		w.mu.Lock()
 		w.accounts[account] = cfg
