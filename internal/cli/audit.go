@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,20 +13,8 @@ import (
 
 	"github.com/trailwarden/trailwarden/internal/audit"
 	"github.com/trailwarden/trailwarden/internal/awsread"
-	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
-
-// readLive reads the live configuration with the AWS reader that
-// `trailwarden snapshot` uses, so a live audit and an audit of a snapshot
-// file decide from the same data.
-func readLive(ctx context.Context, c *config.Config, profile, endpoint string) (*snapshot.Snapshot, error) {
-	s, err := awsread.Read(ctx, c, awsread.Options{Profile: profile, Endpoint: endpoint})
-	if err != nil {
-		return nil, fmt.Errorf("read the live configuration: %w", err)
-	}
-	return s, nil
-}
 
 type auditOpts struct {
 	config, profile, snapshot, format, failOn, awsProfile, endpoint string
@@ -125,7 +112,7 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 		if err := s.CheckTakenFor(c.Bucket, c.OrganizationID); err != nil {
 			return badInput(fmt.Errorf("%s: %w", o.snapshot, err), "trailwarden snapshot --config "+o.config+" --out "+o.snapshot)
 		}
-	} else if s, err = readLive(cmd.Context(), c, o.awsProfile, o.endpoint); err != nil {
+	} else if s, err = a.readLive(cmd.Context(), c, awsread.Options{Profile: o.awsProfile, Endpoint: o.endpoint}); err != nil {
 		return err
 	}
 	rep, err := audit.Run(c, s, profile)

@@ -34,15 +34,6 @@ func (o *liveOpts) flags(f *pflag.FlagSet) {
 	_ = f.MarkHidden("endpoint")
 }
 
-// readLiveForPlan reads the live configuration for plan and apply.
-var readLiveForPlan = func(ctx context.Context, c *config.Config, o liveOpts) (*snapshot.Snapshot, error) {
-	s, err := awsread.Read(ctx, c, awsread.Options{Profile: o.profile, Endpoint: o.endpoint})
-	if err != nil {
-		return nil, fmt.Errorf("read the live configuration: %w", err)
-	}
-	return s, nil
-}
-
 // load reads the config and the live state and builds the plan.
 func (o liveOpts) load(ctx context.Context, a *app) (*config.Config, *plan.Plan, error) {
 	c, err := loadConfig(a, o.config)
@@ -57,7 +48,7 @@ func (o liveOpts) load(ctx context.Context, a *app) (*config.Config, *plan.Plan,
 		if err := s.CheckTakenFor(c.Bucket, c.OrganizationID); err != nil {
 			return nil, nil, badInput(fmt.Errorf("%s: %w", o.snapshot, err), "trailwarden snapshot --config "+o.config+" --out "+o.snapshot)
 		}
-	} else if s, err = readLiveForPlan(ctx, c, o); err != nil {
+	} else if s, err = a.readLive(ctx, c, awsread.Options{Profile: o.profile, Endpoint: o.endpoint}); err != nil {
 		return nil, nil, err
 	}
 	p, err := plan.Build(c, s)
@@ -241,7 +232,7 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 	if o.snapshot != "" {
 		// The backups must hold what is live now, not what the file saw:
 		// apply only the reviewed plan, and only if AWS still matches it.
-		if err := checkDrift(ctx, c, o, p); err != nil {
+		if err := a.checkDrift(ctx, c, o, p); err != nil {
 			return err
 		}
 	}
@@ -263,8 +254,8 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 
 // checkDrift reads the live state and refuses to apply a plan made from a
 // snapshot when the live state would plan anything else.
-func checkDrift(ctx context.Context, c *config.Config, o liveOpts, reviewed *plan.Plan) error {
-	live, err := readLiveForPlan(ctx, c, o)
+func (a *app) checkDrift(ctx context.Context, c *config.Config, o liveOpts, reviewed *plan.Plan) error {
+	live, err := a.readLive(ctx, c, awsread.Options{Profile: o.profile, Endpoint: o.endpoint})
 	if err != nil {
 		return err
 	}
@@ -272,12 +263,12 @@ func checkDrift(ctx context.Context, c *config.Config, o liveOpts, reviewed *pla
 	if err != nil {
 		return err
 	}
-	a, errA := json.Marshal(reviewed.Steps)
-	b, errB := json.Marshal(now.Steps)
+	was, errA := json.Marshal(reviewed.Steps)
+	is, errB := json.Marshal(now.Steps)
 	if err := errors.Join(errA, errB); err != nil {
 		return fmt.Errorf("compare plans: %w", err)
 	}
-	if !bytes.Equal(a, b) {
+	if !bytes.Equal(was, is) {
 		return fmt.Errorf("the live configuration changed since %s was taken, so its plan is not what apply would do now; nothing was changed: run plan again (or take a new snapshot) and review it", o.snapshot)
 	}
 	return nil

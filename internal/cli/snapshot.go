@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailwarden/trailwarden/internal/awsread"
+	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
 
@@ -85,10 +87,7 @@ func (a *app) runSnapshot(cmd *cobra.Command, o snapshotOpts) error {
 	if err != nil {
 		return err
 	}
-	p := newProgress(a.stderr, "snapshot")
-	snap, err := awsread.Read(cmd.Context(), cfg, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Jobs: o.jobs,
-		Progress: func(pr awsread.Progress) { p.update(fmt.Sprintf("%s %d/%d", pr.Step, pr.Done, pr.Total)) }})
-	p.done()
+	snap, err := a.readLive(cmd.Context(), cfg, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Jobs: o.jobs})
 	if err != nil {
 		return err
 	}
@@ -277,4 +276,18 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// readLive reads the live configuration with a progress line on stderr;
+// snapshot, a live audit, plan and apply all read through it, so they
+// decide from the same data.
+func (a *app) readLive(ctx context.Context, cfg *config.Config, o awsread.Options) (*snapshot.Snapshot, error) {
+	p := newProgress(a.stderr, "reading AWS")
+	o.Progress = func(pr awsread.Progress) { p.update(fmt.Sprintf("%s %d/%d", pr.Step, pr.Done, pr.Total)) }
+	snap, err := awsread.Read(ctx, cfg, o)
+	p.done()
+	if err != nil {
+		return nil, fmt.Errorf("read the live configuration: %w", err)
+	}
+	return snap, nil
 }
