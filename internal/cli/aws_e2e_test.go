@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
 
@@ -27,9 +28,49 @@ func TestRealAWS(t *testing.T) {
 	if cfg == "" {
 		t.Fatal("TRAILWARDEN_AWS_E2E=1 needs TRAILWARDEN_AWS_E2E_CONFIG=path/to/trailwarden.yaml describing the sandbox")
 	}
+	awsSuite(t, cfg, os.Getenv("TRAILWARDEN_AWS_E2E_APPLY") == "1")
+}
+
+// The real-AWS suite's read-only part, run on the recorded world so that
+// it cannot rot between sandbox runs.
+func TestAWSSuiteOnRecordedWorld(t *testing.T) {
+	s := snapshotWorld(t)
+	awsSuiteEndpoint = s.URL
+	defer func() { awsSuiteEndpoint = "" }()
+	awsSuite(t, snapConfig, false)
+}
+
+// awsSuiteEndpoint sends the suite's AWS calls to a recorded world.
+var awsSuiteEndpoint string
+
+// live adds the endpoint flag when the suite runs on a recorded world.
+func live(args ...string) []string {
+	if awsSuiteEndpoint != "" {
+		args = append(args, "--endpoint", awsSuiteEndpoint)
+	}
+	return args
+}
+
+func awsSuite(t *testing.T, cfg string, apply bool) {
+	t.Helper()
 	dir := t.TempDir()
+	// The sandbox's config, with apply's backups kept in the test's folder.
+	f, err := os.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Parse(f, cfg)
+	_ = f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.AWS.BackupDir = filepath.Join(dir, "backups")
+	cfg = filepath.Join(dir, "trailwarden.yaml")
+	if err := os.WriteFile(cfg, config.Render(c), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	snap := filepath.Join(dir, "snapshot.json")
-	out, errOut, code := run("snapshot", "-c", cfg, "--out", snap)
+	out, errOut, code := run(live("snapshot", "-c", cfg, "--out", snap)...)
 	if code != ExitOK && code != ExitFailure {
 		t.Fatalf("snapshot: exit %d\n%s%s", code, out, errOut)
 	}
@@ -50,15 +91,15 @@ func TestRealAWS(t *testing.T) {
 	if code != ExitOK && code != ExitFailure {
 		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
 	}
-	if os.Getenv("TRAILWARDEN_AWS_E2E_APPLY") != "1" {
+	if !apply {
 		return
 	}
-	out, errOut, code = run("apply", "-c", cfg, "--yes")
+	out, errOut, code = run(live("apply", "-c", cfg, "--yes")...)
 	if code != ExitOK {
 		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
 	}
 	id := regexp.MustCompile(`Backup: (\S+)`).FindStringSubmatch(out)
-	out2, errOut, code := run("plan", "-c", cfg, "--format", "json")
+	out2, errOut, code := run(live("plan", "-c", cfg, "--format", "json")...)
 	if code != ExitOK {
 		t.Fatalf("plan after apply: exit %d\n%s", code, errOut)
 	}
@@ -78,7 +119,7 @@ func TestRealAWS(t *testing.T) {
 	if id == nil {
 		t.Fatalf("apply printed no backup id:\n%s", out)
 	}
-	if out, errOut, code := run("rollback", "-c", cfg, "--to", id[1], "--yes"); code != ExitOK {
+	if out, errOut, code := run(live("rollback", "-c", cfg, "--to", id[1], "--yes")...); code != ExitOK {
 		t.Fatalf("rollback: exit %d\n%s%s", code, out, errOut)
 	}
 }
