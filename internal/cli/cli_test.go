@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trailwarden/trailwarden/internal/textdiff"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -17,6 +19,32 @@ func run(args ...string) (stdout, stderr string, code int) {
 	var out, errb bytes.Buffer
 	code = Execute(context.Background(), args, strings.NewReader(""), &out, &errb)
 	return out.String(), errb.String(), code
+}
+
+// checkGolden runs a command line in-process and compares its exit code,
+// stdout and stderr with testdata/golden/<name>.txt (rewritten with
+// -update); scrub, when set, replaces what differs between runs.
+func checkGolden(t *testing.T, name string, args []string, scrub *strings.Replacer) {
+	t.Helper()
+	stdout, stderr, code := run(args...)
+	got := fmt.Sprintf("$ trailwarden %s\nexit: %d\n--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), code, stdout, stderr)
+	if scrub != nil {
+		got = scrub.Replace(got)
+	}
+	path := filepath.Join("testdata", "golden", name+".txt")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/cli -run Golden -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s:\n%s", path, textdiff.Unified("want", "got", string(want), got, 3))
+	}
 }
 
 // TestGolden runs each command line in-process and compares exit code,
@@ -61,24 +89,7 @@ func TestGolden(t *testing.T) {
 		{"reader-trust-diff", []string{"policy", "reader-trust", "--config", "testdata/input/org.yaml", "--diff"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			stdout, stderr, code := run(tt.args...)
-			got := fmt.Sprintf("$ trailwarden %s\nexit: %d\n--- stdout\n%s--- stderr\n%s", strings.Join(tt.args, " "), code, stdout, stderr)
-			path := filepath.Join("testdata", "golden", tt.name+".txt")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s:\n%s", path, got)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkGolden(t, tt.name, tt.args, nil) })
 	}
 }
 

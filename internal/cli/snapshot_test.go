@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -109,23 +107,7 @@ func TestSnapshotGolden(t *testing.T) {
 			}
 			dir := t.TempDir()
 			args := append([]string{"snapshot", "--config", snapConfig, "--out", filepath.Join(dir, "snap.json"), "--endpoint", s.URL}, tt.args...)
-			stdout, stderr, code := run(args...)
-			got := fmt.Sprintf("$ trailwarden %s\nexit: %d\n--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), code, stdout, stderr)
-			got = strings.NewReplacer(dir, "$TMP", s.URL, "$ENDPOINT").Replace(got)
-			path := filepath.Join("testdata", "golden", tt.name+".txt")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -run SnapshotGolden -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s:\n%s", path, textdiff.Unified("want", "got", string(want), got, 3))
-			}
+			checkGolden(t, tt.name, args, strings.NewReplacer(dir, "$TMP", s.URL, "$ENDPOINT"))
 		})
 	}
 }
