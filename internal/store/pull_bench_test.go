@@ -13,13 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/trailwarden/trailwarden/internal/demo"
 	"github.com/trailwarden/trailwarden/internal/miniotest"
-	"github.com/trailwarden/trailwarden/internal/objstore"
 	"github.com/trailwarden/trailwarden/internal/objstore/folder"
 	s3store "github.com/trailwarden/trailwarden/internal/objstore/s3"
+	"github.com/trailwarden/trailwarden/internal/objstore/storetest"
 )
 
 // BenchmarkPullVersusReadJSON pulls a demo organization of about 2 million
@@ -63,7 +61,9 @@ func BenchmarkPullVersusReadJSON(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	copyTo(b, local, remote)
+	if err := storetest.Copy(ctx, local, remote, 16); err != nil {
+		b.Fatal(err)
+	}
 	bin := filepath.Join(dir, "trailwarden")
 	build := exec.Command("go", "build", "-o", bin, "github.com/trailwarden/trailwarden/cmd/trailwarden")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -132,28 +132,5 @@ func queryLatency(b *testing.B, bin, db string) {
 			b.Fatalf("%s: %v\n%s", q, err, out)
 		}
 		b.Logf("query --named %-38s %6.0f ms (process start included)", q, float64(time.Since(began).Milliseconds()))
-	}
-}
-
-func copyTo(b *testing.B, from *folder.Store, to objstore.Store) {
-	ctx := context.Background()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
-	err := from.List(ctx, "", "", func(o objstore.Object) error {
-		g.Go(func() error {
-			body, meta, err := from.Get(gctx, o.Key)
-			if err != nil {
-				return err
-			}
-			defer func() { _ = body.Close() }()
-			return to.Put(gctx, o.Key, body, o.Size, meta)
-		})
-		return nil
-	})
-	if werr := g.Wait(); err == nil {
-		err = werr
-	}
-	if err != nil {
-		b.Fatal(err)
 	}
 }

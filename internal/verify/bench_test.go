@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/trailwarden/trailwarden/internal/demo"
 	"github.com/trailwarden/trailwarden/internal/digest"
 	"github.com/trailwarden/trailwarden/internal/layout"
@@ -26,6 +24,7 @@ import (
 	"github.com/trailwarden/trailwarden/internal/objstore"
 	"github.com/trailwarden/trailwarden/internal/objstore/folder"
 	s3store "github.com/trailwarden/trailwarden/internal/objstore/s3"
+	"github.com/trailwarden/trailwarden/internal/objstore/storetest"
 	"github.com/trailwarden/trailwarden/internal/verify"
 )
 
@@ -74,7 +73,9 @@ func BenchmarkVerifyOrganization(b *testing.B) {
 	srv.CreateBucket(b, "bench-bucket")
 	direct := newS3(b, srv.Endpoint)
 	began = time.Now()
-	copyAll(b, local, direct)
+	if err := storetest.Copy(ctx, local, direct, 16); err != nil {
+		b.Fatal(err)
+	}
 	b.Logf("copied to MinIO in %s", time.Since(began).Round(time.Second))
 	slow := newS3(b, latencyProxy(b, srv.Endpoint, rtt))
 
@@ -145,36 +146,6 @@ func latencyProxy(b *testing.B, target string, rtt time.Duration) string {
 	go func() { _ = srv.Serve(ln) }()
 	b.Cleanup(func() { _ = srv.Close() })
 	return "http://" + ln.Addr().String()
-}
-
-// copyAll uploads every object with its metadata, in parallel.
-func copyAll(b *testing.B, from *folder.Store, to objstore.Store) {
-	ctx := context.Background()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
-	err := from.List(ctx, "", "", func(o objstore.Object) error {
-		g.Go(func() error {
-			body, meta, err := from.Get(gctx, o.Key)
-			if err != nil {
-				return err
-			}
-			defer func() { _ = body.Close() }()
-			return to.Put(gctx, o.Key, body, o.Size, meta)
-		})
-		return nil
-	})
-	if err := firstErr(err, g.Wait()); err != nil {
-		b.Fatal(err)
-	}
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }
 
 // localLimit reads and hashes every log file of the folder on all cores.
