@@ -70,3 +70,11 @@ func checkFormat(format string, allowed ...string) error {
 	}
 	return badInput(fmt.Errorf("unknown --format %q", format), "use one of: "+strings.Join(allowed, ", "))
 }
+
+// checkJobs refuses a --jobs value below one.
+func checkJobs(n int) error {
+	if n < 1 {
+		return badInput(fmt.Errorf("--jobs must be at least 1, not %d", n), "leave --jobs out for the default, or give e.g. --jobs 8")
+	}
+	return nil
+}

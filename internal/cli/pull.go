@@ -85,8 +85,8 @@ func (a *app) runPull(ctx context.Context, o pullOpts) error {
 	if err := checkFormat(o.format, "text", "json"); err != nil {
 		return err
 	}
-	if o.jobs < 1 {
-		return badInput(fmt.Errorf("--jobs must be at least 1"), "")
+	if err := checkJobs(o.jobs); err != nil {
+		return err
 	}
 	op, err := o.src.open(ctx, false)
 	if err != nil {

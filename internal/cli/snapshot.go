@@ -77,8 +77,8 @@ func (a *app) runSnapshot(cmd *cobra.Command, o snapshotOpts) error {
 	if err := checkFormat(o.format, "text", "json"); err != nil {
 		return err
 	}
-	if o.jobs < 1 {
-		return badInput(errors.New("--jobs must be at least 1"), "")
+	if err := checkJobs(o.jobs); err != nil {
+		return err
 	}
 	if o.out == "" {
 		return badInput(errors.New("--out is empty"), "pass --out snapshot.json, or --out - for stdout")
