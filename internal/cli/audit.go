@@ -112,7 +112,7 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 		if err := s.CheckTakenFor(c.Bucket, c.OrganizationID); err != nil {
 			return badInput(fmt.Errorf("%s: %w", o.snapshot, err), "trailwarden snapshot --config "+o.config+" --out "+o.snapshot)
 		}
-	} else if s, err = a.readLive(cmd.Context(), c, awsread.Options{Profile: o.awsProfile, Endpoint: o.endpoint}); err != nil {
+	} else if s, err = a.readLive(cmd.Context(), c, awsread.Options{Profile: o.awsProfile, Endpoint: o.endpoint}, "--aws-profile"); err != nil {
 		return err
 	}
 	rep, err := audit.Run(c, s, profile)

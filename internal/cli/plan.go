@@ -48,7 +48,7 @@ func (o liveOpts) load(ctx context.Context, a *app) (*config.Config, *plan.Plan,
 		if err := s.CheckTakenFor(c.Bucket, c.OrganizationID); err != nil {
 			return nil, nil, badInput(fmt.Errorf("%s: %w", o.snapshot, err), "trailwarden snapshot --config "+o.config+" --out "+o.snapshot)
 		}
-	} else if s, err = a.readLive(ctx, c, awsread.Options{Profile: o.profile, Endpoint: o.endpoint}); err != nil {
+	} else if s, err = a.readLive(ctx, c, awsread.Options{Profile: o.profile, Endpoint: o.endpoint}, "--profile"); err != nil {
 		return nil, nil, err
 	}
 	p, err := plan.Build(c, s)
@@ -255,7 +255,7 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 // checkDrift reads the live state and refuses to apply a plan made from a
 // snapshot when the live state would plan anything else.
 func (a *app) checkDrift(ctx context.Context, c *config.Config, o liveOpts, reviewed *plan.Plan) error {
-	live, err := a.readLive(ctx, c, awsread.Options{Profile: o.profile, Endpoint: o.endpoint})
+	live, err := a.readLive(ctx, c, awsread.Options{Profile: o.profile, Endpoint: o.endpoint}, "--profile")
 	if err != nil {
 		return err
 	}

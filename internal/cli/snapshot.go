@@ -87,7 +87,7 @@ func (a *app) runSnapshot(cmd *cobra.Command, o snapshotOpts) error {
 	if err != nil {
 		return err
 	}
-	snap, err := a.readLive(cmd.Context(), cfg, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Jobs: o.jobs})
+	snap, err := a.readLive(cmd.Context(), cfg, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Jobs: o.jobs}, "--profile")
 	if err != nil {
 		return err
 	}
@@ -280,14 +280,21 @@ func plural(n int, noun string) string {
 
 // readLive reads the live configuration with a progress line on stderr;
 // snapshot, a live audit, plan and apply all read through it, so they
-// decide from the same data.
-func (a *app) readLive(ctx context.Context, cfg *config.Config, o awsread.Options) (*snapshot.Snapshot, error) {
+// decide from the same data. profileFlag is the command's AWS-profile flag,
+// named in the hint when the read cannot start.
+func (a *app) readLive(ctx context.Context, cfg *config.Config, o awsread.Options, profileFlag string) (*snapshot.Snapshot, error) {
 	p := newProgress(a.stderr, "reading AWS")
 	o.Progress = func(pr awsread.Progress) { p.update(fmt.Sprintf("%s %d/%d", pr.Step, pr.Done, pr.Total)) }
 	snap, err := awsread.Read(ctx, cfg, o)
 	p.done()
 	if err != nil {
-		return nil, fmt.Errorf("read the live configuration: %w", err)
+		err = fmt.Errorf("read the live configuration: %w", err)
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		// What stops a whole read is the caller's identity: no or wrong
+		// credentials, or no STS access.
+		return nil, badInput(err, "give AWS credentials of the management account: "+profileFlag+" NAME, AWS_PROFILE, or aws configure / aws sso login")
 	}
 	return snap, nil
 }
