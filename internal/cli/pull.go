@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailwarden/trailwarden/internal/batch"
 	"github.com/trailwarden/trailwarden/internal/pull"
 	"github.com/trailwarden/trailwarden/internal/store"
 )
@@ -116,11 +117,15 @@ func (a *app) runPull(ctx context.Context, o pullOpts) error {
 			return err
 		}
 	}
-	st, err := store.Open(ctx, o.db)
+	// One DuckDB thread: it inserts the batches faster than two would,
+	// and leaves the other cores to downloading and parsing.
+	st, err := store.OpenWith(ctx, o.db, store.Options{Threads: 1})
 	if err != nil {
 		return badInput(err, "pass a DuckDB file written by trailwarden with --db")
 	}
 	defer func() { _ = st.Close() }()
+	sink := &storeSink{st: st}
+	defer func() { _ = sink.close() }()
 	p := newProgress(a.stderr, "pull")
 	opt.Progress = func(pr pull.Progress) {
 		elapsed := time.Since(pr.Started).Seconds()
@@ -132,7 +137,7 @@ func (a *app) runPull(ctx context.Context, o pullOpts) error {
 		p.update(fmt.Sprintf("%d/%d files, %s, %d events, %.1f MB/s%s", pr.FilesDone, pr.FilesTotal, mb(pr.Bytes), pr.Events,
 			float64(pr.Bytes)/1e6/max(elapsed, 0.001), eta))
 	}
-	sum, err := pull.Run(ctx, op.store, storeSink{st}, opt)
+	sum, err := pull.Run(ctx, op.store, sink, opt)
 	p.done()
 	if err != nil {
 		return err
@@ -169,22 +174,43 @@ func renderPull(a *app, db string, s *pull.Summary) {
 	}
 }
 
-// storeSink adapts the DuckDB store to what pull needs.
-type storeSink struct{ st *store.Store }
+// storeSink adapts the DuckDB store to what pull needs: one loader,
+// started at the first batch and finished by Commit.
+type storeSink struct {
+	st *store.Store
+	l  *store.Loader
+}
 
-func (s storeSink) IngestedKeys(ctx context.Context, prefix string) (map[string]bool, error) {
+func (s *storeSink) IngestedKeys(ctx context.Context, prefix string) (map[string]bool, error) {
 	return s.st.IngestedKeys(ctx, prefix)
 }
 
-func (s storeSink) Load(ctx context.Context, files []pull.File) (pull.Loaded, error) {
-	in := make([]store.File, len(files))
-	for i, f := range files {
-		in[i] = store.File{Key: f.Key, Account: f.Account, Region: f.Region, Day: f.Day, Path: f.Path, Verified: f.Verified}
+func (s *storeSink) Load(ctx context.Context, b *batch.Events) (pull.Loaded, error) {
+	if s.l == nil {
+		l, err := s.st.NewLoader(ctx)
+		if err != nil {
+			return pull.Loaded{}, err
+		}
+		s.l = l
 	}
-	got, err := s.st.IngestFiles(ctx, in)
-	var bad *store.BadFileError
-	if errors.As(err, &bad) {
-		return pull.Loaded{}, &pull.RejectedError{Key: bad.Key, Err: bad.Err}
-	}
+	got, err := s.l.Load(ctx, b)
 	return pull.Loaded{Events: got.Events, Duplicates: got.Duplicates}, err
+}
+
+func (s *storeSink) Commit(ctx context.Context) error {
+	if s.l == nil {
+		return nil
+	}
+	err := s.l.Commit(ctx)
+	return errors.Join(err, s.close())
+}
+
+// close ends the loader, rolling back what was not committed.
+func (s *storeSink) close() error {
+	if s.l == nil {
+		return nil
+	}
+	err := s.l.Close()
+	s.l = nil
+	return err
 }

@@ -1,6 +1,8 @@
 package pull
 
 import (
+	"bytes"
+	"encoding/binary"
 	"context"
 	"errors"
 	"fmt"
@@ -8,181 +10,324 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 
+	"github.com/trailwarden/trailwarden/internal/batch"
 	"github.com/trailwarden/trailwarden/internal/digest"
 	"github.com/trailwarden/trailwarden/internal/objstore"
+	"github.com/trailwarden/trailwarden/internal/record"
 )
 
-// fetched is one download's outcome.
-type fetched struct {
-	file File
-	bad  *BadFile
-	wait bool // no digest covers it yet
+// Memory bounds of a pull, whatever the files' sizes: a file is held in
+// memory (compressed and decompressed) only up to these sizes, within a
+// budget shared by all workers; larger files go to disk and are streamed.
+const (
+	inMemoryFile    = 8 << 20  // compressed
+	inMemoryRecords = 64 << 20 // decompressed
+	memoryBudget    = 128 << 20
+)
+
+// job is a batch for the loader; done, when set, is closed once the batch
+// has been loaded and emptied (a streamed file reuses its batch).
+type job struct {
+	b    *batch.Events
+	done chan struct{}
 }
 
-// fetchAndLoad downloads with Jobs workers and loads with one writer: the
-// store takes one writer at a time, and batching makes loading cheap. At
-// most Jobs downloads and one batch exist at once, on disk, not in memory.
+// pipeline is one pull's download, parse and load stages.
+type pipeline struct {
+	store    objstore.Store
+	sink     Sink
+	opt      Options
+	tmp      string
+	expected map[string]string
+	memory   *semaphore.Weighted
+	free     chan *batch.Events // empty batches, Jobs+1 of them: the bound on rows in memory
+	loads    chan job
+
+	mu   sync.Mutex // guards sum and prog
+	sum  *Summary
+	prog Progress
+}
+
+// fetchAndLoad downloads and parses with Jobs workers, each filling its
+// own batch, and loads full batches with one loader (the store takes one
+// writer at a time). A file's records are kept only once its bytes match
+// its digest, so nothing unverified is ever inserted.
 func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Options, tmp string,
 	todo []object, expected map[string]string, sum *Summary) error {
-	prog := Progress{FilesTotal: len(todo), Started: time.Now()}
-	results := make(chan fetched, opt.Jobs)
+	p := &pipeline{store: store, sink: sink, opt: opt, tmp: tmp, expected: expected, sum: sum,
+		memory: semaphore.NewWeighted(memoryBudget), free: make(chan *batch.Events, opt.Jobs+1),
+		loads: make(chan job, opt.Jobs), prog: Progress{FilesTotal: len(todo), Started: time.Now()}}
+	for range opt.Jobs + 1 {
+		p.free <- &batch.Events{}
+	}
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return p.load(gctx) })
 	g.Go(func() error {
-		defer close(results)
-		dl, dctx := errgroup.WithContext(gctx)
-		dl.SetLimit(opt.Jobs)
-		for i, o := range todo {
-			dl.Go(func() error {
-				r, err := fetch(dctx, store, opt, tmp, i, o, expected)
-				if err != nil {
-					return err
+		defer close(p.loads)
+		var next sync.Mutex
+		i := 0
+		w, wctx := errgroup.WithContext(gctx)
+		for range min(opt.Jobs, len(todo)) {
+			w.Go(func() error {
+				var parser batch.Parser
+				var b *batch.Events
+				for {
+					next.Lock()
+					n := i
+					i++
+					next.Unlock()
+					if n >= len(todo) {
+						break
+					}
+					var err error
+					if b, err = p.file(wctx, &parser, b, n, todo[n]); err != nil {
+						return err
+					}
 				}
-				select {
-				case results <- r:
-					return nil
-				case <-dctx.Done():
-					return dctx.Err()
+				if b != nil && len(b.Files()) > 0 {
+					return p.send(wctx, job{b: b})
 				}
+				if b != nil {
+					p.free <- b
+				}
+				return nil
 			})
 		}
-		return dl.Wait()
-	})
-	g.Go(func() error {
-		var batch []File
-		var batchBytes int64
-		flush := func() error {
-			if len(batch) == 0 {
-				return nil
-			}
-			got, err := sink.Load(gctx, batch)
-			// A rejected file is set aside and the rest loaded again, so one
-			// bad file never stops the pull.
-			for err != nil && len(batch) > 0 {
-				var rej *RejectedError
-				if !errors.As(err, &rej) {
-					break
-				}
-				kept := batch[:0]
-				for _, f := range batch {
-					if f.Key == rej.Key {
-						_ = os.Remove(f.Path)
-						sum.Bad = append(sum.Bad, BadFile{Key: f.Key, Problem: rej.Err.Error()})
-						continue
-					}
-					kept = append(kept, f)
-				}
-				if len(kept) == len(batch) {
-					break // the sink named a file that is not in the batch
-				}
-				batch = kept
-				got, err = sink.Load(gctx, batch)
-			}
-			for _, f := range batch {
-				_ = os.Remove(f.Path)
-			}
-			if err != nil {
-				return fmt.Errorf("pull: load %d files: %w", len(batch), err)
-			}
-			sum.Loaded += len(batch)
-			sum.Events += got.Events
-			sum.Duplicates += got.Duplicates
-			prog.Events += got.Events
-			batch, batchBytes = batch[:0], 0
-			return nil
-		}
-		for r := range results {
-			prog.FilesDone++
-			switch {
-			case r.bad != nil:
-				sum.Bad = append(sum.Bad, *r.bad)
-			case r.wait:
-				sum.Unverified++
-			default:
-				batch = append(batch, r.file)
-				batchBytes += r.file.Bytes
-				sum.Bytes += r.file.Bytes
-				prog.Bytes += r.file.Bytes
-			}
-			if len(batch) >= opt.BatchFiles || batchBytes >= opt.BatchBytes {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-			if opt.Progress != nil {
-				opt.Progress(prog)
-			}
-		}
-		return flush()
+		return w.Wait()
 	})
 	return g.Wait()
 }
 
-// fetch downloads one log file to disk, hashing its uncompressed bytes on
-// the way: the bytes that are checked are the bytes that get loaded.
-func fetch(ctx context.Context, store objstore.Store, opt Options, tmp string, i int, o object, expected map[string]string) (fetched, error) {
-	want, covered := expected[o.key]
-	if !opt.NoVerify && !covered {
-		return fetched{wait: true}, nil
+// file pulls one log file into the worker's batch b (taking a fresh one
+// when b is nil) and hands b to the loader once it is full.
+func (p *pipeline) file(ctx context.Context, parser *batch.Parser, b *batch.Events, n int, o object) (*batch.Events, error) {
+	want, covered := p.expected[o.key]
+	if !p.opt.NoVerify && !covered {
+		p.update(func(s *Summary, pr *Progress) { s.Unverified++; pr.FilesDone++ })
+		return b, nil
 	}
-	body, _, err := store.Get(ctx, o.key)
-	if err != nil {
-		if ctx.Err() != nil {
-			return fetched{}, ctx.Err()
+	if p.opt.NoVerify {
+		want = ""
+	}
+	if b == nil {
+		select {
+		case b = <-p.free:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		return fetched{bad: &BadFile{Key: o.key, Problem: problem(err)}}, nil
-	}
-	defer func() { _ = body.Close() }()
-	path := filepath.Join(tmp, strconv.Itoa(i)+".json.gz")
-	f, err := os.Create(path)
-	if err != nil {
-		return fetched{}, fmt.Errorf("pull: %w", err)
-	}
-	counter := &countingWriter{w: f}
-	hash, _, herr := digest.HashGzip(io.TeeReader(body, counter))
-	if cerr := f.Close(); cerr != nil && herr == nil {
-		herr = cerr
-	}
-	bad := func(p string) (fetched, error) {
-		_ = os.Remove(path)
-		return fetched{bad: &BadFile{Key: o.key, Problem: p}}, nil
-	}
-	switch {
-	case herr != nil:
-		if ctx.Err() != nil {
-			return fetched{}, ctx.Err()
-		}
-		return bad(problem(herr))
-	case !opt.NoVerify && hash != want:
-		return bad("hash value doesn't match its digest")
 	}
 	day := time.Date(o.k.Year, time.Month(o.k.Month), o.k.Day, 0, 0, 0, 0, time.UTC)
-	return fetched{file: File{Key: o.key, Account: o.k.Account, Region: o.k.Region, Day: day, Path: path,
-		Bytes: counter.n, Verified: !opt.NoVerify}}, nil
+	f := batch.File{Key: o.key, Account: o.k.Account, Region: o.k.Region, Day: day, Verified: !p.opt.NoVerify}
+	size, problem, err := p.parse(ctx, parser, b, f, o, want)
+	if err != nil {
+		return nil, err
+	}
+	p.update(func(s *Summary, pr *Progress) {
+		pr.FilesDone++
+		if problem != "" {
+			s.Bad = append(s.Bad, BadFile{Key: o.key, Problem: problem})
+			return
+		}
+		s.Bytes += size
+		pr.Bytes += size
+	})
+	if b.Bytes() < p.opt.BatchBytes && len(b.Files()) < p.opt.BatchFiles {
+		return b, nil
+	}
+	return nil, p.send(ctx, job{b: b})
 }
 
-func problem(err error) string {
+// parse downloads o and appends its records to b (committed only when
+// its hash is want, or want is ""). A bad file is a problem, not an error.
+func (p *pipeline) parse(ctx context.Context, parser *batch.Parser, b *batch.Events, f batch.File, o object, want string) (int64, string, error) {
+	if o.size > inMemoryFile {
+		return p.stream(ctx, parser, b, f, o, want)
+	}
+	if err := p.memory.Acquire(ctx, o.size); err != nil {
+		return 0, "", err
+	}
+	defer p.memory.Release(o.size)
+	data, err := p.get(ctx, o)
+	if err != nil {
+		return 0, problemOf(err), ctxErr(ctx, err)
+	}
+	// The gzip trailer's size (modulo 2^32, exact for these sizes) says
+	// how much memory the records take; a file that decompresses to more
+	// than it says is corrupt, and the reader says so.
+	need := int64(0)
+	if len(data) >= 4 {
+		need = int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
+	}
+	if need > inMemoryRecords {
+		return p.stream(ctx, parser, b, f, o, want)
+	}
+	if err := p.memory.Acquire(ctx, need); err != nil {
+		return 0, "", err
+	}
+	defer p.memory.Release(need)
+	hash, err := parser.Append(b, f, data, int(need))
 	switch {
+	case errors.Is(err, batch.ErrTooLarge):
+		return p.stream(ctx, parser, b, f, o, want)
+	case err != nil:
+		return 0, problemOf(err), nil
+	case want != "" && hash != want:
+		b.Abort()
+		return 0, problemOf(batch.ErrHashMismatch), nil
+	}
+	b.Commit()
+	return int64(len(data)), "", nil
+}
+
+// get downloads o into memory. An error is a bad (missing, unreadable)
+// file unless ctx ended.
+func (p *pipeline) get(ctx context.Context, o object) ([]byte, error) {
+	body, _, err := p.store.Get(ctx, o.key)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = body.Close() }()
+	buf := bytes.NewBuffer(make([]byte, 0, o.size+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(body, inMemoryFile+1)); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// stream pulls a file too large for memory: downloaded to disk, then read
+// twice from there (verified, then loaded in parts), never downloaded
+// twice.
+func (p *pipeline) stream(ctx context.Context, parser *batch.Parser, b *batch.Events, f batch.File, o object, want string) (int64, string, error) {
+	path := filepath.Join(p.tmp, strconv.FormatUint(uint64(time.Now().UnixNano()), 36)+".json.gz")
+	defer func() { _ = os.Remove(path) }()
+	size, err := p.download(ctx, o.key, path)
+	if err != nil {
+		return 0, problemOf(err), ctxErr(ctx, err)
+	}
+	open := func() (io.ReadCloser, error) { return os.Open(path) } //nolint:gosec // our own temporary file
+	emit := func(b *batch.Events) error {
+		done := make(chan struct{})
+		if err := p.send(ctx, job{b: b, done: done}); err != nil {
+			return err
+		}
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	err = parser.Stream(b, f, open, want, p.opt.BatchBytes, emit)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, "", ctx.Err()
+		}
+		if isBad(err) {
+			return 0, problemOf(err), nil
+		}
+		return 0, "", fmt.Errorf("pull: %s: %w", o.key, err)
+	}
+	b.Commit()
+	return size, "", nil
+}
+
+func (p *pipeline) download(ctx context.Context, key, path string) (int64, error) {
+	body, _, err := p.store.Get(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = body.Close() }()
+	out, err := os.Create(path) //nolint:gosec // our own temporary folder
+	if err != nil {
+		return 0, fmt.Errorf("pull: %w", err)
+	}
+	n, err := io.Copy(out, body)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
+
+func (p *pipeline) send(ctx context.Context, j job) error {
+	select {
+	case p.loads <- j:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// load is the single loader: it inserts each batch, empties it and hands
+// it back, then commits what is left.
+func (p *pipeline) load(ctx context.Context) error {
+	for j := range p.loads {
+		got, err := p.sink.Load(ctx, j.b)
+		if err != nil {
+			return fmt.Errorf("pull: load %d files: %w", len(j.b.Files()), err)
+		}
+		whole := 0
+		for _, f := range j.b.Files() {
+			if !f.Partial {
+				whole++
+			}
+		}
+		p.update(func(s *Summary, pr *Progress) {
+			s.Loaded += whole
+			s.Events += got.Events
+			s.Duplicates += got.Duplicates
+			pr.Events += got.Events
+		})
+		j.b.Reset()
+		if j.done != nil {
+			close(j.done)
+		} else {
+			p.free <- j.b
+		}
+	}
+	return p.sink.Commit(ctx)
+}
+
+// update changes the summary and progress together and reports progress.
+func (p *pipeline) update(fn func(*Summary, *Progress)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fn(p.sum, &p.prog)
+	if p.opt.Progress != nil {
+		p.opt.Progress(p.prog)
+	}
+}
+
+func ctxErr(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// isBad says whether err is about the file's content rather than the pull.
+func isBad(err error) bool {
+	return errors.Is(err, record.ErrNotLogFile) || errors.Is(err, digest.ErrCorrupt) ||
+		errors.Is(err, digest.ErrTrailingData) || errors.Is(err, batch.ErrHashMismatch) || errors.Is(err, objstore.ErrNotFound)
+}
+
+func problemOf(err error) string {
+	switch {
+	case err == nil:
+		return ""
 	case errors.Is(err, objstore.ErrNotFound):
 		return "not found"
 	case errors.Is(err, digest.ErrTrailingData):
 		return "unexpected data after end of compressed stream"
 	case errors.Is(err, digest.ErrCorrupt):
 		return "not a valid gzip file: " + err.Error()
+	case errors.Is(err, record.ErrNotLogFile):
+		return "not a CloudTrail log file: " + err.Error()
 	}
 	return err.Error()
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }

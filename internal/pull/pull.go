@@ -1,8 +1,8 @@
 // Package pull copies a CloudTrail bucket's log files into a local store:
 // it lists by account, region and day (never the whole bucket at once),
 // downloads with bounded concurrency, checks every file against its signed
-// digest from the same bytes it ingests, and hands verified files to the
-// store in batches. What the store has committed is never pulled again, so
+// digest from the same bytes it parses, and hands the records of verified
+// files to the store in batches. What the store has committed is never pulled again, so
 // a killed pull resumes where it stopped, without loss or duplicates.
 package pull
 
@@ -14,42 +14,25 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trailwarden/trailwarden/internal/batch"
 	"github.com/trailwarden/trailwarden/internal/digest"
 	"github.com/trailwarden/trailwarden/internal/objstore"
 	"github.com/trailwarden/trailwarden/internal/verify"
 )
-
-// File is one downloaded log file, ready to load: its gzipped bytes are at
-// Path, and Verified says whether its digest vouched for them.
-type File struct {
-	Key, Account, Region string
-	Day                  time.Time
-	Path                 string
-	Bytes                int64
-	Verified             bool
-}
 
 // Loaded is what the sink did with a batch.
 type Loaded struct {
 	Events, Duplicates int
 }
 
-// RejectedError is what a sink returns when one file of a batch cannot be
-// loaded (corrupt JSON, not a log file): that file is set aside as bad and
-// the rest of the batch is loaded again.
-type RejectedError struct {
-	Key string
-	Err error
-}
-
-func (e *RejectedError) Error() string { return fmt.Sprintf("%s: %v", e.Key, e.Err) }
-func (e *RejectedError) Unwrap() error { return e.Err }
-
 // Sink is where pulled files go (the DuckDB store). A batch is loaded
-// atomically together with the record that its files were ingested.
+// together with the record that its files were ingested, in transactions
+// the sink commits when it likes and at Commit: after a crash, a file is
+// either stored and recorded or neither.
 type Sink interface {
 	IngestedKeys(ctx context.Context, prefix string) (map[string]bool, error)
-	Load(ctx context.Context, files []File) (Loaded, error)
+	Load(ctx context.Context, b *batch.Events) (Loaded, error)
+	Commit(ctx context.Context) error
 }
 
 // Options select what to pull.
@@ -62,9 +45,10 @@ type Options struct {
 	Keys     *digest.KeySet
 	KeysFor  func(ctx context.Context, region string) (*digest.KeySet, error)
 	Jobs     int
-	// BatchFiles and BatchBytes bound a batch handed to the sink.
+	// BatchFiles and BatchBytes bound a batch handed to the sink. Each
+	// worker fills its own, so Jobs+1 batches is the most held at once.
 	BatchFiles int
-	BatchBytes int64
+	BatchBytes int
 	TempDir    string
 	Progress   func(Progress)
 }
@@ -104,15 +88,13 @@ func (o *Options) defaults() error {
 	if o.Jobs <= 0 {
 		o.Jobs = 8
 	}
-	// Batches of about a DuckDB row group (122,880 rows) or more are
-	// written straight to the database file as they load; smaller ones
-	// go through the write-ahead log and a checkpoint at every commit,
-	// which took half of the load time with 256-file batches.
+	// About 10,000 records: large enough that each insert's fixed cost
+	// is small, small enough that Jobs+1 batches stay well within memory.
 	if o.BatchFiles <= 0 {
 		o.BatchFiles = 1024
 	}
 	if o.BatchBytes <= 0 {
-		o.BatchBytes = 128 << 20
+		o.BatchBytes = 8 << 20
 	}
 	if o.Until.IsZero() {
 		o.Until = time.Now().UTC()

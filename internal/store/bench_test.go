@@ -38,15 +38,13 @@ func BenchmarkIngest(b *testing.B) {
 	d := benchDemo(b)
 	want := int(d.manifest.Events - d.manifest.Duplicates)
 	cases := []struct {
-		name   string
-		batch  int
-		stream bool
+		name  string
+		batch int
 	}{
-		{"file", 1, false},
-		{"batch=16", 16, false},
-		{"batch=64", 64, false},
-		{"batch=all", len(d.files), false},
-		{"batch=64/streamed", 64, true},
+		{"file", 1},
+		{"batch=16", 16},
+		{"batch=64", 64},
+		{"batch=all", len(d.files)},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -57,9 +55,6 @@ func BenchmarkIngest(b *testing.B) {
 				s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.duckdb"))
 				if err != nil {
 					b.Fatal(err)
-				}
-				if c.stream {
-					s.maxObject = 1
 				}
 				b.StartTimer()
 				got := 0

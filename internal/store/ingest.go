@@ -5,16 +5,19 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/duckdb/duckdb-go/v2"
+	"github.com/trailwarden/trailwarden/internal/batch"
+	"github.com/trailwarden/trailwarden/internal/digest"
+	"github.com/trailwarden/trailwarden/internal/record"
 )
 
-// File is one CloudTrail log file to load.
+// File is one local CloudTrail log file for IngestFiles.
 type File struct {
 	// Key is the object key; it names the file in ingested_files and
 	// events.source_key. Account, Region and Day come from it
@@ -58,46 +61,100 @@ func (s *Store) IngestFile(ctx context.Context, f File) (Ingested, error) {
 	return s.IngestFiles(ctx, []File{f})
 }
 
-// IngestFiles loads a batch of log files in one transaction, together with
-// their rows in ingested_files: after a crash either the whole batch is
-// stored or none of it. DuckDB's JSON reader reads the files, many at a
-// time, in chunks of bounded size (see loadBatch). Files already ingested
-// (and repeats of a key within the batch) are skipped, so loading a batch
-// again is a no-op. Events are deduplicated on (event_id,
-// recipient_account_id) within the batch and against the table. A bad
-// file fails the whole batch with a *BadFileError naming it.
-//
-// Batches are several times faster than single files (one transaction,
-// one scan for duplicates, parallel reads, one query plan): callers should
-// batch, a few dozen files or more at a time.
+// IngestFiles loads local gzipped log files in one transaction, together
+// with their rows in ingested_files: after a crash either all of them are
+// stored or none. Files already ingested (and repeats of a key) are
+// skipped, so loading them again is a no-op. Events are deduplicated on
+// (event_id, recipient_account_id) among the files and against the table.
+// A bad file fails the call with a *BadFileError naming it, and nothing
+// is loaded. The files' records are held in memory until they are
+// inserted (files above bigFile are streamed): callers batch a few
+// hundred files at a time. Pulls use a Loader directly.
 func (s *Store) IngestFiles(ctx context.Context, files []File) (Ingested, error) {
 	if s.opt.ReadOnly {
 		return Ingested{}, fmt.Errorf("store: ingest into %s: opened read-only", s.path)
 	}
-	batch, err := normalize(files)
-	if err != nil || len(batch) == 0 {
+	files, err := normalize(files)
+	if err != nil || len(files) == 0 {
 		return Ingested{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	conn, err := s.db.Conn(ctx)
+	l, err := s.NewLoader(ctx)
 	if err != nil {
-		return Ingested{}, fmt.Errorf("store: ingest into %s: %w", s.path, err)
-	}
-	defer func() { _ = conn.Close() }()
-	batch, err = dropIngested(ctx, conn, batch)
-	if err != nil || len(batch) == 0 {
 		return Ingested{}, err
 	}
-	got, err := s.loadBatch(ctx, conn, batch, false)
-	var de *duckdb.Error
-	if errors.As(err, &de) && (de.Type == duckdb.ErrorTypeObjectSize || de.Type == duckdb.ErrorTypeOutOfMemory) {
-		// A file larger than its gzip trailer claimed (several gzip
-		// members), or files that parse bigger than estimated: streamed,
-		// every record is a small object.
-		got, err = s.loadBatch(ctx, conn, batch, true)
+	defer func() { _ = l.Close() }()
+	l.manual = true
+	files, err = dropIngested(ctx, l.conn, files)
+	if err != nil || len(files) == 0 {
+		return Ingested{}, err
 	}
-	return got, err
+	var p batch.Parser
+	var b batch.Events
+	var got Ingested
+	load := func(b *batch.Events) error {
+		n, err := l.Load(ctx, b)
+		got.Events += n.Events
+		got.Duplicates += n.Duplicates
+		b.Reset()
+		return err
+	}
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return Ingested{}, err
+		}
+		bf := batch.File{Key: f.Key, Account: f.Account, Region: f.Region, Day: f.Day, Verified: f.Verified}
+		if err := s.parseFile(&p, &b, bf, f.Path, load); err != nil {
+			return Ingested{}, err
+		}
+		b.Commit()
+	}
+	if err := load(&b); err != nil {
+		return Ingested{}, err
+	}
+	if err := l.Commit(ctx); err != nil {
+		return Ingested{}, err
+	}
+	return got, nil
+}
+
+// bigFile is the largest gzipped file IngestFiles reads into memory, and
+// maxInMemory the most it may decompress to; larger files are streamed.
+const (
+	bigFile     = 8 << 20
+	maxInMemory = 64 << 20
+)
+
+// parseFile appends the records of the gzipped log file at path to b,
+// leaving them open for the caller to commit.
+func (s *Store) parseFile(p *batch.Parser, b *batch.Events, f batch.File, path string, load func(*batch.Events) error) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("store: ingest %s: %w", f.Key, err)
+	}
+	if st.Size() <= s.bigFile {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("store: ingest %s: %w", f.Key, err)
+		}
+		_, err = p.Append(b, f, data, maxInMemory)
+		if !errors.Is(err, batch.ErrTooLarge) {
+			return badFile(f.Key, err)
+		}
+	}
+	open := func() (io.ReadCloser, error) { return os.Open(path) } //nolint:gosec // the caller's file
+	return badFile(f.Key, p.Stream(b, f, open, "", 64<<20, load))
+}
+
+// badFile turns a parse or gzip error into a *BadFileError; I/O errors
+// stay what they are.
+func badFile(key string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, record.ErrNotLogFile) || errors.Is(err, digest.ErrCorrupt) || errors.Is(err, digest.ErrTrailingData) {
+		return &BadFileError{Key: key, Err: err}
+	}
+	return fmt.Errorf("store: ingest %s: %w", key, err)
 }
 
 // normalize checks a batch, makes paths absolute (read_json's filename
@@ -232,60 +289,3 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-// input is how one file of a batch is read.
-type input struct {
-	path     string // what read_json reads: the file, or its streamed copy
-	streamed bool   // path is a newline-delimited copy (see large.go)
-	size     int64  // decompressed bytes, estimated for direct files
-	object   int64  // the largest JSON object DuckDB reads from it
-}
-
-// prepareInputs streams the files too large for DuckDB's whole-object
-// reader (or all of them, when force is set) into newline-delimited copies
-// in the temp folder, and returns a cleanup for the copies.
-func (s *Store) prepareInputs(batch []File, force bool) ([]input, func(), error) {
-	var tmp []string
-	cleanup := func() {
-		for _, p := range tmp {
-			_ = os.Remove(p)
-		}
-	}
-	in := make([]input, len(batch))
-	for i, f := range batch {
-		size, err := gzipSize(f.Path)
-		if err != nil {
-			cleanup()
-			return nil, nil, fmt.Errorf("store: ingest %s: %w", f.Key, err)
-		}
-		// Glob characters would make read_json expand the path.
-		if !force && size <= s.maxObject && !strings.ContainsAny(f.Path, "*?[{") {
-			in[i] = input{path: f.Path, size: size, object: size}
-			continue
-		}
-		out, err := os.CreateTemp(s.opt.TempDir, "trailwarden-records-*.ndjson")
-		if err != nil {
-			cleanup()
-			return nil, nil, fmt.Errorf("store: ingest %s: %w", f.Key, err)
-		}
-		tmp = append(tmp, out.Name())
-		longest, err := splitRecords(f.Path, out)
-		var written int64
-		if st, serr := out.Stat(); serr == nil {
-			written = st.Size()
-		}
-		if errClose := out.Close(); err == nil && errClose != nil {
-			err = errClose
-		}
-		if err != nil {
-			cleanup()
-			var be *BadFileError
-			if errors.As(err, &be) {
-				be.Key = f.Key
-				return nil, nil, be
-			}
-			return nil, nil, fmt.Errorf("store: ingest %s: %w", f.Key, err)
-		}
-		in[i] = input{path: out.Name(), streamed: true, size: written, object: int64(longest)}
-	}
-	return in, cleanup, nil
-}

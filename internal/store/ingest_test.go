@@ -176,7 +176,7 @@ func TestIngestBadFiles(t *testing.T) {
 				}
 			}
 			// Streamed the way large files are, it fails the same way.
-			s.maxObject = 1
+			s.bigFile = 0
 			if _, err := s.IngestFile(ctx, bad); !errors.Is(err, ErrBadFile) {
 				t.Fatalf("streamed: err = %v; want ErrBadFile", err)
 			}
@@ -271,7 +271,7 @@ func TestIngestCancelledMidRead(t *testing.T) {
 func TestIngestLargeFilesStreamed(t *testing.T) {
 	d := sharedDemo(t)
 	direct, streamed := openStore(t), openStore(t)
-	streamed.maxObject = 4 << 10 // most demo files are larger: they take the streaming path
+	streamed.bigFile = 4 << 10 // most demo files are larger: they take the streaming path
 	ctx := context.Background()
 	a, err := direct.IngestFiles(ctx, d.files)
 	if err != nil {
@@ -312,37 +312,40 @@ func bigLog(n int, seed string) []byte {
 	return []byte(b.String())
 }
 
-func TestIngestWithinMemoryLimit(t *testing.T) {
+// A file above bigFile is streamed in parts, loaded beside whole files of
+// the same call; the counts are the same as for files read whole.
+func TestIngestStreamsLargeFilesInParts(t *testing.T) {
 	ctx := context.Background()
 	s, err := OpenWith(ctx, filepath.Join(t.TempDir(), "trail.duckdb"), Options{MemoryLimit: "128MB"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = s.Close() }()
-	if s.opt.Threads != 1 {
-		t.Fatalf("%d threads for 128MB, want 1", s.opt.Threads)
-	}
-	// Files just under the direct-read size, four at once, and one 5x
-	// over it, which must be streamed.
-	n := int(s.maxObject / 1100)
-	near := bigLog(n, "near")
-	var batch []File
+	near := bigLog(2000, "near")
+	var files []File
 	for i := range 4 {
-		batch = append(batch, writeGz(t, fmt.Sprintf("near%d.json.gz", i), near))
+		files = append(files, writeGz(t, fmt.Sprintf("near%d.json.gz", i), near))
 	}
-	batch = append(batch, writeGz(t, "big.json.gz", bigLog(24000, "big")))
-	if size, _ := gzipSize(batch[0].Path); size > s.maxObject || size < s.maxObject*3/4 {
-		t.Fatalf("near file is %d bytes; want just under %d", size, s.maxObject)
-	}
-	if size, _ := gzipSize(batch[4].Path); size < 4*s.maxObject {
-		t.Fatalf("big file is only %d bytes", size)
-	}
-	got, err := s.IngestFiles(ctx, batch)
+	// 100,000 records of about 1 KB: 100 MB of JSON, loaded in parts of
+	// 64 MB by the streaming path.
+	files = append(files, writeGz(t, "big.json.gz", bigLog(100000, "big")))
+	st, err := os.Stat(files[4].Path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != (Ingested{Events: n + 24000, Duplicates: 3 * n}) {
+	s.bigFile = st.Size() - 1
+	got, err := s.IngestFiles(ctx, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != (Ingested{Events: 2000 + 100000, Duplicates: 3 * 2000}) {
 		t.Fatalf("ingested %+v", got)
+	}
+	if n := count(t, s, `SELECT events FROM ingested_files WHERE key = 'big.json.gz'`); n != 100000 {
+		t.Fatalf("the streamed file is recorded with %d events, want all 100000", n)
+	}
+	if n := count(t, s, `SELECT count(*) FROM ingested_files`); n != 5 {
+		t.Fatalf("%d files recorded, want 5 (a file loaded in parts is recorded once)", n)
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 // SchemaVersion is the layout of the tables this trailwarden writes. Bump
 // it with every incompatible change and add the step to migrate, so an old
 // trailwarden refuses a newer file instead of misreading it.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ErrNewerSchema matches the error Open returns for a store written by a
 // newer trailwarden (a *NewerSchemaError).
@@ -34,7 +34,7 @@ func (e *NewerSchemaError) Is(target error) bool { return target == ErrNewerSche
 
 // userIdentityType is userIdentity as a typed STRUCT, snake_case like every
 // column. Times are TIMESTAMP and flags BOOLEAN where CloudTrail writes them
-// as strings; the verbatim values stay in record.
+// as strings.
 const userIdentityType = `STRUCT(
     type VARCHAR, principal_id VARCHAR, arn VARCHAR, account_id VARCHAR,
     access_key_id VARCHAR, user_name VARCHAR, invoked_by VARCHAR, identity_provider VARCHAR,
@@ -43,7 +43,19 @@ const userIdentityType = `STRUCT(
       session_issuer STRUCT(type VARCHAR, principal_id VARCHAR, arn VARCHAR, account_id VARCHAR, user_name VARCHAR),
       source_identity VARCHAR))`
 
-// schemaV1 creates version 1. events has no primary key on purpose: a
+// eventColumns are the columns a load fills, in the order of the Arrow
+// batches (package batch) less their bookkeeping columns.
+const eventColumns = `event_id, event_version, event_source, event_name, aws_region, source_ip_address,
+  user_agent, error_code, error_message, request_id, event_type, event_category, recipient_account_id,
+  shared_event_id, vpc_endpoint_id, session_credential_from_console, request_parameters, response_elements,
+  additional_event_data, resources, service_event_details, tls_details, addendum, edge_device_details,
+  insight_details, extra, event_time, read_only, management_event, user_identity, event_date, account,
+  region, source_key`
+
+// schema creates the current version. Every field of a record is kept:
+// typed columns for the common ones, JSON text for request and response
+// bodies and the other nested fields, and extra for everything else (see
+// record.Event.Extra). events has no primary key on purpose: a
 // DuckDB ART index must fit in memory (a (event_id, recipient_account_id)
 // key overflows 256MB at about two million events), so duplicates are
 // removed by the ingest's anti-join instead. Queries by account, region
@@ -53,7 +65,7 @@ const userIdentityType = `STRUCT(
 // and DuckDB skips the rest. ingested_files has no key for the same
 // reason; it is appended in that order too, which keeps key-prefix
 // lookups zonemap-friendly.
-var schemaV1 = []string{
+var schema = []string{
 	`CREATE TABLE IF NOT EXISTS events (
   event_id VARCHAR,
   event_time TIMESTAMP,
@@ -84,7 +96,7 @@ var schemaV1 = []string{
   addendum JSON,
   edge_device_details JSON,
   insight_details JSON,
-  record JSON NOT NULL,
+  extra JSON,
   account VARCHAR NOT NULL,
   region VARCHAR NOT NULL,
   event_date DATE NOT NULL,
@@ -100,6 +112,15 @@ var schemaV1 = []string{
   verified BOOLEAN NOT NULL,
   ingested_at TIMESTAMP NOT NULL
 )`,
+}
+
+// migrations[i] turns version i+1 into i+2.
+var migrations = []string{
+	// 1 to 2: the verbatim record column becomes extra. Version 2 keeps in
+	// extra only what no other column holds; the old rows keep their
+	// whole record there, which still drops nothing.
+	`ALTER TABLE events RENAME COLUMN record TO extra;
+ALTER TABLE events ALTER COLUMN extra DROP NOT NULL`,
 }
 
 // migrate creates the schema of a new file and checks the version of an
@@ -120,11 +141,18 @@ func (s *Store) migrate(ctx context.Context) error {
 	if v == SchemaVersion {
 		return nil
 	}
-	if s.opt.ReadOnly {
+	if s.opt.ReadOnly && v == 0 {
 		return fmt.Errorf("store: open %s read-only: not a trailwarden store (no schema); ingest into it first", s.path)
 	}
+	if s.opt.ReadOnly {
+		return fmt.Errorf("store: open %s read-only: it has schema version %d, this trailwarden writes %d: open it once read-write (pull) to upgrade it", s.path, v, SchemaVersion)
+	}
 	stmts := []string{`CREATE TABLE IF NOT EXISTS trailwarden_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`}
-	stmts = append(stmts, schemaV1...)
+	if v == 0 {
+		stmts = append(stmts, schema...)
+	} else {
+		stmts = append(stmts, migrations[v-1:]...)
+	}
 	stmts = append(stmts, `INSERT OR REPLACE INTO trailwarden_meta VALUES ('schema_version', '`+strconv.Itoa(SchemaVersion)+`')`)
 	for _, q := range stmts {
 		if _, err := tx.ExecContext(ctx, q); err != nil {

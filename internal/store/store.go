@@ -1,7 +1,8 @@
 // Package store is trailwarden's local event store: an embedded DuckDB
-// database file holding CloudTrail events, loaded straight from the gzipped
-// log files by DuckDB's own JSON reader and queried with DuckDB SQL. It is
-// the only package that imports DuckDB (and so the only cgo user).
+// database file holding CloudTrail events, loaded from batches parsed in
+// Go (package batch) through DuckDB's Arrow interface, without a copy, and
+// queried with DuckDB SQL. It is the only package that imports DuckDB (and
+// so the only cgo user).
 //
 // # One process
 //
@@ -13,8 +14,8 @@
 //
 // # Crash safety
 //
-// A batch of files is loaded in one transaction together with the rows
-// that record those files in ingested_files. A process killed mid-batch
+// Files are loaded in transactions together with the rows that record
+// them in ingested_files (see Loader). A process killed mid-batch
 // leaves neither its events nor its file records, so asking IngestedKeys
 // what is done and ingesting the rest resumes with no loss and no
 // duplicates.
@@ -43,29 +44,21 @@ import (
 
 // DefaultMemoryLimit bounds DuckDB's memory unless Options say otherwise;
 // DuckDB spills sorts and large inserts to a temporary folder beside the
-// database file instead of growing past it. DuckDB's process footprint is
-// about 250 MB above the limit while it ingests (allocations its buffer
-// manager does not count), so 128 MB keeps a pull under 512 MB. It also
-// gives one thread (see defaultThreads), which ingests with 45% less CPU
-// than two: 9.0 instead of 16.8 CPU seconds for 370,000 events, measured
-// with internal/store's ingest on a 2-core machine.
-const DefaultMemoryLimit = "128MB"
+// database file instead of growing past it.
+const DefaultMemoryLimit = "256MB"
 
 // Options tune a store. The zero value is a sensible default.
 type Options struct {
 	// MemoryLimit is DuckDB's memory_limit, e.g. "256MB" or "2GB".
 	MemoryLimit string
-	// Threads is DuckDB's thread count; 0 means GOMAXPROCS capped at one
-	// per 96MB of MemoryLimit, what DuckDB's JSON reading needs per thread
-	// (see large.go). More threads than that can fail ingests with
-	// DuckDB's "Out of Memory Error".
+	// Threads is DuckDB's thread count; 0 means GOMAXPROCS. A pull wants
+	// 1: DuckDB inserts its batches faster on one thread than on two
+	// (2.4 s instead of 3.6 s for 378,000 events on 2 cores), and the
+	// other cores parse.
 	Threads int
 	// ReadOnly opens an existing store without taking the write lock, so
 	// several read-only processes can query one file (no ingest then).
 	ReadOnly bool
-	// TempDir holds the newline-delimited copies of log files too large for
-	// DuckDB's single-object JSON reader; "" means the OS temp folder.
-	TempDir string
 }
 
 // Store is an open event store.
@@ -73,9 +66,9 @@ type Store struct {
 	db   *sql.DB
 	path string
 	opt  Options
-	// maxObject is the largest decompressed log file read whole, chunk the
-	// JSON bytes staged at a time; see large.go.
-	maxObject, chunk int64
+	// bigFile is the largest gzipped file IngestFiles reads into memory;
+	// larger ones are streamed (tests lower it).
+	bigFile int64
 
 	// mu serializes ingests: deduplication reads the table it writes.
 	mu sync.Mutex
@@ -98,19 +91,18 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 	if opt.MemoryLimit == "" {
 		opt.MemoryLimit = DefaultMemoryLimit
 	}
-	limit, err := parseBytes(opt.MemoryLimit)
-	if err != nil {
+	if _, err := parseBytes(opt.MemoryLimit); err != nil {
 		return nil, fmt.Errorf("store: open %s: memory limit: %w", path, err)
 	}
 	if opt.Threads <= 0 {
-		opt.Threads = defaultThreads(limit, runtime.GOMAXPROCS(0))
+		opt.Threads = runtime.GOMAXPROCS(0)
 	}
 	q := url.Values{}
 	q.Set("memory_limit", opt.MemoryLimit)
 	q.Set("threads", strconv.Itoa(opt.Threads))
 	// Keeping insertion order makes parallel inserts buffer rows to
-	// reorder them; ingest does not need it (see loadChunk) and queries
-	// that care say ORDER BY.
+	// reorder them; loads do not need it and queries that care say ORDER
+	// BY.
 	q.Set("preserve_insertion_order", "false")
 	// DuckDB's allocator keeps freed pages unless background threads
 	// return them: without them a 370,000-event ingest peaked at 650 MB
@@ -123,8 +115,7 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: sql.OpenDB(conn), path: path, opt: opt,
-		maxObject: maxObjectSize(limit, opt.Threads), chunk: chunkBytes(limit)}
+	s := &Store{db: sql.OpenDB(conn), path: path, opt: opt, bigFile: bigFile}
 	if err := s.migrate(ctx); err != nil {
 		_ = s.db.Close()
 		return nil, err

@@ -1,0 +1,140 @@
+package batch
+
+import "sort"
+
+// Column indexes in textColumns of the deduplication key.
+const (
+	eventIDColumn   = 0
+	recipientColumn = 12
+)
+
+// DropRepeats marks the repeats of an (eventID, recipientAccountId) pair
+// within the batch as not to insert, keeping the first occurrence, and
+// returns their rows. Records without an eventID cannot be matched and
+// are always kept.
+func (b *Events) DropRepeats() []int32 {
+	ids, rcpt := &b.text[eventIDColumn], &b.text[recipientColumn]
+	seen := make(map[string]struct{}, b.rows)
+	var dup []int32
+	var key []byte
+	for r := range b.rows {
+		id, ok := ids.value(r)
+		if !ok {
+			continue
+		}
+		key = append(key[:0], id...)
+		key = append(key, 0)
+		if v, ok := rcpt.value(r); ok {
+			key = append(key, 1)
+			key = append(key, v...)
+		}
+		if _, ok := seen[string(key)]; ok {
+			dup = append(dup, int32(r)) //nolint:gosec // rows < 2^31
+			continue
+		}
+		seen[string(key)] = struct{}{}
+	}
+	b.Drop(dup)
+	return dup
+}
+
+// Drop marks rows as not to insert.
+func (b *Events) Drop(rows []int32) {
+	for _, r := range rows {
+		b.keep.set(int(r), false)
+	}
+}
+
+// Keys sums up the deduplication keys of the rows still kept: how many
+// have an eventID, whether all of those have an event time, the time
+// range, and their distinct recipient accounts (nil when one has none).
+type Keys struct {
+	Rows        int
+	Timed       bool
+	First, Last int64
+	Recipients  []string
+}
+
+// Keys returns the batch's Keys.
+func (b *Events) Keys() Keys {
+	k := Keys{Timed: true}
+	ids, rcpt := &b.text[eventIDColumn], &b.text[recipientColumn]
+	recipients := map[string]bool{}
+	noRecipient, timed := false, false
+	for r := range b.rows {
+		if _, ok := ids.value(r); !ok || !b.keep.get(r) {
+			continue
+		}
+		k.Rows++
+		switch t := b.eventTime.v[r]; {
+		case !b.eventTime.valid.get(r):
+			k.Timed = false
+		case !timed:
+			k.First, k.Last, timed = t, t, true
+		default:
+			k.First, k.Last = min(k.First, t), max(k.Last, t)
+		}
+		if v, ok := rcpt.value(r); ok {
+			recipients[string(v)] = true
+		} else {
+			noRecipient = true
+		}
+	}
+	if !noRecipient {
+		for r := range recipients {
+			k.Recipients = append(k.Recipients, r)
+		}
+		sort.Strings(k.Recipients)
+	}
+	return k
+}
+
+// Compact removes the dropped rows, so the batch can be inserted whole:
+// a filter on DuckDB's scan of an Arrow stream is not safe (see
+// store.Loader). The files' row ranges shrink to match; rows are
+// renumbered.
+func (b *Events) Compact() {
+	b.Abort()
+	if b.keep.nulls() == 0 {
+		return
+	}
+	keep := b.keep
+	keep.bits = append([]byte(nil), b.keep.bits...)
+	for i := range b.text {
+		b.text[i].compact(&keep)
+	}
+	b.eventTime.compact(&keep)
+	b.readOnly.compact(&keep)
+	b.mgmt.compact(&keep)
+	b.eventDate.compact(&keep)
+	b.file.compact(&keep)
+	c := &b.id
+	c.valid.compact(&keep)
+	for _, t := range c.texts() {
+		t.compact(&keep)
+	}
+	c.session.compact(&keep)
+	c.attributes.compact(&keep)
+	c.created.compact(&keep)
+	c.mfa.compact(&keep)
+	c.issuer.compact(&keep)
+	first := 0
+	for i := range b.files {
+		f := &b.files[i]
+		kept := 0
+		for r := f.First; r < f.First+f.Rows; r++ {
+			if keep.get(r) {
+				kept++
+			}
+		}
+		f.First, f.Rows = first, kept
+		first += kept
+	}
+	b.rows = first
+	b.row.truncate(0)
+	b.keep.truncate(0)
+	for r := range first {
+		b.row.add(int32(r), true) //nolint:gosec // rows < 2^31
+		b.keep.add(true)
+	}
+}

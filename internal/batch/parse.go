@@ -1,0 +1,179 @@
+package batch
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/trailwarden/trailwarden/internal/digest"
+	"github.com/trailwarden/trailwarden/internal/record"
+)
+
+// ErrTooLarge is Parser.Append's error for a file that decompresses to
+// more than its limit: read it with Stream instead.
+var ErrTooLarge = errors.New("decompressed log file above the in-memory limit")
+
+// MaxRecord bounds one record of a streamed file. CloudTrail's records
+// are far smaller (its events are limited to 256 KB).
+const MaxRecord = 64 << 20
+
+// Parser reads gzipped log files into batches, reusing its buffers. One
+// goroutine uses a Parser at a time.
+type Parser struct {
+	zr  *gzip.Reader
+	buf []byte
+}
+
+// Append decompresses a whole gzipped log file held in memory, appends its
+// records to b as file f and returns the hex SHA-256 of the decompressed
+// bytes, the hash digests record. Only the first gzip member counts and
+// bytes after it are an error (as digest.HashGzip). The file's rows are
+// left open: the caller checks the hash, then Commits or Aborts. A file
+// that decompresses to more than limit bytes gives ErrTooLarge.
+func (p *Parser) Append(b *Events, f File, data []byte, limit int) (string, error) {
+	b.Begin(f)
+	raw, err := p.gunzip(data, limit)
+	if err != nil {
+		b.Abort()
+		return "", err
+	}
+	sum := sha256.Sum256(raw)
+	err = record.Scan(raw, func(_ int, e *record.Event) error {
+		b.Add(e)
+		return nil
+	})
+	if err != nil {
+		b.Abort()
+		return "", err
+	}
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func (p *Parser) gunzip(data []byte, limit int) ([]byte, error) {
+	src := bytes.NewReader(data)
+	var err error
+	if p.zr == nil {
+		p.zr, err = gzip.NewReader(src)
+	} else {
+		err = p.zr.Reset(src)
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: empty input", digest.ErrCorrupt)
+		}
+		return nil, fmt.Errorf("%w: %w", digest.ErrCorrupt, err)
+	}
+	p.zr.Multistream(false)
+	// The trailer's ISIZE (the size modulo 2^32) presizes the buffer.
+	if len(data) >= 4 {
+		if hint := int(binary.LittleEndian.Uint32(data[len(data)-4:])); hint <= limit && hint > cap(p.buf) {
+			p.buf = make([]byte, 0, hint+1)
+		}
+	}
+	buf := p.buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) > limit {
+				return nil, ErrTooLarge
+			}
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := p.zr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			p.buf = buf[:0]
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, fmt.Errorf("%w: truncated: %w", digest.ErrCorrupt, err)
+			}
+			return nil, fmt.Errorf("%w: %w", digest.ErrCorrupt, err)
+		}
+	}
+	p.buf = buf[:0]
+	if len(buf) > limit {
+		return nil, ErrTooLarge
+	}
+	if src.Len() > 0 {
+		return nil, digest.ErrTrailingData
+	}
+	return buf, nil
+}
+
+// Stream reads a gzipped log file too large for memory, twice from open:
+// first it hashes the decompressed bytes and checks every record (so a bad
+// file loads nothing), then, if the hash is want ("" loads unverified), it
+// appends the records to b, handing b to emit (after b.CommitPart) each
+// time it holds maxBytes. The last part stays open for the caller to
+// Commit, as with Append. Memory stays bounded whatever the file's size.
+func (p *Parser) Stream(b *Events, f File, open func() (io.ReadCloser, error), want string,
+	maxBytes int, emit func(*Events) error) error {
+	hash, err := pass(open, func(r io.Reader) (string, error) {
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			err := record.Stream(pr, MaxRecord, func(int, *record.Event) error { return nil })
+			_ = pr.CloseWithError(err)
+			done <- err
+		}()
+		hash, _, err := digest.HashGzipTee(r, pw)
+		_ = pw.CloseWithError(err)
+		// A bad record stops the reader first; the hash then fails to
+		// write, and the record's error is the one that explains it.
+		var se *record.SyntaxError
+		if serr := <-done; errors.As(serr, &se) {
+			return "", serr
+		}
+		return hash, err
+	})
+	if err != nil {
+		return err
+	}
+	if want != "" && hash != want {
+		return ErrHashMismatch
+	}
+	b.Begin(f)
+	_, err = pass(open, func(r io.Reader) (string, error) {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return "", err
+		}
+		zr.Multistream(false)
+		return "", record.Stream(zr, MaxRecord, func(_ int, e *record.Event) error {
+			b.Add(e)
+			if b.Bytes() < maxBytes {
+				return nil
+			}
+			b.CommitPart()
+			if err := emit(b); err != nil {
+				return err
+			}
+			b.Begin(f)
+			return nil
+		})
+	})
+	if err != nil {
+		b.Abort()
+	}
+	return err
+}
+
+// ErrHashMismatch is the error for a file whose bytes are not the ones its
+// digest vouches for.
+var ErrHashMismatch = errors.New("hash value doesn't match its digest")
+
+func pass(open func() (io.ReadCloser, error), fn func(io.Reader) (string, error)) (string, error) {
+	r, err := open()
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = r.Close() }()
+	return fn(r)
+}

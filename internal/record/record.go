@@ -1,0 +1,71 @@
+// Package record reads CloudTrail log files ({"Records":[...]}) in one
+// pass, without building a tree: each record's fields are sliced out of
+// the file's bytes, typed where the store has a column for them and kept
+// as JSON text otherwise, so a record is never decoded twice and no field
+// is dropped.
+package record
+
+// Field is a string value of a record: the JSON string's contents, already
+// unescaped, or nothing when the field is absent, null or not a string
+// (Scan then keeps the original in Event.Extra).
+type Field []byte
+
+// Set says whether the field had a string value.
+func (f Field) Set() bool { return f != nil }
+
+// Bool is a tri-state boolean: CloudTrail writes some flags as JSON
+// booleans and others as the strings "true" and "false".
+type Bool uint8
+
+// Bool values.
+const (
+	Unset Bool = iota
+	False
+	True
+)
+
+// Identity is userIdentity's typed part. Present is false when the record
+// has no userIdentity object.
+type Identity struct {
+	Present                                                   bool
+	Type, PrincipalID, ARN, AccountID, AccessKeyID, UserName  Field
+	InvokedBy, IdentityProvider                               Field
+	Session                                                   bool // sessionContext is an object
+	CreationDate                                              Field
+	Created                                                   int64 // CreationDate in microseconds
+	CreatedOK                                                 bool
+	MFAAuthenticated                                          Bool
+	Issuer                                                    bool // sessionContext.sessionIssuer is an object
+	IssuerType, IssuerPrincipalID, IssuerARN, IssuerAccountID Field
+	IssuerUserName                                            Field
+	SourceIdentity                                            Field
+}
+
+// Event is one record. Its slices point into the file's bytes or into the
+// scanner's scratch space: they are valid only during the callback.
+type Event struct {
+	EventID, EventTime, EventVersion, EventSource, EventName, AWSRegion Field
+	SourceIPAddress, UserAgent, ErrorCode, ErrorMessage, RequestID      Field
+	EventType, EventCategory, RecipientAccountID, SharedEventID         Field
+	VPCEndpointID, SessionCredentialFromConsole                         Field
+	ReadOnly, ManagementEvent                                           Bool
+
+	// Time is EventTime in microseconds since the epoch; TimeOK is false
+	// when the record has no eventTime in CloudTrail's format.
+	Time   int64
+	TimeOK bool
+
+	Identity Identity
+
+	// JSON values kept as text, exactly as the file has them; nil when
+	// absent (null is kept as the text null).
+	RequestParameters, ResponseElements, AdditionalEventData, Resources []byte
+	ServiceEventDetails, TLSDetails, Addendum, EdgeDeviceDetails        []byte
+	InsightDetails                                                      []byte
+
+	// Extra is a JSON object of everything the fields above do not hold
+	// exactly: fields trailwarden has no column for (future ones included)
+	// and fields whose value did not fit their column (a number where a
+	// string belongs, a time in another format). nil when there is none.
+	Extra []byte
+}

@@ -1,0 +1,285 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/trailwarden/trailwarden/internal/batch"
+)
+
+// commitRows is how many rows a Loader inserts between commits: two of
+// DuckDB's row groups (122,880 rows each). Inserts of full row groups are
+// written straight to the database file; smaller commits go through the
+// write-ahead log and a checkpoint, which cost half the load time when
+// each batch of a few hundred files was its own transaction.
+const commitRows = 2 * 122_880
+
+// Loader inserts batches of parsed log files (see package batch) into the
+// store. It holds the store's write lock and one transaction from
+// NewLoader to Close, committed every commitRows rows and by Commit. A
+// batch's events and the rows recording its files in ingested_files are
+// always in the same transaction, so after a crash a file is either fully
+// stored and recorded or neither, and pulling again resumes without loss
+// or duplicates.
+type Loader struct {
+	s       *Store
+	conn    *sql.Conn
+	arrow   *duckdb.Arrow
+	tx      *sql.Tx
+	pending int
+	manual  bool // commit only when asked (IngestFiles is all or nothing)
+	// parts counts the rows of files loaded in parts so far, until their
+	// last part records them.
+	parts map[string]*Ingested
+}
+
+// NewLoader starts loading. Close must be called; until then other
+// loads and ingests wait.
+func (s *Store) NewLoader(ctx context.Context) (*Loader, error) {
+	if s.opt.ReadOnly {
+		return nil, fmt.Errorf("store: ingest into %s: opened read-only", s.path)
+	}
+	s.mu.Lock()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("store: ingest into %s: %w", s.path, err)
+	}
+	l := &Loader{s: s, conn: conn, parts: map[string]*Ingested{}}
+	err = conn.Raw(func(dc any) error {
+		a, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		l.arrow = a
+		return err
+	})
+	if err != nil {
+		_ = l.Close()
+		return nil, fmt.Errorf("store: ingest into %s: %w", s.path, err)
+	}
+	return l, nil
+}
+
+// Load inserts the batch's records, less duplicates, and records its
+// files (the last part of a file loaded in parts records the whole file).
+// Duplicates are records whose (event_id, recipient_account_id) is
+// already stored or earlier in the batch.
+func (l *Loader) Load(ctx context.Context, b *batch.Events) (Ingested, error) {
+	if l.tx == nil {
+		tx, err := l.conn.BeginTx(ctx, nil)
+		if err != nil {
+			return Ingested{}, l.fail(ctx, err)
+		}
+		l.tx = tx
+	}
+	dup, err := l.duplicates(ctx, b)
+	if err != nil {
+		return Ingested{}, l.fail(ctx, fmt.Errorf("find duplicates: %w", err))
+	}
+	files := b.Files()
+	counts := fileCounts(files, dup)
+	if b.Rows() > len(dup) {
+		b.Compact()
+		// SELECT * and no WHERE (see batch.Events.KeyArrow): duplicates
+		// are removed from the batch itself (Compact).
+		if err := l.view(b.Arrow(), "tw_insert", func() error {
+			_, err := l.tx.ExecContext(ctx, `INSERT INTO events (`+eventColumns+`) SELECT * FROM tw_insert`)
+			return err
+		}); err != nil {
+			return Ingested{}, l.fail(ctx, fmt.Errorf("insert events: %w", err))
+		}
+	}
+	if l.s.afterEvents != nil {
+		l.s.afterEvents()
+	}
+	got, err := l.record(ctx, files, counts)
+	if err != nil {
+		return Ingested{}, l.fail(ctx, fmt.Errorf("record files: %w", err))
+	}
+	l.pending += b.Rows()
+	if l.pending >= commitRows && !l.manual {
+		if err := l.Commit(ctx); err != nil {
+			return Ingested{}, err
+		}
+	}
+	return got, nil
+}
+
+// Commit makes everything loaded so far durable.
+func (l *Loader) Commit(ctx context.Context) error {
+	if l.tx == nil {
+		return nil
+	}
+	err := l.tx.Commit()
+	l.tx, l.pending = nil, 0
+	if err != nil {
+		return l.fail(ctx, fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// Close rolls back what was not committed and releases the store.
+func (l *Loader) Close() error {
+	if l.s == nil {
+		return nil
+	}
+	if l.tx != nil {
+		_ = l.tx.Rollback()
+		l.tx = nil
+	}
+	err := l.conn.Close()
+	l.s.mu.Unlock()
+	l.s = nil
+	if err != nil {
+		return fmt.Errorf("store: close loader: %w", err)
+	}
+	return nil
+}
+
+func (l *Loader) fail(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		err = errors.Join(cerr, err)
+	}
+	return fmt.Errorf("store: ingest into %s: %w", l.s.path, err)
+}
+
+// view runs fn while the record is visible to SQL as the table name. An
+// Arrow view can be scanned once, so each statement gets its own.
+func (l *Loader) view(rec arrow.RecordBatch, name string, fn func() error) error {
+	rr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
+	if err != nil {
+		return err
+	}
+	release, err := l.arrow.RegisterView(rr, name)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn()
+}
+
+// duplicates marks (b.Drop) and returns the rows not to insert: repeats
+// within the batch, found in Go, and events already in the table. A
+// duplicate is the same event delivered again, with the same eventTime,
+// so the table is searched only within the batch's time range and
+// recipient accounts; DuckDB answers that from the few row groups whose
+// zonemaps overlap it (events are inserted in account order).
+func (l *Loader) duplicates(ctx context.Context, b *batch.Events) ([]int32, error) {
+	dup := b.DropRepeats()
+	keys := b.Keys()
+	if keys.Rows == 0 {
+		return dup, nil
+	}
+	// The keys are copied out of the Arrow scan with SELECT * (see
+	// batch.Events.KeyArrow) and searched in DuckDB's own table.
+	err := l.view(b.KeyArrow(), "tw_dups", func() error {
+		_, err := l.tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE tw_keys AS SELECT * FROM tw_dups`)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT k."row" FROM tw_keys k WHERE k.event_id IS NOT NULL AND EXISTS (
+  SELECT 1 FROM events e WHERE e.event_id = k.event_id
+    AND e.recipient_account_id IS NOT DISTINCT FROM k.recipient_account_id`
+	var args []any
+	if keys.Timed {
+		q += ` AND e.event_time BETWEEN make_timestamp(?::BIGINT) AND make_timestamp(?::BIGINT)`
+		args = append(args, keys.First, keys.Last)
+	}
+	if n := len(keys.Recipients); n > 0 && n <= maxRecipientFilter {
+		q += ` AND e.recipient_account_id IN (` + placeholders(n) + `)`
+		for _, r := range keys.Recipients {
+			args = append(args, r)
+		}
+	}
+	q += `)`
+	rows, err := l.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var r int32
+		if err := rows.Scan(&r); err != nil {
+			return nil, err
+		}
+		dup = append(dup, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	b.Drop(dup)
+	return dup, nil
+}
+
+// maxRecipientFilter bounds the constants of the recipient filter; a batch
+// with more recipients than that searches the time range alone.
+const maxRecipientFilter = 64
+
+// fileCounts is each file's events and duplicates, before Compact.
+func fileCounts(files []batch.FileRows, dup []int32) []Ingested {
+	counts := make([]Ingested, len(files))
+	for i, f := range files {
+		counts[i].Events = f.Rows
+	}
+	for _, r := range dup {
+		i := fileOf(files, int(r))
+		counts[i].Events--
+		counts[i].Duplicates++
+	}
+	return counts
+}
+
+// record adds the batch's whole files to ingested_files with their
+// counts, and returns the batch's counts.
+func (l *Loader) record(ctx context.Context, files []batch.FileRows, counts []Ingested) (Ingested, error) {
+	var got Ingested
+	var args []any
+	now := time.Now().UTC()
+	for i, f := range files {
+		got.Events += counts[i].Events
+		got.Duplicates += counts[i].Duplicates
+		c := counts[i]
+		if p := l.parts[f.Key]; p != nil {
+			c.Events += p.Events
+			c.Duplicates += p.Duplicates
+		}
+		if f.Partial {
+			l.parts[f.Key] = &c
+			continue
+		}
+		delete(l.parts, f.Key)
+		args = append(args, f.Key, f.Account, f.Region, f.Day, c.Events, c.Duplicates, f.Verified, now)
+	}
+	const per = paramChunk / 8
+	for start := 0; start < len(args); start += per * 8 {
+		part := args[start:min(start+per*8, len(args))]
+		q := `INSERT INTO ingested_files VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", len(part)/8), ", ") //nolint:gosec // only placeholders
+		if _, err := l.tx.ExecContext(ctx, q, part...); err != nil {
+			return Ingested{}, err
+		}
+	}
+	return got, nil
+}
+
+// fileOf finds the file holding row r (files are in row order).
+func fileOf(files []batch.FileRows, r int) int {
+	lo, hi := 0, len(files)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if files[mid].First <= r {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
