@@ -7,6 +7,9 @@ GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT := $(GOBIN)/golangci-lint
 BIN := bin/trailwarden
 FUZZTIME ?= 100000x
+# The store loads through DuckDB's Arrow interface, which duckdb-go builds
+# only with this tag; every go command here gets it.
+export GOFLAGS := $(strip $(GOFLAGS) -tags=duckdb_arrow)
 
 .PHONY: all build demo test setup lint vet unit fuzz-smoke golden bench clean
 

@@ -36,7 +36,8 @@ func newQueryCmd(a *app) *cobra.Command {
 		Long: `query runs SQL over the events pulled into the DuckDB store (table "events":
 typed columns such as event_time, event_name, event_source, error_code,
 recipient_account_id, account, region, event_date; user_identity as a struct;
-request_parameters, response_elements and the whole record as JSON), or, with
+request_parameters, response_elements and the other nested fields as JSON;
+"extra", a JSON object of any field without a column of its own), or, with
 --engine athena, over the CloudTrail table that "trailwarden athena setup"
 created. --named runs one of the common questions ("trailwarden queries"
 lists them) on either engine.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -23,12 +24,12 @@ import (
 )
 
 // Memory bounds of a pull, whatever the files' sizes: a file is held in
-// memory (compressed and decompressed) only up to these sizes, within a
-// budget shared by all workers; larger files go to disk and are streamed.
+// memory only up to Options.InMemoryFile compressed and inMemoryRecords
+// decompressed, within a budget shared by all workers; larger files go
+// to disk and are streamed.
 const (
-	inMemoryFile    = 8 << 20  // compressed
 	inMemoryRecords = 64 << 20 // decompressed
-	memoryBudget    = 128 << 20
+	memoryBudget    = 128 << 20 // decompressed, all workers together
 )
 
 // job is a batch for the loader; done, when set, is closed once the batch
@@ -46,7 +47,7 @@ type pipeline struct {
 	tmp      string
 	expected map[string]string
 	memory   *semaphore.Weighted
-	free     chan *batch.Events // empty batches, Jobs+1 of them: the bound on rows in memory
+	free     chan *batch.Events // empty batches: the bound on parsed rows in memory
 	loads    chan job
 
 	mu   sync.Mutex // guards sum and prog
@@ -54,16 +55,19 @@ type pipeline struct {
 	prog Progress
 }
 
-// fetchAndLoad downloads and parses with Jobs workers, each filling its
-// own batch, and loads full batches with one loader (the store takes one
-// writer at a time). A file's records are kept only once its bytes match
+// fetchAndLoad downloads and parses with Jobs workers, filling batches
+// from a small pool, and loads full batches with one loader (the store
+// takes one writer at a time). A file's records are kept only once its bytes match
 // its digest, so nothing unverified is ever inserted.
 func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Options, tmp string,
 	todo []object, expected map[string]string, sum *Summary) error {
+	// Parsing is CPU work: more batches than cores only hold memory.
+	// Downloads, which wait on the network, still run Jobs at once.
+	parsers := min(opt.Jobs, runtime.GOMAXPROCS(0))
 	p := &pipeline{store: store, sink: sink, opt: opt, tmp: tmp, expected: expected, sum: sum,
-		memory: semaphore.NewWeighted(memoryBudget), free: make(chan *batch.Events, opt.Jobs+1),
+		memory: semaphore.NewWeighted(memoryBudget), free: make(chan *batch.Events, parsers+1),
 		loads: make(chan job, opt.Jobs), prog: Progress{FilesTotal: len(todo), Started: time.Now()}}
-	for range opt.Jobs + 1 {
+	for range parsers + 1 {
 		p.free <- &batch.Events{}
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -104,8 +108,8 @@ func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Opti
 	return g.Wait()
 }
 
-// file pulls one log file into the worker's batch b (taking a fresh one
-// when b is nil) and hands b to the loader once it is full.
+// file pulls one log file into the worker's batch b (taking one from the
+// pool when b is nil) and hands b to the loader once it is full.
 func (p *pipeline) file(ctx context.Context, parser *batch.Parser, b *batch.Events, n int, o object) (*batch.Events, error) {
 	want, covered := p.expected[o.key]
 	if !p.opt.NoVerify && !covered {
@@ -115,16 +119,9 @@ func (p *pipeline) file(ctx context.Context, parser *batch.Parser, b *batch.Even
 	if p.opt.NoVerify {
 		want = ""
 	}
-	if b == nil {
-		select {
-		case b = <-p.free:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
 	day := time.Date(o.k.Year, time.Month(o.k.Month), o.k.Day, 0, 0, 0, 0, time.UTC)
 	f := batch.File{Key: o.key, Account: o.k.Account, Region: o.k.Region, Day: day, Verified: !p.opt.NoVerify}
-	size, problem, err := p.parse(ctx, parser, b, f, o, want)
+	size, problem, err := p.parse(ctx, parser, &b, f, o, want)
 	if err != nil {
 		return nil, err
 	}
@@ -137,25 +134,34 @@ func (p *pipeline) file(ctx context.Context, parser *batch.Parser, b *batch.Even
 		s.Bytes += size
 		pr.Bytes += size
 	})
-	if b.Bytes() < p.opt.BatchBytes && len(b.Files()) < p.opt.BatchFiles {
+	if b == nil || b.Bytes() < p.opt.BatchBytes && len(b.Files()) < p.opt.BatchFiles {
 		return b, nil
 	}
 	return nil, p.send(ctx, job{b: b})
 }
 
-// parse downloads o and appends its records to b (committed only when
-// its hash is want, or want is ""). A bad file is a problem, not an error.
-func (p *pipeline) parse(ctx context.Context, parser *batch.Parser, b *batch.Events, f batch.File, o object, want string) (int64, string, error) {
-	if o.size > inMemoryFile {
-		return p.stream(ctx, parser, b, f, o, want)
+// parse downloads o and appends its records to *b (committed only when
+// its hash is want, or want is ""), taking a batch from the pool once the
+// download is done. A bad file is a problem, not an error.
+//
+// Waits are ordered so they cannot deadlock: a download holds no shared
+// resource (Jobs downloads of at most InMemoryFile bytes are the bound),
+// a worker without a batch holds nothing else while it waits for one, and
+// decompression memory is taken by batch holders only and given back
+// before anything else is waited for.
+func (p *pipeline) parse(ctx context.Context, parser *batch.Parser, b **batch.Events, f batch.File, o object, want string) (int64, string, error) {
+	if o.size > p.opt.InMemoryFile {
+		if err := p.take(ctx, b); err != nil {
+			return 0, "", err
+		}
+		return p.stream(ctx, parser, *b, f, o, want)
 	}
-	if err := p.memory.Acquire(ctx, o.size); err != nil {
-		return 0, "", err
-	}
-	defer p.memory.Release(o.size)
 	data, err := p.get(ctx, o)
 	if err != nil {
 		return 0, problemOf(err), ctxErr(ctx, err)
+	}
+	if err := p.take(ctx, b); err != nil {
+		return 0, "", err
 	}
 	// The gzip trailer's size (modulo 2^32, exact for these sizes) says
 	// how much memory the records take; a file that decompresses to more
@@ -165,24 +171,37 @@ func (p *pipeline) parse(ctx context.Context, parser *batch.Parser, b *batch.Eve
 		need = int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
 	}
 	if need > inMemoryRecords {
-		return p.stream(ctx, parser, b, f, o, want)
+		return p.stream(ctx, parser, *b, f, o, want)
 	}
 	if err := p.memory.Acquire(ctx, need); err != nil {
 		return 0, "", err
 	}
-	defer p.memory.Release(need)
-	hash, err := parser.Append(b, f, data, int(need))
+	hash, err := parser.Append(*b, f, data, int(need))
+	p.memory.Release(need)
 	switch {
 	case errors.Is(err, batch.ErrTooLarge):
-		return p.stream(ctx, parser, b, f, o, want)
+		return p.stream(ctx, parser, *b, f, o, want)
 	case err != nil:
 		return 0, problemOf(err), nil
 	case want != "" && hash != want:
-		b.Abort()
+		(*b).Abort()
 		return 0, problemOf(batch.ErrHashMismatch), nil
 	}
-	b.Commit()
+	(*b).Commit()
 	return int64(len(data)), "", nil
+}
+
+// take gets an empty batch from the pool unless *b is one already.
+func (p *pipeline) take(ctx context.Context, b **batch.Events) error {
+	if *b != nil {
+		return nil
+	}
+	select {
+	case *b = <-p.free:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // get downloads o into memory. An error is a bad (missing, unreadable)
@@ -194,7 +213,7 @@ func (p *pipeline) get(ctx context.Context, o object) ([]byte, error) {
 	}
 	defer func() { _ = body.Close() }()
 	buf := bytes.NewBuffer(make([]byte, 0, o.size+bytes.MinRead))
-	if _, err := buf.ReadFrom(io.LimitReader(body, inMemoryFile+1)); err != nil {
+	if _, err := buf.ReadFrom(io.LimitReader(body, p.opt.InMemoryFile+1)); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

@@ -49,8 +49,11 @@ type Options struct {
 	// worker fills its own, so Jobs+1 batches is the most held at once.
 	BatchFiles int
 	BatchBytes int
-	TempDir    string
-	Progress   func(Progress)
+	// InMemoryFile is the largest compressed file read in memory (8 MB
+	// by default); larger ones are downloaded to TempDir and streamed.
+	InMemoryFile int64
+	TempDir      string
+	Progress     func(Progress)
 }
 
 // Progress is the state of a running pull.
@@ -95,6 +98,9 @@ func (o *Options) defaults() error {
 	}
 	if o.BatchBytes <= 0 {
 		o.BatchBytes = 8 << 20
+	}
+	if o.InMemoryFile <= 0 {
+		o.InMemoryFile = 8 << 20
 	}
 	if o.Until.IsZero() {
 		o.Until = time.Now().UTC()

@@ -2,12 +2,16 @@ package pull_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/trailwarden/trailwarden/internal/batch"
 	"github.com/trailwarden/trailwarden/internal/demo"
 	"github.com/trailwarden/trailwarden/internal/digest"
 	"github.com/trailwarden/trailwarden/internal/objstore"
@@ -18,10 +22,12 @@ import (
 // memSink is a sink that remembers which keys it loaded; it can fail after
 // a number of batches, as a killed process would.
 type memSink struct {
-	mu        sync.Mutex
-	keys      map[string]int
-	batches   int
-	failAfter int
+	mu           sync.Mutex
+	keys         map[string]int
+	events       int
+	batches      int
+	failAfter    int
+	unverifiedOK bool // as the store under --no-verify
 }
 
 func (m *memSink) IngestedKeys(_ context.Context, prefix string) (map[string]bool, error) {
@@ -36,21 +42,26 @@ func (m *memSink) IngestedKeys(_ context.Context, prefix string) (map[string]boo
 	return out, nil
 }
 
-func (m *memSink) Load(_ context.Context, files []pull.File) (pull.Loaded, error) {
+func (m *memSink) Load(_ context.Context, b *batch.Events) (pull.Loaded, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.failAfter > 0 && m.batches >= m.failAfter {
 		return pull.Loaded{}, errors.New("killed")
 	}
 	m.batches++
-	for _, f := range files {
-		if !f.Verified {
+	for _, f := range b.Files() {
+		if !f.Verified && !m.unverifiedOK {
 			return pull.Loaded{}, errors.New("unverified file loaded while verifying")
 		}
-		m.keys[f.Key]++
+		if !f.Partial {
+			m.keys[f.Key]++
+		}
 	}
-	return pull.Loaded{Events: len(files)}, nil
+	m.events += b.Rows()
+	return pull.Loaded{Events: b.Rows()}, nil
 }
+
+func (m *memSink) Commit(context.Context) error { return nil }
 
 func bucket(t *testing.T, tamper ...demo.Tamper) (objstore.Store, *demo.Result) {
 	t.Helper()
@@ -138,8 +149,8 @@ func TestPullRefusesTamperedFiles(t *testing.T) {
 	}
 	opt := options(t, res)
 	opt.NoVerify = true
-	nv := &memSink{keys: map[string]int{}}
-	sum, err = pull.Run(context.Background(), st, unverifiedOK{nv}, opt)
+	nv := &memSink{keys: map[string]int{}, unverifiedOK: true}
+	sum, err = pull.Run(context.Background(), st, nv, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,46 +159,72 @@ func TestPullRefusesTamperedFiles(t *testing.T) {
 	}
 }
 
-// unverifiedOK accepts unverified files, as the store does under --no-verify.
-type unverifiedOK struct{ *memSink }
-
-func (u unverifiedOK) Load(ctx context.Context, files []pull.File) (pull.Loaded, error) {
-	for i := range files {
-		files[i].Verified = true
-	}
-	return u.memSink.Load(ctx, files)
-}
-
-// rejecting refuses one key, as the store does with a corrupt file.
-type rejecting struct {
-	*memSink
-	key string
-}
-
-func (r rejecting) Load(ctx context.Context, files []pull.File) (pull.Loaded, error) {
-	for _, f := range files {
-		if f.Key == r.key {
-			return pull.Loaded{}, &pull.RejectedError{Key: f.Key, Err: errors.New("invalid JSON")}
-		}
-	}
-	return r.memSink.Load(ctx, files)
-}
-
-func TestPullSetsRejectedFilesAsideAndContinues(t *testing.T) {
+// Files that are not log files are listed as bad, with what is wrong,
+// and the rest of the pull goes on.
+func TestPullSetsBadFilesAsideAndContinues(t *testing.T) {
 	st, res := bucket(t)
-	sink := &memSink{keys: map[string]int{}}
-	var victim string
+	var victims []string
 	_ = st.List(context.Background(), "", "", func(o objstore.Object) error {
-		if victim == "" && strings.Contains(o.Key, "/CloudTrail/us-east-1/") {
-			victim = o.Key
+		if len(victims) < 4 && strings.Contains(o.Key, "/CloudTrail/us-east-1/") && strings.HasSuffix(o.Key, ".json.gz") {
+			victims = append(victims, o.Key)
 		}
 		return nil
 	})
-	sum, err := pull.Run(context.Background(), st, rejecting{sink, victim}, options(t, res))
+	bodies := [][]byte{gz(`{"Records":[{"eventID":"x"},1]}`), gz(`{"Records":[`), gz(`{"awsAccountId":"1","logFiles":[]}`),
+		gz(`{"Records":[]}`)[:20]}
+	want := []string{"record 2 is not a JSON object", "unexpected end of JSON", "no Records array", "not a valid gzip file"}
+	for i, v := range victims {
+		if err := st.Put(context.Background(), v, bytes.NewReader(bodies[i]), int64(len(bodies[i])), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sink := &memSink{keys: map[string]int{}, unverifiedOK: true}
+	opt := options(t, res)
+	opt.NoVerify = true
+	sum, err := pull.Run(context.Background(), st, sink, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sum.Bad) != 1 || sum.Bad[0].Key != victim || int64(len(sink.keys)) != res.Manifest.LogFiles-1 {
+	if len(sum.Bad) != len(victims) || int64(len(sink.keys)) != res.Manifest.LogFiles-int64(len(victims)) {
 		t.Fatalf("bad %+v, loaded %d of %d", sum.Bad, len(sink.keys), res.Manifest.LogFiles)
 	}
+	for _, b := range sum.Bad {
+		i := slices.Index(victims, b.Key)
+		if i < 0 || !strings.Contains(b.Problem, want[i]) {
+			t.Fatalf("bad %s: %q, want a problem saying %q", b.Key, b.Problem, want[min(max(i, 0), 3)])
+		}
+	}
+}
+
+// Files above the in-memory size are downloaded to disk, verified, and
+// loaded in parts: the same files and events as read in memory.
+func TestPullStreamsLargeFiles(t *testing.T) {
+	st, res := bucket(t)
+	whole := &memSink{keys: map[string]int{}}
+	if _, err := pull.Run(context.Background(), st, whole, options(t, res)); err != nil {
+		t.Fatal(err)
+	}
+	opt := options(t, res)
+	opt.InMemoryFile = 1
+	opt.BatchBytes = 64 << 10 // parts of a file
+	streamed := &memSink{keys: map[string]int{}}
+	sum, err := pull.Run(context.Background(), st, streamed, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(whole.keys, streamed.keys) || whole.events != streamed.events || int64(sum.Loaded) != res.Manifest.LogFiles {
+		t.Fatalf("streamed %d files, %d events; in memory %d files, %d events", len(streamed.keys), streamed.events,
+			len(whole.keys), whole.events)
+	}
+	if streamed.batches <= whole.batches {
+		t.Fatalf("%d batches streamed, %d in memory: no file was loaded in parts", streamed.batches, whole.batches)
+	}
+}
+
+func gz(s string) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, _ = zw.Write([]byte(s))
+	_ = zw.Close()
+	return b.Bytes()
 }

@@ -102,7 +102,7 @@ var duckColumns = strings.Fields(`event_id event_time event_version event_source
 	user_identity.session_context.session_issuer.type user_identity.session_context.session_issuer.principal_id
 	user_identity.session_context.session_issuer.arn user_identity.session_context.session_issuer.account_id
 	user_identity.session_context.session_issuer.user_name user_identity.session_context.source_identity
-	request_parameters response_elements additional_event_data resources tls_details record
+	request_parameters response_elements additional_event_data resources tls_details extra
 	account region event_date source_key`)
 
 // TestDuckDBColumns checks every identifier of the DuckDB SQL is a column of

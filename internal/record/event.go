@@ -181,13 +181,7 @@ func (s *scanner) keepIn(buf *[]byte, path []string, key []byte, v, end int) {
 		*buf = append(*buf, ',')
 	}
 	*buf = appendKey(*buf, path, key)
-	raw := s.data[v:end]
-	if !validUTF8(raw) {
-		if r, _, err := s.raw(v); err == nil {
-			raw = r
-		}
-	}
-	*buf = append(*buf, raw...)
+	*buf = append(*buf, s.clean(s.data[v:end:end])...)
 }
 
 // appendKey writes "path.to.key": as a JSON key. Nested fields kept in

@@ -1,7 +1,5 @@
 package record
 
-import "unicode/utf8"
-
 // identity reads userIdentity. Members without a column are kept in Extra
 // under their dotted path ("userIdentity.sessionContext.webIdFederationData").
 func (s *scanner) identity(key []byte, v int) (int, error) {
@@ -164,8 +162,6 @@ func (s *scanner) other(path []string, key []byte, v int) (int, error) {
 	}
 	return end, err
 }
-
-func validUTF8(b []byte) bool { return utf8.Valid(b) }
 
 // appendEscaped writes an unescaped key back as JSON string contents.
 func appendEscaped(buf, key []byte) []byte {

@@ -57,8 +57,10 @@ type Event struct {
 
 	Identity Identity
 
-	// JSON values kept as text, exactly as the file has them; nil when
-	// absent (null is kept as the text null).
+	// JSON values kept as text, as the file has them except that invalid
+	// UTF-8 and \u escapes of lone surrogates become U+FFFD (as
+	// encoding/json reads them; DuckDB refuses them); nil when absent
+	// (null is kept as the text null).
 	RequestParameters, ResponseElements, AdditionalEventData, Resources []byte
 	ServiceEventDetails, TLSDetails, Addendum, EdgeDeviceDetails        []byte
 	InsightDetails                                                      []byte
@@ -67,5 +69,7 @@ type Event struct {
 	// exactly: fields trailwarden has no column for (future ones included)
 	// and fields whose value did not fit their column (a number where a
 	// string belongs, a time in another format). nil when there is none.
+	// A key a record repeats counts as its last value, as in
+	// encoding/json; Extra also keeps the earlier values no field holds.
 	Extra []byte
 }

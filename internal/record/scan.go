@@ -1,9 +1,9 @@
 package record
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -104,7 +104,10 @@ func (s *scanner) records(i int, fn func(int, *Event) error) (int, error) {
 		return i + 1, nil
 	}
 	for n := 1; ; n++ {
-		if i >= len(d) || d[i] != '{' {
+		if i >= len(d) {
+			return 0, s.fail(i, "unexpected end of JSON in record %d (a truncated file)", n)
+		}
+		if d[i] != '{' {
 			return 0, s.fail(i, "record %d is not a JSON object", n)
 		}
 		end, err := s.event(i)
@@ -261,12 +264,26 @@ func (s *scanner) escape(i int) (int, error) {
 	return i + 2, nil
 }
 
+// hex4 reads the four hex digits of a \u escape at d[i:].
 func hex4(d []byte, i int) (rune, bool) {
-	if i+4 > len(d) {
+	if i < 0 || i+4 > len(d) {
 		return 0, false
 	}
-	v, err := strconv.ParseUint(string(d[i:i+4]), 16, 32)
-	return rune(v), err == nil
+	var r rune
+	for _, c := range d[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // skip validates the JSON value at i and returns the position after it.
@@ -410,23 +427,74 @@ func (s *scanner) number(i int) (int, error) {
 	return j, nil
 }
 
-// raw returns the JSON value at i as text and the position after it,
-// with invalid UTF-8 inside strings replaced so the text is valid JSON
-// for DuckDB.
+// raw returns the JSON value at i as text (see clean) and the position
+// after it.
 func (s *scanner) raw(i int) ([]byte, int, error) {
 	end, err := s.skip(i, 1)
 	if err != nil {
 		return nil, 0, err
 	}
-	v := s.data[i:end:end]
-	if !utf8.Valid(v) {
-		start := len(s.scratch)
-		for len(v) > 0 {
-			r, size := utf8.DecodeRune(v)
-			s.scratch = utf8.AppendRune(s.scratch, r)
-			v = v[size:]
-		}
-		v = s.scratch[start:len(s.scratch):len(s.scratch)]
+	return s.clean(s.data[i:end:end]), end, nil
+}
+
+// clean returns the valid JSON text v as DuckDB accepts it, and as
+// encoding/json reads it: invalid UTF-8 inside strings becomes U+FFFD, and
+// so does a \u escape of a lone surrogate (written \ufffd; DuckDB refuses
+// the text otherwise). Text that needs neither is returned as it is.
+func (s *scanner) clean(v []byte) []byte {
+	if utf8.Valid(v) && !loneSurrogate(v) {
+		return v
 	}
-	return v, end, nil
+	start := len(s.scratch)
+	for i := 0; i < len(v); {
+		switch c := v[i]; {
+		case c == '\\':
+			n := escapeLen(v, i)
+			if r, _ := hex4(v, i+2); n == 6 && utf16.IsSurrogate(r) {
+				s.scratch = append(s.scratch, `\ufffd`...)
+			} else {
+				s.scratch = append(s.scratch, v[i:i+n]...)
+			}
+			i += n
+		case c < utf8.RuneSelf:
+			s.scratch = append(s.scratch, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(v[i:])
+			s.scratch = utf8.AppendRune(s.scratch, r) // RuneError for invalid bytes
+			i += size
+		}
+	}
+	return s.scratch[start:len(s.scratch):len(s.scratch)]
+}
+
+// loneSurrogate says whether the valid JSON text v has a \u escape of a
+// surrogate that is not half of a pair.
+func loneSurrogate(v []byte) bool {
+	for i := 0; ; {
+		k := bytes.IndexByte(v[i:], '\\')
+		if k < 0 {
+			return false
+		}
+		i += k
+		n := escapeLen(v, i)
+		if r, _ := hex4(v, i+2); n == 6 && utf16.IsSurrogate(r) {
+			return true
+		}
+		i += n
+	}
+}
+
+// escapeLen returns the length of the escape at v[i], a backslash in valid
+// JSON text: 12 for a surrogate pair, 6 for another \u escape, else 2.
+func escapeLen(v []byte, i int) int {
+	if v[i+1] != 'u' {
+		return 2
+	}
+	if r, _ := hex4(v, i+2); utf16.IsSurrogate(r) {
+		if r2, ok := hex4(v, i+8); ok && v[i+6] == '\\' && v[i+7] == 'u' && utf16.DecodeRune(r, r2) != utf8.RuneError {
+			return 12
+		}
+	}
+	return 6
 }

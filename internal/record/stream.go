@@ -27,11 +27,14 @@ func Stream(r io.Reader, maxRecord int64, fn func(n int, e *Event) error) error 
 		if err != nil {
 			return streamErr(err, dec, cr, "expected a string key")
 		}
-		if key, _ := tok.(string); key != "Records" || found {
+		if key, _ := tok.(string); key != "Records" {
 			if err := skipValue(dec, cr, maxRecord); err != nil {
 				return err
 			}
 			continue
+		}
+		if found {
+			return fail("a second Records member")
 		}
 		found = true
 		if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {

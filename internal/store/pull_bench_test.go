@@ -65,7 +65,7 @@ func BenchmarkPullVersusReadJSON(b *testing.B) {
 		b.Fatal(err)
 	}
 	bin := filepath.Join(dir, "trailwarden")
-	build := exec.Command("go", "build", "-o", bin, "github.com/trailwarden/trailwarden/cmd/trailwarden")
+	build := exec.Command("go", "build", "-tags", "duckdb_arrow", "-o", bin, "github.com/trailwarden/trailwarden/cmd/trailwarden")
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/duckdb/duckdb-go/v2"
@@ -72,7 +73,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	if !errors.Is(err, ErrNewerSchema) {
 		t.Fatalf("err = %v, want ErrNewerSchema", err)
 	}
-	want := "store: " + path + " has schema version 3, this trailwarden reads up to 1: upgrade trailwarden"
+	want := "store: " + path + " has schema version 3, this trailwarden reads up to 2: upgrade trailwarden"
 	if err.Error() != want {
 		t.Fatalf("err = %q\nwant %q", err, want)
 	}
@@ -143,5 +144,34 @@ func TestQueriesRunBesideIngest(t *testing.T) {
 	}
 	if last != d.manifest.Events-d.manifest.Duplicates {
 		t.Fatalf("%d events at the end", last)
+	}
+}
+
+// A store written with schema 1 (the verbatim record column) is upgraded
+// in place: its records stay whole in extra, and new loads go on.
+func TestOpenMigratesSchema1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "trail.duckdb")
+	v1 := strings.Replace(schema[0], "extra JSON,", "record JSON NOT NULL,", 1)
+	rawExec(t, path, `CREATE TABLE trailwarden_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
+		`INSERT INTO trailwarden_meta VALUES ('schema_version', '1')`, v1, schema[1],
+		`INSERT INTO events (event_id, record, account, region, event_date, source_key)
+		 VALUES ('old', '{"eventID":"old","eventName":"X"}', '111122223333', 'us-east-1', DATE '2026-11-19', 'k0')`)
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	if _, rows := queryAll(t, s, `SELECT extra->>'$.eventName' FROM events WHERE event_id = 'old'`); rows[0][0] != "X" {
+		t.Fatalf("the old record is not in extra: %v", rows)
+	}
+	if _, err := s.IngestFile(ctx, writeGz(t, "new.json.gz", []byte(twoEvents))); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM events`); n != 4 {
+		t.Fatalf("%d events after the upgrade, want 4", n)
+	}
+	if n := count(t, s, `SELECT value::INTEGER FROM trailwarden_meta WHERE key = 'schema_version'`); n != SchemaVersion {
+		t.Fatalf("schema version %d after the upgrade", n)
 	}
 }

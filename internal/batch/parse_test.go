@@ -1,0 +1,133 @@
+package batch
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/trailwarden/trailwarden/internal/digest"
+	"github.com/trailwarden/trailwarden/internal/record"
+)
+
+func gz(s string) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, _ = zw.Write([]byte(s))
+	_ = zw.Close()
+	return b.Bytes()
+}
+
+func sha(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func logOf(n int) string {
+	var recs []string
+	for i := range n {
+		recs = append(recs, ev(fmt.Sprint(i), "1", "2026-11-20T10:00:00Z"))
+	}
+	return `{"Records":[` + strings.Join(recs, ",") + `]}`
+}
+
+func TestAppend(t *testing.T) {
+	good := logOf(3)
+	cases := []struct {
+		name string
+		data []byte
+		rows int
+		err  error
+	}{
+		{"good", gz(good), 3, nil},
+		{"empty Records", gz(`{"Records":[]}`), 0, nil},
+		{"trailing data", append(gz(good), gz(good)...), 0, digest.ErrTrailingData},
+		{"truncated", gz(good)[:40], 0, digest.ErrCorrupt},
+		{"not gzip", []byte(good), 0, digest.ErrCorrupt},
+		{"empty", nil, 0, digest.ErrCorrupt},
+		{"digest file", gz(`{"awsAccountId":"1","logFiles":[]}`), 0, record.ErrNotLogFile},
+		{"bad record", gz(`{"Records":[{"eventID":"1"},{"eventID":]}`), 0, record.ErrNotLogFile},
+	}
+	var p Parser
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var b Events
+			b.Begin(file("before"))
+			add(t, &b, ev("x", "1", "2026-11-20T10:00:00Z"))
+			b.Commit()
+			hash, err := p.Append(&b, file("k"), c.data, 1<<20)
+			if !errors.Is(err, c.err) {
+				t.Fatalf("err = %v, want %v", err, c.err)
+			}
+			b.Commit()
+			if got := b.Rows() - 1; got != c.rows {
+				t.Fatalf("%d rows kept, want %d", got, c.rows)
+			}
+			if c.err == nil && c.name == "good" && hash != sha(good) {
+				t.Fatalf("hash %s, want the SHA-256 of the decompressed bytes", hash)
+			}
+			if c.err != nil && len(b.Files()) != 1 {
+				t.Fatalf("a failed file left %d files in the batch", len(b.Files()))
+			}
+		})
+	}
+	var b Events
+	if _, err := p.Append(&b, file("big"), gz(good), len(good)-1); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("over the limit: err = %v, want ErrTooLarge", err)
+	}
+}
+
+type bytesFile struct{ *bytes.Reader }
+
+func (bytesFile) Close() error { return nil }
+
+func TestStreamLoadsInPartsOnlyWhatVerifies(t *testing.T) {
+	body := logOf(500)
+	data := gz(body)
+	open := func() (io.ReadCloser, error) { return bytesFile{bytes.NewReader(data)}, nil }
+	var p Parser
+	var b Events
+	var parts, rows int
+	emit := func(b *Events) error {
+		parts++
+		rows += b.Rows()
+		if f := b.Files(); len(f) != 1 || !f[0].Partial {
+			t.Fatalf("emitted files %+v, want one partial", f)
+		}
+		b.Reset()
+		return nil
+	}
+	if err := p.Stream(&b, file("big"), open, sha(body), 16<<10, emit); err != nil {
+		t.Fatal(err)
+	}
+	b.Commit()
+	rows += b.Rows()
+	if parts < 3 || rows != 500 || b.Files()[0].Partial {
+		t.Fatalf("%d parts, %d rows, last %+v", parts, rows, b.Files())
+	}
+	// A wrong hash or a bad record anywhere loads nothing at all.
+	for name, c := range map[string]struct {
+		data []byte
+		want string
+		err  error
+	}{
+		"hash":       {data, sha("other"), ErrHashMismatch},
+		"bad record": {gz(body[:len(body)-2] + `,1]}`), "", record.ErrNotLogFile},
+		"truncated":  {data[:len(data)/2], "", digest.ErrCorrupt},
+	} {
+		var b Events
+		open := func() (io.ReadCloser, error) { return bytesFile{bytes.NewReader(c.data)}, nil }
+		err := p.Stream(&b, file("bad"), open, c.want, 16<<10, func(*Events) error {
+			t.Fatalf("%s: a part was emitted", name)
+			return nil
+		})
+		if !errors.Is(err, c.err) || b.Rows() != 0 {
+			t.Fatalf("%s: err = %v, rows %d; want %v and nothing kept", name, err, b.Rows(), c.err)
+		}
+	}
+}
