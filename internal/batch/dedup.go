@@ -1,6 +1,9 @@
 package batch
 
-import "sort"
+import (
+	"hash/maphash"
+	"sort"
+)
 
 // Column indexes in textColumns of the deduplication key.
 const (
@@ -8,13 +11,19 @@ const (
 	recipientColumn = 12
 )
 
-// DropRepeats marks the repeats of an (eventID, recipientAccountId) pair
-// within the batch as not to insert, keeping the first occurrence, and
-// returns their rows. Records without an eventID cannot be matched and
-// are always kept.
-func (b *Events) DropRepeats() []int32 {
+// Seen is a set of deduplication keys: 128-bit hashes of (eventID,
+// recipientAccountId), 16 bytes per event whatever the ids' lengths. Two
+// different keys share a hash with a probability of about n²/2^129.
+type Seen map[[2]uint64]struct{}
+
+var seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+// DropSeen marks the rows whose (eventID, recipientAccountId) is in seen,
+// or repeats an earlier row, as not to insert, adds the others' keys to
+// seen, and returns the dropped rows. Records without an eventID cannot
+// be matched and are always kept.
+func (b *Events) DropSeen(seen Seen) []int32 {
 	ids, rcpt := &b.text[eventIDColumn], &b.text[recipientColumn]
-	seen := make(map[string]struct{}, b.rows)
 	var dup []int32
 	var key []byte
 	for r := range b.rows {
@@ -28,11 +37,12 @@ func (b *Events) DropRepeats() []int32 {
 			key = append(key, 1)
 			key = append(key, v...)
 		}
-		if _, ok := seen[string(key)]; ok {
+		h := [2]uint64{maphash.Bytes(seeds[0], key), maphash.Bytes(seeds[1], key)}
+		if _, ok := seen[h]; ok {
 			dup = append(dup, int32(r)) //nolint:gosec // rows < 2^31
 			continue
 		}
-		seen[string(key)] = struct{}{}
+		seen[h] = struct{}{}
 	}
 	b.Drop(dup)
 	return dup

@@ -131,7 +131,7 @@ func windows(s string, n int) []string {
 	return out
 }
 
-func TestDropRepeatsKeysAndCompact(t *testing.T) {
+func TestDropSeenKeysAndCompact(t *testing.T) {
 	var b Events
 	b.Begin(file("a"))
 	add(t, &b, ev("e1", "1", "2026-11-20T10:00:00Z"), ev("e1", "1", "2026-11-20T10:00:00Z"), ev("e1", "2", "2026-11-20T10:00:00Z"))
@@ -139,8 +139,9 @@ func TestDropRepeatsKeysAndCompact(t *testing.T) {
 	b.Begin(file("b"))
 	add(t, &b, ev("e2", "1", "2026-11-20T12:00:00Z"), `{"eventName":"NoID"}`, ev("e1", "2", "2026-11-20T10:00:00Z"))
 	b.Commit()
-	if got := b.DropRepeats(); !slices.Equal(got, []int32{1, 5}) {
-		t.Fatalf("DropRepeats = %v, want rows 1 and 5", got)
+	seen := Seen{}
+	if got := b.DropSeen(seen); !slices.Equal(got, []int32{1, 5}) || len(seen) != 3 {
+		t.Fatalf("DropSeen = %v (%d keys), want rows 1 and 5 (3 keys)", got, len(seen))
 	}
 	k := b.Keys()
 	if k.Rows != 3 || !k.Timed || !slices.Equal(k.Recipients, []string{"1", "2"}) ||

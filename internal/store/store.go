@@ -111,6 +111,7 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 	if opt.ReadOnly {
 		q.Set("access_mode", "READ_ONLY")
 	}
+
 	conn, err := duckdb.NewConnector(path+"?"+q.Encode(), func(driver.ExecerContext) error { return nil })
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
