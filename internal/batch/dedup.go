@@ -11,18 +11,29 @@ const (
 	recipientColumn = 12
 )
 
-// Seen is a set of deduplication keys: 128-bit hashes of (eventID,
-// recipientAccountId), 16 bytes per event whatever the ids' lengths. Two
-// different keys share a hash with a probability of about n²/2^129.
-type Seen map[[2]uint64]struct{}
+// Seen is a set of deduplication keys, 128-bit hashes of (eventID,
+// recipientAccountId): 16 bytes per event whatever the ids' lengths. Two
+// different keys share a hash with a probability of about n²/2^129. Each
+// key maps to a generation, so keys can be forgotten once the events they
+// stand for are findable elsewhere (committed to the store).
+type Seen map[[2]uint64]uint64
+
+// Forget removes the keys of generations up to gen.
+func (s Seen) Forget(gen uint64) {
+	for k, g := range s {
+		if g <= gen {
+			delete(s, k)
+		}
+	}
+}
 
 var seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 
 // DropSeen marks the rows whose (eventID, recipientAccountId) is in seen,
 // or repeats an earlier row, as not to insert, adds the others' keys to
-// seen, and returns the dropped rows. Records without an eventID cannot
-// be matched and are always kept.
-func (b *Events) DropSeen(seen Seen) []int32 {
+// seen as generation gen, and returns the dropped rows. Records without an
+// eventID cannot be matched and are always kept.
+func (b *Events) DropSeen(seen Seen, gen uint64) []int32 {
 	ids, rcpt := &b.text[eventIDColumn], &b.text[recipientColumn]
 	var dup []int32
 	var key []byte
@@ -42,17 +53,36 @@ func (b *Events) DropSeen(seen Seen) []int32 {
 			dup = append(dup, int32(r)) //nolint:gosec // rows < 2^31
 			continue
 		}
-		seen[h] = struct{}{}
+		seen[h] = gen
 	}
 	b.Drop(dup)
 	return dup
 }
 
-// Drop marks rows as not to insert.
+// Drop marks rows as not to insert and counts them as their files'
+// duplicates.
 func (b *Events) Drop(rows []int32) {
 	for _, r := range rows {
+		if !b.keep.get(int(r)) {
+			continue
+		}
 		b.keep.set(int(r), false)
+		b.files[b.fileOf(int(r))].Duplicates++
 	}
+}
+
+// fileOf finds the file holding row r (files are in row order).
+func (b *Events) fileOf(r int) int {
+	lo, hi := 0, len(b.files)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if b.files[mid].First <= r {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
 }
 
 // Keys sums up the deduplication keys of the rows still kept: how many

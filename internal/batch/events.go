@@ -49,6 +49,9 @@ type FileRows struct {
 	File
 	First, Rows int
 	Partial     bool
+	// Duplicates counts the file's records dropped (Drop); Compact leaves
+	// only the others in Rows.
+	Duplicates int
 }
 
 // textColumns are the VARCHAR columns, then the JSON ones, in the order of
@@ -65,17 +68,17 @@ var textColumns = [...]string{
 const firstJSON = 16
 
 type identityColumns struct {
-	valid                                                    bitmap
+	valid                                                   bitmap
 	typ, principalID, arn, accountID, accessKeyID, userName texts
-	invokedBy, identityProvider                              texts
-	session                                                  bitmap
-	attributes                                               bitmap
-	created                                                  fixed[int64]
-	mfa                                                      flags
-	issuer                                                   bitmap
-	issuerType, issuerPrincipal, issuerARN, issuerAccount    texts
-	issuerUser                                               texts
-	sourceIdentity                                           texts
+	invokedBy, identityProvider                             texts
+	session                                                 bitmap
+	attributes                                              bitmap
+	created                                                 fixed[int64]
+	mfa                                                     flags
+	issuer                                                  bitmap
+	issuerType, issuerPrincipal, issuerARN, issuerAccount   texts
+	issuerUser                                              texts
+	sourceIdentity                                          texts
 }
 
 // Rows is the number of records in committed files.

@@ -140,7 +140,7 @@ func TestDropSeenKeysAndCompact(t *testing.T) {
 	add(t, &b, ev("e2", "1", "2026-11-20T12:00:00Z"), `{"eventName":"NoID"}`, ev("e1", "2", "2026-11-20T10:00:00Z"))
 	b.Commit()
 	seen := Seen{}
-	if got := b.DropSeen(seen); !slices.Equal(got, []int32{1, 5}) || len(seen) != 3 {
+	if got := b.DropSeen(seen, 1); !slices.Equal(got, []int32{1, 5}) || len(seen) != 3 {
 		t.Fatalf("DropSeen = %v (%d keys), want rows 1 and 5 (3 keys)", got, len(seen))
 	}
 	k := b.Keys()
@@ -161,7 +161,8 @@ func TestDropSeenKeysAndCompact(t *testing.T) {
 		t.Fatalf("after Compact: source_key = %v", got)
 	}
 	f := b.Files()
-	if f[0].First != 0 || f[0].Rows != 2 || f[1].First != 2 || f[1].Rows != 1 || b.Rows() != 3 {
+	if f[0].First != 0 || f[0].Rows != 2 || f[0].Duplicates != 1 || f[1].First != 2 || f[1].Rows != 1 ||
+		f[1].Duplicates != 2 || b.Rows() != 3 {
 		t.Fatalf("files after Compact: %+v", f)
 	}
 	keys := b.KeyArrow()
@@ -169,6 +170,18 @@ func TestDropSeenKeysAndCompact(t *testing.T) {
 		t.Fatalf("rows renumbered: %v", got)
 	}
 	readAll(rec)
+	// The same keys in a later batch are dropped until forgotten.
+	var again Events
+	again.Begin(file("d"))
+	add(t, &again, ev("e1", "1", "2026-11-20T10:00:00Z"), ev("e9", "1", "2026-11-20T10:00:00Z"))
+	again.Commit()
+	if got := again.DropSeen(seen, 2); !slices.Equal(got, []int32{0}) {
+		t.Fatalf("second batch: DropSeen = %v, want row 0", got)
+	}
+	seen.Forget(1)
+	if len(seen) != 1 {
+		t.Fatalf("%d keys after Forget(1), want generation 2's one", len(seen))
+	}
 	// A record without a recipient: the table must be searched for every
 	// account.
 	var c Events

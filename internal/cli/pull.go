@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -118,8 +120,14 @@ func (a *app) runPull(ctx context.Context, o pullOpts) error {
 		}
 	}
 	// One DuckDB thread: it inserts the batches faster than two would,
-	// and leaves the other cores to downloading and parsing.
-	st, err := store.OpenWith(ctx, o.db, store.Options{Threads: 1})
+	// and leaves the other cores to downloading and parsing. Memory: 96 MB
+	// for DuckDB, which spills beyond it, and a soft 160 MiB for Go's heap
+	// (unless GOMEMLIMIT says otherwise) kept a 2-million-event pull at
+	// 426 MB peak RSS instead of 655 MB, at the same speed.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(160 << 20)
+	}
+	st, err := store.OpenWith(ctx, o.db, store.Options{Threads: 1, MemoryLimit: "96MB"})
 	if err != nil {
 		return badInput(err, "pass a DuckDB file written by trailwarden with --db")
 	}
@@ -185,14 +193,19 @@ func (s *storeSink) IngestedKeys(ctx context.Context, prefix string) (map[string
 	return s.st.IngestedKeys(ctx, prefix)
 }
 
-func (s *storeSink) Load(ctx context.Context, b *batch.Events) (pull.Loaded, error) {
+// Prepare comes first for every batch, so it starts the loader.
+func (s *storeSink) Prepare(ctx context.Context, b *batch.Events) error {
 	if s.l == nil {
 		l, err := s.st.NewLoader(ctx)
 		if err != nil {
-			return pull.Loaded{}, err
+			return err
 		}
 		s.l = l
 	}
+	return s.l.Prepare(ctx, b)
+}
+
+func (s *storeSink) Load(ctx context.Context, b *batch.Events) (pull.Loaded, error) {
 	got, err := s.l.Load(ctx, b)
 	return pull.Loaded{Events: got.Events, Duplicates: got.Duplicates}, err
 }

@@ -2,8 +2,8 @@ package pull
 
 import (
 	"bytes"
-	"encoding/binary"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -28,7 +28,7 @@ import (
 // decompressed, within a budget shared by all workers; larger files go
 // to disk and are streamed.
 const (
-	inMemoryRecords = 64 << 20 // decompressed
+	inMemoryRecords = 64 << 20  // decompressed
 	memoryBudget    = 128 << 20 // decompressed, all workers together
 )
 
@@ -48,7 +48,8 @@ type pipeline struct {
 	expected map[string]string
 	memory   *semaphore.Weighted
 	free     chan *batch.Events // empty batches: the bound on parsed rows in memory
-	loads    chan job
+	loads    chan job           // parsed batches, to prepare
+	prepared chan job           // prepared batches, to load
 
 	mu   sync.Mutex // guards sum and prog
 	sum  *Summary
@@ -65,12 +66,14 @@ func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Opti
 	// Downloads, which wait on the network, still run Jobs at once.
 	parsers := min(opt.Jobs, runtime.GOMAXPROCS(0))
 	p := &pipeline{store: store, sink: sink, opt: opt, tmp: tmp, expected: expected, sum: sum,
-		memory: semaphore.NewWeighted(memoryBudget), free: make(chan *batch.Events, parsers+1),
-		loads: make(chan job, opt.Jobs), prog: Progress{FilesTotal: len(todo), Started: time.Now()}}
-	for range parsers + 1 {
+		memory: semaphore.NewWeighted(memoryBudget), free: make(chan *batch.Events, parsers+2),
+		loads: make(chan job, opt.Jobs), prepared: make(chan job), prog: Progress{FilesTotal: len(todo), Started: time.Now()}}
+	// One batch per parser, one being prepared, one being loaded.
+	for range parsers + 2 {
 		p.free <- &batch.Events{}
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return p.prepare(gctx) })
 	g.Go(func() error { return p.load(gctx) })
 	g.Go(func() error {
 		defer close(p.loads)
@@ -282,10 +285,27 @@ func (p *pipeline) send(ctx context.Context, j job) error {
 	}
 }
 
-// load is the single loader: it inserts each batch, empties it and hands
-// it back, then commits what is left.
-func (p *pipeline) load(ctx context.Context) error {
+// prepare finds each batch's duplicates while the loader inserts the
+// previous batch, and passes it on in order.
+func (p *pipeline) prepare(ctx context.Context) error {
+	defer close(p.prepared)
 	for j := range p.loads {
+		if err := p.sink.Prepare(ctx, j.b); err != nil {
+			return fmt.Errorf("pull: load %d files: %w", len(j.b.Files()), err)
+		}
+		select {
+		case p.prepared <- j:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// load is the single loader: it inserts each prepared batch, empties it
+// and hands it back, then commits what is left.
+func (p *pipeline) load(ctx context.Context) error {
+	for j := range p.prepared {
 		got, err := p.sink.Load(ctx, j.b)
 		if err != nil {
 			return fmt.Errorf("pull: load %d files: %w", len(j.b.Files()), err)

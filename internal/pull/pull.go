@@ -25,12 +25,15 @@ type Loaded struct {
 	Events, Duplicates int
 }
 
-// Sink is where pulled files go (the DuckDB store). A batch is loaded
-// together with the record that its files were ingested, in transactions
-// the sink commits when it likes and at Commit: after a crash, a file is
-// either stored and recorded or neither.
+// Sink is where pulled files go (the DuckDB store). Prepare removes a
+// batch's duplicates; it runs while Load inserts the previous batch, each
+// batch prepared then loaded, in order. A batch is loaded together with
+// the record that its files were ingested, in transactions the sink
+// commits when it likes and at Commit: after a crash, a file is either
+// stored and recorded or neither.
 type Sink interface {
 	IngestedKeys(ctx context.Context, prefix string) (map[string]bool, error)
+	Prepare(ctx context.Context, b *batch.Events) error
 	Load(ctx context.Context, b *batch.Events) (Loaded, error)
 	Commit(ctx context.Context) error
 }

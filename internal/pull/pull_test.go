@@ -63,6 +63,8 @@ func (m *memSink) Load(_ context.Context, b *batch.Events) (pull.Loaded, error) 
 
 func (m *memSink) Commit(context.Context) error { return nil }
 
+func (m *memSink) Prepare(context.Context, *batch.Events) error { return nil }
+
 func bucket(t *testing.T, tamper ...demo.Tamper) (objstore.Store, *demo.Result) {
 	t.Helper()
 	st, err := folder.Create(t.TempDir())

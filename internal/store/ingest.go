@@ -92,6 +92,9 @@ func (s *Store) IngestFiles(ctx context.Context, files []File) (Ingested, error)
 	var b batch.Events
 	var got Ingested
 	load := func(b *batch.Events) error {
+		if err := l.Prepare(ctx, b); err != nil {
+			return err
+		}
 		n, err := l.Load(ctx, b)
 		got.Events += n.Events
 		got.Duplicates += n.Duplicates
@@ -288,4 +291,3 @@ const paramChunk = 500
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
-

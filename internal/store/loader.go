@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -38,12 +39,16 @@ type Loader struct {
 	arrow *duckdb.Arrow
 	tx    *sql.Tx
 	// read and readArrow search committed events for duplicates, outside
-	// the transaction; seen holds the keys the transaction inserted.
+	// the transaction; seen holds the keys of the batches prepared since
+	// the last commit, each batch's as its generation (see Prepare).
 	read      *sql.Conn
 	readArrow *duckdb.Arrow
+	mu        sync.Mutex // guards seen between Prepare and a commit
 	seen      batch.Seen
+	prepared  uint64 // generations handed out by Prepare
+	loaded    uint64 // generations loaded by Load
 	pending   int
-	manual  bool // commit only when asked (IngestFiles is all or nothing)
+	manual    bool // commit only when asked (IngestFiles is all or nothing)
 	// parts counts the rows of files loaded in parts so far, until their
 	// last part records them.
 	parts map[string]*Ingested
@@ -88,28 +93,36 @@ func arrowOf(conn *sql.Conn) (*duckdb.Arrow, error) {
 	return a, err
 }
 
-// Load inserts the batch's records, less duplicates, and records its
-// files (the last part of a file loaded in parts records the whole file).
-// Duplicates are records whose (event_id, recipient_account_id) is
-// already stored or earlier in the batch.
+// Prepare finds the batch's duplicates, records whose (event_id,
+// recipient_account_id) is already stored, loaded by this Loader, or
+// earlier in the batch, and removes them from it (counting them as their
+// files' duplicates). It may run while Load inserts the previous batch,
+// so finding duplicates and inserting use both cores; batches must be
+// prepared and loaded in the same order, one Prepare at a time.
+func (l *Loader) Prepare(ctx context.Context, b *batch.Events) error {
+	l.mu.Lock()
+	l.prepared++
+	dup := b.DropSeen(l.seen, l.prepared)
+	l.mu.Unlock()
+	if err := l.committedDuplicates(ctx, b, dup); err != nil {
+		return l.fail(ctx, fmt.Errorf("find duplicates: %w", err))
+	}
+	b.Compact()
+	return nil
+}
+
+// Load inserts a prepared batch's records and records its files (the
+// last part of a file loaded in parts records the whole file).
 func (l *Loader) Load(ctx context.Context, b *batch.Events) (Ingested, error) {
 	if l.tx == nil {
-		tx, err := l.conn.BeginTx(ctx, nil)
-		if err != nil {
-			return Ingested{}, l.fail(ctx, err)
+		if err := l.begin(ctx); err != nil {
+			return Ingested{}, err
 		}
-		l.tx = tx
 	}
-	dup, err := l.duplicates(ctx, b)
-	if err != nil {
-		return Ingested{}, l.fail(ctx, fmt.Errorf("find duplicates: %w", err))
-	}
-	files := b.Files()
-	counts := fileCounts(files, dup)
-	if b.Rows() > len(dup) {
-		b.Compact()
+	l.loaded++
+	if b.Rows() > 0 {
 		// SELECT * and no WHERE (see batch.Events.KeyArrow): duplicates
-		// are removed from the batch itself (Compact).
+		// were removed from the batch itself (Prepare).
 		if err := view(l.arrow, b.Arrow(), "tw_insert", func() error {
 			_, err := l.tx.ExecContext(ctx, `INSERT INTO events (`+eventColumns+`) SELECT * FROM tw_insert`)
 			return err
@@ -120,7 +133,7 @@ func (l *Loader) Load(ctx context.Context, b *batch.Events) (Ingested, error) {
 	if l.s.afterEvents != nil {
 		l.s.afterEvents()
 	}
-	got, err := l.record(ctx, files, counts)
+	got, err := l.record(ctx, b.Files())
 	if err != nil {
 		return Ingested{}, l.fail(ctx, fmt.Errorf("record files: %w", err))
 	}
@@ -133,16 +146,36 @@ func (l *Loader) Load(ctx context.Context, b *batch.Events) (Ingested, error) {
 	return got, nil
 }
 
+// begin starts the write transaction. FSST, DuckDB's costliest string
+// compression, is off while loading: inserts take 18% less time (1.75 s
+// instead of 2.14 s for 378,000 events) for a file about 1.6 times as
+// large (84 MB instead of 53 MB).
+func (l *Loader) begin(ctx context.Context) error {
+	if _, err := l.conn.ExecContext(ctx, `SET disabled_compression_methods = 'fsst'`); err != nil {
+		return l.fail(ctx, err)
+	}
+	tx, err := l.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return l.fail(ctx, err)
+	}
+	l.tx = tx
+	return nil
+}
+
 // Commit makes everything loaded so far durable.
 func (l *Loader) Commit(ctx context.Context) error {
 	if l.tx == nil {
 		return nil
 	}
 	err := l.tx.Commit()
-	l.tx, l.pending, l.seen = nil, 0, batch.Seen{}
+	l.tx, l.pending = nil, 0
 	if err != nil {
 		return l.fail(ctx, fmt.Errorf("commit: %w", err))
 	}
+	// The loaded batches' events are now found by committedDuplicates.
+	l.mu.Lock()
+	l.seen.Forget(l.loaded)
+	l.mu.Unlock()
 	return nil
 }
 
@@ -155,6 +188,7 @@ func (l *Loader) Close() error {
 		_ = l.tx.Rollback()
 		l.tx = nil
 	}
+	_, _ = l.conn.ExecContext(context.Background(), `RESET disabled_compression_methods`)
 	err := l.conn.Close()
 	if l.read != nil {
 		err = errors.Join(err, l.read.Close())
@@ -190,20 +224,18 @@ func view(a *duckdb.Arrow, rec arrow.RecordBatch, name string, fn func() error) 
 	return fn()
 }
 
-// duplicates marks (b.Drop) and returns the rows not to insert: those
-// whose key the open transaction already inserted or that repeat an
-// earlier row, found in Go (seen), and those matching committed events,
-// found by DuckDB on a second connection. That connection does not see
-// the transaction's own rows, which DuckDB would otherwise scan whole
-// for every batch. A duplicate is the same event delivered again, with
-// the same eventTime, so committed events are searched only within the
-// batch's time range and recipient accounts; DuckDB answers that from the
-// few row groups whose zonemaps overlap it.
-func (l *Loader) duplicates(ctx context.Context, b *batch.Events) ([]int32, error) {
-	dup := b.DropSeen(l.seen)
+// committedDuplicates drops (b.Drop) the rows matching committed events,
+// found by DuckDB on the second connection, which does not see the open
+// transaction (whose rows DuckDB would otherwise scan whole for every
+// batch; seen covers them). dup are the rows DropSeen dropped. A
+// duplicate is the same event delivered again, with the same eventTime,
+// so committed events are searched only within the batch's time range
+// and recipient accounts; DuckDB answers that from the few row groups
+// whose zonemaps overlap it.
+func (l *Loader) committedDuplicates(ctx context.Context, b *batch.Events, dup []int32) error {
 	keys := b.Keys()
 	if keys.Rows == 0 {
-		return dup, nil
+		return nil
 	}
 	// The keys are copied out of the Arrow scan with SELECT * (see
 	// batch.Events.KeyArrow) and searched in DuckDB's own table.
@@ -212,7 +244,7 @@ func (l *Loader) duplicates(ctx context.Context, b *batch.Events) ([]int32, erro
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	q := `SELECT k."row" FROM tw_keys k WHERE k.event_id IS NOT NULL AND EXISTS (
   SELECT 1 FROM events e WHERE e.event_id = k.event_id
@@ -231,57 +263,44 @@ func (l *Loader) duplicates(ctx context.Context, b *batch.Events) ([]int32, erro
 	q += `)`
 	rows, err := l.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer func() { _ = rows.Close() }()
 	dropped := make(map[int32]bool, len(dup))
 	for _, r := range dup {
 		dropped[r] = true
 	}
+	var found []int32
 	for rows.Next() {
 		var r int32
 		if err := rows.Scan(&r); err != nil {
-			return nil, err
+			return err
 		}
 		if !dropped[r] {
-			dup = append(dup, r)
+			found = append(found, r)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	b.Drop(dup)
-	return dup, nil
+	b.Drop(found)
+	return nil
 }
 
 // maxRecipientFilter bounds the constants of the recipient filter; a batch
 // with more recipients than that searches the time range alone.
 const maxRecipientFilter = 64
 
-// fileCounts is each file's events and duplicates, before Compact.
-func fileCounts(files []batch.FileRows, dup []int32) []Ingested {
-	counts := make([]Ingested, len(files))
-	for i, f := range files {
-		counts[i].Events = f.Rows
-	}
-	for _, r := range dup {
-		i := fileOf(files, int(r))
-		counts[i].Events--
-		counts[i].Duplicates++
-	}
-	return counts
-}
-
 // record adds the batch's whole files to ingested_files with their
 // counts, and returns the batch's counts.
-func (l *Loader) record(ctx context.Context, files []batch.FileRows, counts []Ingested) (Ingested, error) {
+func (l *Loader) record(ctx context.Context, files []batch.FileRows) (Ingested, error) {
 	var got Ingested
 	var args []any
 	now := time.Now().UTC()
-	for i, f := range files {
-		got.Events += counts[i].Events
-		got.Duplicates += counts[i].Duplicates
-		c := counts[i]
+	for _, f := range files {
+		c := Ingested{Events: f.Rows, Duplicates: f.Duplicates}
+		got.Events += c.Events
+		got.Duplicates += c.Duplicates
 		if p := l.parts[f.Key]; p != nil {
 			c.Events += p.Events
 			c.Duplicates += p.Duplicates
@@ -302,18 +321,4 @@ func (l *Loader) record(ctx context.Context, files []batch.FileRows, counts []In
 		}
 	}
 	return got, nil
-}
-
-// fileOf finds the file holding row r (files are in row order).
-func fileOf(files []batch.FileRows, r int) int {
-	lo, hi := 0, len(files)-1
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if files[mid].First <= r {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	return lo
 }
