@@ -178,3 +178,69 @@ func (b *Events) Compact() {
 		b.keep.add(true)
 	}
 }
+
+// Span is the event-time range of rows; Untimed says some have no event
+// time, so they could match an event at any time.
+type Span struct {
+	First, Last int64
+	Untimed     bool
+	set         bool
+}
+
+func (s *Span) add(t int64, timed bool) {
+	switch {
+	case !timed:
+		s.Untimed = true
+	case !s.set:
+		s.First, s.Last, s.set = t, t, true
+	default:
+		s.First, s.Last = min(s.First, t), max(s.Last, t)
+	}
+}
+
+// Merge widens s to cover o.
+func (s Span) Merge(o Span) Span {
+	if o.set {
+		s.add(o.First, true)
+		s.add(o.Last, true)
+	}
+	s.Untimed = s.Untimed || o.Untimed
+	return s
+}
+
+// Overlaps says whether rows of s and o could be the same events.
+func (s Span) Overlaps(o Span) bool {
+	if s.Untimed || o.Untimed {
+		return true
+	}
+	return s.set && o.set && s.First <= o.Last && o.First <= s.Last
+}
+
+// SpanOf is a Span from a stored range; ok is false when the range is
+// empty (no timed rows).
+func SpanOf(first, last int64, ok, untimed bool) Span {
+	return Span{First: first, Last: last, set: ok, Untimed: untimed}
+}
+
+// NoRecipient is the Spans key of rows without a recipientAccountId.
+const NoRecipient = "\x00"
+
+// Spans returns the time span of the kept rows that have an eventID, per
+// recipient account (NoRecipient for rows without one).
+func (b *Events) Spans() map[string]Span {
+	out := map[string]Span{}
+	ids, rcpt := &b.text[eventIDColumn], &b.text[recipientColumn]
+	for r := range b.rows {
+		if _, ok := ids.value(r); !ok || !b.keep.get(r) {
+			continue
+		}
+		key := NoRecipient
+		if v, ok := rcpt.value(r); ok {
+			key = string(v)
+		}
+		s := out[key]
+		s.add(b.eventTime.v[r], b.eventTime.valid.get(r))
+		out[key] = s
+	}
+	return out
+}

@@ -104,11 +104,18 @@ func openStore(tb testing.TB) *Store {
 // writeGz writes body gzipped to a new file and returns a File for it.
 func writeGz(tb testing.TB, name string, body []byte) File {
 	tb.Helper()
+	return writeRaw(tb, name, gzBytes(tb, string(body)))
+}
+
+func gzBytes(tb testing.TB, body string) []byte {
+	tb.Helper()
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
-	_, _ = zw.Write(body)
-	_ = zw.Close()
-	return writeRaw(tb, name, b.Bytes())
+	_, _ = zw.Write([]byte(body))
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 func writeRaw(tb testing.TB, name string, raw []byte) File {

@@ -43,12 +43,17 @@ type Loader struct {
 	// the last commit, each batch's as its generation (see Prepare).
 	read      *sql.Conn
 	readArrow *duckdb.Arrow
-	mu        sync.Mutex // guards seen between Prepare and a commit
+	mu        sync.Mutex // guards seen, stored and open between Prepare and Load
 	seen      batch.Seen
-	prepared  uint64 // generations handed out by Prepare
-	loaded    uint64 // generations loaded by Load
-	pending   int
-	manual    bool // commit only when asked (IngestFiles is all or nothing)
+	// stored spans, per recipient, the events in the table that seen does
+	// not cover; open those the transaction inserted. A batch outside
+	// stored needs no search of the table: its events cannot be there.
+	stored, open map[string]batch.Span
+	prepared     uint64 // generations handed out by Prepare
+	loaded       uint64 // generations loaded by Load
+	pending      int
+	every        int  // commitRows, lowered by tests
+	manual       bool // commit only when asked (IngestFiles is all or nothing)
 	// parts counts the rows of files loaded in parts so far, until their
 	// last part records them.
 	parts map[string]*Ingested
@@ -66,7 +71,7 @@ func (s *Store) NewLoader(ctx context.Context) (*Loader, error) {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("store: ingest into %s: %w", s.path, err)
 	}
-	l := &Loader{s: s, conn: conn, parts: map[string]*Ingested{}, seen: batch.Seen{}}
+	l := &Loader{s: s, conn: conn, parts: map[string]*Ingested{}, seen: batch.Seen{}, every: commitRows}
 	fail := func(err error) (*Loader, error) {
 		_ = l.Close()
 		return nil, fmt.Errorf("store: ingest into %s: %w", s.path, err)
@@ -80,7 +85,37 @@ func (s *Store) NewLoader(ctx context.Context) (*Loader, error) {
 	if l.readArrow, err = arrowOf(l.read); err != nil {
 		return fail(err)
 	}
+	if l.stored, err = storedSpans(ctx, l.read); err != nil {
+		return fail(err)
+	}
+	l.open = map[string]batch.Span{}
 	return l, nil
+}
+
+// storedSpans reads the time span of the stored events with an event id,
+// per recipient account.
+func storedSpans(ctx context.Context, conn *sql.Conn) (map[string]batch.Span, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT recipient_account_id, epoch_us(min(event_time)), epoch_us(max(event_time)),
+  bool_or(event_time IS NULL) FROM events WHERE event_id IS NOT NULL GROUP BY recipient_account_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	out := map[string]batch.Span{}
+	for rows.Next() {
+		var r sql.NullString
+		var first, last sql.NullInt64
+		var untimed bool
+		if err := rows.Scan(&r, &first, &last, &untimed); err != nil {
+			return nil, err
+		}
+		key := batch.NoRecipient
+		if r.Valid {
+			key = r.String
+		}
+		out[key] = batch.SpanOf(first.Int64, last.Int64, first.Valid, untimed)
+	}
+	return out, rows.Err()
 }
 
 func arrowOf(conn *sql.Conn) (*duckdb.Arrow, error) {
@@ -137,8 +172,14 @@ func (l *Loader) Load(ctx context.Context, b *batch.Events) (Ingested, error) {
 	if err != nil {
 		return Ingested{}, l.fail(ctx, fmt.Errorf("record files: %w", err))
 	}
+	spans := b.Spans()
+	l.mu.Lock()
+	for r, sp := range spans {
+		l.open[r] = l.open[r].Merge(sp)
+	}
+	l.mu.Unlock()
 	l.pending += b.Rows()
-	if l.pending >= commitRows && !l.manual {
+	if l.pending >= l.every && !l.manual {
 		if err := l.Commit(ctx); err != nil {
 			return Ingested{}, err
 		}
@@ -175,6 +216,10 @@ func (l *Loader) Commit(ctx context.Context) error {
 	// The loaded batches' events are now found by committedDuplicates.
 	l.mu.Lock()
 	l.seen.Forget(l.loaded)
+	for r, sp := range l.open {
+		l.stored[r] = l.stored[r].Merge(sp)
+	}
+	l.open = map[string]batch.Span{}
 	l.mu.Unlock()
 	return nil
 }
@@ -233,6 +278,9 @@ func view(a *duckdb.Arrow, rec arrow.RecordBatch, name string, fn func() error) 
 // and recipient accounts; DuckDB answers that from the few row groups
 // whose zonemaps overlap it.
 func (l *Loader) committedDuplicates(ctx context.Context, b *batch.Events, dup []int32) error {
+	if !l.mayBeStored(b) {
+		return nil
+	}
 	keys := b.Keys()
 	if keys.Rows == 0 {
 		return nil
@@ -285,6 +333,20 @@ func (l *Loader) committedDuplicates(ctx context.Context, b *batch.Events, dup [
 	}
 	b.Drop(found)
 	return nil
+}
+
+// mayBeStored says whether some event of b could be among the stored
+// events that seen does not cover: same recipient, overlapping times.
+func (l *Loader) mayBeStored(b *batch.Events) bool {
+	spans := b.Spans()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for r, sp := range spans {
+		if st, ok := l.stored[r]; ok && sp.Overlaps(st) {
+			return true
+		}
+	}
+	return false
 }
 
 // maxRecipientFilter bounds the constants of the recipient filter; a batch
