@@ -45,7 +45,7 @@ type pipeline struct {
 	sink     Sink
 	opt      Options
 	tmp      string
-	expected map[string]string
+	digests  *digests
 	memory   *semaphore.Weighted
 	free     chan *batch.Events // empty batches: the bound on parsed rows in memory
 	loads    chan job           // parsed batches, to prepare
@@ -61,11 +61,11 @@ type pipeline struct {
 // takes one writer at a time). A file's records are kept only once its bytes match
 // its digest, so nothing unverified is ever inserted.
 func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Options, tmp string,
-	todo []object, expected map[string]string, sum *Summary) error {
+	todo []object, d *digests, sum *Summary) error {
 	// Parsing is CPU work: more batches than cores only hold memory.
 	// Downloads, which wait on the network, still run Jobs at once.
 	parsers := min(opt.Jobs, runtime.GOMAXPROCS(0))
-	p := &pipeline{store: store, sink: sink, opt: opt, tmp: tmp, expected: expected, sum: sum,
+	p := &pipeline{store: store, sink: sink, opt: opt, tmp: tmp, digests: d, sum: sum,
 		memory: semaphore.NewWeighted(memoryBudget), free: make(chan *batch.Events, parsers+2),
 		loads: make(chan job, opt.Jobs), prepared: make(chan job), prog: Progress{FilesTotal: len(todo), Started: time.Now()}}
 	// One batch per parser, one being prepared, one being loaded.
@@ -114,19 +114,19 @@ func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Opti
 // file pulls one log file into the worker's batch b (taking one from the
 // pool when b is nil) and hands b to the loader once it is full.
 func (p *pipeline) file(ctx context.Context, parser *batch.Parser, b *batch.Events, n int, o object) (*batch.Events, error) {
-	want, covered := p.expected[o.key]
-	if !p.opt.NoVerify && !covered {
+	if !p.opt.NoVerify && p.digests.uncovered(o.key) {
 		p.update(func(s *Summary, pr *Progress) { s.Unverified++; pr.FilesDone++ })
 		return b, nil
 	}
-	if p.opt.NoVerify {
-		want = ""
-	}
 	day := time.Date(o.k.Year, time.Month(o.k.Month), o.k.Day, 0, 0, 0, 0, time.UTC)
 	f := batch.File{Key: o.key, Account: o.k.Account, Region: o.k.Region, Day: day, Verified: !p.opt.NoVerify}
-	size, problem, err := p.parse(ctx, parser, &b, f, o, want)
+	size, problem, err := p.parse(ctx, parser, &b, f, o)
 	if err != nil {
 		return nil, err
+	}
+	if problem == errUncovered {
+		p.update(func(s *Summary, pr *Progress) { s.Unverified++; pr.FilesDone++ })
+		return b, nil
 	}
 	p.update(func(s *Summary, pr *Progress) {
 		pr.FilesDone++
@@ -152,8 +152,12 @@ func (p *pipeline) file(ctx context.Context, parser *batch.Parser, b *batch.Even
 // a worker without a batch holds nothing else while it waits for one, and
 // decompression memory is taken by batch holders only and given back
 // before anything else is waited for.
-func (p *pipeline) parse(ctx context.Context, parser *batch.Parser, b **batch.Events, f batch.File, o object, want string) (int64, string, error) {
+func (p *pipeline) parse(ctx context.Context, parser *batch.Parser, b **batch.Events, f batch.File, o object) (int64, string, error) {
 	if o.size > p.opt.InMemoryFile {
+		want, problem, err := p.want(ctx, o.key)
+		if problem != "" || err != nil {
+			return 0, problem, err
+		}
 		if err := p.take(ctx, b); err != nil {
 			return 0, "", err
 		}
@@ -174,7 +178,7 @@ func (p *pipeline) parse(ctx context.Context, parser *batch.Parser, b **batch.Ev
 		need = int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
 	}
 	if need > inMemoryRecords {
-		return p.stream(ctx, parser, *b, f, o, want)
+		return p.streamVerified(ctx, parser, *b, f, o)
 	}
 	if err := p.memory.Acquire(ctx, need); err != nil {
 		return 0, "", err
@@ -183,15 +187,53 @@ func (p *pipeline) parse(ctx context.Context, parser *batch.Parser, b **batch.Ev
 	p.memory.Release(need)
 	switch {
 	case errors.Is(err, batch.ErrTooLarge):
-		return p.stream(ctx, parser, *b, f, o, want)
+		return p.streamVerified(ctx, parser, *b, f, o)
 	case err != nil:
 		return 0, problemOf(err), nil
-	case want != "" && hash != want:
+	}
+	// The records are parsed; they are kept only if the digests vouch for
+	// exactly these bytes.
+	want, problem, err := p.want(ctx, o.key)
+	if problem != "" || err != nil {
+		(*b).Abort()
+		return 0, problem, err
+	}
+	if want != "" && hash != want {
 		(*b).Abort()
 		return 0, problemOf(batch.ErrHashMismatch), nil
 	}
 	(*b).Commit()
 	return int64(len(data)), "", nil
+}
+
+// errUncovered is parse's problem for a file no valid digest covers: it
+// waits for a later pull, when its digest has been delivered.
+const errUncovered = "\x00no digest yet"
+
+// want is the hash a file's digest vouches for once verification is
+// over: "" when pulling without verification, the problem errUncovered
+// when no digest covers the file.
+func (p *pipeline) want(ctx context.Context, key string) (string, string, error) {
+	if p.opt.NoVerify {
+		return "", "", nil
+	}
+	h, ok, err := p.digests.want(ctx, key)
+	switch {
+	case err != nil:
+		return "", "", err
+	case !ok:
+		return "", errUncovered, nil
+	}
+	return h, "", nil
+}
+
+// streamVerified is stream once the digests are known.
+func (p *pipeline) streamVerified(ctx context.Context, parser *batch.Parser, b *batch.Events, f batch.File, o object) (int64, string, error) {
+	want, problem, err := p.want(ctx, o.key)
+	if problem != "" || err != nil {
+		return 0, problem, err
+	}
+	return p.stream(ctx, parser, b, f, o, want)
 }
 
 // take gets an empty batch from the pool unless *b is one already.

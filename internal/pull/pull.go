@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/trailwarden/trailwarden/internal/batch"
 	"github.com/trailwarden/trailwarden/internal/digest"
 	"github.com/trailwarden/trailwarden/internal/objstore"
@@ -117,6 +119,41 @@ func (o *Options) defaults() error {
 	return nil
 }
 
+// digests are the log files' hashes that valid digests vouch for.
+type digests struct {
+	mu     sync.Mutex
+	hashes map[string]string
+	done   chan struct{} // closed when verification is over
+}
+
+// want waits for the verification and returns the hash the digests hold
+// for key, if any.
+func (d *digests) want(ctx context.Context, key string) (string, bool, error) {
+	select {
+	case <-d.done:
+	case <-ctx.Done():
+		return "", false, ctx.Err()
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	h, ok := d.hashes[key]
+	return h, ok, nil
+}
+
+// uncovered says whether the verification is over and no digest covers
+// key, so downloading it would be wasted.
+func (d *digests) uncovered(key string) bool {
+	select {
+	case <-d.done:
+	default:
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.hashes[key]
+	return !ok
+}
+
 // Run pulls into sink and returns the summary. Bad files are listed in the
 // summary and the rest continues; an error means the pull itself stopped.
 func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Summary, error) {
@@ -130,30 +167,43 @@ func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Su
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
 	sum := &Summary{Verified: !opt.NoVerify, Bad: []BadFile{}}
-	expected := map[string]string{}
-	if !opt.NoVerify {
-		var mu sync.Mutex
-		rep, err := verify.Run(ctx, store, verify.Options{Bucket: opt.Bucket, Prefix: opt.Prefix, OrgID: opt.OrgID,
-			Accounts: opt.Accounts, Regions: opt.Regions, Start: opt.Since, End: opt.Until, Keys: opt.Keys, KeysFor: opt.KeysFor,
-			Jobs: opt.Jobs, LogFiles: func(_ verify.Chain, lf digest.LogFile) {
-				mu.Lock()
-				expected[lf.S3Object] = lf.HashValue
-				mu.Unlock()
-			}})
+	// The digests are verified while the log files are listed, downloaded
+	// and parsed: a file's records are kept only once the verification
+	// is over and vouches for its hash (see digests.want).
+	d := &digests{hashes: map[string]string{}, done: make(chan struct{})}
+	var report *verify.Report
+	g, gctx := errgroup.WithContext(ctx)
+	if opt.NoVerify {
+		close(d.done)
+	} else {
+		g.Go(func() error {
+			defer close(d.done)
+			rep, err := verify.Run(gctx, store, verify.Options{Bucket: opt.Bucket, Prefix: opt.Prefix, OrgID: opt.OrgID,
+				Accounts: opt.Accounts, Regions: opt.Regions, Start: opt.Since, End: opt.Until, Keys: opt.Keys, KeysFor: opt.KeysFor,
+				Jobs: opt.Jobs, LogFiles: func(_ verify.Chain, lf digest.LogFile) {
+					d.mu.Lock()
+					d.hashes[lf.S3Object] = lf.HashValue
+					d.mu.Unlock()
+				}})
+			report = rep
+			return err
+		})
+	}
+	g.Go(func() error {
+		todo, err := list(gctx, store, sink, opt, sum)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		sum.Digests = rep
-		for _, f := range rep.Invalid {
+		return fetchAndLoad(gctx, store, sink, opt, tmp, todo, d, sum)
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if report != nil {
+		sum.Digests = report
+		for _, f := range report.Invalid {
 			sum.Bad = append(sum.Bad, BadFile{Key: f.Key, Problem: "digest " + f.Problem})
 		}
-	}
-	todo, err := list(ctx, store, sink, opt, sum)
-	if err != nil {
-		return nil, err
-	}
-	if err := fetchAndLoad(ctx, store, sink, opt, tmp, todo, expected, sum); err != nil {
-		return nil, err
 	}
 	sum.Elapsed = time.Since(began)
 	return sum, nil
