@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -76,10 +77,12 @@ func BenchmarkPullVersusReadJSON(b *testing.B) {
 		pull := func(args ...string) (int, float64, float64) {
 			db = filepath.Join(b.TempDir(), "trail.duckdb")
 			began := time.Now()
-			cmd := exec.Command(bin, append(append([]string{"pull", "--db", db, "--format", "json"}, window...), args...)...)
+			cmd := exec.Command(bin, append(append([]string{"pull", "--db", db, "--format", "json", "--public-keys", keys}, window...), args...)...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
 			out, err := cmd.Output()
 			if err != nil {
-				b.Fatalf("pull: %v\n%s", err, out)
+				b.Fatalf("pull %v: %v\n%s%s", args, err, out, stderr.Bytes())
 			}
 			secs := time.Since(began).Seconds()
 			var sum struct{ Events int }
@@ -88,7 +91,7 @@ func BenchmarkPullVersusReadJSON(b *testing.B) {
 			}
 			return sum.Events, secs, float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024
 		}
-		events, pullSecs, peakMB := pull("--source", "s3://bench-bucket", "--endpoint", srv.Endpoint, "--public-keys", keys)
+		events, pullSecs, peakMB := pull("--source", "s3://bench-bucket", "--endpoint", srv.Endpoint)
 		// The same files from the local folder read_json reads: no MinIO
 		// on the same cores, the same source as the limit's.
 		localEvents, localSecs, localMB := pull("--source", local.Dir())
