@@ -37,8 +37,6 @@ func (b *bitmap) truncate(n int) {
 	}
 }
 
-func (b *bitmap) reset() { b.bits, b.n = b.bits[:0], 0 }
-
 func (b *bitmap) set(i int, v bool) {
 	if v {
 		b.bits[i/8] |= 1 << (i % 8)
@@ -87,8 +85,6 @@ func (c *texts) truncate(n int) {
 	c.valid.truncate(n)
 }
 
-func (c *texts) reset() { c.off, c.data = c.off[:0], c.data[:0]; c.valid.reset() }
-
 func (c *texts) bytes() int { return len(c.data) + 4*len(c.off) }
 
 func (c *texts) array(t arrow.DataType) arrow.ArrayData {
@@ -112,12 +108,11 @@ func (c *fixed[T]) add(v T, ok bool) {
 
 func (c *fixed[T]) truncate(n int) { c.v = c.v[:n]; c.valid.truncate(n) }
 
-func (c *fixed[T]) reset() { c.v = c.v[:0]; c.valid.reset() }
-
 func (c *fixed[T]) array(t arrow.DataType) arrow.ArrayData {
 	var raw []byte
 	if len(c.v) > 0 {
-		raw = unsafe.Slice((*byte)(unsafe.Pointer(&c.v[0])), len(c.v)*int(unsafe.Sizeof(c.v[0])))
+		// Arrow wants the values' bytes; the slice stays owned by c.
+		raw = unsafe.Slice((*byte)(unsafe.Pointer(&c.v[0])), len(c.v)*int(unsafe.Sizeof(c.v[0]))) //nolint:gosec // G103: a view of c.v, which outlives it
 	}
 	return array.NewData(t, c.valid.n, []*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(raw)}, nil, c.valid.nulls(), 0)
 }
@@ -129,8 +124,6 @@ func (c *flags) add(v, ok bool) { c.v.add(v && ok); c.valid.add(ok) }
 
 func (c *flags) truncate(n int) { c.v.truncate(n); c.valid.truncate(n) }
 
-func (c *flags) reset() { c.v.reset(); c.valid.reset() }
-
 func (c *flags) array() arrow.ArrayData {
 	return array.NewData(arrow.FixedWidthTypes.Boolean, c.valid.n, []*memory.Buffer{c.valid.buffer(), c.v.buffer()},
 		nil, c.valid.nulls(), 0)
@@ -140,7 +133,7 @@ func int32Bytes(v []int32) []byte {
 	if len(v) == 0 {
 		return nil
 	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*4)
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*4) //nolint:gosec // G103: a view of v, which outlives it
 }
 
 func (b *bitmap) get(i int) bool { return b.bits[i/8]&(1<<(i%8)) != 0 }

@@ -303,7 +303,7 @@ func (l *Loader) committedDuplicates(ctx context.Context, b *batch.Events, dup [
 		args = append(args, keys.First, keys.Last)
 	}
 	if n := len(keys.Recipients); n > 0 && n <= maxRecipientFilter {
-		q += ` AND e.recipient_account_id IN (` + placeholders(n) + `)`
+		q += ` AND e.recipient_account_id IN (` + placeholders(n) + `)` //nolint:gosec // only "?" placeholders
 		for _, r := range keys.Recipients {
 			args = append(args, r)
 		}
