@@ -160,8 +160,8 @@ func badFile(key string, err error) error {
 	return fmt.Errorf("store: ingest %s: %w", key, err)
 }
 
-// normalize checks a batch, makes paths absolute (read_json's filename
-// column is matched back to them), drops repeated keys and sorts it.
+// normalize checks a batch, makes paths absolute, drops repeated keys and
+// sorts it.
 func normalize(files []File) ([]File, error) {
 	out := make([]File, 0, len(files))
 	seen := make(map[string]bool, len(files))
@@ -181,7 +181,7 @@ func normalize(files []File) ([]File, error) {
 		f.Day = f.Day.UTC().Truncate(24 * time.Hour)
 		out = append(out, f)
 	}
-	// Insertion order follows the batch's; see loadChunk.
+	// Insertion order follows the batch's; see schema.
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Account != b.Account {

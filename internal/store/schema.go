@@ -58,13 +58,12 @@ const eventColumns = `event_id, event_version, event_source, event_name, aws_reg
 // record.Event.Extra). events has no primary key on purpose: a
 // DuckDB ART index must fit in memory (a (event_id, recipient_account_id)
 // key overflows 256MB at about two million events), so duplicates are
-// removed by the ingest's anti-join instead. Queries by account, region
-// and date are made cheap by insertion order, not an index: batches are
-// inserted file by file in (account, region, day, key) order (see
-// loadChunk), so each row group's min/max zonemaps cover a narrow range
-// and DuckDB skips the rest. ingested_files has no key for the same
-// reason; it is appended in that order too, which keeps key-prefix
-// lookups zonemap-friendly.
+// found in Go and by a search of the table instead (see Loader). Queries
+// by time are made cheap by insertion order, not an index: a pull loads
+// files oldest first, so each row group's min/max zonemaps cover a narrow
+// range of event_time and event_date and DuckDB skips the rest
+// (IngestFiles sorts its files by account, region and day instead).
+// ingested_files has no key for the same reason.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS events (
   event_id VARCHAR,
