@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -406,7 +407,13 @@ func problemOf(err error) string {
 	case errors.Is(err, digest.ErrTrailingData):
 		return "unexpected data after end of compressed stream"
 	case errors.Is(err, digest.ErrCorrupt):
-		return "not a valid gzip file: " + err.Error()
+		// "hash gzip: corrupt gzip stream: gzip: invalid header" says
+		// less than "not a valid gzip file: invalid header".
+		msg := err.Error()
+		for _, p := range []string{"hash gzip: ", digest.ErrCorrupt.Error() + ": ", "gzip: ", "flate: "} {
+			msg = strings.TrimPrefix(msg, p)
+		}
+		return "not a valid gzip file: " + msg
 	case errors.Is(err, record.ErrNotLogFile):
 		return "not a CloudTrail log file: " + err.Error()
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"sync"
 	"time"
 
@@ -205,6 +206,8 @@ func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Su
 			sum.Bad = append(sum.Bad, BadFile{Key: f.Key, Problem: "digest " + f.Problem})
 		}
 	}
+	// Workers finish in any order; the summary lists bad files by key.
+	sort.SliceStable(sum.Bad, func(i, j int) bool { return sum.Bad[i].Key < sum.Bad[j].Key })
 	sum.Elapsed = time.Since(began)
 	return sum, nil
 }
