@@ -58,8 +58,8 @@ type pipeline struct {
 }
 
 // fetchAndLoad downloads and parses with Jobs workers, filling batches
-// from a small pool, and loads full batches with one loader (the store
-// takes one writer at a time). A file's records are kept only once its bytes match
+// from a small pool (partly filled ones go back to it), and loads full
+// batches with one loader (the store takes one writer at a time). A file's records are kept only once its bytes match
 // its digest, so nothing unverified is ever inserted.
 func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Options, tmp string,
 	todo []object, d *digests, sum *Summary) error {
@@ -84,64 +84,75 @@ func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Opti
 		for range min(opt.Jobs, len(todo)) {
 			w.Go(func() error {
 				var parser batch.Parser
-				var b *batch.Events
 				for {
 					next.Lock()
 					n := i
 					i++
 					next.Unlock()
 					if n >= len(todo) {
-						break
+						return nil
 					}
-					var err error
-					if b, err = p.file(wctx, &parser, b, n, todo[n]); err != nil {
+					if err := p.file(wctx, &parser, n, todo[n]); err != nil {
 						return err
 					}
 				}
-				if b != nil && len(b.Files()) > 0 {
-					return p.send(wctx, job{b: b})
-				}
-				if b != nil {
-					p.free <- b
-				}
-				return nil
 			})
 		}
-		return w.Wait()
+		if err := w.Wait(); err != nil {
+			return err
+		}
+		// Every worker is done, so every partly filled batch is back in
+		// the pool; the loader only returns empty ones.
+		for {
+			select {
+			case b := <-p.free:
+				if len(b.Files()) > 0 {
+					if err := p.send(gctx, job{b: b}); err != nil {
+						return err
+					}
+				}
+			default:
+				return nil
+			}
+		}
 	})
 	return g.Wait()
 }
 
-// file pulls one log file into the worker's batch b (taking one from the
-// pool when b is nil) and hands b to the loader once it is full.
-func (p *pipeline) file(ctx context.Context, parser *batch.Parser, b *batch.Events, n int, o object) (*batch.Events, error) {
+// file pulls one log file into a batch from the pool and gives the batch
+// back, or hands it to the loader once it is full. No batch is held while
+// a file downloads, so batches go to whichever worker has bytes to parse.
+func (p *pipeline) file(ctx context.Context, parser *batch.Parser, n int, o object) error {
 	if !p.opt.NoVerify && p.digests.uncovered(o.key) {
 		p.update(func(s *Summary, pr *Progress) { s.Unverified++; pr.FilesDone++ })
-		return b, nil
+		return nil
 	}
 	day := time.Date(o.k.Year, time.Month(o.k.Month), o.k.Day, 0, 0, 0, 0, time.UTC)
 	f := batch.File{Key: o.key, Account: o.k.Account, Region: o.k.Region, Day: day, Verified: !p.opt.NoVerify}
+	var b *batch.Events
 	size, problem, err := p.parse(ctx, parser, &b, f, o)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if problem == errUncovered {
+	switch problem {
+	case errUncovered:
 		p.update(func(s *Summary, pr *Progress) { s.Unverified++; pr.FilesDone++ })
-		return b, nil
-	}
-	p.update(func(s *Summary, pr *Progress) {
-		pr.FilesDone++
-		if problem != "" {
+	case "":
+		p.update(func(s *Summary, pr *Progress) { pr.FilesDone++; s.Bytes += size; pr.Bytes += size })
+	default:
+		p.update(func(s *Summary, pr *Progress) {
+			pr.FilesDone++
 			s.Bad = append(s.Bad, BadFile{Key: o.key, Problem: problem})
-			return
-		}
-		s.Bytes += size
-		pr.Bytes += size
-	})
-	if b == nil || b.Bytes() < p.opt.BatchBytes && len(b.Files()) < p.opt.BatchFiles {
-		return b, nil
+		})
 	}
-	return nil, p.send(ctx, job{b: b})
+	switch {
+	case b == nil:
+		return nil
+	case b.Bytes() < p.opt.BatchBytes && len(b.Files()) < p.opt.BatchFiles:
+		p.free <- b
+		return nil
+	}
+	return p.send(ctx, job{b: b})
 }
 
 // parse downloads o and appends its records to *b (committed only when
