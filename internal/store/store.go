@@ -110,6 +110,12 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 	q.Set("allocator_background_threads", "true")
 	if opt.ReadOnly {
 		q.Set("access_mode", "READ_ONLY")
+	} else {
+		// FSST, DuckDB's costliest string compression, is off for what
+		// trailwarden writes: inserts take 18% less time (1.75 s instead
+		// of 2.14 s for 378,000 events) for a file about 1.6 times as
+		// large (84 MB instead of 53 MB).
+		q.Set("disabled_compression_methods", "fsst")
 	}
 
 	conn, err := duckdb.NewConnector(path+"?"+q.Encode(), func(driver.ExecerContext) error { return nil })
