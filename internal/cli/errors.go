@@ -8,6 +8,7 @@ import (
 
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/policy"
+	"github.com/trailwarden/trailwarden/internal/store"
 )
 
 // Exit codes, documented in the README.
@@ -77,4 +78,12 @@ func checkJobs(n int) error {
 		return badInput(fmt.Errorf("--jobs must be at least 1, not %d", n), "leave --jobs out for the default, or give e.g. --jobs 8")
 	}
 	return nil
+}
+
+// storeError explains why a store could not be opened for reading.
+func storeError(err error, db string) error {
+	if errors.Is(err, store.ErrLocked) {
+		return badInput(err, "another process has "+db+" open (a pull keeps it until it ends): wait for it to finish, or use a copy of the file")
+	}
+	return badInput(err, "pull logs first: trailwarden pull --source ... --db "+db)
 }

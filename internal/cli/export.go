@@ -21,7 +21,7 @@ func newExportCmd(a *app) *cobra.Command {
 			}
 			st, err := store.OpenWith(cmd.Context(), db, store.Options{ReadOnly: true})
 			if err != nil {
-				return badInput(err, "pull logs first: trailwarden pull --source ... --db "+db)
+				return storeError(err, db)
 			}
 			defer func() { _ = st.Close() }()
 			if err := st.ExportParquet(cmd.Context(), out); err != nil {

@@ -135,6 +135,9 @@ func (a *app) runPull(ctx context.Context, o pullOpts) error {
 		debug.SetMemoryLimit(160 << 20)
 	}
 	st, err := store.OpenWith(ctx, o.db, store.Options{Threads: 1, MemoryLimit: "96MB"})
+	if errors.Is(err, store.ErrLocked) {
+		return storeError(err, o.db)
+	}
 	if err != nil {
 		return badInput(err, "pass a DuckDB file written by trailwarden with --db")
 	}

@@ -78,7 +78,7 @@ func (a *app) engine(ctx context.Context, o queryOpts) (query.Engine, func(), er
 	case "duckdb":
 		st, err := store.OpenWith(ctx, o.db, store.Options{ReadOnly: true, MemoryLimit: o.memory})
 		if err != nil {
-			return nil, nil, badInput(err, "pull logs first: trailwarden pull --source ... --db "+o.db)
+			return nil, nil, storeError(err, o.db)
 		}
 		return st, func() { _ = st.Close() }, nil
 	case "athena":

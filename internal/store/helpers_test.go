@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -32,7 +34,13 @@ var (
 )
 
 // TestMain removes the demo buckets shared by the tests and benchmarks.
+// Run with TW_HOLD_STORE set, the test binary is instead a second process
+// holding that store open until its stdin closes (see
+// TestOpenSaysWhenAnotherProcessHoldsTheStore).
 func TestMain(m *testing.M) {
+	if path := os.Getenv("TW_HOLD_STORE"); path != "" {
+		os.Exit(holdStore(path))
+	}
 	code := m.Run()
 	for _, d := range []*demoBucket{demoData, benchData} {
 		if d != nil {
@@ -154,4 +162,16 @@ func queryAll(tb testing.TB, s *Store, q string) ([]string, [][]any) {
 		tb.Fatalf("%s: %v", q, err)
 	}
 	return rows.Columns(), out
+}
+
+func holdStore(path string) int {
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = s.Close() }()
+	fmt.Println("holding")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return 0
 }

@@ -37,6 +37,7 @@ import (
 	"net/url"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -46,6 +47,19 @@ import (
 // DuckDB spills sorts and large inserts to a temporary folder beside the
 // database file instead of growing past it.
 const DefaultMemoryLimit = "256MB"
+
+// ErrLocked matches errors for a store another process has open for
+// writing (a pull holds its store until it ends).
+var ErrLocked = errors.New("store in use by another process")
+
+// lockErr marks DuckDB's error for a file another process holds the lock
+// on as ErrLocked.
+func lockErr(err error) error {
+	if strings.Contains(err.Error(), "Could not set lock on file") {
+		return fmt.Errorf("%w: %w", err, ErrLocked)
+	}
+	return err
+}
 
 // Options tune a store. The zero value is a sensible default.
 type Options struct {
@@ -120,12 +134,12 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 
 	conn, err := duckdb.NewConnector(path+"?"+q.Encode(), func(driver.ExecerContext) error { return nil })
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, lockErr(fmt.Errorf("store: open %s: %w", path, err))
 	}
 	s := &Store{db: sql.OpenDB(conn), path: path, opt: opt, bigFile: bigFile}
 	if err := s.migrate(ctx); err != nil {
 		_ = s.db.Close()
-		return nil, err
+		return nil, lockErr(err)
 	}
 	return s, nil
 }

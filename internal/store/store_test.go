@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -173,5 +175,35 @@ func TestOpenMigratesSchema1(t *testing.T) {
 	}
 	if n := count(t, s, `SELECT value::INTEGER FROM trailwarden_meta WHERE key = 'schema_version'`); n != SchemaVersion {
 		t.Fatalf("schema version %d after the upgrade", n)
+	}
+}
+
+// A store another process has open for writing is refused with ErrLocked,
+// so the CLI can say so instead of suggesting a pull.
+func TestOpenSaysWhenAnotherProcessHoldsTheStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "trail.duckdb")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "TW_HOLD_STORE="+path)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "holding\n" {
+		t.Fatalf("the holder said %q, %v", line, err)
+	}
+	for _, opt := range []Options{{}, {ReadOnly: true}} {
+		_, err := OpenWith(context.Background(), path, opt)
+		if !errors.Is(err, ErrLocked) {
+			t.Fatalf("read-only %v: err = %v, want ErrLocked", opt.ReadOnly, err)
+		}
 	}
 }
