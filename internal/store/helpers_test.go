@@ -171,7 +171,7 @@ func holdStore(path string) int {
 		return 1
 	}
 	defer func() { _ = s.Close() }()
-	fmt.Println("holding")
+	fmt.Fprintln(os.Stdout, "holding") // the test that started this process waits for it
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	return 0
 }
