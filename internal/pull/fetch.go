@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -92,7 +90,7 @@ func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Opti
 					if n >= len(todo) {
 						return nil
 					}
-					if err := p.file(wctx, &parser, n, todo[n]); err != nil {
+					if err := p.file(wctx, &parser, todo[n]); err != nil {
 						return err
 					}
 				}
@@ -122,7 +120,7 @@ func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Opti
 // file pulls one log file into a batch from the pool and gives the batch
 // back, or hands it to the loader once it is full. No batch is held while
 // a file downloads, so batches go to whichever worker has bytes to parse.
-func (p *pipeline) file(ctx context.Context, parser *batch.Parser, n int, o object) error {
+func (p *pipeline) file(ctx context.Context, parser *batch.Parser, o object) error {
 	if !p.opt.NoVerify && p.digests.uncovered(o.key) {
 		p.update(func(s *Summary, pr *Progress) { s.Unverified++; pr.FilesDone++ })
 		return nil
@@ -280,9 +278,10 @@ func (p *pipeline) get(ctx context.Context, o object) ([]byte, error) {
 // twice from there (verified, then loaded in parts), never downloaded
 // twice.
 func (p *pipeline) stream(ctx context.Context, parser *batch.Parser, b *batch.Events, f batch.File, o object, want string) (int64, string, error) {
-	path := filepath.Join(p.tmp, strconv.FormatUint(uint64(time.Now().UnixNano()), 36)+".json.gz")
-	defer func() { _ = os.Remove(path) }()
-	size, err := p.download(ctx, o.key, path)
+	path, size, err := p.download(ctx, o.key)
+	if path != "" {
+		defer func() { _ = os.Remove(path) }()
+	}
 	if err != nil {
 		return 0, problemOf(err), ctxErr(ctx, err)
 	}
@@ -313,21 +312,23 @@ func (p *pipeline) stream(ctx context.Context, parser *batch.Parser, b *batch.Ev
 	return size, "", nil
 }
 
-func (p *pipeline) download(ctx context.Context, key, path string) (int64, error) {
+// download copies the object to a new file in the pull's temporary
+// folder and returns its path ("" when none was created).
+func (p *pipeline) download(ctx context.Context, key string) (string, int64, error) {
 	body, _, err := p.store.Get(ctx, key)
 	if err != nil {
-		return 0, err
+		return "", 0, err
 	}
 	defer func() { _ = body.Close() }()
-	out, err := os.Create(path) //nolint:gosec // our own temporary folder
+	out, err := os.CreateTemp(p.tmp, "log-*.json.gz")
 	if err != nil {
-		return 0, fmt.Errorf("pull: %w", err)
+		return "", 0, fmt.Errorf("pull: %w", err)
 	}
 	n, err := io.Copy(out, body)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
-	return n, err
+	return out.Name(), n, err
 }
 
 func (p *pipeline) send(ctx context.Context, j job) error {
