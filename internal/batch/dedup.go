@@ -96,36 +96,29 @@ type Keys struct {
 }
 
 // Keys returns the batch's Keys.
-func (b *Events) Keys() Keys {
+func (b *Events) Keys() Keys { return KeysOf(b.Spans()) }
+
+// KeysOf sums up Spans into Keys, so a caller that has the spans does not
+// walk the rows again.
+func KeysOf(spans map[string]Span) Keys {
 	k := Keys{Timed: true}
-	ids, rcpt := &b.text[eventIDColumn], &b.text[recipientColumn]
-	recipients := map[string]bool{}
-	noRecipient, timed := false, false
-	for r := range b.rows {
-		if _, ok := ids.value(r); !ok || !b.keep.get(r) {
-			continue
-		}
-		k.Rows++
-		switch t := b.eventTime.v[r]; {
-		case !b.eventTime.valid.get(r):
-			k.Timed = false
+	timed := false
+	for r, s := range spans {
+		k.Rows += s.Rows
+		k.Timed = k.Timed && !s.Untimed
+		switch {
+		case !s.set:
 		case !timed:
-			k.First, k.Last, timed = t, t, true
+			k.First, k.Last, timed = s.First, s.Last, true
 		default:
-			k.First, k.Last = min(k.First, t), max(k.Last, t)
+			k.First, k.Last = min(k.First, s.First), max(k.Last, s.Last)
 		}
-		if v, ok := rcpt.value(r); ok {
-			recipients[string(v)] = true
-		} else {
-			noRecipient = true
-		}
+		k.Recipients = append(k.Recipients, r)
 	}
-	if !noRecipient {
-		for r := range recipients {
-			k.Recipients = append(k.Recipients, r)
-		}
-		sort.Strings(k.Recipients)
+	if _, ok := spans[NoRecipient]; ok {
+		k.Recipients = nil
 	}
+	sort.Strings(k.Recipients)
 	return k
 }
 
@@ -180,14 +173,16 @@ func (b *Events) Compact() {
 }
 
 // Span is the event-time range of rows; Untimed says some have no event
-// time, so they could match an event at any time.
+// time, so they could match an event at any time. Rows counts them.
 type Span struct {
 	First, Last int64
 	Untimed     bool
+	Rows        int
 	set         bool
 }
 
 func (s *Span) add(t int64, timed bool) {
+	s.Rows++
 	switch {
 	case !timed:
 		s.Untimed = true
@@ -200,11 +195,13 @@ func (s *Span) add(t int64, timed bool) {
 
 // Merge widens s to cover o.
 func (s Span) Merge(o Span) Span {
+	rows := s.Rows + o.Rows
 	if o.set {
 		s.add(o.First, true)
 		s.add(o.Last, true)
 	}
 	s.Untimed = s.Untimed || o.Untimed
+	s.Rows = rows
 	return s
 }
 

@@ -19,6 +19,13 @@ import (
 // more than its limit: read it with Stream instead.
 var ErrTooLarge = errors.New("decompressed log file above the in-memory limit")
 
+// The in-memory bounds of a log file: compressed bytes read whole, and
+// the most they may decompress to. Larger files are read with Stream.
+const (
+	InMemoryFile    = 8 << 20
+	InMemoryRecords = 64 << 20
+)
+
 // MaxRecord bounds one record of a streamed file. CloudTrail's records
 // are far smaller (its events are limited to 256 KB).
 const MaxRecord = 64 << 20

@@ -22,14 +22,11 @@ import (
 	"github.com/trailwarden/trailwarden/internal/record"
 )
 
-// Memory bounds of a pull, whatever the files' sizes: a file is held in
-// memory only up to Options.InMemoryFile compressed and inMemoryRecords
-// decompressed, within a budget shared by all workers; larger files go
-// to disk and are streamed.
-const (
-	inMemoryRecords = 64 << 20  // decompressed
-	memoryBudget    = 128 << 20 // decompressed, all workers together
-)
+// memoryBudget bounds a pull's memory whatever the files' sizes, with
+// the batch.InMemory* limits: a file is held in memory decompressed only
+// within this budget, shared by all workers; larger files go to disk and
+// are streamed.
+const memoryBudget = 128 << 20
 
 // job is a batch for the loader; done, when set, is closed once the batch
 // has been loaded and emptied (a streamed file reuses its batch).
@@ -187,7 +184,7 @@ func (p *pipeline) parse(ctx context.Context, parser *batch.Parser, b **batch.Ev
 	if len(data) >= 4 {
 		need = int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
 	}
-	if need > inMemoryRecords {
+	if need > batch.InMemoryRecords {
 		return p.streamVerified(ctx, parser, *b, f, o)
 	}
 	if err := p.memory.Acquire(ctx, need); err != nil {

@@ -106,7 +106,7 @@ func (o *Options) defaults() error {
 		o.BatchBytes = 8 << 20
 	}
 	if o.InMemoryFile <= 0 {
-		o.InMemoryFile = 8 << 20
+		o.InMemoryFile = batch.InMemoryFile
 	}
 	if o.Until.IsZero() {
 		o.Until = time.Now().UTC()

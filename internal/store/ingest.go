@@ -120,13 +120,6 @@ func (s *Store) IngestFiles(ctx context.Context, files []File) (Ingested, error)
 	return got, nil
 }
 
-// bigFile is the largest gzipped file IngestFiles reads into memory, and
-// maxInMemory the most it may decompress to; larger files are streamed.
-const (
-	bigFile     = 8 << 20
-	maxInMemory = 64 << 20
-)
-
 // parseFile appends the records of the gzipped log file at path to b,
 // leaving them open for the caller to commit.
 func (s *Store) parseFile(p *batch.Parser, b *batch.Events, f batch.File, path string, load func(*batch.Events) error) error {
@@ -139,7 +132,7 @@ func (s *Store) parseFile(p *batch.Parser, b *batch.Events, f batch.File, path s
 		if err != nil {
 			return fmt.Errorf("store: ingest %s: %w", f.Key, err)
 		}
-		_, err = p.Append(b, f, data, maxInMemory)
+		_, err = p.Append(b, f, data, batch.InMemoryRecords)
 		if !errors.Is(err, batch.ErrTooLarge) {
 			return badFile(f.Key, err)
 		}

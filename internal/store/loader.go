@@ -271,10 +271,11 @@ func view(a *duckdb.Arrow, rec arrow.RecordBatch, name string, fn func() error) 
 // and recipient accounts; DuckDB answers that from the few row groups
 // whose zonemaps overlap it.
 func (l *Loader) committedDuplicates(ctx context.Context, b *batch.Events, dup []int32) error {
-	if !l.mayBeStored(b) {
+	spans := b.Spans()
+	if !l.mayBeStored(spans) {
 		return nil
 	}
-	keys := b.Keys()
+	keys := batch.KeysOf(spans)
 	if keys.Rows == 0 {
 		return nil
 	}
@@ -328,10 +329,10 @@ func (l *Loader) committedDuplicates(ctx context.Context, b *batch.Events, dup [
 	return nil
 }
 
-// mayBeStored says whether some event of b could be among the stored
-// events that seen does not cover: same recipient, overlapping times.
-func (l *Loader) mayBeStored(b *batch.Events) bool {
-	spans := b.Spans()
+// mayBeStored says whether some event of a batch (by its spans) could be
+// among the stored events that seen does not cover: same recipient,
+// overlapping times.
+func (l *Loader) mayBeStored(spans map[string]batch.Span) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for r, sp := range spans {

@@ -41,6 +41,8 @@ import (
 	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/trailwarden/trailwarden/internal/batch"
 )
 
 // DefaultMemoryLimit bounds DuckDB's memory unless Options say otherwise;
@@ -136,7 +138,7 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, lockErr(fmt.Errorf("store: open %s: %w", path, err))
 	}
-	s := &Store{db: sql.OpenDB(conn), path: path, opt: opt, bigFile: bigFile}
+	s := &Store{db: sql.OpenDB(conn), path: path, opt: opt, bigFile: batch.InMemoryFile}
 	if err := s.migrate(ctx); err != nil {
 		_ = s.db.Close()
 		return nil, lockErr(err)
