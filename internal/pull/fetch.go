@@ -41,7 +41,7 @@ type pipeline struct {
 	sink     Sink
 	opt      Options
 	tmp      string
-	digests  *digests
+	queue    *queue
 	memory   *semaphore.Weighted
 	free     chan *batch.Events // empty batches: the bound on parsed rows in memory
 	loads    chan job           // parsed batches, to prepare
@@ -52,18 +52,19 @@ type pipeline struct {
 	prog Progress
 }
 
-// fetchAndLoad downloads and parses with Jobs workers, filling batches
-// from a small pool (partly filled ones go back to it), and loads full
-// batches with one loader (the store takes one writer at a time). A file's records are kept only once its bytes match
-// its digest, so nothing unverified is ever inserted.
+// fetchAndLoad downloads and parses the queue's files with Jobs workers,
+// filling batches from a small pool (partly filled ones go back to it),
+// and loads full batches with one loader (the store takes one writer at a
+// time). A file's records are kept only once its bytes match its digest,
+// so nothing unverified is ever inserted.
 func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Options, tmp string,
-	todo []object, d *digests, sum *Summary) error {
+	files int, q *queue, sum *Summary) error {
 	// Parsing is CPU work: more batches than cores only hold memory.
 	// Downloads, which wait on the network, still run Jobs at once.
 	parsers := min(opt.Jobs, runtime.GOMAXPROCS(0))
-	p := &pipeline{store: store, sink: sink, opt: opt, tmp: tmp, digests: d, sum: sum,
+	p := &pipeline{store: store, sink: sink, opt: opt, tmp: tmp, queue: q, sum: sum,
 		memory: semaphore.NewWeighted(memoryBudget), free: make(chan *batch.Events, parsers+2),
-		loads: make(chan job, opt.Jobs), prepared: make(chan job), prog: Progress{FilesTotal: len(todo), Started: time.Now()}}
+		loads: make(chan job, opt.Jobs), prepared: make(chan job), prog: Progress{FilesTotal: files, Started: time.Now()}}
 	// One batch per parser, one being prepared, one being loaded.
 	for range parsers + 2 {
 		p.free <- &batch.Events{}
@@ -73,21 +74,16 @@ func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Opti
 	g.Go(func() error { return p.load(gctx) })
 	g.Go(func() error {
 		defer close(p.loads)
-		var next sync.Mutex
-		i := 0
 		w, wctx := errgroup.WithContext(gctx)
-		for range min(opt.Jobs, len(todo)) {
+		for range min(opt.Jobs, files) {
 			w.Go(func() error {
 				var parser batch.Parser
 				for {
-					next.Lock()
-					n := i
-					i++
-					next.Unlock()
-					if n >= len(todo) {
-						return nil
+					t, ok, err := q.next(wctx)
+					if err != nil || !ok {
+						return err
 					}
-					if err := p.file(wctx, &parser, todo[n]); err != nil {
+					if err := p.file(wctx, &parser, t); err != nil {
 						return err
 					}
 				}
@@ -117,21 +113,21 @@ func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Opti
 // file pulls one log file into a batch from the pool and gives the batch
 // back, or hands it to the loader once it is full. No batch is held while
 // a file downloads, so batches go to whichever worker has bytes to parse.
-func (p *pipeline) file(ctx context.Context, parser *batch.Parser, o object) error {
-	if !p.opt.NoVerify && p.digests.uncovered(o.key) {
+func (p *pipeline) file(ctx context.Context, parser *batch.Parser, t ticket) error {
+	if t.uncovered {
+		// Verification is over and no digest lists the file (yet).
 		p.update(func(s *Summary, pr *Progress) { s.Unverified++; pr.FilesDone++ })
 		return nil
 	}
+	o := t.object
 	day := time.Date(o.k.Year, time.Month(o.k.Month), o.k.Day, 0, 0, 0, 0, time.UTC)
 	f := batch.File{Key: o.key, Account: o.k.Account, Region: o.k.Region, Day: day, Verified: !p.opt.NoVerify}
 	var b *batch.Events
-	size, problem, err := p.parse(ctx, parser, &b, f, o)
+	size, problem, err := p.parse(ctx, parser, &b, f, t)
 	if err != nil {
 		return err
 	}
 	switch problem {
-	case errUncovered:
-		p.update(func(s *Summary, pr *Progress) { s.Unverified++; pr.FilesDone++ })
 	case "":
 		p.update(func(s *Summary, pr *Progress) { pr.FilesDone++; s.Bytes += size; pr.Bytes += size })
 	default:
@@ -150,25 +146,22 @@ func (p *pipeline) file(ctx context.Context, parser *batch.Parser, o object) err
 	return p.send(ctx, job{b: b})
 }
 
-// parse downloads o and appends its records to *b (committed only when
-// its hash is want, or want is ""), taking a batch from the pool once the
-// download is done. A bad file is a problem, not an error.
+// parse downloads t and appends its records to *b (committed only when
+// its hash is t.want, or t.want is ""), taking a batch from the pool once
+// the download is done. A bad file is a problem, not an error.
 //
 // Waits are ordered so they cannot deadlock: a download holds no shared
 // resource (Jobs downloads of at most InMemoryFile bytes are the bound),
 // a worker without a batch holds nothing else while it waits for one, and
 // decompression memory is taken by batch holders only and given back
 // before anything else is waited for.
-func (p *pipeline) parse(ctx context.Context, parser *batch.Parser, b **batch.Events, f batch.File, o object) (int64, string, error) {
+func (p *pipeline) parse(ctx context.Context, parser *batch.Parser, b **batch.Events, f batch.File, t ticket) (int64, string, error) {
+	o := t.object
 	if o.size > p.opt.InMemoryFile {
-		want, problem, err := p.want(ctx, o.key)
-		if problem != "" || err != nil {
-			return 0, problem, err
-		}
 		if err := p.take(ctx, b); err != nil {
 			return 0, "", err
 		}
-		return p.stream(ctx, parser, *b, f, o, want)
+		return p.stream(ctx, parser, *b, f, o, t.want)
 	}
 	data, err := p.get(ctx, o)
 	if err != nil {
@@ -185,7 +178,7 @@ func (p *pipeline) parse(ctx context.Context, parser *batch.Parser, b **batch.Ev
 		need = int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
 	}
 	if need > batch.InMemoryRecords {
-		return p.streamVerified(ctx, parser, *b, f, o)
+		return p.stream(ctx, parser, *b, f, o, t.want)
 	}
 	if err := p.memory.Acquire(ctx, need); err != nil {
 		return 0, "", err
@@ -194,53 +187,18 @@ func (p *pipeline) parse(ctx context.Context, parser *batch.Parser, b **batch.Ev
 	p.memory.Release(need)
 	switch {
 	case errors.Is(err, batch.ErrTooLarge):
-		return p.streamVerified(ctx, parser, *b, f, o)
+		return p.stream(ctx, parser, *b, f, o, t.want)
 	case err != nil:
 		return 0, problemOf(err), nil
 	}
 	// The records are parsed; they are kept only if the digests vouch for
 	// exactly these bytes.
-	want, problem, err := p.want(ctx, o.key)
-	if problem != "" || err != nil {
-		(*b).Abort()
-		return 0, problem, err
-	}
-	if want != "" && hash != want {
+	if t.want != "" && hash != t.want {
 		(*b).Abort()
 		return 0, problemOf(batch.ErrHashMismatch), nil
 	}
 	(*b).Commit()
 	return int64(len(data)), "", nil
-}
-
-// errUncovered is parse's problem for a file no valid digest covers: it
-// waits for a later pull, when its digest has been delivered.
-const errUncovered = "\x00no digest yet"
-
-// want is the hash a file's digest vouches for once verification is
-// over: "" when pulling without verification, the problem errUncovered
-// when no digest covers the file.
-func (p *pipeline) want(ctx context.Context, key string) (string, string, error) {
-	if p.opt.NoVerify {
-		return "", "", nil
-	}
-	h, ok, err := p.digests.want(ctx, key)
-	switch {
-	case err != nil:
-		return "", "", err
-	case !ok:
-		return "", errUncovered, nil
-	}
-	return h, "", nil
-}
-
-// streamVerified is stream once the digests are known.
-func (p *pipeline) streamVerified(ctx context.Context, parser *batch.Parser, b *batch.Events, f batch.File, o object) (int64, string, error) {
-	want, problem, err := p.want(ctx, o.key)
-	if problem != "" || err != nil {
-		return 0, problem, err
-	}
-	return p.stream(ctx, parser, b, f, o, want)
 }
 
 // take gets an empty batch from the pool unless *b is one already.

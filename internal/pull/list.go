@@ -3,7 +3,6 @@ package pull
 import (
 	"context"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -22,7 +21,8 @@ type object struct {
 }
 
 // list finds the log files of [Since, Until] that the sink does not have
-// yet: chains by folder, then day folder by day folder, in parallel.
+// yet: chains by folder, then day folder by day folder, in parallel. The
+// queue orders them.
 func list(ctx context.Context, store objstore.Store, sink Sink, opt Options, sum *Summary) ([]object, error) {
 	chains, err := chains(ctx, store, opt)
 	if err != nil {
@@ -71,13 +71,6 @@ func list(ctx context.Context, store objstore.Store, sink Sink, opt Options, sum
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	// Oldest first, so an interrupted pull leaves a clean front behind it.
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].k.FileTime.Equal(out[j].k.FileTime) {
-			return out[i].k.FileTime.Before(out[j].k.FileTime)
-		}
-		return out[i].key < out[j].key
-	})
 	return out, nil
 }
 

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -120,41 +119,6 @@ func (o *Options) defaults() error {
 	return nil
 }
 
-// digests are the log files' hashes that valid digests vouch for.
-type digests struct {
-	mu     sync.Mutex
-	hashes map[string]string
-	done   chan struct{} // closed when verification is over
-}
-
-// want waits for the verification and returns the hash the digests hold
-// for key, if any.
-func (d *digests) want(ctx context.Context, key string) (string, bool, error) {
-	select {
-	case <-d.done:
-	case <-ctx.Done():
-		return "", false, ctx.Err()
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	h, ok := d.hashes[key]
-	return h, ok, nil
-}
-
-// uncovered says whether the verification is over and no digest covers
-// key, so downloading it would be wasted.
-func (d *digests) uncovered(key string) bool {
-	select {
-	case <-d.done:
-	default:
-		return false
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	_, ok := d.hashes[key]
-	return !ok
-}
-
 // Run pulls into sink and returns the summary. Bad files are listed in the
 // summary and the rest continues; an error means the pull itself stopped.
 func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Summary, error) {
@@ -169,23 +133,20 @@ func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Su
 	defer func() { _ = os.RemoveAll(tmp) }()
 	sum := &Summary{Verified: !opt.NoVerify, Bad: []BadFile{}}
 	// The digests are verified while the log files are listed, downloaded
-	// and parsed: a file's records are kept only once the verification
-	// is over and vouches for its hash (see digests.want).
-	d := &digests{hashes: map[string]string{}, done: make(chan struct{})}
+	// and parsed: the queue hands out a file once a valid digest vouches
+	// for it (or once verification is over, as not covered), and its
+	// records are kept only if its bytes match that digest's hash.
+	q := newQueue(!opt.NoVerify)
 	var report *verify.Report
 	g, gctx := errgroup.WithContext(ctx)
 	if opt.NoVerify {
-		close(d.done)
+		q.done()
 	} else {
 		g.Go(func() error {
-			defer close(d.done)
+			defer q.done()
 			rep, err := verify.Run(gctx, store, verify.Options{Bucket: opt.Bucket, Prefix: opt.Prefix, OrgID: opt.OrgID,
 				Accounts: opt.Accounts, Regions: opt.Regions, Start: opt.Since, End: opt.Until, Keys: opt.Keys, KeysFor: opt.KeysFor,
-				Jobs: opt.Jobs, LogFiles: func(_ verify.Chain, lf digest.LogFile) {
-					d.mu.Lock()
-					d.hashes[lf.S3Object] = lf.HashValue
-					d.mu.Unlock()
-				}})
+				Jobs: opt.Jobs, LogFiles: func(_ verify.Chain, lf digest.LogFile) { q.vouch(lf.S3Object, lf.HashValue) }})
 			report = rep
 			return err
 		})
@@ -195,7 +156,8 @@ func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Su
 		if err != nil {
 			return err
 		}
-		return fetchAndLoad(gctx, store, sink, opt, tmp, todo, d, sum)
+		q.list(todo)
+		return fetchAndLoad(gctx, store, sink, opt, tmp, len(todo), q, sum)
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err
