@@ -11,12 +11,16 @@ FUZZTIME ?= 100000x
 # only with this tag; every go command here gets it.
 export GOFLAGS := $(strip $(GOFLAGS) -tags=duckdb_arrow)
 
-.PHONY: all build demo test setup lint vet unit fuzz-smoke golden bench clean
+.PHONY: all build cdeps demo test setup lint vet unit fuzz-smoke golden bench clean
 
 all: build
 
-build:
+build: cdeps
 	$(GO) build -trimpath -o $(BIN) ./cmd/trailwarden
+
+# The C library the build links (libdeflate), installed if missing.
+cdeps:
+	@scripts/cdeps.sh
 
 # The main job on the built-in examples: print and prove every policy of the
 # example config, then create a demo organization's bucket, verify it, pull
@@ -61,8 +65,11 @@ vet:
 lint:
 	$(GOLANGCI_LINT) run ./...
 
+# The second run covers the build without libdeflate (-tags nolibdeflate):
+# its fallback and the packages that use it.
 unit:
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -tags duckdb_arrow,nolibdeflate ./internal/inflate/ ./internal/batch/ ./internal/pull/
 
 # Each fuzz target runs briefly on top of its checked-in corpus. The budget
 # is a number of executions, not seconds: a time budget that ends during

@@ -10,6 +10,7 @@ if ! "$GOBIN/golangci-lint" version 2>/dev/null | grep -q "${LINT_VERSION#v}"; t
   echo "setup: installing golangci-lint $LINT_VERSION (a few minutes the first time)"
   go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$LINT_VERSION"
 fi
+scripts/cdeps.sh
 go mod download
 # The IAM oracle for differential tests (test/oracle): an AGPL npm package run only
 # as a separate Node process, installed from the committed lock, never committed.

@@ -18,10 +18,12 @@ const (
 // stand for are findable elsewhere (committed to the store).
 type Seen map[[2]uint64]uint64
 
-// Forget removes the keys of generations up to gen.
-func (s Seen) Forget(gen uint64) {
+// Forget removes the keys of the given generations. Batches may be
+// committed out of order (loaded by several writers), so a later
+// generation may stay while an earlier one goes.
+func (s Seen) Forget(gens map[uint64]bool) {
 	for k, g := range s {
-		if g <= gen {
+		if gens[g] {
 			delete(s, k)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/trailwarden/trailwarden/internal/digest"
+	"github.com/trailwarden/trailwarden/internal/inflate"
 	"github.com/trailwarden/trailwarden/internal/record"
 )
 
@@ -33,6 +34,7 @@ const MaxRecord = 64 << 20
 // Parser reads gzipped log files into batches, reusing its buffers. One
 // goroutine uses a Parser at a time.
 type Parser struct {
+	z   *inflate.Decompressor
 	zr  *gzip.Reader
 	buf []byte
 }
@@ -63,6 +65,11 @@ func (p *Parser) Append(b *Events, f File, data []byte, limit int) (string, erro
 }
 
 func (p *Parser) gunzip(data []byte, limit int) ([]byte, error) {
+	if raw, ok := p.inflate(data, limit); ok {
+		return raw, nil
+	}
+	// Not one well-formed member within the limit: the streaming reader
+	// finds out what is wrong and says so.
 	src := bytes.NewReader(data)
 	var err error
 	if p.zr == nil {
@@ -112,6 +119,29 @@ func (p *Parser) gunzip(data []byte, limit int) ([]byte, error) {
 		return nil, digest.ErrTrailingData
 	}
 	return buf, nil
+}
+
+// inflate is gunzip's fast path: the whole member at once (package
+// inflate), into a buffer of the size its trailer gives.
+func (p *Parser) inflate(data []byte, limit int) ([]byte, bool) {
+	if !inflate.Available || len(data) < 18 { // the smallest gzip member
+		return nil, false
+	}
+	size := int(binary.LittleEndian.Uint32(data[len(data)-4:]))
+	if size > limit {
+		return nil, false
+	}
+	if p.z == nil {
+		p.z = inflate.New()
+	}
+	if cap(p.buf) < size {
+		p.buf = make([]byte, 0, size)
+	}
+	n, ok := p.z.Gunzip(p.buf[:size], data)
+	if !ok || n != size {
+		return nil, false
+	}
+	return p.buf[:n], true
 }
 
 // Stream reads a gzipped log file too large for memory, twice from open:

@@ -105,7 +105,7 @@ func (a *app) runPull(ctx context.Context, o pullOpts) error {
 	defer op.close()
 	bucket, prefix := o.src.trail(op)
 	opt := pull.Options{Bucket: bucket, Prefix: prefix, OrgID: o.src.org, Accounts: o.src.accounts, Regions: o.src.regions,
-		NoVerify: o.noVerify, Jobs: o.jobs}
+		NoVerify: o.noVerify, Jobs: o.jobs, Loaders: store.MaxWriters}
 	now := time.Now().UTC()
 	if o.until != "" {
 		if opt.Until, err = time.Parse(time.RFC3339, o.until); err != nil {
@@ -206,7 +206,7 @@ func (s *storeSink) IngestedKeys(ctx context.Context, prefix string) (map[string
 // Prepare comes first for every batch, so it starts the loader.
 func (s *storeSink) Prepare(ctx context.Context, b *batch.Events) error {
 	if s.l == nil {
-		l, err := s.st.NewLoader(ctx)
+		l, err := s.st.NewLoader(ctx, store.MaxWriters)
 		if err != nil {
 			return err
 		}

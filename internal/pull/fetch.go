@@ -63,15 +63,24 @@ func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Opti
 	// Downloads, which wait on the network, still run Jobs at once.
 	parsers := min(opt.Jobs, runtime.GOMAXPROCS(0))
 	p := &pipeline{store: store, sink: sink, opt: opt, tmp: tmp, queue: q, sum: sum,
-		memory: semaphore.NewWeighted(memoryBudget), free: make(chan *batch.Events, parsers+2),
+		memory: semaphore.NewWeighted(memoryBudget), free: make(chan *batch.Events, parsers+1+opt.Loaders),
 		loads: make(chan job, opt.Jobs), prepared: make(chan job), prog: Progress{FilesTotal: files, Started: time.Now()}}
-	// One batch per parser, one being prepared, one being loaded.
-	for range parsers + 2 {
+	// One batch per parser, one being prepared, one per loader.
+	for range parsers + 1 + opt.Loaders {
 		p.free <- &batch.Events{}
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return p.prepare(gctx) })
-	g.Go(func() error { return p.load(gctx) })
+	g.Go(func() error {
+		l, lctx := errgroup.WithContext(gctx)
+		for range opt.Loaders {
+			l.Go(func() error { return p.load(lctx) })
+		}
+		if err := l.Wait(); err != nil {
+			return err
+		}
+		return p.sink.Commit(gctx)
+	})
 	g.Go(func() error {
 		defer close(p.loads)
 		w, wctx := errgroup.WithContext(gctx)
@@ -312,8 +321,8 @@ func (p *pipeline) prepare(ctx context.Context) error {
 	return nil
 }
 
-// load is the single loader: it inserts each prepared batch, empties it
-// and hands it back, then commits what is left.
+// load is one of the Loaders: it inserts prepared batches, empties them
+// and hands them back.
 func (p *pipeline) load(ctx context.Context) error {
 	for j := range p.prepared {
 		got, err := p.sink.Load(ctx, j.b)
@@ -339,7 +348,7 @@ func (p *pipeline) load(ctx context.Context) error {
 			p.free <- j.b
 		}
 	}
-	return p.sink.Commit(ctx)
+	return nil
 }
 
 // update changes the summary and progress together and reports progress.

@@ -28,11 +28,11 @@ type Loaded struct {
 }
 
 // Sink is where pulled files go (the DuckDB store). Prepare removes a
-// batch's duplicates; it runs while Load inserts the previous batch, each
-// batch prepared then loaded, in order. A batch is loaded together with
-// the record that its files were ingested, in transactions the sink
-// commits when it likes and at Commit: after a crash, a file is either
-// stored and recorded or neither.
+// batch's duplicates, one batch at a time, in order; it runs while Load
+// inserts earlier batches, Options.Loaders of them at once. A batch is
+// loaded together with the record that its files were ingested, in
+// transactions the sink commits when it likes and at Commit: after a
+// crash, a file is either stored and recorded or neither.
 type Sink interface {
 	IngestedKeys(ctx context.Context, prefix string) (map[string]bool, error)
 	Prepare(ctx context.Context, b *batch.Events) error
@@ -50,10 +50,14 @@ type Options struct {
 	Keys     *digest.KeySet
 	KeysFor  func(ctx context.Context, region string) (*digest.KeySet, error)
 	Jobs     int
-	// BatchFiles and BatchBytes bound a batch handed to the sink. Each
-	// worker fills its own, so Jobs+1 batches is the most held at once.
+	// BatchFiles and BatchBytes bound a batch handed to the sink. At most
+	// one batch per parsing core, one being prepared and one per loader
+	// are held at once.
 	BatchFiles int
 	BatchBytes int
+	// Loaders is how many batches the sink may be loading at once (1 by
+	// default).
+	Loaders int
 	// InMemoryFile is the largest compressed file read in memory (8 MB
 	// by default); larger ones are downloaded to TempDir and streamed.
 	InMemoryFile int64
@@ -97,12 +101,15 @@ func (o *Options) defaults() error {
 		o.Jobs = 8
 	}
 	// About 10,000 records: large enough that each insert's fixed cost
-	// is small, small enough that Jobs+1 batches stay well within memory.
+	// is small, small enough that the batches held stay well within memory.
 	if o.BatchFiles <= 0 {
 		o.BatchFiles = 1024
 	}
 	if o.BatchBytes <= 0 {
 		o.BatchBytes = 8 << 20
+	}
+	if o.Loaders <= 0 {
+		o.Loaders = 1
 	}
 	if o.InMemoryFile <= 0 {
 		o.InMemoryFile = batch.InMemoryFile

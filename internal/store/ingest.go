@@ -78,13 +78,13 @@ func (s *Store) IngestFiles(ctx context.Context, files []File) (Ingested, error)
 	if err != nil || len(files) == 0 {
 		return Ingested{}, err
 	}
-	l, err := s.NewLoader(ctx)
+	l, err := s.NewLoader(ctx, 1)
 	if err != nil {
 		return Ingested{}, err
 	}
 	defer func() { _ = l.Close() }()
 	l.manual = true
-	files, err = dropIngested(ctx, l.conn, files)
+	files, err = dropIngested(ctx, l.writers[0].conn, files)
 	if err != nil || len(files) == 0 {
 		return Ingested{}, err
 	}

@@ -27,58 +27,84 @@ import (
 const commitRows = 8 * 122_880
 
 // Loader inserts batches of parsed log files (see package batch) into the
-// store. It holds the store's write lock and one transaction from
-// NewLoader to Close, committed every commitRows rows and by Commit. A
-// batch's events and the rows recording its files in ingested_files are
-// always in the same transaction, so after a crash a file is either fully
-// stored and recorded or neither, and pulling again resumes without loss
-// or duplicates.
+// store. It holds the store's write lock from NewLoader to Close, and
+// inserts through one or two writers, each a connection with its own
+// transaction; all are committed together every commitRows rows and by
+// Commit. A batch's events and the rows recording its files in
+// ingested_files are always in the same transaction (a file loaded in
+// parts: all of them in the first writer's), so after a crash a file is
+// either fully stored and recorded or neither, and pulling again resumes
+// without loss or duplicates.
 type Loader struct {
-	s     *Store
-	conn  *sql.Conn // the write transaction's
-	arrow *duckdb.Arrow
-	tx    *sql.Tx
+	s       *Store
+	writers []*writer
 	// read and readArrow search committed events for duplicates, outside
-	// the transaction; seen holds the keys of the batches prepared since
+	// the transactions; seen holds the keys of the batches prepared since
 	// the last commit, each batch's as its generation (see Prepare).
 	read      *sql.Conn
 	readArrow *duckdb.Arrow
-	mu        sync.Mutex // guards seen, stored and open between Prepare and Load
+	mu        sync.Mutex // guards the fields below between Prepare, Load and Commit
 	seen      batch.Seen
 	// stored spans, per recipient, the events in the table that seen does
-	// not cover; open those the transaction inserted. A batch outside
+	// not cover; open those the transactions inserted. A batch outside
 	// stored needs no search of the table: its events cannot be there.
 	stored, open map[string]batch.Span
-	prepared     uint64 // generations handed out by Prepare
-	loaded       uint64 // generations loaded by Load
+	prepared     uint64                   // generations handed out by Prepare
+	gens         map[*batch.Events]uint64 // prepared batches' generations, until loaded
+	loaded       map[uint64]bool          // generations loaded since the last commit
 	pending      int
 	every        int  // commitRows, lowered by tests
 	manual       bool // commit only when asked (IngestFiles is all or nothing)
 	// parts counts the rows of files loaded in parts so far, until their
 	// last part records them.
-	parts map[string]*Ingested
+	parts    map[string]*Ingested
+	commitMu sync.Mutex // one Commit at a time
 }
 
-// NewLoader starts loading. Close must be called; until then other
-// loads and ingests wait.
-func (s *Store) NewLoader(ctx context.Context) (*Loader, error) {
+// writer is a connection inserting in its own transaction. Its token is
+// in free while no Load or Commit uses it.
+type writer struct {
+	conn  *sql.Conn
+	arrow *duckdb.Arrow
+	tx    *sql.Tx
+	free  chan struct{}
+	// view names the writer's Arrow view: DuckDB registers it in a
+	// catalog the connections share.
+	view string
+}
+
+// MaxWriters is the most writers a Loader inserts through at once.
+// DuckDB inserts a batch on one thread however many it is given (more
+// threads only slowed it down), so a pull on two or more cores loads two
+// batches at once, each in its own transaction, 1.4 times as fast.
+const MaxWriters = 2
+
+// NewLoader starts loading through writers (1 to MaxWriters) concurrent
+// Loads. Close must be called; until then other loads and ingests wait.
+func (s *Store) NewLoader(ctx context.Context, writers int) (*Loader, error) {
 	if s.opt.ReadOnly {
 		return nil, fmt.Errorf("store: ingest into %s: opened read-only", s.path)
 	}
 	s.mu.Lock()
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		s.mu.Unlock()
-		return nil, fmt.Errorf("store: ingest into %s: %w", s.path, err)
-	}
-	l := &Loader{s: s, conn: conn, parts: map[string]*Ingested{}, seen: batch.Seen{}, every: commitRows}
+	l := &Loader{s: s, parts: map[string]*Ingested{}, seen: batch.Seen{}, every: commitRows,
+		gens: map[*batch.Events]uint64{}, loaded: map[uint64]bool{}}
 	fail := func(err error) (*Loader, error) {
 		_ = l.Close()
 		return nil, fmt.Errorf("store: ingest into %s: %w", s.path, err)
 	}
-	if l.arrow, err = arrowOf(conn); err != nil {
-		return fail(err)
+	for range min(max(writers, 1), MaxWriters) {
+		w := &writer{free: make(chan struct{}, 1), view: fmt.Sprintf("tw_insert_%d", len(l.writers))}
+		var err error
+		if w.conn, err = s.db.Conn(ctx); err != nil {
+			return fail(err)
+		}
+		l.writers = append(l.writers, w)
+		if w.arrow, err = arrowOf(w.conn); err != nil {
+			return fail(err)
+		}
+		w.free <- struct{}{}
 	}
+	var err error
 	if l.read, err = s.db.Conn(ctx); err != nil {
 		return fail(err)
 	}
@@ -137,6 +163,7 @@ func arrowOf(conn *sql.Conn) (*duckdb.Arrow, error) {
 func (l *Loader) Prepare(ctx context.Context, b *batch.Events) error {
 	l.mu.Lock()
 	l.prepared++
+	l.gens[b] = l.prepared
 	dup := b.DropSeen(l.seen, l.prepared)
 	l.mu.Unlock()
 	if err := l.committedDuplicates(ctx, b, dup); err != nil {
@@ -147,19 +174,71 @@ func (l *Loader) Prepare(ctx context.Context, b *batch.Events) error {
 }
 
 // Load inserts a prepared batch's records and records its files (the
-// last part of a file loaded in parts records the whole file).
+// last part of a file loaded in parts records the whole file). Loads may
+// run concurrently, as many as the Loader has writers.
 func (l *Loader) Load(ctx context.Context, b *batch.Events) (Ingested, error) {
-	if l.tx == nil {
-		if err := l.begin(ctx); err != nil {
+	l.mu.Lock()
+	gen := l.gens[b]
+	delete(l.gens, b)
+	first := len(l.parts) > 0
+	for _, f := range b.Files() {
+		first = first || f.Partial
+	}
+	l.mu.Unlock()
+	w, err := l.acquire(ctx, first)
+	if err != nil {
+		return Ingested{}, l.fail(ctx, err)
+	}
+	got, err := l.load(ctx, w, b)
+	w.free <- struct{}{}
+	if err != nil {
+		return Ingested{}, err
+	}
+	l.mu.Lock()
+	l.loaded[gen] = true
+	l.pending += b.Rows()
+	commit := l.pending >= l.every && !l.manual
+	l.mu.Unlock()
+	if commit {
+		if err := l.Commit(ctx); err != nil {
 			return Ingested{}, err
 		}
 	}
-	l.loaded++
+	return got, nil
+}
+
+// acquire takes a free writer: the first one when first is set (the
+// parts of a file are all loaded in its transaction).
+func (l *Loader) acquire(ctx context.Context, first bool) (*writer, error) {
+	var other <-chan struct{} // nil blocks forever in select
+	if !first && len(l.writers) > 1 {
+		other = l.writers[1].free
+	}
+	select {
+	case <-l.writers[0].free:
+		return l.writers[0], nil
+	case <-other:
+		return l.writers[1], nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (l *Loader) load(ctx context.Context, w *writer, b *batch.Events) (Ingested, error) {
+	if w.tx == nil {
+		// The transaction outlives this Load (database/sql would roll it
+		// back when ctx ends): Commit or Close ends it.
+		tx, err := w.conn.BeginTx(context.WithoutCancel(ctx), nil)
+		if err != nil {
+			return Ingested{}, l.fail(ctx, err)
+		}
+		w.tx = tx
+	}
 	if b.Rows() > 0 {
 		// SELECT * and no WHERE (see batch.Events.KeyArrow): duplicates
 		// were removed from the batch itself (Prepare).
-		if err := view(l.arrow, b.Arrow(), "tw_insert", func() error {
-			_, err := l.tx.ExecContext(ctx, `INSERT INTO events (`+eventColumns+`) SELECT * FROM tw_insert`)
+		if err := view(w.arrow, b.Arrow(), w.view, func() error {
+			_, err := w.tx.ExecContext(ctx, `INSERT INTO events (`+eventColumns+`) SELECT * FROM `+w.view) //nolint:gosec // our own view name
 			return err
 		}); err != nil {
 			return Ingested{}, l.fail(ctx, fmt.Errorf("insert events: %w", err))
@@ -168,7 +247,7 @@ func (l *Loader) Load(ctx context.Context, b *batch.Events) (Ingested, error) {
 	if l.s.afterEvents != nil {
 		l.s.afterEvents()
 	}
-	got, err := l.record(ctx, b.Files())
+	got, err := l.record(ctx, w.tx, b.Files())
 	if err != nil {
 		return Ingested{}, l.fail(ctx, fmt.Errorf("record files: %w", err))
 	}
@@ -178,56 +257,66 @@ func (l *Loader) Load(ctx context.Context, b *batch.Events) (Ingested, error) {
 		l.open[r] = l.open[r].Merge(sp)
 	}
 	l.mu.Unlock()
-	l.pending += b.Rows()
-	if l.pending >= l.every && !l.manual {
-		if err := l.Commit(ctx); err != nil {
-			return Ingested{}, err
-		}
-	}
 	return got, nil
 }
 
-// begin starts the write transaction.
-func (l *Loader) begin(ctx context.Context) error {
-	tx, err := l.conn.BeginTx(ctx, nil)
-	if err != nil {
-		return l.fail(ctx, err)
-	}
-	l.tx = tx
-	return nil
-}
-
-// Commit makes everything loaded so far durable.
+// Commit makes everything loaded so far durable: it waits for the Loads
+// in progress, then commits every writer's transaction.
 func (l *Loader) Commit(ctx context.Context) error {
-	if l.tx == nil {
-		return nil
+	l.commitMu.Lock()
+	defer l.commitMu.Unlock()
+	for i, w := range l.writers {
+		select {
+		case <-w.free:
+		case <-ctx.Done():
+			for _, held := range l.writers[:i] {
+				held.free <- struct{}{}
+			}
+			return l.fail(ctx, ctx.Err())
+		}
 	}
-	err := l.tx.Commit()
-	l.tx, l.pending = nil, 0
+	var err error
+	for _, w := range l.writers {
+		if w.tx != nil {
+			err = errors.Join(err, w.tx.Commit())
+			w.tx = nil
+		}
+	}
+	l.mu.Lock()
+	l.pending = 0
+	if err == nil {
+		// The loaded batches' events are now found by committedDuplicates.
+		l.seen.Forget(l.loaded)
+		l.loaded = map[uint64]bool{}
+		for r, sp := range l.open {
+			l.stored[r] = l.stored[r].Merge(sp)
+		}
+		l.open = map[string]batch.Span{}
+	}
+	l.mu.Unlock()
+	for _, w := range l.writers {
+		w.free <- struct{}{}
+	}
 	if err != nil {
 		return l.fail(ctx, fmt.Errorf("commit: %w", err))
 	}
-	// The loaded batches' events are now found by committedDuplicates.
-	l.mu.Lock()
-	l.seen.Forget(l.loaded)
-	for r, sp := range l.open {
-		l.stored[r] = l.stored[r].Merge(sp)
-	}
-	l.open = map[string]batch.Span{}
-	l.mu.Unlock()
 	return nil
 }
 
-// Close rolls back what was not committed and releases the store.
+// Close rolls back what was not committed and releases the store. No
+// Load or Commit may be running.
 func (l *Loader) Close() error {
 	if l.s == nil {
 		return nil
 	}
-	if l.tx != nil {
-		_ = l.tx.Rollback()
-		l.tx = nil
+	var err error
+	for _, w := range l.writers {
+		if w.tx != nil {
+			_ = w.tx.Rollback()
+			w.tx = nil
+		}
+		err = errors.Join(err, w.conn.Close())
 	}
-	err := l.conn.Close()
 	if l.read != nil {
 		err = errors.Join(err, l.read.Close())
 	}
@@ -349,10 +438,11 @@ const maxRecipientFilter = 64
 
 // record adds the batch's whole files to ingested_files with their
 // counts, and returns the batch's counts.
-func (l *Loader) record(ctx context.Context, files []batch.FileRows) (Ingested, error) {
+func (l *Loader) record(ctx context.Context, tx *sql.Tx, files []batch.FileRows) (Ingested, error) {
 	var got Ingested
 	var args []any
 	now := time.Now().UTC()
+	l.mu.Lock()
 	for _, f := range files {
 		c := Ingested{Events: f.Rows, Duplicates: f.Duplicates}
 		got.Events += c.Events
@@ -368,11 +458,12 @@ func (l *Loader) record(ctx context.Context, files []batch.FileRows) (Ingested, 
 		delete(l.parts, f.Key)
 		args = append(args, f.Key, f.Account, f.Region, f.Day, c.Events, c.Duplicates, f.Verified, now)
 	}
+	l.mu.Unlock()
 	const per = paramChunk / 8
 	for start := 0; start < len(args); start += per * 8 {
 		part := args[start:min(start+per*8, len(args))]
 		q := `INSERT INTO ingested_files VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", len(part)/8), ", ") //nolint:gosec // only placeholders
-		if _, err := l.tx.ExecContext(ctx, q, part...); err != nil {
+		if _, err := tx.ExecContext(ctx, q, part...); err != nil {
 			return Ingested{}, err
 		}
 	}
