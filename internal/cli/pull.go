@@ -41,7 +41,8 @@ kept only once its digest vouches for it. Events are deduplicated on event id
 and recipient account. Every field is kept: typed columns for the common ones,
 JSON for request and response bodies, and "extra" for anything else.
 
-Pulling again reads only new files. The store records each file in the same
+Pulling again reads only new files, and only the digests from the oldest new
+file on (none when nothing is new). The store records each file in the same
 transaction as its events, so a killed pull resumes without loss or
 duplicates. Files newer than the latest digest wait for the next pull.
 

@@ -126,6 +126,26 @@ func (o *Options) defaults() error {
 	return nil
 }
 
+// verifyFrom is where verification starts: the hour of the oldest file
+// to load (its digest ends after it), or Since if that is later. ok is
+// false when nothing needs verifying.
+func verifyFrom(todo []object, opt Options) (time.Time, bool) {
+	if opt.NoVerify || len(todo) == 0 {
+		return time.Time{}, false
+	}
+	oldest := todo[0].k.FileTime
+	for _, o := range todo[1:] {
+		if o.k.FileTime.Before(oldest) {
+			oldest = o.k.FileTime
+		}
+	}
+	start := oldest.UTC().Truncate(time.Hour)
+	if start.Before(opt.Since) {
+		start = opt.Since
+	}
+	return start, true
+}
+
 // Run pulls into sink and returns the summary. Bad files are listed in the
 // summary and the rest continues; an error means the pull itself stopped.
 func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Summary, error) {
@@ -139,31 +159,35 @@ func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Su
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
 	sum := &Summary{Verified: !opt.NoVerify, Bad: []BadFile{}}
-	// The digests are verified while the log files are listed, downloaded
-	// and parsed: the queue hands out a file once a valid digest vouches
-	// for it (or once verification is over, as not covered), and its
-	// records are kept only if its bytes match that digest's hash.
+	// The digests are verified while the log files are downloaded and
+	// parsed: the queue hands out a file once a valid digest vouches for
+	// it (or once verification is over, as not covered), and its records
+	// are kept only if its bytes match that digest's hash. Only the
+	// digests from the oldest new file on are read: those before it
+	// vouch for nothing this pull loads, and a pull with nothing new
+	// reads none.
 	q := newQueue(!opt.NoVerify)
 	var report *verify.Report
 	g, gctx := errgroup.WithContext(ctx)
-	if opt.NoVerify {
-		q.done()
-	} else {
-		g.Go(func() error {
-			defer q.done()
-			rep, err := verify.Run(gctx, store, verify.Options{Bucket: opt.Bucket, Prefix: opt.Prefix, OrgID: opt.OrgID,
-				Accounts: opt.Accounts, Regions: opt.Regions, Start: opt.Since, End: opt.Until, Keys: opt.Keys, KeysFor: opt.KeysFor,
-				Jobs: opt.Jobs, LogFiles: func(_ verify.Chain, lf digest.LogFile) { q.vouch(lf.S3Object, lf.HashValue) }})
-			report = rep
-			return err
-		})
-	}
 	g.Go(func() error {
 		todo, err := list(gctx, store, sink, opt, sum)
 		if err != nil {
+			q.done()
 			return err
 		}
 		q.list(todo)
+		if start, ok := verifyFrom(todo, opt); ok {
+			g.Go(func() error {
+				defer q.done()
+				rep, err := verify.Run(gctx, store, verify.Options{Bucket: opt.Bucket, Prefix: opt.Prefix, OrgID: opt.OrgID,
+					Accounts: opt.Accounts, Regions: opt.Regions, Start: start, End: opt.Until, Keys: opt.Keys, KeysFor: opt.KeysFor,
+					Jobs: opt.Jobs, LogFiles: func(_ verify.Chain, lf digest.LogFile) { q.vouch(lf.S3Object, lf.HashValue) }})
+				report = rep
+				return err
+			})
+		} else {
+			q.done()
+		}
 		return fetchAndLoad(gctx, store, sink, opt, tmp, len(todo), q, sum)
 	})
 	if err := g.Wait(); err != nil {

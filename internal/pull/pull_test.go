@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/trailwarden/trailwarden/internal/batch"
 	"github.com/trailwarden/trailwarden/internal/demo"
@@ -89,7 +90,8 @@ func options(t *testing.T, res *demo.Result) pull.Options {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pull.Options{Bucket: "demo-bucket", Since: res.Manifest.Start, Until: res.Manifest.End.Add(1), Keys: keys, Jobs: 4, BatchFiles: 10, TempDir: t.TempDir()}
+	return pull.Options{Bucket: "demo-bucket", Since: res.Manifest.Start, Until: res.Manifest.End.Add(1), Keys: keys, Jobs: 4, BatchFiles: 10, Loaders: 2,
+		TempDir: t.TempDir()}
 }
 
 func TestPullLoadsEveryVerifiedFileOnce(t *testing.T) {
@@ -229,4 +231,46 @@ func gz(s string) []byte {
 	_, _ = zw.Write([]byte(s))
 	_ = zw.Close()
 	return b.Bytes()
+}
+
+// A pull reads only the digests from its oldest new file on: the ones
+// before vouch for nothing it loads, and a pull with nothing new reads
+// none.
+func TestPullVerifiesFromTheOldestNewFile(t *testing.T) {
+	st, res := bucket(t)
+	ctx := context.Background()
+	sink := &memSink{keys: map[string]int{}}
+	half := options(t, res)
+	half.Until = res.Manifest.Start.Add(12 * time.Hour)
+	first, err := pull.Run(ctx, st, sink, half)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Digests == nil || !first.Digests.Start.Equal(res.Manifest.Start) {
+		t.Fatalf("first pull: digests %+v, want them read from %s", first.Digests, res.Manifest.Start)
+	}
+	rest, err := pull.Run(ctx, st, sink, options(t, res))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rest.Loaded == 0 || rest.Digests == nil || rest.Digests.Start.Before(half.Until.Add(-time.Hour)) {
+		t.Fatalf("second pull: loaded %d, digests from %v; want the new files' digests only, from about %s",
+			rest.Loaded, rest.Digests, half.Until)
+	}
+	// The second half of the day, and the hour on each side of it.
+	if got, all := int64(rest.Digests.Digests), res.Manifest.DigestFiles; got > all*2/3 {
+		t.Fatalf("the second pull read %d of the bucket's %d digests, want about half", got, all)
+	}
+	again, err := pull.Run(ctx, st, sink, options(t, res))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Loaded != 0 || again.Digests != nil || again.AlreadyLoaded != again.Listed {
+		t.Fatalf("pull with nothing new: %+v, want nothing loaded and no digests read", again)
+	}
+	for k, n := range sink.keys {
+		if n != 1 {
+			t.Fatalf("%s loaded %d times", k, n)
+		}
+	}
 }
