@@ -54,9 +54,10 @@ type pipeline struct {
 
 // fetchAndLoad downloads and parses the queue's files with Jobs workers,
 // filling batches from a small pool (partly filled ones go back to it),
-// and loads full batches with one loader (the store takes one writer at a
-// time). A file's records are kept only once its bytes match its digest,
-// so nothing unverified is ever inserted.
+// finds each full batch's duplicates in one stage and loads the batches
+// with Options.Loaders loaders, then commits. A file's records are kept
+// only once its bytes match its digest, so nothing unverified is ever
+// inserted.
 func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Options, tmp string,
 	files int, q *queue, sum *Summary) error {
 	// Parsing is CPU work: more batches than cores only hold memory.
