@@ -80,10 +80,14 @@ func checkJobs(n int) error {
 	return nil
 }
 
-// storeError explains why a store could not be opened for reading.
+// storeError explains why a store could not be opened: held by another
+// process, some other file, or (for reading) not created yet.
 func storeError(err error, db string) error {
 	if errors.Is(err, store.ErrLocked) {
 		return badInput(err, "another process has "+db+" open (a pull keeps it until it ends): wait for it to finish, or use a copy of the file")
+	}
+	if errors.Is(err, store.ErrNotStore) {
+		return badInput(err, db+" is some other file, not a trailwarden store: check --db (pull creates a new store at a path that does not exist yet)")
 	}
 	return badInput(err, "pull logs first: trailwarden pull --source ... --db "+db)
 }

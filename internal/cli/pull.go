@@ -137,7 +137,7 @@ func (a *app) runPull(ctx context.Context, o pullOpts) error {
 		debug.SetMemoryLimit(160 << 20)
 	}
 	st, err := store.OpenWith(ctx, o.db, store.Options{Threads: 1, MemoryLimit: "96MB"})
-	if errors.Is(err, store.ErrLocked) {
+	if errors.Is(err, store.ErrLocked) || errors.Is(err, store.ErrNotStore) {
 		return storeError(err, o.db)
 	}
 	if err != nil {

@@ -54,11 +54,19 @@ const DefaultMemoryLimit = "256MB"
 // writing (a pull holds its store until it ends).
 var ErrLocked = errors.New("store in use by another process")
 
-// lockErr marks DuckDB's error for a file another process holds the lock
-// on as ErrLocked.
-func lockErr(err error) error {
-	if strings.Contains(err.Error(), "Could not set lock on file") {
+// ErrNotStore matches errors for a path that holds some other file than
+// a DuckDB database.
+var ErrNotStore = errors.New("not a DuckDB database file")
+
+// openErr marks DuckDB's errors for a file another process holds the
+// lock on (ErrLocked) and for a file that is no database (ErrNotStore):
+// each needs its own fix.
+func openErr(err error) error {
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "Could not set lock on file"):
 		return fmt.Errorf("%w: %w", err, ErrLocked)
+	case strings.Contains(msg, "not a valid DuckDB database file"):
+		return fmt.Errorf("%w: %w", err, ErrNotStore)
 	}
 	return err
 }
@@ -136,12 +144,12 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 
 	conn, err := duckdb.NewConnector(path+"?"+q.Encode(), func(driver.ExecerContext) error { return nil })
 	if err != nil {
-		return nil, lockErr(fmt.Errorf("store: open %s: %w", path, err))
+		return nil, openErr(fmt.Errorf("store: open %s: %w", path, err))
 	}
 	s := &Store{db: sql.OpenDB(conn), path: path, opt: opt, bigFile: batch.InMemoryFile}
 	if err := s.migrate(ctx); err != nil {
 		_ = s.db.Close()
-		return nil, lockErr(err)
+		return nil, openErr(err)
 	}
 	return s, nil
 }

@@ -207,3 +207,20 @@ func TestOpenSaysWhenAnotherProcessHoldsTheStore(t *testing.T) {
 		}
 	}
 }
+
+// A path holding some other file is ErrNotStore, short or long, read-only
+// or not, so the CLI can say to check --db rather than to pull first.
+func TestOpenSaysWhenTheFileIsNotADatabase(t *testing.T) {
+	for _, content := range []string{"x\n", strings.Repeat("not a database at all. ", 1000)} {
+		path := filepath.Join(t.TempDir(), "notes.duckdb")
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, ro := range []bool{false, true} {
+			_, err := OpenWith(context.Background(), path, Options{ReadOnly: ro})
+			if !errors.Is(err, ErrNotStore) {
+				t.Fatalf("%d bytes, read-only %v: err = %v, want ErrNotStore", len(content), ro, err)
+			}
+		}
+	}
+}
