@@ -1,7 +1,6 @@
 package batch
 
 import (
-	"hash/maphash"
 	"sort"
 )
 
@@ -11,31 +10,11 @@ const (
 	recipientColumn = 12
 )
 
-// Seen is a set of deduplication keys, 128-bit hashes of (eventID,
-// recipientAccountId): 16 bytes per event whatever the ids' lengths. Two
-// different keys share a hash with a probability of about n²/2^129. Each
-// key maps to a generation, so keys can be forgotten once the events they
-// stand for are findable elsewhere (committed to the store).
-type Seen map[[2]uint64]uint64
-
-// Forget removes the keys of the given generations. Batches may be
-// committed out of order (loaded by several writers), so a later
-// generation may stay while an earlier one goes.
-func (s Seen) Forget(gens map[uint64]bool) {
-	for k, g := range s {
-		if gens[g] {
-			delete(s, k)
-		}
-	}
-}
-
-var seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
-
 // DropSeen marks the rows whose (eventID, recipientAccountId) is in seen,
 // or repeats an earlier row, as not to insert, adds the others' keys to
 // seen as generation gen, and returns the dropped rows. Records without an
 // eventID cannot be matched and are always kept.
-func (b *Events) DropSeen(seen Seen, gen uint64) []int32 {
+func (b *Events) DropSeen(seen *Seen, gen uint64) []int32 {
 	ids, rcpt := &b.text[eventIDColumn], &b.text[recipientColumn]
 	var dup []int32
 	var key []byte
@@ -50,12 +29,9 @@ func (b *Events) DropSeen(seen Seen, gen uint64) []int32 {
 			key = append(key, 1)
 			key = append(key, v...)
 		}
-		h := [2]uint64{maphash.Bytes(seeds[0], key), maphash.Bytes(seeds[1], key)}
-		if _, ok := seen[h]; ok {
+		if !seen.add(key, gen) {
 			dup = append(dup, int32(r)) //nolint:gosec // rows < 2^31
-			continue
 		}
-		seen[h] = gen
 	}
 	b.Drop(dup)
 	return dup

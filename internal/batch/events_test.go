@@ -139,9 +139,9 @@ func TestDropSeenKeysAndCompact(t *testing.T) {
 	b.Begin(file("b"))
 	add(t, &b, ev("e2", "1", "2026-11-20T12:00:00Z"), `{"eventName":"NoID"}`, ev("e1", "2", "2026-11-20T10:00:00Z"))
 	b.Commit()
-	seen := Seen{}
-	if got := b.DropSeen(seen, 1); !slices.Equal(got, []int32{1, 5}) || len(seen) != 3 {
-		t.Fatalf("DropSeen = %v (%d keys), want rows 1 and 5 (3 keys)", got, len(seen))
+	seen := &Seen{}
+	if got := b.DropSeen(seen, 1); !slices.Equal(got, []int32{1, 5}) || seen.Len() != 3 {
+		t.Fatalf("DropSeen = %v (%d keys), want rows 1 and 5 (3 keys)", got, seen.Len())
 	}
 	k := b.Keys()
 	if k.Rows != 3 || !k.Timed || !slices.Equal(k.Recipients, []string{"1", "2"}) ||
@@ -179,12 +179,12 @@ func TestDropSeenKeysAndCompact(t *testing.T) {
 		t.Fatalf("second batch: DropSeen = %v, want row 0", got)
 	}
 	seen.Forget(map[uint64]bool{2: true})
-	if len(seen) != 3 {
-		t.Fatalf("%d keys after forgetting generation 2, want generation 1's three", len(seen))
+	if seen.Len() != 3 {
+		t.Fatalf("%d keys after forgetting generation 2, want generation 1's three", seen.Len())
 	}
 	seen.Forget(map[uint64]bool{1: true})
-	if len(seen) != 0 {
-		t.Fatalf("%d keys after forgetting generation 1 too, want none", len(seen))
+	if seen.Len() != 0 {
+		t.Fatalf("%d keys after forgetting generation 1 too, want none", seen.Len())
 	}
 	// A record without a recipient: the table must be searched for every
 	// account.

@@ -44,7 +44,7 @@ type Loader struct {
 	read      *sql.Conn
 	readArrow *duckdb.Arrow
 	mu        sync.Mutex // guards the fields below between Prepare, Load and Commit
-	seen      batch.Seen
+	seen      *batch.Seen
 	// stored spans, per recipient, the events in the table that seen does
 	// not cover; open those the transactions inserted. A batch outside
 	// stored needs no search of the table: its events cannot be there.
@@ -86,7 +86,7 @@ func (s *Store) NewLoader(ctx context.Context, writers int) (*Loader, error) {
 		return nil, fmt.Errorf("store: ingest into %s: opened read-only", s.path)
 	}
 	s.mu.Lock()
-	l := &Loader{s: s, parts: map[string]*Ingested{}, seen: batch.Seen{}, every: commitRows,
+	l := &Loader{s: s, parts: map[string]*Ingested{}, seen: &batch.Seen{}, every: commitRows,
 		gens: map[*batch.Events]uint64{}, loaded: map[uint64]bool{}}
 	fail := func(err error) (*Loader, error) {
 		_ = l.Close()
