@@ -49,7 +49,7 @@ duplicates. Files newer than the latest digest wait for the next pull.
 Memory stays bounded whatever the files' sizes: about 450 MB at most with the
 default --jobs. Files over 8 MB compressed are downloaded to a temporary
 folder and streamed. GOMEMLIMIT, if set, replaces the pull's own soft limit
-for Go's heap (160 MiB).
+for Go's heap (144 MiB).
 
 Exit status: 0 when every listed file was loaded or already there, 1 when some
 files were bad (listed in the summary), 2 for bad input.`,
@@ -129,14 +129,15 @@ func (a *app) runPull(ctx context.Context, o pullOpts) error {
 	}
 	// One DuckDB thread: a statement inserts a batch faster on one than on
 	// two, so the loader inserts two batches at once instead, through two
-	// connections (store.MaxWriters). Memory: 96 MB for DuckDB, which
-	// spills beyond it, and a soft 160 MiB for Go's heap (unless
-	// GOMEMLIMIT says otherwise) keep a 2-million-event pull near 420 MB
+	// connections (store.MaxWriters). Memory: 112 MB for DuckDB, which
+	// spills beyond it (two writers' row groups of store.RowGroupSize
+	// rows mostly fit), and a soft 144 MiB for Go's heap (unless
+	// GOMEMLIMIT says otherwise) keep a 2-million-event pull near 450 MB
 	// peak RSS.
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(160 << 20)
+		debug.SetMemoryLimit(144 << 20)
 	}
-	st, err := store.OpenWith(ctx, o.db, store.Options{Threads: 1, MemoryLimit: "96MB"})
+	st, err := store.OpenWith(ctx, o.db, store.Options{Threads: 1, MemoryLimit: "112MB"})
 	if errors.Is(err, store.ErrLocked) || errors.Is(err, store.ErrNotStore) {
 		return storeError(err, o.db)
 	}
