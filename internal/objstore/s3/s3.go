@@ -67,6 +67,8 @@ type Store struct {
 	// UNSIGNED-PAYLOAD (the SDK cannot hash them up front and, without
 	// flexible checksums, has no trailer to sign instead).
 	unsignedStreams bool
+	// direct is Get's fast path; nil when the endpoint did not resolve.
+	direct *direct
 }
 
 var _ objstore.Store = (*Store)(nil)
@@ -108,6 +110,7 @@ func New(ctx context.Context, o Options) (*Store, error) {
 		bucket:          o.Bucket,
 		prefix:          o.Prefix,
 		unsignedStreams: endpoint != "",
+		direct:          newDirect(ctx, client, o.Bucket),
 	}, nil
 }
 
@@ -293,8 +296,14 @@ func (s *Store) ListDirs(ctx context.Context, prefix string) ([]string, error) {
 	return out, nil
 }
 
-// Get implements objstore.Store.
+// Get implements objstore.Store, through the direct fast path when it
+// answers, else with the SDK's GetObject.
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, objstore.Metadata, error) {
+	if s.direct != nil {
+		if body, meta, ok := s.direct.get(ctx, key); ok {
+			return body, meta, nil
+		}
+	}
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
 	if err != nil {
 		return nil, nil, fmt.Errorf("s3: get object %s: %w", s.loc(key), s.explain(err))
