@@ -63,16 +63,19 @@ const eventColumns = `event_id, event_version, event_source, event_name, aws_reg
 // files oldest first, so each row group's min/max zonemaps cover a narrow
 // range of event_time and event_date and DuckDB skips the rest
 // (IngestFiles sorts its files by account, region and day instead).
-// ingested_files has no key for the same reason.
+// ingested_files has no key for the same reason. The ids and addresses
+// that are unique, or nearly, per event are stored uncompressed, as
+// DuckDB ends up storing them anyway: naming it saves DuckDB trying a
+// dictionary on every row group (2% of a pull's CPU time).
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS events (
-  event_id VARCHAR,
+  event_id VARCHAR USING COMPRESSION uncompressed,
   event_time TIMESTAMP,
   event_version VARCHAR,
   event_source VARCHAR,
   event_name VARCHAR,
   aws_region VARCHAR,
-  source_ip_address VARCHAR,
+  source_ip_address VARCHAR USING COMPRESSION uncompressed,
   user_agent VARCHAR,
   user_identity ` + userIdentityType + `,
   error_code VARCHAR,
@@ -80,7 +83,7 @@ var schema = []string{
   request_parameters JSON,
   response_elements JSON,
   additional_event_data JSON,
-  request_id VARCHAR,
+  request_id VARCHAR USING COMPRESSION uncompressed,
   event_type VARCHAR,
   event_category VARCHAR,
   read_only BOOLEAN,

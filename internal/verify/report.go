@@ -70,9 +70,12 @@ type Report struct {
 	Invalid []FileResult `json:"invalid"`
 	Gaps    []Gap        `json:"gaps"`
 	// Totals over all chains.
-	Digests, DigestsValid, LogFiles, LogFilesValid int
-	Bytes                                          int64
-	Elapsed                                        time.Duration `json:"elapsed"`
+	Digests       int           `json:"digests"`
+	DigestsValid  int           `json:"digestsValid"`
+	LogFiles      int           `json:"logFiles"`
+	LogFilesValid int           `json:"logFilesValid"`
+	Bytes         int64         `json:"bytes"`
+	Elapsed       time.Duration `json:"elapsed"`
 }
 
 // OK is true when digests were found and every file is valid.
