@@ -41,7 +41,7 @@ func (s *Seen) add(key []byte, gen uint64) bool {
 	if 4*(s.used+1) > 3*len(s.slots) {
 		s.resize(max(minSeenSlots, 2*len(s.slots)))
 	}
-	mask := uint64(len(s.slots) - 1)
+	mask := uint64(len(s.slots) - 1) //nolint:gosec // a power of two, at least minSeenSlots
 	for i := hi & mask; ; i = (i + 1) & mask {
 		sl := &s.slots[i]
 		switch {
@@ -57,7 +57,7 @@ func (s *Seen) add(key []byte, gen uint64) bool {
 
 // put places a slot known to be absent into a table with room for it.
 func (s *Seen) put(sl seenSlot) {
-	mask := uint64(len(s.slots) - 1)
+	mask := uint64(len(s.slots) - 1) //nolint:gosec // a power of two, at least minSeenSlots
 	i := sl.hi & mask
 	for s.slots[i].hi != 0 {
 		i = (i + 1) & mask
