@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -222,5 +223,42 @@ func TestOpenSaysWhenTheFileIsNotADatabase(t *testing.T) {
 				t.Fatalf("%d bytes, read-only %v: err = %v, want ErrNotStore", len(content), ro, err)
 			}
 		}
+	}
+}
+
+// TestWritableStoreRowGroups checks how a store opened for writing is
+// attached: row groups of RowGroupSize rows (DuckDB's default would not
+// fit a pull's memory), temporary files beside the file, and the ids
+// that are unique per event stored uncompressed.
+func TestWritableStoreRowGroups(t *testing.T) {
+	s := openStore(t)
+	ctx := t.Context()
+	const rows = 2*RowGroupSize + 100
+	if _, err := s.db.ExecContext(ctx, fmt.Sprintf(`INSERT INTO events (event_id, request_id, event_name, account, region, event_date, source_key)
+SELECT uuid()::VARCHAR, uuid()::VARCHAR, 'Get' || (i %% 7), '111111111111', 'us-east-1', DATE '2026-11-20', 'k'
+FROM range(%d) t(i); CHECKPOINT`, rows)); err != nil {
+		t.Fatal(err)
+	}
+	var groups, largest int64
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*), max(n) FROM (SELECT row_group_id, sum(count) AS n
+FROM pragma_storage_info('events') WHERE column_name = 'event_id' AND segment_type = 'VARCHAR' GROUP BY ALL)`).Scan(&groups, &largest); err != nil {
+		t.Fatal(err)
+	}
+	if groups != 3 || largest > RowGroupSize {
+		t.Errorf("%d rows in %d row groups of at most %d rows, want 3 of at most %d", rows, groups, largest, RowGroupSize)
+	}
+	var dir, compression string
+	if err := s.db.QueryRowContext(ctx, `SELECT current_setting('temp_directory')`).Scan(&dir); err != nil {
+		t.Fatal(err)
+	}
+	if dir != s.Path()+".tmp" {
+		t.Errorf("temporary files go to %q, want %q beside the store", dir, s.Path()+".tmp")
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT string_agg(DISTINCT compression, ',') FROM pragma_storage_info('events')
+WHERE column_name IN ('event_id', 'request_id') AND segment_type = 'VARCHAR'`).Scan(&compression); err != nil {
+		t.Fatal(err)
+	}
+	if compression != "Uncompressed" {
+		t.Errorf("event_id and request_id stored as %s, want Uncompressed", compression)
 	}
 }
