@@ -386,6 +386,8 @@ func (s *Store) explain(err error) error {
 			return objstore.ErrNotFound
 		case "NoSuchBucket":
 			return fmt.Errorf("bucket %s does not exist: %w", s.bucket, err)
+		case "SignatureDoesNotMatch", "InvalidAccessKeyId":
+			return fmt.Errorf("the credentials were refused (check the access key, the secret key and the profile): %w", err)
 		case "AccessDenied", "Forbidden":
 			return fmt.Errorf("access denied (check the credentials, role and bucket policy): %w", err)
 		case "PermanentRedirect", "AuthorizationHeaderMalformed":

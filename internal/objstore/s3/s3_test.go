@@ -124,6 +124,9 @@ func TestAgainstMinIO(t *testing.T) {
 			if errors.Is(err, objstore.ErrNotFound) {
 				t.Errorf("auth failure reported as not found: %v", err)
 			}
+			if !strings.Contains(err.Error(), "credentials were refused") {
+				t.Errorf("error does not say the credentials were refused: %v", err)
+			}
 		}
 	})
 
