@@ -146,6 +146,9 @@ func (p *pipeline) file(ctx context.Context, parser *batch.Parser, t ticket) err
 			s.Bad = append(s.Bad, BadFile{Key: o.key, Problem: problem})
 		})
 	}
+	if t.want != "" {
+		p.update(func(s *Summary, _ *Progress) { s.countChecked(o.k.Account, o.k.Region, problem == "", size) })
+	}
 	switch {
 	case b == nil:
 		return nil

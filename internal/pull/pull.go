@@ -94,6 +94,45 @@ type Summary struct {
 	Bad        []BadFile      `json:"bad"`
 	Digests    *verify.Report `json:"digests,omitempty"`
 	Elapsed    time.Duration  `json:"elapsed"`
+
+	// checked counts, per account and region, the files this pull checked
+	// against a digest's hash, for the digest report's chains.
+	checked map[[2]string]checkedFiles
+}
+
+// checkedFiles are the log files of a chain a pull checked against their
+// digests: how many, how many matched, and the matching files' bytes.
+type checkedFiles struct {
+	files, valid int
+	bytes        int64
+}
+
+// countChecked adds a file checked against its digest to its chain.
+func (s *Summary) countChecked(account, region string, valid bool, size int64) {
+	if s.checked == nil {
+		s.checked = map[[2]string]checkedFiles{}
+	}
+	c := s.checked[[2]string{account, region}]
+	c.files++
+	if valid {
+		c.valid++
+		c.bytes += size
+	}
+	s.checked[[2]string{account, region}] = c
+}
+
+// fillLogFiles puts the checked files into the digest report: the pull,
+// not the verifier, hashes the log files it loads, so without this the
+// report's chains would say no log file was checked.
+func (s *Summary) fillLogFiles(r *verify.Report) {
+	for i := range r.Chains {
+		c := &r.Chains[i]
+		n := s.checked[[2]string{c.Account, c.Region}]
+		c.LogFiles, c.LogFilesValid, c.Bytes = n.files, n.valid, n.bytes
+		r.LogFiles += n.files
+		r.LogFilesValid += n.valid
+		r.Bytes += n.bytes
+	}
 }
 
 func (o *Options) defaults() error {
@@ -194,6 +233,7 @@ func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Su
 		return nil, err
 	}
 	if report != nil {
+		sum.fillLogFiles(report)
 		sum.Digests = report
 		for _, f := range report.Invalid {
 			sum.Bad = append(sum.Bad, BadFile{Key: f.Key, Problem: "digest " + f.Problem})

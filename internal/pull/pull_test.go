@@ -104,6 +104,21 @@ func TestPullLoadsEveryVerifiedFileOnce(t *testing.T) {
 	if int64(sum.Loaded) != res.Manifest.LogFiles || len(sum.Bad) != 0 || sum.Unverified != 0 {
 		t.Fatalf("summary %+v, demo wrote %d log files", sum, res.Manifest.LogFiles)
 	}
+	// The digest report counts the files the pull checked against it.
+	d := sum.Digests
+	if d == nil || d.LogFiles != sum.Loaded || d.LogFilesValid != d.LogFiles || d.Bytes != sum.Bytes {
+		t.Fatalf("digest report %+v, want the %d loaded files (%d bytes) counted as checked and valid", d, sum.Loaded, sum.Bytes)
+	}
+	perChain := 0
+	for _, c := range d.Chains {
+		perChain += c.LogFiles
+		if !c.Valid() {
+			t.Errorf("chain %s/%s: %+v, want valid", c.Account, c.Region, c)
+		}
+	}
+	if perChain != d.LogFiles {
+		t.Fatalf("chains count %d log files, the report %d", perChain, d.LogFiles)
+	}
 	again, err := pull.Run(context.Background(), st, sink, options(t, res))
 	if err != nil {
 		t.Fatal(err)
@@ -150,6 +165,9 @@ func TestPullRefusesTamperedFiles(t *testing.T) {
 	bad := res.Manifest.Tampered[0].Key
 	if len(sum.Bad) != 1 || sum.Bad[0].Key != bad || sink.keys[bad] != 0 {
 		t.Fatalf("tampered %s: bad %+v, loaded %d", bad, sum.Bad, sink.keys[bad])
+	}
+	if d := sum.Digests; d == nil || d.LogFiles != sum.Loaded+1 || d.LogFilesValid != sum.Loaded {
+		t.Fatalf("digest report %+v, want %d files checked and all but the tampered one valid", d, sum.Loaded+1)
 	}
 	opt := options(t, res)
 	opt.NoVerify = true
