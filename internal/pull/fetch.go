@@ -137,18 +137,18 @@ func (p *pipeline) file(ctx context.Context, parser *batch.Parser, t ticket) err
 	if err != nil {
 		return err
 	}
-	switch problem {
-	case "":
-		p.update(func(s *Summary, pr *Progress) { pr.FilesDone++; s.Bytes += size; pr.Bytes += size })
-	default:
-		p.update(func(s *Summary, pr *Progress) {
-			pr.FilesDone++
+	p.update(func(s *Summary, pr *Progress) {
+		pr.FilesDone++
+		if problem == "" {
+			s.Bytes += size
+			pr.Bytes += size
+		} else {
 			s.Bad = append(s.Bad, BadFile{Key: o.key, Problem: problem})
-		})
-	}
-	if t.want != "" {
-		p.update(func(s *Summary, _ *Progress) { s.countChecked(o.k.Account, o.k.Region, problem == "", size) })
-	}
+		}
+		if t.want != "" {
+			s.countChecked(o.k.Account, o.k.Region, problem == "", size)
+		}
+	})
 	switch {
 	case b == nil:
 		return nil

@@ -69,11 +69,13 @@ func (d *direct) get(ctx context.Context, key string) (io.ReadCloser, objstore.M
 	u := d.base
 	u.Path = strings.TrimSuffix(d.base.Path, "/") + "/" + key
 	u.RawPath = strings.TrimSuffix(d.base.EscapedPath(), "/") + "/" + escapeKey(key)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	// The URL is built, not parsed: a string round trip would only redo
+	// the escaping above.
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "", nil)
 	if err != nil {
 		return nil, nil, false
 	}
-	req.URL = &u
+	req.URL, req.Host = &u, u.Host
 	// identity: a log file stored with Content-Encoding gzip must arrive
 	// as stored, not decompressed by Go's transport (its digest hashes
 	// what the reader decompresses).

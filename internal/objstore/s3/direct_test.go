@@ -110,16 +110,8 @@ func TestDirectGetAgainstMinIO(t *testing.T) {
 // TestDirectEndpoints checks the bucket endpoints the fast path resolves
 // for AWS itself, as the SDK's GetObject would address them.
 func TestDirectEndpoints(t *testing.T) {
-	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN",
-		"AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"} {
-		t.Setenv(k, "")
-	}
-	dir := t.TempDir()
-	t.Setenv("AWS_CONFIG_FILE", dir+"/config")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", dir+"/credentials")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	IsolateAWSEnv(t, "AKIDEXAMPLE", "secret")
+	t.Setenv("AWS_USE_DUALSTACK_ENDPOINT", "")
 	for _, c := range []struct {
 		bucket, region, want string
 		fips                 bool

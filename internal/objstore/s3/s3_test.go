@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,25 +14,6 @@ import (
 	"github.com/trailwarden/trailwarden/internal/objstore/s3"
 	"github.com/trailwarden/trailwarden/internal/objstore/storetest"
 )
-
-// isolateAWSEnv points the SDK's credential chain at the given static keys
-// only: no shared config of the machine, no instance metadata.
-func isolateAWSEnv(t *testing.T, accessKey, secretKey string) {
-	t.Helper()
-	dir := t.TempDir()
-	t.Setenv("AWS_ACCESS_KEY_ID", accessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", secretKey)
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_DEFAULT_PROFILE", "")
-	t.Setenv("AWS_REGION", "")
-	t.Setenv("AWS_DEFAULT_REGION", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ENDPOINT_URL", "")
-	t.Setenv("AWS_ENDPOINT_URL_S3", "")
-}
 
 var bucketSeq atomic.Int64
 
@@ -47,7 +27,7 @@ func newBucket(t *testing.T, srv *miniotest.Server) string {
 func TestConformance(t *testing.T) {
 	start := time.Now()
 	srv := miniotest.Start(t)
-	isolateAWSEnv(t, srv.AccessKey, srv.SecretKey)
+	s3.IsolateAWSEnv(t, srv.AccessKey, srv.SecretKey)
 	storetest.RunWith(t, func(t *testing.T) objstore.Store {
 		s, err := s3.New(context.Background(), s3.Options{
 			Bucket:   newBucket(t, srv),
@@ -67,7 +47,7 @@ func TestConformance(t *testing.T) {
 
 func TestAgainstMinIO(t *testing.T) {
 	srv := miniotest.Start(t)
-	isolateAWSEnv(t, srv.AccessKey, srv.SecretKey)
+	s3.IsolateAWSEnv(t, srv.AccessKey, srv.SecretKey)
 	bucket := newBucket(t, srv)
 	ctx := t.Context()
 
@@ -189,7 +169,7 @@ func TestParseURL(t *testing.T) {
 }
 
 func TestNewValidates(t *testing.T) {
-	isolateAWSEnv(t, "AKIDEXAMPLE", "secret")
+	s3.IsolateAWSEnv(t, "AKIDEXAMPLE", "secret")
 	ctx := t.Context()
 	cases := []struct {
 		o   s3.Options
