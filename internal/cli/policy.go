@@ -115,6 +115,9 @@ func newPolicyKindCmd(a *app, target proof.Target, short, example string, mergea
 			if o.out != "" && o.out != "-" && o.format == "text" && !o.diff && (len(v.refused) == 0 || o.allowUnproven) {
 				// The file written below is the policy itself.
 				src = policySource{label: o.out, file: o.out, linesOf: src.linesOf}
+				if src.linesOf != "" && src.linesOf != o.out {
+					src.indexOf = o.out
+				}
 			}
 			for i := range rep.Findings {
 				rep.Findings[i].Reproduce = reproduce(rep.Findings[i], src)
@@ -214,7 +217,7 @@ func policyWarnings(rep *proof.Report, v verdict, src policySource, configPath s
 		out = append(out, policyWarning{Kind: proof.KindUnintended, Statement: &idx, Sid: g.Sid, Line: g.Line, Owned: g.Owned, Findings: g.Findings,
 			Principal: ex.Principal, Action: ex.Request.Action, Resource: ex.Request.Resource,
 			Message: fmt.Sprintf("%s grants %d request(s) the config does not intend, e.g. %s: %s on %s",
-				statementName(g.Grant, src.linesOf), g.Findings, ex.Principal, ex.Request.Action, ex.Request.Resource),
+				statementName(g.Grant, src), g.Findings, ex.Principal, ex.Request.Action, ex.Request.Resource),
 			Advice:    statementAdvice(g.Grant, rep.AcceptedSetting, configPath),
 			Reproduce: ex.Reproduce})
 	}
@@ -249,7 +252,7 @@ func acceptedNotes(rep *proof.Report, src policySource, configPath string, merge
 	for _, g := range rep.Unintended {
 		if g.Accepted {
 			out = append(out, fmt.Sprintf("%s grants %d request(s) beyond the config: %s",
-				statementName(g.Grant, src.linesOf), g.Findings, statementAdvice(g.Grant, rep.AcceptedSetting, configPath)))
+				statementName(g.Grant, src), g.Findings, statementAdvice(g.Grant, rep.AcceptedSetting, configPath)))
 		}
 	}
 	if merged {
@@ -296,7 +299,7 @@ func (a *app) renderPolicy(o policyOpts, existing *policy.Document, res *generat
 	if o.format != "json" {
 		writeWarnings(a.stderr, warnings, src)
 		if len(warnings) > 0 {
-			fmt.Fprintf(a.stderr, "The %s was written although it grants more (or less) than the config intends: review the statements named above before applying it.\n", res.Kind)
+			fmt.Fprintf(a.stderr, "Review the statements named above before applying this %s: it grants more (or less) than the config intends.\n", res.Kind)
 		}
 	}
 	if len(res.Conflicts) > 0 && o.format != "json" {

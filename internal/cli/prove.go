@@ -147,6 +147,10 @@ type policySource struct {
 	unsaved string
 	// linesOf names the file that statement line numbers refer to.
 	linesOf string
+	// indexOf names the policy that statement indexes refer to when it is
+	// not linesOf (a merge: lines are in the existing file, indexes in the
+	// merged policy).
+	indexOf string
 }
 
 // fileSource is a policy file the user gave.
@@ -168,14 +172,14 @@ func generatedSource(t proof.Target, configPath, existing string, allowUnproven 
 	}
 	src := policySource{label: "generated from " + configPath, file: file}
 	if existing == "-" {
-		src.label, src.linesOf = "merged into standard input", "standard input"
+		src.label, src.linesOf, src.indexOf = "merged into standard input", "standard input", "the merged policy"
 		src.unsaved = "the existing policy was read from standard input: save the printed policy as " + file + " to run the reproduce lines"
 		return src
 	}
 	parts := []string{"trailwarden policy", string(t), "--config", shellQuote(configPath)}
 	if existing != "" {
 		src.label = "merged into " + existing
-		src.linesOf = existing
+		src.linesOf, src.indexOf = existing, "the merged policy"
 		parts = append(parts, "--existing", shellQuote(existing))
 	}
 	if allowUnproven {
@@ -214,7 +218,7 @@ func renderReport(w io.Writer, src policySource, configPath string, rep *proof.R
 	if len(rep.Unintended) > 0 {
 		fmt.Fprintln(w, "  statements that grant requests the config does not intend:")
 		for _, g := range rep.Unintended {
-			fmt.Fprintf(w, "    %s: %d unintended grant(s); %s\n", statementName(g.Grant, src.linesOf), g.Findings, statementAdvice(g.Grant, rep.AcceptedSetting, configPath))
+			fmt.Fprintf(w, "    %s: %d unintended grant(s); %s\n", statementName(g.Grant, src), g.Findings, statementAdvice(g.Grant, rep.AcceptedSetting, configPath))
 		}
 	}
 	for _, sid := range rep.StaleAccepted {
@@ -231,16 +235,22 @@ func renderReport(w io.Writer, src policySource, configPath string, rep *proof.R
 
 
 // statementName names a statement as `can` prints it: its index, its Sid
-// and its line.
-func statementName(g proof.Grant, linesOf string) string {
+// and its line, saying which file each refers to.
+func statementName(g proof.Grant, src policySource) string {
 	s := fmt.Sprintf("statement %d", g.Statement)
+	if src.indexOf != "" {
+		s += " of " + src.indexOf
+	}
 	if g.Sid != "" {
 		s += " (" + g.Sid + ")"
 	}
 	if g.Line > 0 {
+		if src.indexOf != "" {
+			s += ","
+		}
 		s += fmt.Sprintf(" at line %d", g.Line)
-		if linesOf != "" {
-			s += " of " + linesOf
+		if src.linesOf != "" {
+			s += " of " + src.linesOf
 		}
 	}
 	return s

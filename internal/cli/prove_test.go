@@ -181,7 +181,7 @@ func TestPolicyProve_ForeignGrantIsAFinding(t *testing.T) {
 	if code != ExitFailure {
 		t.Fatalf("merge keeping an over-broad foreign statement exits %d, want 1:\n%s", code, stderr)
 	}
-	for _, want := range []string{"warning: statement 0 (PartnerRead) at line 4 of partner-read.json grants ",
+	for _, want := range []string{"warning: statement 0 of merged.json (PartnerRead), at line 4 of partner-read.json grants ",
 		`list "PartnerRead" in accepted_foreign_sids.bucket_policy of trailwarden.yaml`, "reproduce: echo "} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("merge stderr lacks %q:\n%s", want, stderr)
@@ -278,7 +278,7 @@ func TestPolicyProve_AcceptedForeignSid(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("merge with an accepted statement exits %d:\n%s", code, stderr)
 	}
-	for _, want := range []string{"note: statement 0 (PartnerRead) at line 4 of partner-read.json grants ",
+	for _, want := range []string{"note: statement 0 of merged.json (PartnerRead), at line 4 of partner-read.json grants ",
 		"accepted in accepted_foreign_sids.bucket_policy", `lists "RetiredPartner", but no statement`} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("merge stderr lacks %q:\n%s", want, stderr)
@@ -317,7 +317,7 @@ func TestPolicyProve_UnnamedForeignStatement(t *testing.T) {
 	if code != ExitFailure {
 		t.Fatalf("exit %d, want 1", code)
 	}
-	for _, want := range []string{"warning: statement 1 at line 11 of unnamed-read.json grants ",
+	for _, want := range []string{"warning: statement 1 of the merged policy, at line 11 of unnamed-read.json grants ",
 		"without a Sid, so it cannot be accepted by Sid", "give it a Sid and list that Sid in accepted_foreign_sids.bucket_policy"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
