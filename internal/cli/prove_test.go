@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/trailwarden/trailwarden/internal/eval"
+	"github.com/trailwarden/trailwarden/internal/generator"
+	"github.com/trailwarden/trailwarden/internal/policy"
 	"github.com/trailwarden/trailwarden/internal/proof"
 )
 
@@ -370,4 +374,58 @@ func reproduceLineOf(t *testing.T, out string) string {
 	}
 	t.Fatalf("no reproduce line in:\n%s", out)
 	return ""
+}
+
+// TestJudge sorts findings for the policy commands: trailwarden's own
+// over-grants and unexplained missing grants are refused, unaccepted
+// foreign grants are warnings, accepted ones neither.
+func TestJudge(t *testing.T) {
+	owned := proof.Finding{Kind: proof.KindUnintended, Grants: []proof.Grant{{Statement: 3, Sid: "TrailwardenX", Owned: true}}}
+	foreign := proof.Finding{Kind: proof.KindUnintended, Foreign: true, Grants: []proof.Grant{{Statement: 0, Sid: "PartnerRead"}}}
+	accepted := proof.Finding{Kind: proof.KindUnintended, Foreign: true, Accepted: true, Grants: []proof.Grant{{Statement: 0, Sid: "PartnerRead", Accepted: true}}}
+	missing := proof.Finding{Kind: proof.KindMissing}
+	conflict := &generator.Output{Conflicts: []proof.Conflict{{Statement: 1}}}
+	tests := []struct {
+		name        string
+		findings    []proof.Finding
+		res         *generator.Output
+		refused     int
+		wantForeign bool
+	}{
+		{"Clean", nil, &generator.Output{}, 0, false},
+		{"OwnedOverGrant", []proof.Finding{owned}, &generator.Output{}, 1, false},
+		{"ForeignOverGrant", []proof.Finding{foreign}, &generator.Output{}, 0, true},
+		{"AcceptedForeign", []proof.Finding{accepted}, &generator.Output{}, 0, false},
+		{"MissingGrant", []proof.Finding{missing}, &generator.Output{}, 1, false},
+		{"MissingGrantExplainedByConflict", []proof.Finding{missing}, conflict, 0, false},
+		{"All", []proof.Finding{owned, foreign, accepted, missing}, &generator.Output{}, 2, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := judge(&proof.Report{Findings: tt.findings}, tt.res)
+			if len(v.refused) != tt.refused || v.foreign != tt.wantForeign {
+				t.Fatalf("refused %d, foreign %v; want %d, %v", len(v.refused), v.foreign, tt.refused, tt.wantForeign)
+			}
+		})
+	}
+}
+
+// TestRenderPolicy_AllowUnprovenStillFails: --allow-unproven prints the
+// policy, but the findings are warnings and the exit status is 1.
+func TestRenderPolicy_AllowUnprovenStillFails(t *testing.T) {
+	f := proof.Finding{Kind: proof.KindUnintended, Principal: "anonymous", Request: eval.Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k"},
+		Grants: []proof.Grant{{Statement: 0, Sid: "TrailwardenX", Owned: true}}, Statements: []string{"TrailwardenX"}, Reproduce: "trailwarden can ..."}
+	rep := &proof.Report{Target: proof.TargetBucket, Findings: []proof.Finding{f},
+		Unintended: []proof.StatementGrants{{Grant: f.Grants[0], Findings: 1}}}
+	res := &generator.Output{Kind: "bucket policy", Doc: &policy.Document{Version: policy.Version2012}}
+	var out, errb bytes.Buffer
+	a := &app{stdout: &out, stderr: &errb}
+	err := a.renderPolicy(policyOpts{config: "trailwarden.yaml", format: "text", allowUnproven: true}, nil, res, rep, judge(rep, res), policySource{file: "p.json"})
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != ExitFailure {
+		t.Fatalf("err %v, want exit 1", err)
+	}
+	if out.Len() == 0 || !strings.Contains(errb.String(), "warning: statement 0 (TrailwardenX) grants 1 request(s)") {
+		t.Fatalf("stdout %q, stderr:\n%s", out.String(), errb.String())
+	}
 }
