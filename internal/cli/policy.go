@@ -226,7 +226,7 @@ func policyWarnings(rep *proof.Report, v verdict, src policySource, configPath s
 			continue
 		}
 		out = append(out, policyWarning{Kind: proof.KindMissing, Findings: 1, Principal: f.Principal, Action: f.Request.Action, Resource: f.Request.Resource,
-			Message: fmt.Sprintf("the policy does not allow what the config intends: %s (%s on %s: %s)", f.Principal, f.Request.Action, f.Request.Resource, f.Decision),
+			Message:   fmt.Sprintf("the policy does not allow what the config intends: %s (%s on %s: %s)", f.Principal, f.Request.Action, f.Request.Resource, f.Decision),
 			Reproduce: f.Reproduce})
 	}
 	return out

@@ -233,7 +233,6 @@ func renderReport(w io.Writer, src policySource, configPath string, rep *proof.R
 	fmt.Fprintln(w)
 }
 
-
 // statementName names a statement as `can` prints it: its index, its Sid
 // and its line, saying which file each refers to.
 func statementName(g proof.Grant, src policySource) string {

@@ -199,4 +199,3 @@ func TestAcceptedSetting(t *testing.T) {
 		}
 	}
 }
-
