@@ -34,7 +34,18 @@ func newPolicyCmd(a *app) *cobra.Command {
 trailwarden.yaml. Statements trailwarden writes have Sids starting with
 "Trailwarden" (and, under the accelerate profile, seed 003's DONOTDELETE-AMS-*
 Sids); with --existing, every other statement of the current policy is kept
-where it is, and re-running gives the same bytes.`,
+where it is, and re-running gives the same bytes.
+
+Every policy is proved before it is printed (see policy prove). A policy whose
+own statements grant more or less than the config intends is refused, unless
+--allow-unproven. A kept foreign statement that grants more than the config
+intends is the merge you asked for: the policy is printed, with a warning on
+stderr (and in the "warnings" array of --format json) that names the statement
+and a trailwarden can line reproducing one such request. List its Sid in
+accepted_foreign_sids of the config to keep it knowingly: it is then a note.
+
+Exit status: 0 printed and proven (accepted foreign grants included), 1
+printed with warnings or conflicts, or refused, 2 bad input.`,
 	}
 	cmd.AddCommand(
 		newProveCmd(a),
@@ -99,23 +110,34 @@ func newPolicyKindCmd(a *app, target proof.Target, short, example string, mergea
 			if err != nil {
 				return err
 			}
-			// A grant that a foreign Deny removes is already reported, more
-			// precisely, as a conflict.
-			var blocking []proof.Finding
-			for _, f := range rep.Findings {
-				if f.Blocking() && (f.Kind != "missing-grant" || len(res.Conflicts) == 0) {
-					blocking = append(blocking, f)
+			v := judge(rep, res)
+			src := generatedSource(target, o.config, o.existing, len(v.refused) > 0)
+			if o.out != "" && o.out != "-" && o.format == "text" && !o.diff && (len(v.refused) == 0 || o.allowUnproven) {
+				// The file written below is the policy itself.
+				src = policySource{label: o.out, file: o.out, linesOf: src.linesOf}
+				if src.linesOf != "" && src.linesOf != o.out {
+					src.indexOf = o.out
 				}
 			}
-			if len(blocking) > 0 && !o.allowUnproven {
+			for i := range rep.Findings {
+				rep.Findings[i].Reproduce = reproduce(rep.Findings[i], src)
+			}
+			if len(v.refused) > 0 && !o.allowUnproven {
+				var foreign []policyWarning
+				for _, w := range policyWarnings(rep, v, src, o.config) {
+					if w.Kind == proof.KindUnintended && !w.Owned {
+						foreign = append(foreign, w)
+					}
+				}
+				writeWarnings(a.stderr, foreign, src)
 				fmt.Fprintf(a.stderr, "refusing to print the %s: it grants more (or less) than the config intends:\n", res.Kind)
-				for _, f := range blocking {
-					writeFinding(a.stderr, f)
+				for _, f := range v.refused {
+					writeFinding(a.stderr, f, rep.AcceptedSetting)
 				}
 				fmt.Fprintf(a.stderr, "Fix the statements named above, or pass --allow-unproven to print it anyway.\n")
 				return &exitError{code: ExitFailure}
 			}
-			return a.renderPolicy(o, existing, res)
+			return a.renderPolicy(o, existing, res, rep, v, src)
 		},
 	}
 	f := cmd.Flags()
@@ -125,16 +147,136 @@ func newPolicyKindCmd(a *app, target proof.Target, short, example string, mergea
 		f.BoolVar(&o.diff, "diff", false, "print a diff of the change to the existing policy instead of the policy")
 	}
 	f.StringVar(&o.format, "format", "text", "text (policy JSON, notes on stderr) or json (policy with size, notes and changes)")
-	f.BoolVar(&o.allowUnproven, "allow-unproven", false, "print the policy even when the proof finds a grant beyond the config's intent")
+	f.BoolVar(&o.allowUnproven, "allow-unproven", false, "print the policy even when the proof finds a grant beyond the config's intent (the findings are warnings and the exit status is 1)")
 	f.StringVarP(&o.out, "out", "o", "", "write the policy to this file (atomically) instead of stdout")
 	return cmd
 }
 
-func (a *app) renderPolicy(o policyOpts, existing *policy.Document, res *generator.Output) error {
+// verdict sorts the proof's findings for a policy command: refused ones
+// stop the command unless --allow-unproven; the others are warnings about
+// foreign statements the merge keeps.
+type verdict struct {
+	// refused are findings of trailwarden's own statements, and intended
+	// requests the policy denies (unless a foreign Deny explains them: the
+	// conflicts say so more precisely).
+	refused []proof.Finding
+	// foreign is true when a kept foreign statement grants more than the
+	// config intends and the config does not accept it.
+	foreign bool
+}
+
+func judge(rep *proof.Report, res *generator.Output) verdict {
+	var v verdict
+	for _, f := range rep.Findings {
+		switch {
+		case !f.Blocking():
+		case f.Kind == proof.KindMissing:
+			if len(res.Conflicts) == 0 {
+				v.refused = append(v.refused, f)
+			}
+		case f.Foreign:
+			v.foreign = true
+		default:
+			v.refused = append(v.refused, f)
+		}
+	}
+	return v
+}
+
+// policyWarning is one problem with a printed policy, for people (stderr)
+// and scripts (the "warnings" array of --format json).
+type policyWarning struct {
+	Kind string `json:"kind"`
+	// Statement, Sid and Line name the statement that grants the requests
+	// (unintended grants only); Line is in the file the statement came from.
+	Statement *int   `json:"statement,omitempty"`
+	Sid       string `json:"sid,omitempty"`
+	Line      int    `json:"line,omitempty"`
+	Owned     bool   `json:"owned"`
+	// Findings counts the requests of this kind the statement takes part in.
+	Findings  int    `json:"findings"`
+	Principal string `json:"principal"`
+	Action    string `json:"action"`
+	Resource  string `json:"resource"`
+	Message   string `json:"message"`
+	Advice    string `json:"advice,omitempty"`
+	Reproduce string `json:"reproduce"`
+}
+
+// policyWarnings lists one warning per statement that grants more than the
+// config intends (unless accepted), and one per missing grant that would
+// have been refused.
+func policyWarnings(rep *proof.Report, v verdict, src policySource, configPath string) []policyWarning {
+	var out []policyWarning
+	for _, g := range rep.Unintended {
+		if g.Accepted {
+			continue
+		}
+		ex := rep.Findings[g.Example]
+		idx := g.Statement
+		out = append(out, policyWarning{Kind: proof.KindUnintended, Statement: &idx, Sid: g.Sid, Line: g.Line, Owned: g.Owned, Findings: g.Findings,
+			Principal: ex.Principal, Action: ex.Request.Action, Resource: ex.Request.Resource,
+			Message: fmt.Sprintf("%s grants %d request(s) the config does not intend, e.g. %s: %s on %s",
+				statementName(g.Grant, src), g.Findings, ex.Principal, ex.Request.Action, ex.Request.Resource),
+			Advice:    statementAdvice(g.Grant, rep.AcceptedSetting, configPath),
+			Reproduce: ex.Reproduce})
+	}
+	for _, f := range v.refused {
+		if f.Kind != proof.KindMissing {
+			continue
+		}
+		out = append(out, policyWarning{Kind: proof.KindMissing, Findings: 1, Principal: f.Principal, Action: f.Request.Action, Resource: f.Request.Resource,
+			Message:   fmt.Sprintf("the policy does not allow what the config intends: %s (%s on %s: %s)", f.Principal, f.Request.Action, f.Request.Resource, f.Decision),
+			Reproduce: f.Reproduce})
+	}
+	return out
+}
+
+func writeWarnings(w io.Writer, ws []policyWarning, src policySource) {
+	if src.unsaved != "" && len(ws) > 0 {
+		fmt.Fprintf(w, "note: %s\n", src.unsaved)
+	}
+	for _, x := range ws {
+		fmt.Fprintf(w, "warning: %s\n", x.Message)
+		if x.Advice != "" {
+			fmt.Fprintf(w, "  %s\n", x.Advice)
+		}
+		fmt.Fprintf(w, "  reproduce: %s\n", x.Reproduce)
+	}
+}
+
+// acceptedNotes say which accepted foreign statements grant more than the
+// config, and which accepted Sids are stale.
+func acceptedNotes(rep *proof.Report, src policySource, configPath string, merged bool) []string {
+	var out []string
+	for _, g := range rep.Unintended {
+		if g.Accepted {
+			out = append(out, fmt.Sprintf("%s grants %d request(s) beyond the config: %s",
+				statementName(g.Grant, src), g.Findings, statementAdvice(g.Grant, rep.AcceptedSetting, configPath)))
+		}
+	}
+	if merged {
+		for _, sid := range rep.StaleAccepted {
+			out = append(out, strings.TrimPrefix(staleNote(rep.AcceptedSetting, sid, src), "note: "))
+		}
+	}
+	return out
+}
+
+// policyJSON is --format json of a policy command: the policy and its
+// review data, with the proof's warnings.
+type policyJSON struct {
+	*generator.Output
+	Warnings []policyWarning `json:"warnings,omitempty"`
+}
+
+func (a *app) renderPolicy(o policyOpts, existing *policy.Document, res *generator.Output, rep *proof.Report, v verdict, src policySource) error {
+	warnings := policyWarnings(rep, v, src, o.config)
+	res.Notes = append(res.Notes, acceptedNotes(rep, src, o.config, existing != nil)...)
 	var data []byte
 	switch {
 	case o.format == "json":
-		b, err := json.MarshalIndent(res, "", "  ")
+		b, err := json.MarshalIndent(policyJSON{res, warnings}, "", "  ")
 		if err != nil {
 			return err
 		}
@@ -154,17 +296,23 @@ func (a *app) renderPolicy(o policyOpts, existing *policy.Document, res *generat
 	} else if err := safefile.Write(o.out, data, 0o644); err != nil {
 		return err
 	}
-	if len(res.Conflicts) == 0 {
-		return nil
-	}
 	if o.format != "json" {
+		writeWarnings(a.stderr, warnings, src)
+		if len(warnings) > 0 {
+			fmt.Fprintf(a.stderr, "Review the statements named above before applying this %s: it grants more (or less) than the config intends.\n", res.Kind)
+		}
+	}
+	if len(res.Conflicts) > 0 && o.format != "json" {
 		fmt.Fprintf(a.stderr, "conflict: %d intended request(s) are blocked by the existing policy:\n", len(res.Conflicts))
 		for _, c := range res.Conflicts {
 			fmt.Fprintf(a.stderr, "  - %s\n", c)
 		}
 		fmt.Fprintf(a.stderr, "The merged policy keeps them. Change or remove them, then run again.\n")
 	}
-	return &exitError{code: ExitFailure}
+	if len(res.Conflicts) > 0 || len(warnings) > 0 {
+		return &exitError{code: ExitFailure}
+	}
+	return nil
 }
 
 // describeChanges is the human view of a merge: what happened to each

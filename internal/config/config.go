@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/trailwarden/trailwarden/internal/awsid"
 )
@@ -49,8 +50,25 @@ type Config struct {
 	Readers           Readers  `yaml:"readers"`
 	Profile           string   `yaml:"profile"`
 	DeliveryScope     string   `yaml:"delivery_scope"`
-	AWS               AWS      `yaml:"aws"`
+	// AcceptedForeignSids are statements trailwarden does not own that grant
+	// more than this config intends and that the user keeps knowingly.
+	AcceptedForeignSids AcceptedSids `yaml:"accepted_foreign_sids"`
+	AWS                 AWS          `yaml:"aws"`
 }
+
+// AcceptedSids lists, per policy trailwarden merges into, the Sids of
+// foreign statements whose grants beyond the config are accepted: the proof
+// reports them as accepted instead of failing.
+type AcceptedSids struct {
+	BucketPolicy []string `yaml:"bucket_policy,omitempty"`
+	KeyPolicy    []string `yaml:"key_policy,omitempty"`
+}
+
+// Setting names of the accepted foreign Sids, as written in trailwarden.yaml.
+const (
+	SettingAcceptedBucketSids = "accepted_foreign_sids.bucket_policy"
+	SettingAcceptedKeySids    = "accepted_foreign_sids.key_policy"
+)
 
 // AWS says how trailwarden reaches the accounts when it reads (snapshot,
 // audit) and changes (apply, rollback) the live configuration.
@@ -94,6 +112,35 @@ type Readers struct {
 	AthenaOnly bool `yaml:"athena_only"`
 	// ExternalID is required in the reader role's trust policy when set.
 	ExternalID string `yaml:"external_id,omitempty"`
+}
+
+// SidPrefix starts the Sid of every statement trailwarden writes.
+const SidPrefix = "Trailwarden"
+
+// The Sids of the AMS Accelerate onboarding guide's statements, owned by
+// trailwarden under the accelerate profile.
+const (
+	SidAMSConfigAudit = "DONOTDELETE-AMS-ALLOWBUCKETCONFIGAUDIT"
+	SidAMSListBucket  = "DONOTDELETE-AMS-ALLOWLISTBUCKET"
+	SidAMSGetObject   = "DONOTDELETE-AMS-ALLOWGETOBJECT"
+	SidAMSDecrypt     = "DONOTDELETE-AMS-ALLOWTRAILOBJECTDECRYPTION"
+)
+
+// OwnsSid reports whether a statement Sid belongs to trailwarden under the
+// config's profile. The onboarding guide's Sids are only owned under
+// accelerate, so the baseline profile never deletes an AMS statement.
+func (c *Config) OwnsSid(sid string) bool {
+	if strings.HasPrefix(sid, SidPrefix) {
+		return true
+	}
+	if c.Profile != ProfileAccelerate {
+		return false
+	}
+	switch sid {
+	case SidAMSConfigAudit, SidAMSListBucket, SidAMSGetObject, SidAMSDecrypt:
+		return true
+	}
+	return false
 }
 
 // Default returns a config with every optional field at its default.

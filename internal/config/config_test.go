@@ -83,6 +83,7 @@ func TestRenderRoundTrip(t *testing.T) {
 	c.Readers.AthenaOnly = true
 	c.Readers.ExternalID = "ext-123"
 	c.Profile = config.ProfileAccelerate
+	c.AcceptedForeignSids = config.AcceptedSids{BucketPolicy: []string{"PartnerRead", "Legacy Sid"}, KeyPolicy: []string{"KeyAdmins"}}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -82,6 +82,12 @@ func Parse(r io.Reader, name string) (*Config, error) {
 	if len(cfg.AWS.Regions) == 0 {
 		cfg.AWS.Regions = nil // `regions: []` and no regions mean the same
 	}
+	if len(cfg.AcceptedForeignSids.BucketPolicy) == 0 {
+		cfg.AcceptedForeignSids.BucketPolicy = nil
+	}
+	if len(cfg.AcceptedForeignSids.KeyPolicy) == 0 {
+		cfg.AcceptedForeignSids.KeyPolicy = nil
+	}
 	if err := cfg.validate(name, pos); err != nil {
 		return nil, err
 	}

@@ -78,6 +78,13 @@ profile: {{q .Profile}}
 # How delivery is scoped: auto, per-account, account-list or organization.
 delivery_scope: {{q .DeliveryScope}}
 
+# Statements of the existing bucket and key policies that trailwarden does not
+# own and that grant more than this file intends, kept knowingly (by Sid):
+# "trailwarden policy prove" reports their grants as accepted, not as findings.
+accepted_foreign_sids:
+  bucket_policy: {{ql .AcceptedForeignSids.BucketPolicy}}
+  key_policy: {{ql .AcceptedForeignSids.KeyPolicy}}
+
 aws:
   # Role assumed in each account to read and change it (snapshot, audit,
   # apply); empty uses your own credentials in every account.

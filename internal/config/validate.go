@@ -83,6 +83,7 @@ func (c *Config) validate(file string, pos positions) error {
 	}
 	c.validateKey(add)
 	c.validateReaders(add, check)
+	c.validateAccepted(add)
 	if c.AWS.AccessRole != "" {
 		check("aws.access_role", awsid.RoleName(c.AWS.AccessRole))
 	}
@@ -168,5 +169,36 @@ func (c *Config) validateReaders(add func(field, msg string), check func(string,
 	}
 	if strings.TrimSpace(r.ExternalID) != r.ExternalID {
 		add("readers.external_id", "remove the surrounding spaces")
+	}
+}
+
+// validateAccepted checks the accepted foreign Sids: each a Sid, listed
+// once, and never one of trailwarden's own (its statements are proven, not
+// accepted).
+func (c *Config) validateAccepted(add func(field, msg string)) {
+	for _, list := range []struct {
+		setting string
+		sids    []string
+	}{{SettingAcceptedBucketSids, c.AcceptedForeignSids.BucketPolicy}, {SettingAcceptedKeySids, c.AcceptedForeignSids.KeyPolicy}} {
+		seen := map[string]int{}
+		for i, sid := range list.sids {
+			field := fmt.Sprintf("%s[%d]", list.setting, i)
+			switch {
+			case sid == "":
+				add(field, "empty; list the Sid of a statement of the existing policy (a statement without a Sid cannot be accepted: give it one)")
+				continue
+			case strings.TrimSpace(sid) != sid:
+				add(field, fmt.Sprintf("%q has surrounding spaces; a Sid is matched exactly", sid))
+				continue
+			case c.OwnsSid(sid):
+				add(field, fmt.Sprintf("%q is a Sid trailwarden writes (under profile %s); only statements trailwarden does not own can be accepted, its own are proven", sid, c.Profile))
+				continue
+			}
+			if j, dup := seen[sid]; dup {
+				add(field, fmt.Sprintf("Sid %q is listed twice (also %s[%d])", sid, list.setting, j))
+				continue
+			}
+			seen[sid] = i
+		}
 	}
 }

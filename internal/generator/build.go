@@ -12,34 +12,20 @@ import (
 )
 
 // SidPrefix starts the Sid of every statement trailwarden owns.
-const SidPrefix = "Trailwarden"
+const SidPrefix = config.SidPrefix
 
-// The Sids of seed 003 (AMS Accelerate), owned under the accelerate profile.
+// The Sids of the AMS Accelerate onboarding guide, owned under the
+// accelerate profile.
 const (
-	SidAMSConfigAudit = "DONOTDELETE-AMS-ALLOWBUCKETCONFIGAUDIT"
-	SidAMSListBucket  = "DONOTDELETE-AMS-ALLOWLISTBUCKET"
-	SidAMSGetObject   = "DONOTDELETE-AMS-ALLOWGETOBJECT"
-	SidAMSDecrypt     = "DONOTDELETE-AMS-ALLOWTRAILOBJECTDECRYPTION"
+	SidAMSConfigAudit = config.SidAMSConfigAudit
+	SidAMSListBucket  = config.SidAMSListBucket
+	SidAMSGetObject   = config.SidAMSGetObject
+	SidAMSDecrypt     = config.SidAMSDecrypt
 )
 
 // Owned reports whether a statement Sid belongs to trailwarden under the
-// config's profile. Seed 003's Sids are only owned under accelerate, so
-// running the baseline profile never deletes an AMS onboarding statement.
-func Owned(c *config.Config) func(sid string) bool {
-	return func(sid string) bool {
-		if strings.HasPrefix(sid, SidPrefix) {
-			return true
-		}
-		if c.Profile != config.ProfileAccelerate {
-			return false
-		}
-		switch sid {
-		case SidAMSConfigAudit, SidAMSListBucket, SidAMSGetObject, SidAMSDecrypt:
-			return true
-		}
-		return false
-	}
-}
+// config's profile (config.OwnsSid).
+func Owned(c *config.Config) func(sid string) bool { return c.OwnsSid }
 
 // Service principals and values that appear in generated statements.
 const (

@@ -34,34 +34,99 @@ type Row struct {
 	Intended  bool   `json:"intended"`
 }
 
+// Finding kinds.
+const (
+	KindUnintended = "unintended-grant"
+	KindMissing    = "missing-grant"
+)
+
+// Grant is one statement of the proved policy that allows a finding's
+// request.
+type Grant struct {
+	// Statement is the 0-based index in the policy's Statement list, as the
+	// evaluator's reasons number it.
+	Statement int    `json:"statement"`
+	Sid       string `json:"sid,omitempty"`
+	Line      int    `json:"line,omitempty"`
+	// Owned is true for a statement trailwarden writes.
+	Owned bool `json:"owned"`
+	// Accepted is true for a foreign statement whose Sid the config lists
+	// as accepted for this policy.
+	Accepted bool `json:"accepted"`
+}
+
+// Name is how the statement is named to people: its Sid, or its index.
+func (g Grant) Name() string {
+	if g.Sid != "" {
+		return g.Sid
+	}
+	return fmt.Sprintf("statement %d", g.Statement)
+}
+
 // Finding is a concrete request on which the policy and the config disagree.
 type Finding struct {
 	Target Target `json:"target"`
-	// Kind is "unintended-grant" (allowed, not intended) or
-	// "missing-grant" (intended, not allowed).
+	// Kind is KindUnintended (allowed, not intended) or KindMissing
+	// (intended, not allowed).
 	Kind      string              `json:"kind"`
 	Principal string              `json:"principal"`
 	Request   eval.Request        `json:"request"`
 	Context   map[string][]string `json:"context"`
 	Decision  eval.Decision       `json:"decision"`
-	// Statements are the Sids (or indexes) of the allowing statements.
+	// Statements are the names (Sid, or "statement N") of the allowing
+	// statements; Grants describes each.
 	Statements []string `json:"statements,omitempty"`
+	Grants     []Grant  `json:"grants,omitempty"`
 	// Foreign is true when only statements trailwarden does not own grant
-	// it: reported, but not trailwarden's to fix.
+	// it: not trailwarden's to fix, but a finding all the same.
 	Foreign bool `json:"foreign"`
+	// Accepted is true when every statement that grants it is a foreign
+	// statement the config accepts: reported, but not a failure.
+	Accepted bool `json:"accepted"`
+	// CallerAllowsAll is true when the request was decided with the
+	// caller's own identity policy allowing everything, so that only the
+	// proved policy could refuse it (a caller from another account needs
+	// both sides).
+	CallerAllowsAll bool `json:"caller_allows_all"`
+	// Reproduce is a command line that replays the request. The proof
+	// leaves it empty: only the caller knows where the policy is stored.
+	Reproduce string `json:"reproduce,omitempty"`
+}
+
+// StatementGrants is one statement that grants requests the config does
+// not intend, with how many findings it takes part in.
+type StatementGrants struct {
+	Grant
+	Findings int `json:"findings"`
+	// Example is the index in Report.Findings of its first finding.
+	Example int `json:"example"`
 }
 
 // Report is the result of proving one policy.
 type Report struct {
-	Target   Target    `json:"target"`
+	Target Target `json:"target"`
+	// Proven is true when no finding fails the proof: every intended
+	// request is allowed, and every unintended grant comes only from
+	// accepted foreign statements.
+	Proven   bool      `json:"proven"`
 	Requests int       `json:"requests"`
 	Matrix   []Row     `json:"matrix"`
 	Findings []Finding `json:"findings"`
+	// Unintended lists, in policy order, each statement that grants a
+	// request the config does not intend.
+	Unintended []StatementGrants `json:"unintended_statements,omitempty"`
+	// AcceptedSetting is the config setting that lists the accepted foreign
+	// Sids of this policy; "" when the policy has none (trailwarden writes
+	// it whole).
+	AcceptedSetting string `json:"accepted_setting,omitempty"`
+	// StaleAccepted are accepted Sids that no statement of the policy has.
+	StaleAccepted []string `json:"stale_accepted_sids,omitempty"`
 }
 
-// Blocking reports whether a finding makes the proof fail: a missing grant,
-// or a grant beyond the config that one of trailwarden's statements gives.
-func (f Finding) Blocking() bool { return f.Kind == "missing-grant" || !f.Foreign }
+// Blocking reports whether a finding makes the proof fail: a missing
+// grant, or a grant beyond the config unless every statement giving it is
+// an accepted foreign statement.
+func (f Finding) Blocking() bool { return f.Kind == KindMissing || !f.Accepted }
 
 // Failed reports whether any finding is blocking.
 func (r *Report) Failed() bool {
@@ -71,6 +136,39 @@ func (r *Report) Failed() bool {
 		}
 	}
 	return false
+}
+
+// AcceptedCount is the number of findings reported as accepted.
+func (r *Report) AcceptedCount() int {
+	n := 0
+	for _, f := range r.Findings {
+		if !f.Blocking() {
+			n++
+		}
+	}
+	return n
+}
+
+// AcceptedSetting names the config setting that lists the accepted
+// foreign Sids of target's policy, or "" when its policy takes none.
+func AcceptedSetting(t Target) string {
+	switch t {
+	case TargetBucket:
+		return config.SettingAcceptedBucketSids
+	case TargetKey:
+		return config.SettingAcceptedKeySids
+	}
+	return ""
+}
+
+func acceptedSids(c *config.Config, t Target) []string {
+	switch t {
+	case TargetBucket:
+		return c.AcceptedForeignSids.BucketPolicy
+	case TargetKey:
+		return c.AcceptedForeignSids.KeyPolicy
+	}
+	return nil
 }
 
 // Prove evaluates the policy over the representative requests of the
@@ -102,7 +200,11 @@ func Prove(c *config.Config, in Input) (*Report, error) {
 	}
 	wit, pairs := keyWitnesses(c, docs)
 	m := model{c: c, scope: in.Scope}
-	rep := &Report{Target: in.Target}
+	rep := &Report{Target: in.Target, AcceptedSetting: AcceptedSetting(in.Target)}
+	accepted := map[string]bool{}
+	for _, sid := range acceptedSids(c, in.Target) {
+		accepted[sid] = true
+	}
 	seenFinding := map[string]bool{}
 	for _, p := range prs {
 		if in.Target == TargetAccess && p.kind != probeReaderRole {
@@ -132,7 +234,8 @@ func Prove(c *config.Config, in Input) (*Report, error) {
 						row.Intended = true
 					}
 					if out.Decision == eval.Allowed && !want {
-						f := grantFinding(in, p, req, full, out)
+						f := grantFinding(in, accepted, p, req, full, out)
+						f.CallerAllowsAll = ev == evCaller
 						key := p.label + "|" + action + "|" + r.label + "|" + strings.Join(f.Statements, ",")
 						if !seenFinding[key] {
 							seenFinding[key] = true
@@ -152,7 +255,50 @@ func Prove(c *config.Config, in Input) (*Report, error) {
 	}
 	rep.Findings = append(rep.Findings, missing...)
 	sort.SliceStable(rep.Findings, func(i, j int) bool { return rep.Findings[i].Blocking() && !rep.Findings[j].Blocking() })
+	rep.Unintended = unintendedStatements(rep.Findings)
+	rep.StaleAccepted = stale(in.Doc, acceptedSids(c, in.Target))
+	rep.Proven = !rep.Failed()
 	return rep, nil
+}
+
+// unintendedStatements groups the unintended grants by statement.
+func unintendedStatements(findings []Finding) []StatementGrants {
+	byIndex := map[int]*StatementGrants{}
+	for i, f := range findings {
+		if f.Kind != KindUnintended {
+			continue
+		}
+		for _, g := range f.Grants {
+			if s := byIndex[g.Statement]; s != nil {
+				s.Findings++
+				continue
+			}
+			byIndex[g.Statement] = &StatementGrants{Grant: g, Findings: 1, Example: i}
+		}
+	}
+	out := make([]StatementGrants, 0, len(byIndex))
+	for _, s := range byIndex {
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Statement < out[j].Statement })
+	return out
+}
+
+// stale lists the accepted Sids that no statement of doc has.
+func stale(doc *policy.Document, accepted []string) []string {
+	have := map[string]bool{}
+	if doc != nil {
+		for _, s := range doc.Statements {
+			have[s.Sid] = true
+		}
+	}
+	var out []string
+	for _, sid := range accepted {
+		if !have[sid] {
+			out = append(out, sid)
+		}
+	}
+	return out
 }
 
 func policySet(c *config.Config, in Input) (eval.Policies, error) {
@@ -244,21 +390,25 @@ func variations(base map[string][]string, wit map[string][][]string, pairs map[[
 	return out
 }
 
-func grantFinding(in Input, p probe, req eval.Request, full map[string][]string, out eval.Result) Finding {
-	f := Finding{Target: in.Target, Kind: "unintended-grant", Principal: p.label, Request: req, Context: full, Decision: out.Decision, Foreign: true}
+func grantFinding(in Input, accepted map[string]bool, p probe, req eval.Request, full map[string][]string, out eval.Result) Finding {
+	f := Finding{Target: in.Target, Kind: KindUnintended, Principal: p.label, Request: req, Context: full, Decision: out.Decision, Foreign: true}
+	allAccepted := true
 	for _, r := range out.Reasons {
 		if !r.Matched || r.Effect != policy.Allow || r.Policy == "caller's own permissions" {
 			continue
 		}
-		name := r.Sid
-		if name == "" {
-			name = fmt.Sprintf("statement %d", r.Statement)
-		}
-		f.Statements = append(f.Statements, name)
-		if in.Owned != nil && in.Owned(r.Sid) {
+		g := Grant{Statement: r.Statement, Sid: r.Sid, Line: r.Line}
+		g.Owned = in.Owned != nil && in.Owned(r.Sid)
+		g.Accepted = !g.Owned && r.Sid != "" && accepted[r.Sid]
+		f.Grants = append(f.Grants, g)
+		f.Statements = append(f.Statements, g.Name())
+		if g.Owned {
 			f.Foreign = false
 		}
+		allAccepted = allAccepted && g.Accepted
 	}
+	// A grant no statement explains cannot be accepted by Sid.
+	f.Accepted = len(f.Grants) > 0 && allAccepted
 	return f
 }
 
@@ -275,8 +425,8 @@ func missingGrants(c *config.Config, in Input, plain, caller *eval.Evaluator) ([
 		}
 		res := ev.Evaluate(it.Request)
 		if res.Decision != eval.Allowed {
-			out = append(out, Finding{Target: in.Target, Kind: "missing-grant", Principal: it.Description, Request: it.Request,
-				Context: eval.DeriveContext(it.Request), Decision: res.Decision})
+			out = append(out, Finding{Target: in.Target, Kind: KindMissing, Principal: it.Description, Request: it.Request,
+				Context: eval.DeriveContext(it.Request), Decision: res.Decision, CallerAllowsAll: ev == caller})
 		}
 	}
 	return out, nil

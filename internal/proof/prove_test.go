@@ -104,9 +104,9 @@ func TestProveFindsCounterExamples(t *testing.T) {
 		{"PublicRead", proof.TargetBucket, `{"Version":"2012-10-17","Statement":[
 			{"Sid":"TrailwardenReaderGetLogs","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"` + bucket + `/AWSLogs/*"}]}`,
 			"unintended-grant", "anonymous", "s3:GetObject", true},
-		{"ForeignPublicReadIsNotBlocking", proof.TargetBucket, `{"Version":"2012-10-17","Statement":[
+		{"ForeignPublicReadIsBlocking", proof.TargetBucket, `{"Version":"2012-10-17","Statement":[
 			{"Sid":"LegacyPublic","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"` + bucket + `/public/*"}]}`,
-			"unintended-grant", "anonymous", "s3:GetObject", false},
+			"unintended-grant", "anonymous", "s3:GetObject", true},
 		{"MissingOrgDelivery", proof.TargetBucket, `{"Version":"2012-10-17","Statement":[
 			{"Sid":"TrailwardenDenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"` + bucket + `/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`,
 			"missing-grant", "CloudTrail delivers", "s3:PutObject", true},
