@@ -161,7 +161,7 @@ var ruleCases = []ruleCase{
 			Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*","Condition":{"Bool":{"aws:PrincipalIsAWSService":"true"}}}]}`})
 	}), "baseline", "TW-ACC-01", Fail, "NoServiceWrites"},
 	{"key policy without CloudTrail encrypt fails delivery", mutation(func(s *snapshot.Snapshot) {
-		s.Key.Policy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"}]}`
+		s.Keys[0].Policy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"}]}`
 	}), "accelerate", "TW-ACC-01", Fail, "kms:GenerateDataKey"},
 	{"no trail in one account", mutation(func(s *snapshot.Snapshot) { s.Accounts[3].Trails = nil }), "cis", "TW-TRL-01", Fail, "create-trail"},
 	{"trail status unreadable", mutation(func(s *snapshot.Snapshot) {
@@ -187,18 +187,18 @@ var ruleCases = []ruleCase{
 	}), "cis", "TW-BKT-05", Unknown, "HeadBucket"},
 	{"bucket does not exist", mutation(func(s *snapshot.Snapshot) { s.Bucket.Exists = false }), "accelerate", "TW-BKT-01", Fail, "create-bucket"},
 	{"key unreadable", mutation(func(s *snapshot.Snapshot) {
-		s.Key = nil
+		s.Keys = nil
 		s.Errors = []snapshot.CallError{{Account: "222222222222", Service: "kms", Operation: "DescribeKey", Resource: "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab", Code: "AccessDeniedException"}}
 	}), "baseline", "TW-KEY-01", Unknown, "DescribeKey"},
-	{"key pending deletion", mutation(func(s *snapshot.Snapshot) { s.Key.State = "PendingDeletion" }), "baseline", "TW-KEY-01", Fail, "cancel-key-deletion"},
+	{"key pending deletion", mutation(func(s *snapshot.Snapshot) { s.Keys[0].State = "PendingDeletion" }), "baseline", "TW-KEY-01", Fail, "cancel-key-deletion"},
 	{"key shared with everyone in the organization is not public", mutation(func(s *snapshot.Snapshot) {
-		s.Key.Policy = strings.Replace(s.Key.Policy, `"Statement": [`, `"Statement": [{"Sid":"OrgDecrypt","Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}},`, 1)
+		s.Keys[0].Policy = strings.Replace(s.Keys[0].Policy, `"Statement": [`, `"Statement": [{"Sid":"OrgDecrypt","Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}},`, 1)
 	}), "cis", "TW-KEY-02", Pass, "0 of 6 requests allowed"},
 	{"key data-key generation for any principal is public", mutation(func(s *snapshot.Snapshot) {
-		s.Key.Policy = strings.Replace(s.Key.Policy, `"Statement": [`, `"Statement": [{"Sid":"AnyoneEncrypts","Effect":"Allow","Principal":"*","Action":"kms:GenerateDataKey*","Resource":"*"},`, 1)
+		s.Keys[0].Policy = strings.Replace(s.Keys[0].Policy, `"Statement": [`, `"Statement": [{"Sid":"AnyoneEncrypts","Effect":"Allow","Principal":"*","Action":"kms:GenerateDataKey*","Resource":"*"},`, 1)
 	}), "baseline", "TW-KEY-02", Fail, "kms:GenerateDataKey"},
 	{"key policy unreadable", mutation(func(s *snapshot.Snapshot) {
-		s.Key.Policy = ""
+		s.Keys[0].Policy = ""
 		s.Errors = []snapshot.CallError{{Account: "222222222222", Service: "kms", Operation: "GetKeyPolicy", Resource: "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab", Code: "AccessDeniedException"}}
 	}), "baseline", "TW-KEY-02", Unknown, "GetKeyPolicy"},
 	{"TLS deny written as a JSON boolean still denies", mutation(func(s *snapshot.Snapshot) {

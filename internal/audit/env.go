@@ -28,7 +28,7 @@ func newEnv(c *config.Config, s *snapshot.Snapshot, profile string) *env {
 	if b := s.Bucket; b != nil && b.Policy != "" {
 		e.bucketDoc, e.bucketErr = policy.Parse([]byte(b.Policy))
 	}
-	if k := s.Key; k != nil && k.Policy != "" {
+	if k := s.KeyFor(c.KMSKeyARN); k != nil && k.Policy != "" {
 		e.keyDoc, e.keyErr = policy.Parse([]byte(k.Policy))
 	}
 	return e
@@ -134,7 +134,7 @@ func (e *env) key(ops ...string) (*snapshot.Key, *policy.Document, []Finding) {
 	if ce := e.callErr("kms", arn, account, ops...); ce != nil {
 		return nil, nil, []Finding{unknown(account, arn, ce, "key data")}
 	}
-	k := e.s.Key
+	k := e.s.KeyFor(arn)
 	if k == nil {
 		return nil, nil, []Finding{unknown(account, arn, e.callErr("kms", arn, "", "DescribeKey"), "KMS key "+arn)}
 	}

@@ -86,8 +86,8 @@ func main() {
 			ObjectOwnership: "BucketOwnerEnforced", Versioning: "Enabled", MFADelete: "Disabled",
 			PublicAccessBlock: &snapshot.PublicAccessBlock{BlockPublicACLs: true, IgnorePublicACLs: true, BlockPublicPolicy: true, RestrictPublicBuckets: true},
 			ACLGrants:         []snapshot.Grant{{GranteeType: "CanonicalUser", GranteeID: "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be", Permission: "FULL_CONTROL"}}},
-		Key: &snapshot.Key{ARN: c.KMSKeyARN, Account: "222222222222", Region: "us-east-1", Policy: string(policy.Canonical(key)), State: "Enabled",
-			KeySpec: "SYMMETRIC_DEFAULT", KeyManager: "CUSTOMER", RotationEnabled: true},
+		Keys: []snapshot.Key{{ARN: c.KMSKeyARN, Account: "222222222222", Region: "us-east-1", Policy: string(policy.Canonical(key)), State: "Enabled",
+			KeySpec: "SYMMETRIC_DEFAULT", KeyManager: "CUSTOMER", RotationEnabled: true}},
 		Readers: []snapshot.Role{{ARN: c.ReaderRoleARN(), Name: c.Readers.RoleName, Account: "222222222222", Exists: true,
 			TrustPolicy: string(policy.Canonical(trust)), Inline: []snapshot.NamedPolicy{{Name: "trailwarden-log-access", Document: string(policy.Canonical(access))}}}},
 	}
@@ -128,8 +128,8 @@ func main() {
 	bad.Bucket.PublicAccessBlock = nil
 	bad.Bucket.RequesterPays = true
 	bad.Bucket.ACLGrants = append(bad.Bucket.ACLGrants, snapshot.Grant{GranteeType: "Group", GranteeURI: "http://acs.amazonaws.com/groups/global/AllUsers", Permission: "READ"})
-	bad.Key.Policy = `{"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"},{"Sid":"SharedDecrypt","Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*"}]}`
-	bad.Key.State, bad.Key.RotationEnabled = "Disabled", false
+	bad.Keys[0].Policy = `{"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"},{"Sid":"SharedDecrypt","Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*"}]}`
+	bad.Keys[0].State, bad.Keys[0].RotationEnabled = "Disabled", false
 	bad.Readers[0].TrustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444444444444:root"},"Action":"sts:AssumeRole"}]}`
 	must(0, snapshot.WriteFile(dir+"bad.json", bad))
 
@@ -159,7 +159,7 @@ func main() {
 	keyExtra := must(policy.Parse([]byte(`{"Version":"2012-10-17","Statement":[
 	  {"Sid":"AmsDecryptViaAthena","Effect":"Allow","Principal":"*","Action":["kms:Decrypt","kms:Describe*"],"Resource":"*",
 	   "Condition":{"ForAnyValue:StringEquals":{"aws:calledvia":["athena.amazonaws.com"]},"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"},"ArnLike":{"aws:PrincipalArn":["arn:aws:iam::*:role/ams-access-*","arn:aws:iam::444444444444:role/security-analytics"]}}}]}`)))
-	eq.Key.Policy = string(policy.Canonical(&policy.Document{Version: policy.Version2012, Statements: append(keptKey, keyExtra.Statements...)}))
+	eq.Keys[0].Policy = string(policy.Canonical(&policy.Document{Version: policy.Version2012, Statements: append(keptKey, keyExtra.Statements...)}))
 	must(0, snapshot.WriteFile(dir+"equivalent.json", eq))
 
 	// scp-deny: an SCP on the workloads OU denies reading the log bucket.
