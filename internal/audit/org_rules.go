@@ -74,7 +74,7 @@ func checkOrganization(e *env, _ *Rule) []Finding {
 	}
 	if len(outside) > 0 {
 		return []Finding{{Status: Fail, Account: o.ManagementAccount, Resource: res, Evidence: append(ev, "not active members: "+strings.Join(outside, ", ")),
-			Message:     fmt.Sprintf("%d source accounts are not active members of organization %s: %s", len(outside), o.ID, unsupported),
+			Message:     fmt.Sprintf("source accounts %s are not active members of organization %s: %s", strings.Join(outside, ", "), o.ID, unsupported),
 			Remediation: fmt.Sprintf("invite them to the organization (aws organizations invite-account-to-organization --target Id=%s,Type=ACCOUNT), or remove them from source_accounts", outside[0])}}
 	}
 	return []Finding{{Status: Pass, Account: o.ManagementAccount, Resource: res, Evidence: ev,
