@@ -55,7 +55,7 @@ type Options struct {
 
 // Progress says how far a read is.
 type Progress struct {
-	Step        string // "organization", "regions", "trails", "details"
+	Step        string // "organization", "regions", "trails", "details", "keys"
 	Done, Total int
 }
 

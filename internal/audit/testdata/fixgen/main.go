@@ -137,7 +137,7 @@ func main() {
 	bad.Readers[0].TrustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444444444444:root"},"Action":"sts:AssumeRole"}]}`
 	must(0, snapshot.WriteFile(dir+"bad.json", bad))
 
-	// equivalent: seed 003's grants written differently.
+	// equivalent: the onboarding guide's grants written differently.
 	eq := clone(good)
 	var kept []policy.Statement
 	for _, st := range bucket.Statements {
