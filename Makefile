@@ -82,11 +82,13 @@ golden:
 	$(GO) test ./internal/cli/ ./internal/generator/ ./internal/policy/ -run Golden -update
 
 # Benchmarks with their peers on the same data, in one run: the evaluator
-# against the iam-simulate oracle; verify against a sequential
+# against the iam-simulate oracle; an audit of a 1,000-account organization
+# under every profile; verify against a sequential
 # validate-logs-style run and the local disk limit, on a demo organization
 # served by MinIO (TRAILWARDEN_BENCH_MB, default 1024 MB of log files).
 bench: setup
 	$(GO) test -run XXX -bench . -benchmem ./internal/eval/ ./internal/digest/
+	$(GO) test -run XXX -bench Audit1000Accounts -benchtime 3x -benchmem ./internal/audit/
 	$(GO) test -run 'TestThroughputRatio' -v -count=1 ./internal/difftest/ | grep -E 'ratio|per second|/s|PASS|FAIL'
 	$(GO) test -run XXX -bench VerifyOrganization -benchtime 1x -timeout 60m -v ./internal/verify/
 	$(GO) test -run XXX -bench PullVersusReadJSON -benchtime 1x -timeout 60m -v ./internal/store/

@@ -117,7 +117,7 @@ func Run(c *config.Config, s *snapshot.Snapshot, profile string) (*Report, error
 			continue
 		}
 		for _, f := range r.check(e, r) {
-			f.Rule, f.Title, f.Severity = r.ID, r.Title, r.Severity
+			f.Rule, f.Title, f.Severity = r.ID, r.Title, r.SeverityIn(profile)
 			if f.Status == Pass {
 				f.Remediation = ""
 			}

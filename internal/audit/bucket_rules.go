@@ -188,3 +188,23 @@ func describePAB(name string, p *snapshot.PublicAccessBlock) string {
 	return fmt.Sprintf("%s: BlockPublicAcls=%t IgnorePublicAcls=%t BlockPublicPolicy=%t RestrictPublicBuckets=%t",
 		name, p.BlockPublicACLs, p.IgnorePublicACLs, p.BlockPublicPolicy, p.RestrictPublicBuckets)
 }
+
+// checkMFADelete: the central bucket has versioning with MFA delete, so
+// deleting a log object's versions or suspending versioning needs the
+// bucket owner's root user and an MFA code.
+func checkMFADelete(e *env, _ *Rule) []Finding {
+	b, fs := e.bucket("GetBucketVersioning")
+	if fs != nil {
+		return fs
+	}
+	ev := []string{"versioning = " + orNone(b.Versioning), "mfaDelete = " + orNone(b.MFADelete)}
+	if b.Versioning == "Enabled" && b.MFADelete == "Enabled" {
+		return e.bucketFinding(Pass, "MFA delete is on: deleting log object versions needs the root user's MFA code", "", ev...)
+	}
+	fix := fmt.Sprintf(`as the root user of account %s, with its MFA device: aws s3api put-bucket-versioning --bucket %s --versioning-configuration Status=Enabled,MFADelete=Enabled --mfa "arn:%s:iam::%s:mfa/root-account-mfa-device <code>"`,
+		e.c.LogArchiveAccount, e.c.Bucket, e.partition(), e.c.LogArchiveAccount)
+	if len(b.Lifecycle) > 0 {
+		fix += fmt.Sprintf("\nMFA delete cannot be combined with lifecycle rules, and the bucket has %d: removing them keeps every log object forever (Object Lock in compliance mode is the alternative that keeps a lifecycle)", len(b.Lifecycle))
+	}
+	return e.bucketFinding(Fail, "MFA delete is off: anyone allowed s3:DeleteObjectVersion can erase log objects for good", fix, ev...)
+}

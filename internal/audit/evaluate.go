@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -31,6 +32,8 @@ type decider struct {
 	// orgLayers adds SCPs of the caller's account and RCPs of the resource
 	// account; probes of the resource policy alone leave it off.
 	orgLayers bool
+	// id names the resource policy in the evaluator cache.
+	id string
 }
 
 // caller is a principal with the identity policies that speak for it.
@@ -38,31 +41,50 @@ type caller struct {
 	p        eval.Principal
 	identity []eval.Named
 	boundary *eval.Named
+	// id names the identity policies in the evaluator cache ("" for none).
+	id string
 }
 
+// decide evaluates one request. The evaluator of each distinct policy set
+// (resource policy, identity, SCP path, RCP path) is compiled once and
+// reused: an organization of a thousand accounts in a few OUs compiles a
+// few evaluators, not one per request.
 func (d *decider) decide(c caller, action, resource string, ctx map[string][]string) (eval.Result, error) {
-	ps := eval.Policies{Identity: c.identity, Resource: d.resource, Boundary: c.boundary, ResourceKind: d.kind}
-	if d.resource == nil {
-		ps.Resource = &eval.Named{Name: "(no policy)", Doc: &policy.Document{Version: policy.Version2012}}
-	}
+	var scps, rcps orgPath
+	var err error
 	if d.orgLayers {
-		var err error
 		if c.p.Account != "" {
-			if ps.SCPs, err = d.e.orgLevels(c.p.Account, snapshot.PolicySCP); err != nil {
+			if scps, err = d.e.orgLevels(c.p.Account, snapshot.PolicySCP); err != nil {
 				return eval.Result{}, err
 			}
-			ps.PrincipalIsManagementAccount = d.e.s.IsManagementAccount(c.p.Account)
 		}
-		if ps.RCPs, err = d.e.orgLevels(d.resAcct, snapshot.PolicyRCP); err != nil {
+		if rcps, err = d.e.orgLevels(d.resAcct, snapshot.PolicyRCP); err != nil {
 			return eval.Result{}, err
 		}
-		ps.ResourceInManagementAccount = d.e.s.IsManagementAccount(d.resAcct)
 	}
-	ev, err := eval.Compile(ps)
-	if err != nil {
-		return eval.Result{}, fmt.Errorf("audit: %w", err)
+	mgmtPrin := d.orgLayers && c.p.Account != "" && d.e.s.IsManagementAccount(c.p.Account)
+	mgmtRes := d.orgLayers && d.e.s.IsManagementAccount(d.resAcct)
+	key := fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%t%t", d.id, c.id, scps.sig, rcps.sig, mgmtPrin, mgmtRes)
+	ev := d.e.evals[key]
+	if ev == nil {
+		ps := eval.Policies{Identity: c.identity, Resource: d.resource, Boundary: c.boundary, ResourceKind: d.kind,
+			SCPs: scps.levels, RCPs: rcps.levels, PrincipalIsManagementAccount: mgmtPrin, ResourceInManagementAccount: mgmtRes}
+		if d.resource == nil {
+			ps.Resource = &eval.Named{Name: "(no policy)", Doc: &policy.Document{Version: policy.Version2012}}
+		}
+		if ev, err = eval.Compile(ps); err != nil {
+			return eval.Result{}, err
+		}
+		d.e.evals[key] = ev
 	}
 	return ev.Evaluate(eval.Request{Principal: c.p, Action: action, Resource: resource, ResourceAccount: d.resAcct, Context: ctx}), nil
+}
+
+// orgPath is the SCP or RCP levels of one account, with a signature that is
+// equal for accounts whose paths carry the same policies.
+type orgPath struct {
+	levels [][]eval.Named
+	sig    string
 }
 
 // orgLevels turns the snapshot's SCP or RCP path of account into evaluator
@@ -70,30 +92,96 @@ func (d *decider) decide(c caller, action, resource string, ctx map[string][]str
 // AWS requires one SCP per level, so an empty level means the read missed
 // it, not that everything is denied. AWS-managed RCPs are left to the
 // evaluator, which adds RCPFullAWSAccess itself.
-func (e *env) orgLevels(account, typ string) ([][]eval.Named, error) {
+func (e *env) orgLevels(account, typ string) (orgPath, error) {
+	ck := typ + "/" + account
+	if p, ok := e.levels[ck]; ok {
+		return p, nil
+	}
 	path := e.s.PolicyPath(account, typ)
 	if path == nil {
-		return nil, nil
+		e.levels[ck] = orgPath{}
+		return orgPath{}, nil
 	}
-	out := make([][]eval.Named, 0, len(path))
+	out := orgPath{levels: make([][]eval.Named, 0, len(path))}
+	var sig strings.Builder
 	for _, lvl := range path {
 		var named []eval.Named
+		sig.WriteByte('|')
 		for _, p := range lvl.Policies {
 			if typ == snapshot.PolicyRCP && p.AWSManaged {
 				continue
 			}
-			doc, err := policy.Parse([]byte(p.Document))
-			if err != nil {
-				return nil, fmt.Errorf("audit: %s %s (%s): %w", typ, p.ID, p.Name, err)
+			pd, ok := e.orgDocs[p.ID]
+			if !ok {
+				pd.doc, pd.err = policy.Parse([]byte(p.Document))
+				e.orgDocs[p.ID] = pd
 			}
-			named = append(named, eval.Named{Name: policyLabel(p), Doc: doc})
+			if pd.err != nil {
+				return orgPath{}, &policyError{what: orgPolicyKind(typ) + " " + policyLabel(p), err: pd.err}
+			}
+			named = append(named, eval.Named{Name: policyLabel(p), Doc: pd.doc})
+			sig.WriteString(p.ID + ",")
 		}
 		if typ == snapshot.PolicySCP && len(named) == 0 {
 			named = append(named, eval.Named{Name: "FullAWSAccess (none recorded at " + lvl.Target + ")", Doc: allowAll})
+			sig.WriteString("(none)")
 		}
-		out = append(out, named)
+		out.levels = append(out.levels, named)
 	}
+	out.sig = sig.String()
+	e.levels[ck] = out
 	return out, nil
+}
+
+func orgPolicyKind(typ string) string {
+	if typ == snapshot.PolicyRCP {
+		return "RCP"
+	}
+	return "SCP"
+}
+
+// policyError is a policy the audit cannot use, named as users know it.
+type policyError struct {
+	what string
+	err  error
+}
+
+func (e *policyError) Error() string { return e.what + " " + plain(e.err) }
+func (e *policyError) Unwrap() error { return e.err }
+
+// plain renders an error about a policy in words a user acts on: where the
+// policy is wrong and how, without the call chain that found it.
+func plain(err error) string {
+	var pe *policyError
+	var ce *eval.CompileError
+	var pa *policy.ParseError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Error()
+	case errors.As(err, &ce):
+		where := ""
+		if ce.Statement >= 0 {
+			where = fmt.Sprintf(" statement %d", ce.Statement)
+			if ce.Sid != "" {
+				where += " (" + ce.Sid + ")"
+			}
+		}
+		if ce.Pos.Line > 0 {
+			where += fmt.Sprintf(" at line %d, column %d", ce.Pos.Line, ce.Pos.Column)
+		}
+		return fmt.Sprintf("%s%s is not a valid policy: %v", ce.Policy, where, ce.Err)
+	case errors.As(err, &pa):
+		return "does not parse: " + pa.Error()
+	}
+	return err.Error()
+}
+
+// cannotDecide is the unknown finding of a request that could not be
+// evaluated because a policy is not valid.
+func cannotDecide(account, resource string, err error) Finding {
+	return Finding{Status: Unknown, Account: account, Resource: resource,
+		Message:     "cannot decide: " + plain(err),
+		Remediation: "correct the policy named above (AWS refuses a policy that does not parse or compile), then take the snapshot again"}
 }
 
 func policyLabel(p snapshot.OrgPolicy) string {
@@ -110,15 +198,15 @@ func (e *env) roleCaller(roleARN string, inOrg bool) (caller, error) {
 	acct := keyAccount(roleARN)
 	p, err := eval.ParsePrincipal(fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/trailwarden-audit", e.partition(), acct, name))
 	if err != nil {
-		return caller{}, fmt.Errorf("audit: %w", err)
+		return caller{}, fmt.Errorf("role %s is not a role ARN: %w", roleARN, err)
 	}
 	if p, err = p.WithIssuer(roleARN); err != nil {
-		return caller{}, fmt.Errorf("audit: %w", err)
+		return caller{}, fmt.Errorf("role %s is not a role ARN: %w", roleARN, err)
 	}
 	if inOrg {
-		p.OrgID = e.c.OrganizationID
+		p.OrgID = e.orgID()
 	}
-	return caller{p: p, identity: []eval.Named{{Name: "assumed: the caller's own permissions allow", Doc: allowAll}}}, nil
+	return caller{p: p, identity: []eval.Named{{Name: "assumed: the caller's own permissions allow", Doc: allowAll}}, id: "allow-all"}, nil
 }
 
 func (e *env) partition() string {

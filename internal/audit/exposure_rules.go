@@ -12,27 +12,32 @@ import (
 // probeOrg is an organization id no configuration uses.
 const probeOrg = "o-0utsider000"
 
-// seedFinding evaluates seed 003's reads for a pattern role against one
-// policy alone (identity assumed to allow): the statements are "present or
-// equivalent" exactly when these are allowed, whatever their text.
-func (e *env) seedFinding(d *decider, res string, ps []probe, what, fix string) []Finding {
+// onboardingFinding evaluates the AMS Accelerate onboarding guide's reads
+// for a pattern role against one policy alone (identity assumed to allow):
+// the statements are "present or equivalent" exactly when these are
+// allowed, whatever their text.
+func (e *env) onboardingFinding(d *decider, res string, ps []probe, what, fix string) []Finding {
 	c, err := e.roleCaller(e.patternRole(e.rolePattern(), e.member()), true)
 	if err != nil {
-		return errFinding(d.resAcct, res, err)
+		return []Finding{cannotDecide(d.resAcct, res, err)}
 	}
 	ev, bad, _, err := runProbes(c.p.IssuerARN, c, ps)
 	if err != nil {
-		return errFinding(d.resAcct, res, err)
+		return []Finding{cannotDecide(d.resAcct, res, err)}
 	}
 	if len(bad) == 0 {
-		return []Finding{{Status: Pass, Account: d.resAcct, Resource: res, Evidence: ev, Message: what + " allows seed 003's reads (present or equivalent)"}}
+		return []Finding{{Status: Pass, Account: d.resAcct, Resource: res, Evidence: ev, Message: what + " allows the onboarding guide's reads (present or equivalent)"}}
 	}
 	return []Finding{{Status: Fail, Account: d.resAcct, Resource: res, Evidence: ev, Remediation: fix,
-		Message: fmt.Sprintf("%s does not allow %d of seed 003's %d reads", what, len(bad), len(ps))}}
+		Message: fmt.Sprintf("%s does not allow %d of the onboarding guide's %d reads", what, len(bad), len(ps))}}
 }
 
-// checkSeedBucket: seed 003's three bucket statements, or equivalent ones.
-func checkSeedBucket(e *env, _ *Rule) []Finding {
+// checkOnboardingBucket: the onboarding guide's three bucket statements, or
+// equivalent ones.
+func checkOnboardingBucket(e *env, _ *Rule) []Finding {
+	if e.unsupportedByAccelerate() {
+		return nil // TW-ORG-01 says why
+	}
 	d, fs := e.bucketDecider(false)
 	if fs != nil {
 		return fs
@@ -43,29 +48,39 @@ func checkSeedBucket(e *env, _ *Rule) []Finding {
 		{d: d, action: "s3:GetObject", res: bucket + "/" + e.sampleLogKey(e.member()), ctx: via, allow: true},
 		{d: d, action: "s3:ListBucket", res: bucket, ctx: map[string][]string{"aws:CalledVia": {athenaService}, "s3:prefix": {e.logRoot() + e.member() + "/"}}, allow: true},
 	}
-	for _, a := range seedConfigReads {
+	for _, a := range onboardingConfigReads {
 		ps = append(ps, probe{d: d, action: a, res: bucket, allow: true})
 	}
-	return e.seedFinding(d, bucket, ps, "the bucket policy", "add to the bucket policy:\n"+e.generatedBucketStatements(true))
+	return e.onboardingFinding(d, bucket, ps, "the bucket policy", "add to the bucket policy:\n"+e.generatedBucketStatements(true))
 }
 
-// checkSeedKey: seed 003's key statement, or an equivalent one.
-func checkSeedKey(e *env, _ *Rule) []Finding {
-	if e.c.KMSKeyARN == "" {
-		return nil
+// checkOnboardingKey: the onboarding guide's key statement, or an
+// equivalent one, in the policy of every key that encrypts log objects.
+func checkOnboardingKey(e *env, _ *Rule) []Finding {
+	if e.unsupportedByAccelerate() {
+		return nil // TW-ORG-01 says why
 	}
-	d, fs := e.keyDecider(false)
-	if fs != nil {
-		return fs
+	var out []Finding
+	keys := e.logKeys()
+	for i := range keys {
+		k := &keys[i]
+		d, fs := e.keyDecider(k, false)
+		if fs != nil {
+			out = append(out, fs...)
+			continue
+		}
+		ctx := map[string][]string{"aws:CalledVia": {athenaService}}
+		ps := []probe{
+			{d: d, action: "kms:Decrypt", res: k.arn, ctx: e.decryptCtx(k, ctx), allow: true},
+			{d: d, action: "kms:DescribeKey", res: k.arn, ctx: ctx, allow: true},
+		}
+		fix := "add to the key policy of " + k.arn + ":\n" + e.generatedKeyStatements(true)
+		if k.awsManaged() {
+			fix = e.keyReaderFix(k.arn)
+		}
+		out = append(out, e.onboardingFinding(d, k.arn, ps, "the key policy of "+k.describe(), fix)...)
 	}
-	ctx := map[string][]string{"aws:CalledVia": {athenaService}}
-	dec := map[string][]string{"aws:CalledVia": {athenaService}, "kms:ViaService": {"s3." + e.c.EffectiveBucketRegion() + ".amazonaws.com"},
-		"kms:EncryptionContext:aws:cloudtrail:arn": {e.expectedTrailARN(e.member())}}
-	ps := []probe{
-		{d: d, action: "kms:Decrypt", res: e.c.KMSKeyARN, ctx: dec, allow: true},
-		{d: d, action: "kms:DescribeKey", res: e.c.KMSKeyARN, ctx: ctx, allow: true},
-	}
-	return e.seedFinding(d, e.c.KMSKeyARN, ps, "the key policy", "add to the key policy:\n"+e.generatedKeyStatements(true))
+	return out
 }
 
 // outsiders are an anonymous caller and a role of a foreign account and
@@ -110,7 +125,7 @@ func checkPublic(e *env, _ *Rule) []Finding {
 	for _, o := range e.outsiders() {
 		_, bad, _, err := runProbes(o.who, o.c, ps)
 		if err != nil {
-			return errFinding(e.c.LogArchiveAccount, bucket, err)
+			return []Finding{cannotDecide(e.c.LogArchiveAccount, bucket, err)}
 		}
 		ev = append(ev, fmt.Sprintf("%s: %d of %d requests allowed by the bucket policy", o.who, len(bad), len(ps)))
 		ev = append(ev, bad...)
@@ -152,7 +167,7 @@ func checkTLS(e *env, _ *Rule) []Finding {
 	insecure := map[string][]string{"aws:SecureTransport": {"false"}}
 	self, err := e.roleCaller(fmt.Sprintf("arn:%s:iam::%s:role/trailwarden-audit", e.partition(), e.c.LogArchiveAccount), true)
 	if err != nil {
-		return errFinding(e.c.LogArchiveAccount, bucket, err)
+		return []Finding{cannotDecide(e.c.LogArchiveAccount, bucket, err)}
 	}
 	ps := []probe{
 		{d: d, action: "s3:GetObject", res: obj, ctx: insecure, explicit: true},
@@ -161,7 +176,7 @@ func checkTLS(e *env, _ *Rule) []Finding {
 	}
 	ev, bad, _, err := runProbes(self.p.IssuerARN, self, ps)
 	if err != nil {
-		return errFinding(e.c.LogArchiveAccount, bucket, err)
+		return []Finding{cannotDecide(e.c.LogArchiveAccount, bucket, err)}
 	}
 	if len(bad) == 0 {
 		return e.bucketFinding(Pass, "plain-HTTP requests are explicitly denied", "", ev...)
@@ -202,7 +217,7 @@ func checkDeliveryScoped(e *env, _ *Rule) []Finding {
 	}
 	pev, pbad, _, err := runProbes("cloudtrail.amazonaws.com for "+foreignTrail, caller{p: eval.Principal{Kind: eval.KindService, Service: "cloudtrail.amazonaws.com"}}, ps)
 	if err != nil {
-		return errFinding(e.c.LogArchiveAccount, bucket, err)
+		return []Finding{cannotDecide(e.c.LogArchiveAccount, bucket, err)}
 	}
 	ev = append(ev, pev...)
 	bad = append(bad, pbad...)
@@ -231,7 +246,7 @@ func conditionKeys(st policy.Statement) map[string]bool {
 }
 
 // checkReadersNamed: a role of the organization that is not a configured
-// reader cannot read logs or decrypt them.
+// reader cannot read logs or decrypt them with any key that encrypts them.
 func checkReadersNamed(e *env, _ *Rule) []Finding {
 	bd, fs := e.bucketDecider(false)
 	if fs != nil {
@@ -243,34 +258,36 @@ func checkReadersNamed(e *env, _ *Rule) []Finding {
 		{d: bd, action: "s3:GetObject", res: bucket + "/" + e.sampleLogKey(e.member()), ctx: via},
 		{d: bd, action: "s3:ListBucket", res: bucket, ctx: map[string][]string{"aws:CalledVia": {athenaService}, "s3:prefix": {e.logRoot()}}},
 	}
-	if e.c.KMSKeyARN != "" {
-		kd, fs := e.keyDecider(false)
-		if fs != nil {
-			return fs
-		}
-		ps = append(ps, probe{d: kd, action: "kms:Decrypt", res: e.c.KMSKeyARN, ctx: map[string][]string{"aws:CalledVia": {athenaService},
-			"kms:ViaService": {"s3." + e.c.EffectiveBucketRegion() + ".amazonaws.com"}, "kms:EncryptionContext:aws:cloudtrail:arn": {e.expectedTrailARN(e.member())}}})
+	kds, keyFs := e.keyDeciders(false)
+	for _, kp := range kds {
+		ps = append(ps, probe{d: kp.d, action: "kms:Decrypt", res: kp.k.arn, ctx: e.decryptCtx(kp.k, via)})
 	}
 	arn := fmt.Sprintf("arn:%s:iam::%s:role/trailwarden-audit-unnamed", e.partition(), e.member())
 	c, err := e.roleCaller(arn, true)
 	if err != nil {
-		return errFinding(e.c.LogArchiveAccount, bucket, err)
+		return []Finding{cannotDecide(e.c.LogArchiveAccount, bucket, err)}
 	}
 	ev, bad, _, err := runProbes(arn, c, ps)
 	if err != nil {
-		return errFinding(e.c.LogArchiveAccount, bucket, err)
+		return []Finding{cannotDecide(e.c.LogArchiveAccount, bucket, err)}
 	}
-	if len(bad) == 0 {
-		return e.bucketFinding(Pass, "only named readers can read: an unnamed role of the organization is denied", "", ev...)
+	if len(bad) > 0 {
+		return e.bucketFinding(Fail, "a role of the organization that is not a configured reader can read the logs",
+			"scope every Principal \"*\" read statement with aws:PrincipalOrgID and aws:PrincipalArn (the named readers); the reader statements trailwarden writes:\n"+e.readerStatements(), append(bad, ev...)...)
 	}
-	return e.bucketFinding(Fail, "a role of the organization that is not a configured reader can read the logs",
-		"scope every Principal \"*\" read statement with aws:PrincipalOrgID and aws:PrincipalArn (the named readers); the reader statements trailwarden writes:\n"+e.readerStatements(), ev...)
+	if len(keyFs) > 0 {
+		f := keyFs[0]
+		f.Message += " (an unnamed role is denied the bucket; decryption with that key cannot be decided)"
+		f.Evidence = ev
+		return []Finding{f}
+	}
+	return e.bucketFinding(Pass, "only named readers can read: an unnamed role of the organization is denied", "", ev...)
 }
 
 func (e *env) readerStatements() string {
 	out, err := generator.Bucket(e.baselineConfig(), nil)
 	if err != nil {
-		return "(" + err.Error() + ")"
+		return cannotGenerate("bucket")
 	}
 	return statementsJSON(out.Doc, func(sid string) bool { return strings.HasPrefix(sid, generator.SidPrefix+"Reader") })
 }
@@ -287,9 +304,9 @@ func checkTrustRoot(e *env, _ *Rule) []Finding {
 		if !r.Exists {
 			continue
 		}
-		doc, err := parsePolicy("trust policy of "+r.ARN, r.TrustPolicy)
+		doc, err := parsePolicy("the trust policy of "+r.ARN, r.TrustPolicy)
 		if err != nil {
-			out = append(out, errFinding(r.Account, r.ARN, err)...)
+			out = append(out, cannotDecide(r.Account, r.ARN, err))
 			continue
 		}
 		var bad []string
@@ -316,68 +333,83 @@ func checkTrustRoot(e *env, _ *Rule) []Finding {
 	return out
 }
 
-// checkKey: the trail's KMS key is enabled and rotates.
+// checkKey: every key that encrypts log objects is enabled and rotates.
 func checkKey(e *env, _ *Rule) []Finding {
-	if e.c.KMSKeyARN == "" {
-		return nil
-	}
-	k, _, fs := e.key("DescribeKey", "GetKeyRotationStatus")
-	if fs != nil {
-		return fs
-	}
-	ev := []string{"keyState = " + orNone(k.State), fmt.Sprintf("rotationEnabled = %t", k.RotationEnabled)}
-	var problems, fixes []string
-	if k.State != "Enabled" {
-		problems = append(problems, "the key is "+orNone(k.State)+": CloudTrail cannot encrypt and nobody can decrypt")
-		if k.State == "PendingDeletion" {
-			fixes = append(fixes, "aws kms cancel-key-deletion --key-id "+k.ARN)
+	var out []Finding
+	keys := e.logKeys()
+	for i := range keys {
+		lk := &keys[i]
+		if _, fs := e.keyDoc(lk, "DescribeKey", "GetKeyRotationStatus"); fs != nil && lk.key == nil {
+			out = append(out, fs...)
+			continue
 		}
-		fixes = append(fixes, "aws kms enable-key --key-id "+k.ARN)
+		if ce := e.callErr("kms", lk.ref, lk.account(), "DescribeKey", "GetKeyRotationStatus"); ce != nil {
+			out = append(out, unknown(lk.account(), lk.arn, ce, "key state and rotation"))
+			continue
+		}
+		k := lk.key
+		ev := []string{"key " + lk.describe(), "keyState = " + orNone(k.State), fmt.Sprintf("rotationEnabled = %t", k.RotationEnabled), "keyManager = " + orNone(k.KeyManager)}
+		var problems, fixes []string
+		if k.State != "Enabled" {
+			problems = append(problems, "the key is "+orNone(k.State)+": CloudTrail cannot encrypt and nobody can decrypt")
+			if k.State == "PendingDeletion" {
+				fixes = append(fixes, "aws kms cancel-key-deletion --key-id "+k.ARN)
+			}
+			fixes = append(fixes, "aws kms enable-key --key-id "+k.ARN)
+		}
+		if !k.RotationEnabled && k.KeyManager != "AWS" {
+			problems = append(problems, "automatic rotation is off")
+			fixes = append(fixes, "aws kms enable-key-rotation --key-id "+k.ARN)
+		}
+		if len(problems) == 0 {
+			out = append(out, Finding{Status: Pass, Account: k.Account, Resource: k.ARN, Evidence: ev, Message: "the key is enabled and rotates"})
+			continue
+		}
+		out = append(out, Finding{Status: Fail, Account: k.Account, Resource: k.ARN, Evidence: ev, Message: strings.Join(problems, "; "), Remediation: strings.Join(fixes, "\n")})
 	}
-	if !k.RotationEnabled {
-		problems = append(problems, "automatic rotation is off")
-		fixes = append(fixes, "aws kms enable-key-rotation --key-id "+k.ARN)
-	}
-	if len(problems) == 0 {
-		return []Finding{{Status: Pass, Account: k.Account, Resource: k.ARN, Evidence: ev, Message: "the key is enabled and rotates"}}
-	}
-	return []Finding{{Status: Fail, Account: k.Account, Resource: k.ARN, Evidence: ev, Message: strings.Join(problems, "; "), Remediation: strings.Join(fixes, "\n")}}
+	return out
 }
 
-// checkKeyPublic: the key policy grants nothing to an anonymous caller or
-// a foreign account, by evaluation (a "*" principal with conditions that
-// hold for outsiders is public; one scoped to the organization is not).
+// checkKeyPublic: no key that encrypts log objects grants anything to an
+// anonymous caller or a foreign account, by evaluation (a "*" principal
+// with conditions that hold for outsiders is public; one scoped to the
+// organization is not).
 func checkKeyPublic(e *env, _ *Rule) []Finding {
-	if e.c.KMSKeyARN == "" {
-		return nil
-	}
-	k, _, fs := e.key("GetKeyPolicy")
-	if fs != nil {
-		return fs
-	}
-	d, fs := e.keyDecider(false)
-	if fs != nil {
-		return fs
-	}
-	var ps []probe
-	for _, a := range []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey"} {
-		ps = append(ps, probe{d: d, action: a, res: k.ARN})
-	}
-	var ev []string
-	granted := 0
-	for _, o := range e.outsiders() {
-		_, bad, _, err := runProbes(o.who, o.c, ps)
-		if err != nil {
-			return errFinding(k.Account, k.ARN, err)
+	var out []Finding
+	keys := e.logKeys()
+	for i := range keys {
+		lk := &keys[i]
+		d, fs := e.keyDecider(lk, false)
+		if fs != nil {
+			out = append(out, fs...)
+			continue
 		}
-		ev = append(ev, fmt.Sprintf("%s: %d of %d requests allowed by the key policy", o.who, len(bad), len(ps)))
-		ev = append(ev, bad...)
-		granted += len(bad)
+		var ps []probe
+		for _, a := range []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey"} {
+			ps = append(ps, probe{d: d, action: a, res: lk.arn})
+		}
+		ev := []string{"key " + lk.describe()}
+		granted := 0
+		var err error
+		for _, o := range e.outsiders() {
+			var bad []string
+			if _, bad, _, err = runProbes(o.who, o.c, ps); err != nil {
+				break
+			}
+			ev = append(ev, fmt.Sprintf("%s: %d of %d requests allowed by the key policy", o.who, len(bad), len(ps)))
+			ev = append(ev, bad...)
+			granted += len(bad)
+		}
+		switch {
+		case err != nil:
+			out = append(out, cannotDecide(lk.account(), lk.arn, err))
+		case granted == 0:
+			out = append(out, Finding{Status: Pass, Account: lk.account(), Resource: lk.arn, Evidence: ev, Message: "the key is not public: outsiders are denied"})
+		default:
+			out = append(out, Finding{Status: Fail, Account: lk.account(), Resource: lk.arn, Evidence: ev,
+				Message:     fmt.Sprintf("the key policy allows outsiders %d requests", granted),
+				Remediation: "remove or scope (aws:PrincipalOrgID, aws:PrincipalArn, kms:CallerAccount) the key policy statements the evidence names; trailwarden policy key --config trailwarden.yaml --existing current-key-policy.json writes a scoped policy"})
+		}
 	}
-	if granted == 0 {
-		return []Finding{{Status: Pass, Account: k.Account, Resource: k.ARN, Evidence: ev, Message: "the key is not public: outsiders are denied"}}
-	}
-	return []Finding{{Status: Fail, Account: k.Account, Resource: k.ARN, Evidence: ev,
-		Message:     fmt.Sprintf("the key policy allows outsiders %d requests", granted),
-		Remediation: "remove or scope (aws:PrincipalOrgID, aws:PrincipalArn, kms:CallerAccount) the key policy statements the evidence names; trailwarden policy key --config trailwarden.yaml --existing current-key-policy.json writes a scoped policy"}}
+	return out
 }

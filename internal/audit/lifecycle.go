@@ -9,7 +9,7 @@ import (
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
 
-// minRetentionDays is seed 003's 18 months, counted as 548 days (18 mean
+// minRetentionDays is the onboarding guide's 18 months, counted as 548 days (18 mean
 // Gregorian months of 30.44 days, rounded up) so no month choice can
 // shorten it.
 const minRetentionDays = 548

@@ -18,13 +18,24 @@ func Markdown() string {
 against one profile and reports one finding per rule and resource, with the
 evidence it looked at and the exact fix.
 
-- **accelerate**: every requirement of the AMS Accelerate onboarding page
-  (seed 003): the nine trail and bucket requirements and its bucket and key
-  statements, present or equivalent.
+- **accelerate**: every requirement of the AMS Accelerate onboarding guide:
+  an AWS Organization, the nine trail and bucket requirements and its bucket
+  and key statements, present or equivalent. Onboarding stops on any of
+  them, so every rule of this profile is high or critical here: any failure
+  exits 1 at the default ` + "`--fail-on high`" + `.
 - **cis**: the CloudTrail controls of the CIS AWS Foundations Benchmark and
-  Security Hub (CloudTrail.1, .2, .4, .5, .6, .7), evaluated for the central
-  bucket from the log-archive side.
+  Security Hub that a snapshot can decide (CloudTrail.1, .2, .4, .5, .6, .7,
+  S3 object-level logging, MFA delete, key rotation), evaluated for the
+  central bucket from the log-archive side; each rule names its CIS (v3.0 and
+  v1.4) and Security Hub ids.
 - **baseline**: trailwarden's recommended least-privilege setup.
+
+Delivery is judged from the trails as deployed, never from the config alone:
+for every account whose logs should arrive, each trail that delivers them
+builds CloudTrail's requests from its own bucket, prefix, KMS key, ARN and
+organization flag. Every key that encrypts log objects (the config's, each
+trail's, and the bucket's default-encryption key) is checked for the readers
+and, under accelerate, for the onboarding guide's key statement.
 
 Access questions (can CloudTrail deliver, can the readers read, is anything
 public) are decided by trailwarden's IAM evaluator over the snapshot's real
@@ -41,11 +52,22 @@ exists, 2 for bad input, 0 otherwise.
 |---|---|---|---|
 `)
 	for _, r := range catalogue {
-		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s |\n", r.ID, strings.ToLower(r.ID), r.Severity, strings.Join(r.Profiles, ", "), r.Title)
+		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s |\n", r.ID, strings.ToLower(r.ID), severityText(&r), strings.Join(r.Profiles, ", "), r.Title)
 	}
 	for _, r := range catalogue {
-		fmt.Fprintf(&b, "\n## %s\n\n**%s**. Severity %s; profiles %s.\n\n", r.ID, r.Title, r.Severity, strings.Join(r.Profiles, ", "))
+		fmt.Fprintf(&b, "\n## %s\n\n**%s**. Severity %s; profiles %s.\n\n", r.ID, r.Title, severityText(&r), strings.Join(r.Profiles, ", "))
 		fmt.Fprintf(&b, "Checks: %s\n\nRemediation: %s\n\nReferences: %s.\n", r.Checks, r.Fix, strings.Join(r.References, "; "))
 	}
 	return b.String()
+}
+
+// severityText is the rule's severity, with the profiles that raise it.
+func severityText(r *Rule) string {
+	out := string(r.Severity)
+	for _, p := range r.Profiles {
+		if s := r.SeverityIn(p); s != r.Severity {
+			out += fmt.Sprintf(" (%s under %s)", s, p)
+		}
+	}
+	return out
 }

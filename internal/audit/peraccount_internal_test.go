@@ -27,7 +27,7 @@ func TestDelivery_PerAccountTrails(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := mutated(t, "good.json", func(s *snapshot.Snapshot) {
-		s.Key.Policy = string(policy.Canonical(key.Doc))
+		s.Keys[0].Policy = string(policy.Canonical(key.Doc))
 		for i := range s.Accounts {
 			tr := &s.Accounts[i].Trails[0]
 			tr.ARN, tr.IsOrganization = c.TrailARN(s.Accounts[i].ID), false

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/trailwarden/trailwarden/internal/config"
@@ -12,12 +13,16 @@ import (
 // config, so the fix carries the real bucket, prefix, trail and readers.
 
 // accelerateConfig is the config as the accelerate profile generates it:
-// seed 003's role pattern unless the config names another.
+// the onboarding guide's role pattern unless the config names another, and
+// the snapshot's organization when the config names none.
 func (e *env) accelerateConfig() *config.Config {
 	c := *e.c
 	c.Profile = config.ProfileAccelerate
 	if c.Readers.RolePattern == "" {
 		c.Readers.RolePattern = config.AccelerateRolePattern
+	}
+	if c.OrganizationID == "" {
+		c.OrganizationID = e.orgID()
 	}
 	return &c
 }
@@ -44,8 +49,15 @@ func statementsJSON(doc *policy.Document, keep func(sid string) bool) string {
 
 const regenerate = "trailwarden policy bucket --config trailwarden.yaml --existing current-bucket-policy.json generates the whole merged policy"
 
+// cannotGenerate is the fix when trailwarden cannot write the statements
+// for this config: the command that says why, never the generator's error.
+func cannotGenerate(kind string) string {
+	return fmt.Sprintf("trailwarden cannot write the %s statements for this config as it stands; run `trailwarden policy %s --config trailwarden.yaml`, which says what the config is missing", kind, kind)
+}
+
 // generatedBucketStatements are the delivery statements (and, with
-// accelerate, seed 003's reader statements) to add to the bucket policy.
+// accelerate, the onboarding guide's reader statements) to add to the
+// bucket policy.
 func (e *env) generatedBucketStatements(accelerate bool) string {
 	c := e.baselineConfig()
 	if accelerate {
@@ -53,7 +65,7 @@ func (e *env) generatedBucketStatements(accelerate bool) string {
 	}
 	out, err := generator.Bucket(c, nil)
 	if err != nil {
-		return "(" + err.Error() + ")\n" + regenerate
+		return cannotGenerate("bucket")
 	}
 	return statementsJSON(out.Doc, func(sid string) bool {
 		if accelerate {
@@ -67,7 +79,7 @@ func (e *env) generatedBucketStatements(accelerate bool) string {
 func (e *env) generatedStatement(sid string) string {
 	out, err := generator.Bucket(e.baselineConfig(), nil)
 	if err != nil {
-		return "(" + err.Error() + ")"
+		return cannotGenerate("bucket")
 	}
 	return statementsJSON(out.Doc, func(s string) bool { return s == sid })
 }
@@ -78,9 +90,12 @@ func (e *env) generatedKeyStatements(accelerate bool) string {
 	if accelerate {
 		c = e.accelerateConfig()
 	}
+	if c.KMSKeyARN == "" {
+		return "set kms_key_arn in trailwarden.yaml, then `trailwarden policy key --config trailwarden.yaml` prints the statements"
+	}
 	out, err := generator.Key(c, &policy.Document{Version: policy.Version2012})
 	if err != nil {
-		return "(" + err.Error() + ")"
+		return cannotGenerate("key")
 	}
 	return statementsJSON(out.Doc, func(sid string) bool {
 		if accelerate {
@@ -94,7 +109,7 @@ func (e *env) generatedKeyStatements(accelerate bool) string {
 func (e *env) generatedTrust() string {
 	out, err := generator.ReaderTrust(e.baselineConfig())
 	if err != nil {
-		return "(" + err.Error() + ")"
+		return cannotGenerate("reader-trust")
 	}
 	return string(policy.Compact(out.Doc))
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
 
-// Event sources seed 003 requires in the management events.
+// Event sources the AMS Accelerate onboarding guide requires in the management events.
 const (
 	sourceKMS    = "kms.amazonaws.com"
 	sourceRDSAPI = "rdsdata.amazonaws.com"
@@ -148,4 +148,94 @@ func describeField(f snapshot.FieldSelector) string {
 	add("EndsWith", f.EndsWith)
 	add("NotEndsWith", f.NotEndsWith)
 	return strings.Join(parts, "; ")
+}
+
+// s3DataCoverage says whether a trail logs S3 object-level events of every
+// bucket, for writes (write) or reads (!write). Basic selectors need an
+// AWS::S3::Object data resource covering all buckets ("arn:aws:s3",
+// "arn:aws:s3:::" or "arn:aws:s3:::*/*") with a matching ReadWriteType;
+// advanced selectors need eventCategory = Data and resources.type =
+// AWS::S3::Object, readOnly absent or admitting the wanted value, and no
+// other filter, except one that leaves out only the central bucket itself
+// (a trail logging its own bucket's reads would log its own deliveries).
+func s3DataCoverage(t *snapshot.Trail, partition, centralBucket string, write bool) (bool, []string) {
+	kind, want := "read", "true"
+	if write {
+		kind, want = "write", "false"
+	}
+	var why []string
+	if len(t.AdvancedEventSelectors) > 0 {
+		ok := false
+		for i, s := range t.AdvancedEventSelectors {
+			name := s.Name
+			if name == "" {
+				name = fmt.Sprintf("#%d", i)
+			}
+			cat, hasCat := field(s.FieldSelectors, "eventCategory")
+			typ, hasType := field(s.FieldSelectors, "resources.type")
+			if !hasCat || !admits(cat, "Data") || !hasType || len(typ.Equals) == 0 || !admits(typ, "AWS::S3::Object") {
+				why = append(why, fmt.Sprintf("advancedEventSelectors[%q]: not an S3 object data events selector", name))
+				continue
+			}
+			if ro, hasRO := field(s.FieldSelectors, "readOnly"); hasRO && !admits(ro, want) {
+				why = append(why, fmt.Sprintf("advancedEventSelectors[%q]: S3 data events, readOnly %s: no %s events", name, describeField(ro), kind))
+				continue
+			}
+			partial := ""
+			for _, f := range s.FieldSelectors {
+				switch f.Field {
+				case "eventCategory", "resources.type", "readOnly":
+				case "resources.ARN":
+					if !onlyExcludes(f, "arn:"+partition+":s3:::"+centralBucket) {
+						partial = "resources.ARN (" + describeField(f) + ")"
+					}
+				default:
+					partial = f.Field + " (" + describeField(f) + ")"
+				}
+			}
+			if partial != "" {
+				why = append(why, fmt.Sprintf("advancedEventSelectors[%q]: S3 data events filtered on %s, so not every bucket's %s events", name, partial, kind))
+				continue
+			}
+			ok = true
+			why = append(why, fmt.Sprintf("advancedEventSelectors[%q]: S3 object %s events of every bucket", name, kind))
+		}
+		return ok, why
+	}
+	ok := false
+	all := map[string]bool{"arn:" + partition + ":s3": true, "arn:" + partition + ":s3:::": true, "arn:" + partition + ":s3:::*/*": true}
+	for i, s := range t.EventSelectors {
+		rw := s.ReadWriteType == "All" || s.ReadWriteType == "" || (write && s.ReadWriteType == "WriteOnly") || (!write && s.ReadWriteType == "ReadOnly")
+		for _, d := range s.DataResources {
+			if d.Type != "AWS::S3::Object" {
+				continue
+			}
+			every := false
+			for _, v := range d.Values {
+				every = every || all[v]
+			}
+			why = append(why, fmt.Sprintf("eventSelectors[%d]: ReadWriteType=%s AWS::S3::Object %v", i, s.ReadWriteType, d.Values))
+			if every && rw {
+				ok = true
+			}
+		}
+	}
+	if len(why) == 0 {
+		why = append(why, "no S3 object data events selector")
+	}
+	return ok, why
+}
+
+// onlyExcludes reports whether a field selector only leaves out ARNs under
+// prefix (NotStartsWith or NotEquals values there, nothing else).
+func onlyExcludes(f snapshot.FieldSelector, prefix string) bool {
+	if len(f.Equals) > 0 || len(f.StartsWith) > 0 || len(f.EndsWith) > 0 || len(f.NotEndsWith) > 0 {
+		return false
+	}
+	for _, v := range append(append([]string{}, f.NotStartsWith...), f.NotEquals...) {
+		if !strings.HasPrefix(v, prefix) {
+			return false
+		}
+	}
+	return len(f.NotStartsWith)+len(f.NotEquals) > 0
 }

@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
@@ -36,27 +37,31 @@ func boolCheck(ok func(t *snapshot.Trail) bool, field, good, bad, flags string) 
 	}
 }
 
-// checkMultiRegion: every source account has a logging multi-Region trail
-// delivering to the central bucket.
+// checkMultiRegion: every account whose logs should reach the central
+// bucket has a logging multi-Region trail delivering there. An account
+// with no such trail is named; one whose trail list could not be read is
+// unknown.
 func checkMultiRegion(e *env, _ *Rule) []Finding {
+	expected, gap := e.expectedAccounts()
 	var out []Finding
-	for _, a := range e.s.Accounts {
-		want := e.expectedTrailARN(a.ID)
+	if gap != nil {
+		out = append(out, *gap)
+	}
+	for _, acct := range expected {
+		cv := e.coverage(acct)
+		want := e.expectedTrailARN(acct)
 		var ev []string
-		ok, seen := false, false
+		ok := false
 		var statusErr *snapshot.CallError
-		for i := range a.Trails {
-			t := &a.Trails[i]
-			if t.S3BucketName != e.c.Bucket {
-				ev = append(ev, fmt.Sprintf("%s delivers to %s, not the central bucket", t.ARN, t.S3BucketName))
-				continue
-			}
-			seen = true
+		for _, t := range cv.listed {
+			ev = append(ev, fmt.Sprintf("%s delivers to %s, not the central bucket", t.ARN, t.S3BucketName))
+		}
+		for _, t := range cv.trails {
 			logging := "unknown"
 			if t.Status != nil {
 				logging = fmt.Sprint(t.Status.IsLogging)
 			} else {
-				statusErr = e.callErr("cloudtrail", t.Name, "", "GetTrailStatus")
+				statusErr = e.callErr("cloudtrail", t.ARN, "", "GetTrailStatus")
 			}
 			ev = append(ev, fmt.Sprintf("%s: isMultiRegion = %t, isLogging = %s", t.ARN, t.IsMultiRegion, logging))
 			if t.IsMultiRegion && t.Status != nil && t.Status.IsLogging {
@@ -65,18 +70,20 @@ func checkMultiRegion(e *env, _ *Rule) []Finding {
 		}
 		switch {
 		case ok:
-			out = append(out, Finding{Status: Pass, Account: a.ID, Resource: want, Evidence: ev,
+			out = append(out, Finding{Status: Pass, Account: acct, Resource: want, Evidence: ev,
 				Message: "a multi-Region trail logs every Region to the central bucket"})
-		case len(a.Trails) == 0 && e.callErr("cloudtrail", "", a.ID, "DescribeTrails") != nil:
-			out = append(out, unknown(a.ID, want, e.callErr("cloudtrail", "", a.ID, "DescribeTrails"), "trails"))
-		case seen && statusErr != nil:
-			f := unknown(a.ID, want, statusErr, "trail status")
+		case len(cv.trails) == 0 && (cv.unread != nil || cv.missing):
+			f := unknown(acct, want, cv.unread, "trails of account "+acct)
+			f.Evidence = ev
+			out = append(out, f)
+		case len(cv.trails) > 0 && statusErr != nil:
+			f := unknown(acct, want, statusErr, "trail status")
 			f.Evidence = ev
 			out = append(out, f)
 		default:
-			out = append(out, Finding{Status: Fail, Account: a.ID, Resource: want, Evidence: ev,
+			out = append(out, Finding{Status: Fail, Account: acct, Resource: want, Evidence: ev,
 				Message:     "no logging multi-Region trail delivers this account's events to " + e.c.Bucket,
-				Remediation: e.createTrailFix(a.ID)})
+				Remediation: e.createTrailFix(acct)})
 		}
 	}
 	return out
@@ -149,17 +156,54 @@ func sourcesLabel(sources []string) string {
 	return "every event source including " + strings.Join(sources, " and ")
 }
 
-// checkCloudWatch: the trail sends events to CloudWatch Logs.
+// cloudWatchMaxAge is how old the latest delivery to CloudWatch Logs may
+// be: Prowler fails a trail with none in the last 24 hours.
+const cloudWatchMaxAge = 24 * time.Hour
+
+// checkCloudWatch: the trail sends events to CloudWatch Logs, and they
+// arrived within a day of the snapshot (judged against the snapshot's time,
+// so a live audit and an audit of its snapshot agree).
 func checkCloudWatch(e *env, _ *Rule) []Finding {
 	return perTrail(e, func(t *snapshot.Trail) Finding {
 		ev := []string{"cloudWatchLogsLogGroupArn = " + orNone(t.CloudWatchLogsLogGroupARN)}
-		if t.CloudWatchLogsLogGroupARN != "" {
-			return Finding{Status: Pass, Evidence: ev, Message: "the trail delivers to CloudWatch Logs"}
-		}
 		owner := keyAccount(t.ARN)
-		return Finding{Status: Fail, Evidence: ev, Message: "the trail is not integrated with CloudWatch Logs",
-			Remediation: updateTrail(t, fmt.Sprintf("--cloud-watch-logs-log-group-arn arn:%s:logs:%s:%s:log-group:aws-cloudtrail-logs-%s:* --cloud-watch-logs-role-arn arn:%s:iam::%s:role/CloudTrail_CloudWatchLogs_Role\n(create the log group and a role CloudTrail can assume with logs:CreateLogStream and logs:PutLogEvents first)",
-				e.s.Partition, t.HomeRegion, owner, t.Name, e.s.Partition, owner))}
+		if t.CloudWatchLogsLogGroupARN == "" {
+			return Finding{Status: Fail, Evidence: ev, Message: "the trail is not integrated with CloudWatch Logs",
+				Remediation: updateTrail(t, fmt.Sprintf("--cloud-watch-logs-log-group-arn arn:%s:logs:%s:%s:log-group:aws-cloudtrail-logs-%s:* --cloud-watch-logs-role-arn arn:%s:iam::%s:role/CloudTrail_CloudWatchLogs_Role\n(create the log group and a role CloudTrail can assume with logs:CreateLogStream and logs:PutLogEvents first)",
+					e.partition(), t.HomeRegion, owner, t.Name, e.partition(), owner))}
+		}
+		st := t.Status
+		if st == nil {
+			f := unknown("", "", e.callErr("cloudtrail", t.ARN, "", "GetTrailStatus"), "trail status (the latest CloudWatch Logs delivery)")
+			f.Evidence = ev
+			return f
+		}
+		if e.s.TakenAt.IsZero() {
+			f := unknown("", "", nil, "time it was taken, against which the latest CloudWatch Logs delivery is judged")
+			f.Evidence = ev
+			return f
+		}
+		taken := e.s.TakenAt.UTC().Format(time.RFC3339)
+		ev = append(ev, "snapshot taken at "+taken, "latestCloudWatchLogsDeliveryError = "+orNone(st.LatestCloudWatchLogsDeliveryError))
+		fix := fmt.Sprintf("check the role %s can use (logs:CreateLogStream, logs:PutLogEvents on the log group) and that the log group exists: aws cloudtrail get-trail-status --name %s --region %s",
+			"the trail's --cloud-watch-logs-role-arn", t.ARN, t.HomeRegion)
+		last := st.LatestCloudWatchLogsDeliveryTime
+		switch {
+		case last == nil:
+			ev = append(ev, "latestCloudWatchLogsDeliveryTime = (none)")
+			return Finding{Status: Fail, Evidence: ev, Remediation: fix,
+				Message: "the trail names a CloudWatch Logs group but has never delivered to it"}
+		case e.s.TakenAt.Sub(*last) > cloudWatchMaxAge:
+			ev = append(ev, "latestCloudWatchLogsDeliveryTime = "+last.UTC().Format(time.RFC3339))
+			return Finding{Status: Fail, Evidence: ev, Remediation: fix,
+				Message: fmt.Sprintf("the latest delivery to CloudWatch Logs was %s before the snapshot (more than 24 hours)", e.s.TakenAt.Sub(*last).Round(time.Minute))}
+		case st.LatestCloudWatchLogsDeliveryError != "":
+			ev = append(ev, "latestCloudWatchLogsDeliveryTime = "+last.UTC().Format(time.RFC3339))
+			return Finding{Status: Fail, Evidence: ev, Remediation: fix,
+				Message: "CloudTrail reports the latest delivery to CloudWatch Logs failed (" + st.LatestCloudWatchLogsDeliveryError + ")"}
+		}
+		ev = append(ev, "latestCloudWatchLogsDeliveryTime = "+last.UTC().Format(time.RFC3339))
+		return Finding{Status: Pass, Evidence: ev, Message: fmt.Sprintf("the trail delivers to CloudWatch Logs (latest %s before the snapshot)", e.s.TakenAt.Sub(*last).Round(time.Minute))}
 	})
 }
 
@@ -195,4 +239,51 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// dataEventsCheck is the rule that every trail delivering to the central
+// bucket logs S3 object-level write (or read) events of every bucket.
+func dataEventsCheck(write bool) func(*env, *Rule) []Finding {
+	kind, rw := "read", "ReadOnly"
+	if write {
+		kind, rw = "write", "WriteOnly"
+	}
+	return func(e *env, _ *Rule) []Finding {
+		return perTrail(e, func(t *snapshot.Trail) Finding {
+			if len(t.EventSelectors) == 0 && len(t.AdvancedEventSelectors) == 0 {
+				if ce := e.callErr("cloudtrail", t.ARN, "", "GetEventSelectors"); ce != nil {
+					return unknown("", "", ce, "event selectors")
+				}
+			}
+			ok, why := s3DataCoverage(t, e.partition(), e.c.Bucket, write)
+			if ok {
+				return Finding{Status: Pass, Evidence: why, Message: "S3 object-level " + kind + " events of every bucket are logged"}
+			}
+			return Finding{Status: Fail, Evidence: why, Message: "S3 object-level " + kind + " events are not logged for every bucket",
+				Remediation: fmt.Sprintf(`aws cloudtrail put-event-selectors --trail-name %s --region %s --advanced-event-selectors '[{"Name":"Management events","FieldSelectors":[{"Field":"eventCategory","Equals":["Management"]}]},{"Name":"S3 object-level events","FieldSelectors":[{"Field":"eventCategory","Equals":["Data"]},{"Field":"resources.type","Equals":["AWS::S3::Object"]},{"Field":"resources.ARN","NotStartsWith":["arn:%s:s3:::%s/"]}]}]'
+(put-event-selectors replaces every selector: keep your others in the list. This logs reads and writes; for %s events only (%s), add {"Field":"readOnly","Equals":["%t"]}. Data events are billed per event)`,
+					t.ARN, t.HomeRegion, e.partition(), e.c.Bucket, kind, rw, !write)}
+		})
+	}
+}
+
+// checkInsights: every trail delivering to the central bucket has
+// CloudTrail Insights enabled.
+func checkInsights(e *env, _ *Rule) []Finding {
+	return perTrail(e, func(t *snapshot.Trail) Finding {
+		ev := []string{fmt.Sprintf("hasInsightSelectors = %t", t.HasInsightSelectors), "insightTypes = " + orNone(strings.Join(t.InsightTypes, ", "))}
+		switch {
+		case t.HasInsightSelectors && len(t.InsightTypes) > 0:
+			return Finding{Status: Pass, Evidence: ev, Message: "CloudTrail Insights is on (" + strings.Join(t.InsightTypes, ", ") + ")"}
+		case t.HasInsightSelectors:
+			if ce := e.callErr("cloudtrail", t.ARN, "", "GetInsightSelectors"); ce != nil {
+				f := unknown("", "", ce, "insight selectors")
+				f.Evidence = ev
+				return f
+			}
+		}
+		return Finding{Status: Fail, Evidence: ev, Message: "CloudTrail Insights is off: unusual API call and error rates go unnoticed",
+			Remediation: fmt.Sprintf(`aws cloudtrail put-insight-selectors --trail-name %s --region %s --insight-selectors '[{"InsightType":"ApiCallRateInsight"},{"InsightType":"ApiErrorRateInsight"}]'
+(Insights is billed per event analysed)`, t.ARN, t.HomeRegion)}
+	})
 }

@@ -1,7 +1,8 @@
 // Package awsread reads a live CloudTrail pipeline into a snapshot: the
 // organization (accounts, paths, SCPs and RCPs, CloudTrail trusted access),
 // every source account's trails in every enabled region, the central
-// bucket's configuration, its KMS key and the reader roles.
+// bucket's configuration, every KMS key that encrypts its log objects and
+// the reader roles.
 //
 // It only reads. Each account other than the caller's is reached by
 // assuming the config's aws.access_role. A call that fails (a missing
@@ -54,7 +55,7 @@ type Options struct {
 
 // Progress says how far a read is.
 type Progress struct {
-	Step        string // "organization", "regions", "trails", "details"
+	Step        string // "organization", "regions", "trails", "details", "keys"
 	Done, Total int
 }
 
@@ -261,7 +262,9 @@ func (r *reader) read(ctx context.Context) (*snapshot.Snapshot, error) {
 		return nil, err
 	}
 	s.Bucket, s.Readers = bucket, readers
-	s.Key = r.key(ctx, r.keyARN(s.Accounts))
+	if s.Keys, err = r.keys(ctx, r.keyRefs(s.Accounts, s.Bucket)); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -192,7 +192,7 @@ func TestRead_AccessDeniedIsRecordedAndTheRestIsRead(t *testing.T) {
 	}
 	// Everything else is what a full read gives.
 	g := golden(t)
-	g.Bucket.Policy, g.Key.Policy, g.Readers[0].Inline = "", "", nil
+	g.Bucket.Policy, g.Keys[0].Policy, g.Readers[0].Inline = "", "", nil
 	g.Accounts[3].Regions = []string{"us-east-1"} // the home region when regions cannot be listed
 	g.Accounts[3].Trails = g.Accounts[3].Trails[:1]
 	for i := range g.Accounts {
@@ -230,5 +230,95 @@ func TestRead_MissingBucketAndAssumeRoleDenied(t *testing.T) {
 	}
 	if a := got.Accounts[3]; a.ID != "444444444444" || len(a.Trails) != 0 {
 		t.Fatalf("unreachable account read as %+v", a)
+	}
+}
+
+// worldWithBucketKey is the recorded organization whose bucket encrypts by
+// default with another key than the trail's: the onboarding guide's own
+// two-key scenario. kmsKeyID is the default-encryption KMSMasterKeyID
+// ("" for aws:kms with AWS's managed key).
+func worldWithBucketKey(t *testing.T, kmsKeyID string) *awsfake.Server {
+	t.Helper()
+	awsfake.Isolate(t)
+	w := awsfake.New()
+	if err := w.Load("testdata/org.world"); err != nil {
+		t.Fatal(err)
+	}
+	rule := "<SSEAlgorithm>aws:kms</SSEAlgorithm>"
+	if kmsKeyID != "" {
+		rule += "<KMSMasterKeyID>" + kmsKeyID + "</KMSMasterKeyID>"
+	}
+	w.Record(awsfake.Key{Account: "222222222222", Region: "us-east-1", Service: "s3", Operation: "GetBucketEncryption", Resource: "acme-org-cloudtrail"},
+		awsfake.OK(`<?xml version="1.0" encoding="UTF-8"?>
+<ServerSideEncryptionConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Rule><ApplyServerSideEncryptionByDefault>`+rule+`</ApplyServerSideEncryptionByDefault><BucketKeyEnabled>true</BucketKeyEnabled></Rule></ServerSideEncryptionConfiguration>`))
+	rec := func(op, res, body string) {
+		w.Record(awsfake.Key{Account: "222222222222", Region: "us-east-1", Service: "kms", Operation: op, Resource: res}, awsfake.OK(body))
+	}
+	const second = "arn:aws:kms:us-east-1:222222222222:key/99999999-2222-3333-4444-555555555555"
+	rec("DescribeKey", "alias/logs-default", `{"KeyMetadata":{"AWSAccountId":"222222222222","KeyId":"99999999-2222-3333-4444-555555555555","Arn":"`+second+`","KeyState":"Enabled","KeyManager":"CUSTOMER","KeySpec":"SYMMETRIC_DEFAULT","MultiRegion":false}}`)
+	rec("GetKeyPolicy", "99999999-2222-3333-4444-555555555555", `{"Policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"Enable IAM User Permissions\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::222222222222:root\"},\"Action\":\"kms:*\",\"Resource\":\"*\"}]}","PolicyName":"default"}`)
+	rec("GetKeyRotationStatus", "99999999-2222-3333-4444-555555555555", `{"KeyRotationEnabled":false}`)
+	const managed = "arn:aws:kms:us-east-1:222222222222:key/aaaaaaaa-0000-0000-0000-000000000000"
+	rec("DescribeKey", "alias/aws/s3", `{"KeyMetadata":{"AWSAccountId":"222222222222","KeyId":"aaaaaaaa-0000-0000-0000-000000000000","Arn":"`+managed+`","KeyState":"Enabled","KeyManager":"AWS","KeySpec":"SYMMETRIC_DEFAULT","MultiRegion":false}}`)
+	rec("GetKeyPolicy", "aaaaaaaa-0000-0000-0000-000000000000", `{"Policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"Allow access through S3\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"*\"},\"Action\":[\"kms:Decrypt\",\"kms:GenerateDataKey*\"],\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"kms:CallerAccount\":\"222222222222\",\"kms:ViaService\":\"s3.us-east-1.amazonaws.com\"}}}]}","PolicyName":"default"}`)
+	rec("GetKeyRotationStatus", "aaaaaaaa-0000-0000-0000-000000000000", `{"KeyRotationEnabled":true}`)
+	return awsfake.Start(t, w)
+}
+
+// TestRead_EveryKeyThatEncryptsLogs: the trail's key and the bucket's
+// default-encryption key (named by an alias, or AWS's managed key when
+// aws:kms names none) are both read with policy, state and rotation, each
+// resolved to its ARN and findable by the name the bucket uses.
+func TestRead_EveryKeyThatEncryptsLogs(t *testing.T) {
+	for _, tt := range []struct {
+		name, bucketKey, ref, arn, manager string
+		rotation                           bool
+	}{
+		{"customer key by alias", "alias/logs-default", "alias/logs-default", "arn:aws:kms:us-east-1:222222222222:key/99999999-2222-3333-4444-555555555555", "CUSTOMER", false},
+		{"AWS managed key", "", "alias/aws/s3", "arn:aws:kms:us-east-1:222222222222:key/aaaaaaaa-0000-0000-0000-000000000000", "AWS", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := worldWithBucketKey(t, tt.bucketKey)
+			got := read(t, s, loadConfig(t), 4)
+			if len(got.Errors) != 0 {
+				t.Fatalf("errors: %+v", got.Errors)
+			}
+			if len(got.Keys) != 2 {
+				t.Fatalf("%d keys, want the trail's and the bucket's: %+v", len(got.Keys), got.Keys)
+			}
+			trailKey := got.KeyFor("arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+			bucketKey := got.KeyFor(tt.ref)
+			if trailKey == nil || bucketKey == nil || trailKey == bucketKey {
+				t.Fatalf("keys %+v: trail key %v, bucket key %v", got.Keys, trailKey, bucketKey)
+			}
+			if bucketKey.ARN != tt.arn || bucketKey.Policy == "" || bucketKey.State != "Enabled" || bucketKey.KeyManager != tt.manager ||
+				bucketKey.RotationEnabled != tt.rotation || !reflect.DeepEqual(bucketKey.Refs, []string{tt.ref}) {
+				t.Fatalf("bucket key read as %+v", *bucketKey)
+			}
+			if trailKey.Policy == "" || !trailKey.RotationEnabled || trailKey.Refs != nil {
+				t.Fatalf("trail key read as %+v", *trailKey)
+			}
+		})
+	}
+}
+
+// TestRead_KeyAliasNotResolved: when DescribeKey is denied on an alias, the
+// key is kept under its alias ARN without a policy, and the error says so;
+// GetKeyPolicy is never sent an alias.
+func TestRead_KeyAliasNotResolved(t *testing.T) {
+	s := worldWithBucketKey(t, "alias/logs-default")
+	s.Inject(awsfake.Fault{Service: "kms", Operation: "DescribeKey", Resource: "alias/logs-default", Code: "AccessDeniedException"})
+	got := read(t, s, loadConfig(t), 4)
+	k := got.KeyFor("alias/logs-default")
+	if k == nil || k.ARN != "arn:aws:kms:us-east-1:222222222222:alias/logs-default" || k.Policy != "" || k.State != "" {
+		t.Fatalf("unresolved alias read as %+v (keys %+v)", k, got.Keys)
+	}
+	if len(got.Errors) != 1 || got.Errors[0].Operation != "DescribeKey" || got.Errors[0].Resource != "alias/logs-default" {
+		t.Fatalf("errors %+v, want the denied DescribeKey", got.Errors)
+	}
+	for _, c := range s.CallsTo("kms", "GetKeyPolicy") {
+		if strings.Contains(c.Resource, "alias/") {
+			t.Fatalf("GetKeyPolicy sent an alias: %+v", c)
+		}
 	}
 }

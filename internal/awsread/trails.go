@@ -150,7 +150,7 @@ func (r *reader) trail(ctx context.Context, acct string, listed cttypes.Trail) s
 		t.Status = &snapshot.TrailStatus{IsLogging: aws.ToBool(st.IsLogging),
 			LatestDeliveryError: aws.ToString(st.LatestDeliveryError), LatestDigestDeliveryError: aws.ToString(st.LatestDigestDeliveryError),
 			LatestDeliveryTime: utc(st.LatestDeliveryTime), LatestDigestDeliveryTime: utc(st.LatestDigestDeliveryTime),
-			LatestCloudWatchLogsDeliveryTime: utc(st.LatestCloudWatchLogsDeliveryTime)}
+			LatestCloudWatchLogsDeliveryTime: utc(st.LatestCloudWatchLogsDeliveryTime), LatestCloudWatchLogsDeliveryError: aws.ToString(st.LatestCloudWatchLogsDeliveryError)}
 	}
 	if sel, err := c.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(arn)}); err != nil {
 		r.fail(err, ce("GetEventSelectors"))

@@ -32,22 +32,30 @@ it looked at, and the exact fix (a command to run or the statement to add,
 with your bucket, prefix, trail and readers filled in).
 
 Profiles (--profile, default: the config's profile):
-  accelerate  every requirement of the AMS Accelerate onboarding page (seed 003):
-              multi-Region trail, global events, management events with KMS and
-              RDS Data API, validation, bucket encryption, access logging, 18
-              months of retention, BucketOwnerEnforced, and its bucket and key
-              statements, present or equivalent
-  cis         the CloudTrail controls of CIS and Security Hub (CloudTrail.1, .2,
-              .4, .5, .6, .7), for the central bucket too
+  accelerate  every requirement of the AMS Accelerate onboarding guide: an AWS
+              Organization, multi-Region trail, global events, management
+              events with KMS and RDS Data API, validation, bucket encryption,
+              access logging, 18 months of retention, BucketOwnerEnforced, and
+              its bucket and key statements, present or equivalent. Onboarding
+              stops on any of them, so each is high or critical here
+  cis         the CloudTrail controls of CIS and Security Hub a snapshot can
+              decide (CloudTrail.1, .2, .4, .5, .6, .7, S3 object-level events,
+              MFA delete, key rotation), for the central bucket too
   baseline    trailwarden's least-privilege setup: scoped delivery, TLS only,
               nothing public, named readers, no root trust, healthy delivery,
-              KMS key enabled and rotating
+              KMS keys enabled and rotating
 
-Access ("can CloudTrail deliver", "can the readers read", "is anything
-public") is decided by evaluating the real bucket, key, identity and trust
-policies, SCPs and RCPs, so a statement written differently that grants the
-same access passes. Unknown means the snapshot lacks the data because a call
-failed; the finding names the call. Rules: --list-rules, or docs/audit.md.
+Delivery is judged from the trails as deployed: for every account whose logs
+should arrive, each trail that delivers them builds CloudTrail's requests from
+its own bucket, prefix, KMS key and ARN, and its reported delivery errors
+count; a trail that differs from the config is a finding of its own. Every KMS
+key that encrypts log objects (the config's, each trail's, the bucket's
+default-encryption key) is checked. Access ("can CloudTrail deliver", "can
+the readers read", "is anything public") is decided by evaluating the real
+bucket, key, identity and trust policies, SCPs and RCPs, so a statement
+written differently that grants the same access passes. Unknown means the
+snapshot lacks the data because a call failed; the finding names the call.
+Rules: --list-rules, or docs/audit.md.
 
 --snapshot audits a file written by "trailwarden snapshot"; without it audit
 reads the accounts live. Both decide the same findings.

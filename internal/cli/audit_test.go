@@ -157,3 +157,35 @@ func TestAudit_ColorOnlyOnTerminal(t *testing.T) {
 		t.Fatal("colour escape written to a non-terminal")
 	}
 }
+
+// TestAudit_AccelerateExitsOnAnyRequirement (issue 13 item 3): a snapshot
+// that fails only "global service events" exits 1 under accelerate at the
+// default --fail-on, since onboarding stops on any of its requirements,
+// and 0 under baseline, where the rule stays medium.
+func TestAudit_AccelerateExitsOnAnyRequirement(t *testing.T) {
+	data, err := os.ReadFile(auditGood)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := strings.ReplaceAll(string(data), `"includeGlobalServiceEvents": true`, `"includeGlobalServiceEvents": false`)
+	if mod == string(data) {
+		t.Fatal("fixture edit did not apply")
+	}
+	snap := filepath.Join(t.TempDir(), "snap.json")
+	if err := os.WriteFile(snap, []byte(mod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for profile, want := range map[string]int{"accelerate": ExitFailure, "baseline": ExitOK} {
+		out, stderr, code := run("audit", "-c", auditConfig, "--snapshot", snap, "--profile", profile)
+		if code != want {
+			t.Errorf("%s: exit %d, want %d\n%s%s", profile, code, want, out, stderr)
+		}
+		sev := "medium"
+		if profile == "accelerate" {
+			sev = "high"
+		}
+		if !strings.Contains(out, "FAIL    "+sev+" ") || !strings.Contains(out, "TW-TRL-02") {
+			t.Errorf("%s: TW-TRL-02 not reported at %s:\n%s", profile, sev, out)
+		}
+	}
+}

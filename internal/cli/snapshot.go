@@ -125,7 +125,7 @@ type snapshotSummary struct {
 	Regions      int           `json:"regions"` // distinct regions across accounts
 	Trails       []snapTrail   `json:"trails"`
 	Bucket       string        `json:"bucket,omitempty"`
-	Key          string        `json:"key,omitempty"`
+	Keys         []string      `json:"keys,omitempty"`
 	Readers      []string      `json:"readers,omitempty"`
 	Failed       []snapFailure `json:"failedCalls"`
 }
@@ -183,8 +183,8 @@ func summarize(s *snapshot.Snapshot, out string) snapshotSummary {
 		}
 		sum.Bucket = fmt.Sprintf("%s (account %s, %s): %s", b.Name, b.Account, b.Region, state)
 	}
-	if k := s.Key; k != nil {
-		sum.Key = fmt.Sprintf("%s: %s", k.ARN, snapOr(k.State, "state unknown"))
+	for _, k := range s.Keys {
+		sum.Keys = append(sum.Keys, fmt.Sprintf("%s: %s", k.ARN, snapOr(k.State, "state unknown")))
 	}
 	for _, r := range s.Readers {
 		state := "exists"
@@ -231,8 +231,8 @@ func renderSnapshot(w io.Writer, s snapshotSummary) {
 	if s.Bucket != "" {
 		fmt.Fprintf(w, "bucket        %s\n", s.Bucket)
 	}
-	if s.Key != "" {
-		fmt.Fprintf(w, "key           %s\n", s.Key)
+	for _, k := range s.Keys {
+		fmt.Fprintf(w, "key           %s\n", k)
 	}
 	for _, r := range s.Readers {
 		fmt.Fprintf(w, "reader        %s\n", r)

@@ -71,8 +71,8 @@ func TestSnapshot_StdoutAndFailedCalls(t *testing.T) {
 	if err != nil {
 		t.Fatalf("stdout is not a snapshot: %v", err)
 	}
-	if len(got.Errors) != 1 || got.Errors[0].Operation != "GetKeyPolicy" || got.Key.Policy != "" || got.Key.State != "Enabled" {
-		t.Fatalf("errors %+v key %+v", got.Errors, got.Key)
+	if len(got.Errors) != 1 || got.Errors[0].Operation != "GetKeyPolicy" || len(got.Keys) != 1 || got.Keys[0].Policy != "" || got.Keys[0].State != "Enabled" {
+		t.Fatalf("errors %+v keys %+v", got.Errors, got.Keys)
 	}
 	if !strings.Contains(stderr, "missing permission kms:GetKeyPolicy") {
 		t.Fatalf("summary on stderr does not name the permission:\n%s", stderr)

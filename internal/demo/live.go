@@ -84,8 +84,8 @@ func (o *Org) Snapshot(at time.Time) (*snapshot.Snapshot, error) {
 			ObjectOwnership: "BucketOwnerEnforced", Versioning: "Enabled", MFADelete: "Disabled",
 			PublicAccessBlock: &snapshot.PublicAccessBlock{BlockPublicACLs: true, IgnorePublicACLs: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}},
 		// Planted: rotation off.
-		Key: &snapshot.Key{ARN: o.KeyARN, Account: o.LogArchive, Region: o.HomeRegion, Policy: string(policy.Canonical(key.Doc)),
-			State: "Enabled", KeySpec: "SYMMETRIC_DEFAULT", KeyManager: "CUSTOMER"},
+		Keys: []snapshot.Key{{ARN: o.KeyARN, Account: o.LogArchive, Region: o.HomeRegion, Policy: string(policy.Canonical(key.Doc)),
+			State: "Enabled", KeySpec: "SYMMETRIC_DEFAULT", KeyManager: "CUSTOMER"}},
 		Readers: []snapshot.Role{{ARN: c.ReaderRoleARN(), Name: c.Readers.RoleName, Account: o.LogArchive, Exists: true,
 			TrustPolicy: string(policy.Canonical(trust.Doc)),
 			Inline:      []snapshot.NamedPolicy{{Name: "trailwarden-log-access", Document: string(policy.Canonical(access.Doc))}}}},

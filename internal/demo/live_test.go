@@ -24,9 +24,12 @@ func TestSnapshotFindsOnlyThePlanted(t *testing.T) {
 	for _, p := range Planted {
 		planted[strings.SplitN(p, ":", 2)[0]] = true
 	}
-	// The demo config is a baseline setup: it has no seed 003 statements,
-	// so accelerate's checks of those fail too, by design.
+	// The demo config is a baseline setup: it has no AMS Accelerate
+	// statements, so accelerate's checks of those fail too, by design; and
+	// it logs no S3 data events or Insights and has no MFA delete (which
+	// cannot be combined with its lifecycle), so cis's checks of those fail.
 	notSeed003 := map[string]bool{"TW-ACC-02": true, "TW-ACC-03": true, "TW-ACC-04": true}
+	notBaseline := map[string]bool{"TW-TRL-10": true, "TW-TRL-11": true, "TW-TRL-12": true, "TW-BKT-10": true}
 	seen := map[string]bool{}
 	for _, profile := range audit.Profiles {
 		rep, err := audit.Run(c, s, profile)
@@ -39,6 +42,7 @@ func TestSnapshotFindsOnlyThePlanted(t *testing.T) {
 		for _, f := range rep.Findings {
 			switch {
 			case f.Status == audit.Fail && profile == "accelerate" && notSeed003[f.Rule]:
+			case f.Status == audit.Fail && profile == "cis" && notBaseline[f.Rule]:
 			case f.Status == audit.Fail && !planted[f.Rule]:
 				t.Errorf("%s: unplanted failure %s on %s: %s", profile, f.Rule, f.Resource, f.Message)
 			case f.Status == audit.Unknown:

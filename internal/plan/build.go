@@ -175,8 +175,8 @@ func bucketStep(c *config.Config, s *snapshot.Snapshot, p *Plan, want, was *desi
 func keyStep(c *config.Config, s *snapshot.Snapshot, p *Plan, want, was *desired) (Step, error) {
 	region, account := arnPart(c.KMSKeyARN, 3), arnPart(c.KMSKeyARN, 4)
 	st := Step{Kind: KindKeyPolicy, Account: account, Region: region, Name: c.KMSKeyARN, Change: NoOp}
-	k := s.Key
-	if k == nil || k.ARN != c.KMSKeyARN {
+	k := s.KeyFor(c.KMSKeyARN)
+	if k == nil {
 		st.Predicted = append(st.Predicted, unknown("key "+c.KMSKeyARN, s, "kms"))
 		// Without the live policy there is nothing safe to merge into.
 		out, err := generator.Key(c, nil)

@@ -73,8 +73,8 @@ func predictOrganization(c *config.Config, s *snapshot.Snapshot) []Prediction {
 }
 
 func predictKey(c *config.Config, s *snapshot.Snapshot, owner string, want desired) []Prediction {
-	k := s.Key
-	if k == nil || k.ARN != c.KMSKeyARN {
+	k := s.KeyFor(c.KMSKeyARN)
+	if k == nil {
 		return nil // the key step already says the live state is unknown
 	}
 	switch {

@@ -33,13 +33,13 @@ func TestPredictions(t *testing.T) {
 		{"foreign deny on delivery", "org.yaml", func(c *config.Config, s *snapshot.Snapshot) {
 			s.Bucket.Policy = strings.Replace(denyCloudTrailPut, "%s", c.Bucket, 1)
 		}, 3, "InsufficientS3BucketPolicyException", 1},
-		{"foreign deny on the key", "org.yaml", func(_ *config.Config, s *snapshot.Snapshot) { s.Key.Policy = denyCloudTrailKey }, 3,
+		{"foreign deny on the key", "org.yaml", func(_ *config.Config, s *snapshot.Snapshot) { s.Keys[0].Policy = denyCloudTrailKey }, 3,
 			"InsufficientEncryptionPolicyException", 1},
-		{"key disabled", "org.yaml", func(_ *config.Config, s *snapshot.Snapshot) { s.Key.State = "Disabled" }, 3, "KmsKeyDisabledException", 1},
-		{"key pending deletion", "org.yaml", func(_ *config.Config, s *snapshot.Snapshot) { s.Key.State = "PendingDeletion" }, 3, "KmsKeyNotFoundException", 1},
+		{"key disabled", "org.yaml", func(_ *config.Config, s *snapshot.Snapshot) { s.Keys[0].State = "Disabled" }, 3, "KmsKeyDisabledException", 1},
+		{"key pending deletion", "org.yaml", func(_ *config.Config, s *snapshot.Snapshot) { s.Keys[0].State = "PendingDeletion" }, 3, "KmsKeyNotFoundException", 1},
 		{"key in another region", "org.yaml", func(_ *config.Config, s *snapshot.Snapshot) { s.Bucket.Region = "eu-west-1" }, 3, "KmsKeyNotFoundException", 1},
 		{"key not read", "org.yaml", func(_ *config.Config, s *snapshot.Snapshot) {
-			s.Key = nil
+			s.Keys = nil
 			s.Errors = append(s.Errors, snapshot.CallError{Service: "kms", Operation: "GetKeyPolicy", Code: "AccessDeniedException"})
 		}, 1, LiveStateUnknown, 2},
 		{"trusted access off", "org.yaml", func(_ *config.Config, s *snapshot.Snapshot) { s.Organization.CloudTrailTrustedAccess = false }, 3,
@@ -62,7 +62,7 @@ func TestPredictions(t *testing.T) {
 			s.Errors = append(s.Errors, snapshot.CallError{Account: "222222222222", Service: "s3", Operation: "GetBucketPolicy", Resource: c.Bucket, Code: "AccessDenied"})
 		}, 0, LiveStateUnknown, 2},
 		{"key policy not read", "org.yaml", func(c *config.Config, s *snapshot.Snapshot) {
-			s.Key.Policy = ""
+			s.Keys[0].Policy = ""
 			s.Errors = append(s.Errors, snapshot.CallError{Service: "kms", Operation: "GetKeyPolicy", Resource: c.KMSKeyARN, Code: "AccessDeniedException"})
 		}, 1, LiveStateUnknown, 2},
 		{"reader role not read", "accounts.yaml", func(c *config.Config, s *snapshot.Snapshot) {

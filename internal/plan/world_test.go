@@ -43,7 +43,7 @@ func (w *world) Do(_ context.Context, a Action) error {
 	case OpDeleteBucketPolicy:
 		s.Bucket.Policy = ""
 	case OpPutKeyPolicy:
-		s.Key.Policy = a.Document
+		s.KeyFor(a.KeyARN).Policy = a.Document
 	case OpCreateRole, OpUpdateAssumeRolePolicy, OpPutRolePolicy, OpDeleteRolePolicy, OpDeleteRole:
 		return w.role(a)
 	default:
@@ -185,7 +185,7 @@ func freshWorld(c *config.Config) *snapshot.Snapshot {
 	}
 	s.Bucket = &snapshot.Bucket{Name: c.Bucket, Account: c.LogArchiveAccount, Region: c.EffectiveBucketRegion(), Exists: true}
 	if c.KMSKeyARN != "" {
-		s.Key = &snapshot.Key{ARN: c.KMSKeyARN, Account: arnPart(c.KMSKeyARN, 4), Region: arnPart(c.KMSKeyARN, 3), Policy: keyAdminPolicy, State: "Enabled"}
+		s.Keys = []snapshot.Key{{ARN: c.KMSKeyARN, Account: arnPart(c.KMSKeyARN, 4), Region: arnPart(c.KMSKeyARN, 3), Policy: keyAdminPolicy, State: "Enabled"}}
 	}
 	s.Readers = []snapshot.Role{{ARN: c.ReaderRoleARN(), Name: c.Readers.RoleName, Account: c.LogArchiveAccount}}
 	return s

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/trailwarden/trailwarden/internal/safefile"
 )
 
 // Decode reads a snapshot strictly: unknown fields, trailing data and a
-// schema version other than SchemaVersion are errors that say what to do.
+// schema version newer than SchemaVersion are errors that say what to do.
+// A version-1 file's single "key" becomes the one item of Keys.
 func Decode(r io.Reader, name string) (*Snapshot, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -36,11 +38,40 @@ func Decode(r io.Reader, name string) (*Snapshot, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
+	if *head.Version == 1 {
+		// Version 1 held one key and no "keys" list.
+		var v1 struct {
+			v1Snapshot
+			Key *Key `json:"key,omitempty"`
+		}
+		if err := dec.Decode(&v1); err != nil {
+			return nil, fmt.Errorf("snapshot %s: %w", name, describeJSONError(data, err))
+		}
+		s := Snapshot(v1.v1Snapshot)
+		if v1.Key != nil {
+			s.Keys = []Key{*v1.Key}
+		}
+		return &s, nil
+	}
 	var s Snapshot
 	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("snapshot %s: %w", name, describeJSONError(data, err))
 	}
 	return &s, nil
+}
+
+// v1Snapshot is Snapshot without the "keys" field, which version 1 did not
+// have (its single key is decoded beside it).
+type v1Snapshot struct {
+	Version      int           `json:"version"`
+	TakenAt      time.Time     `json:"takenAt"`
+	Partition    string        `json:"partition"`
+	Organization *Organization `json:"organization,omitempty"`
+	Accounts     []Account     `json:"accounts"`
+	Bucket       *Bucket       `json:"bucket,omitempty"`
+	Keys         []Key         `json:"-"`
+	Readers      []Role        `json:"readers,omitempty"`
+	Errors       []CallError   `json:"errors,omitempty"`
 }
 
 // ReadFile decodes the snapshot at path.

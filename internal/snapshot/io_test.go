@@ -25,6 +25,10 @@ func sample() *Snapshot {
 		}}}},
 		Bucket: &Bucket{Name: "acme-org-cloudtrail", Account: "222222222222", Region: "us-east-1", Exists: true,
 			Lifecycle: []LifecycleRule{{Status: "Enabled", ExpirationDays: &days}}},
+		Keys: []Key{
+			{ARN: "arn:aws:kms:us-east-1:222222222222:key/1111", Account: "222222222222", Region: "us-east-1", State: "Enabled", RotationEnabled: true},
+			{ARN: "arn:aws:kms:us-east-1:222222222222:key/2222", Refs: []string{"alias/logs-default"}, Account: "222222222222", Region: "us-east-1", State: "Enabled"},
+		},
 		Errors: []CallError{{Account: "012345678901", Service: "iam", Operation: "GetRole", Code: "AccessDenied", Message: "no"}},
 	}
 }
@@ -58,6 +62,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"zero", `{"version":0}`, "not valid"},
 		{"unknown field", `{"version":1,"acounts":[]}`, `unknown field "acounts"`},
 		{"wrong type", "{\"version\":1,\n\"accounts\":\"x\"}", "line 2 column"},
+		{"v2 has no single key", `{"version":2,"accounts":[],"key":{"arn":"k"}}`, `unknown field "key"`},
+		{"v1 has no key list", `{"version":1,"accounts":[],"keys":[]}`, `unknown field "keys"`},
 		{"trailing", good.String() + "{}", "after top-level value"},
 	}
 	for _, tt := range tests {
@@ -87,6 +93,52 @@ func TestCheckTakenFor(t *testing.T) {
 		err := s.CheckTakenFor(tt.bucket, tt.org)
 		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("CheckTakenFor(%q, %q) = %v, want %q", tt.bucket, tt.org, err, tt.want)
+		}
+	}
+}
+
+// TestDecode_Version1KeyBecomesTheList: a version-1 file, with its single
+// "key", is still read, and its key is the one item of Keys.
+func TestDecode_Version1KeyBecomesTheList(t *testing.T) {
+	v1 := `{"version":1,"takenAt":"2026-11-24T10:00:00Z","partition":"aws","accounts":[],
+"key":{"arn":"arn:aws:kms:us-east-1:222222222222:key/1111","account":"222222222222","region":"us-east-1","policy":"{}","state":"Enabled","multiRegion":false,"rotationEnabled":true}}`
+	s, err := Decode(strings.NewReader(v1), "old.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Keys) != 1 || s.Keys[0].ARN != "arn:aws:kms:us-east-1:222222222222:key/1111" || !s.Keys[0].RotationEnabled || s.Keys[0].Policy != "{}" {
+		t.Fatalf("keys %+v, want the version-1 key", s.Keys)
+	}
+	var out bytes.Buffer
+	if err := Encode(&out, s); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"version": 2`) || !strings.Contains(out.String(), `"keys": [`) || strings.Contains(out.String(), `"key":`) {
+		t.Fatalf("re-encoded version-1 snapshot is not version 2 with a key list:\n%s", out.String())
+	}
+	noKey, err := Decode(strings.NewReader(`{"version":1,"accounts":[]}`), "old.json")
+	if err != nil || noKey.Keys != nil {
+		t.Fatalf("version 1 without a key: %+v, %v", noKey, err)
+	}
+}
+
+func TestKeyFor(t *testing.T) {
+	s := sample()
+	tests := []struct{ ref, want string }{
+		{"arn:aws:kms:us-east-1:222222222222:key/1111", "arn:aws:kms:us-east-1:222222222222:key/1111"},
+		{"1111", "arn:aws:kms:us-east-1:222222222222:key/1111"},
+		{"alias/logs-default", "arn:aws:kms:us-east-1:222222222222:key/2222"},
+		{"alias/other", ""},
+		{"3333", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		got := ""
+		if k := s.KeyFor(tt.ref); k != nil {
+			got = k.ARN
+		}
+		if got != tt.want {
+			t.Errorf("KeyFor(%q) = %q, want %q", tt.ref, got, tt.want)
 		}
 	}
 }

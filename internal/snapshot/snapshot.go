@@ -1,6 +1,7 @@
 // Package snapshot is the typed, versioned record of a live CloudTrail
 // pipeline's configuration: the organization, every account's trails in
-// every region, the central bucket, its KMS key and the reader roles. It
+// every region, the central bucket, the KMS keys that encrypt its log objects
+// and the reader roles. It
 // holds exactly what audit and plan need, as AWS returned it (policies are
 // kept as the JSON text the API gave), so that `audit --snapshot` decides
 // the same as a live audit and an auditor can re-run it offline.
@@ -10,11 +11,13 @@
 package snapshot
 
 import (
+	"strings"
 	"time"
 )
 
-// SchemaVersion is the format version this package writes and reads.
-const SchemaVersion = 1
+// SchemaVersion is the format version this package writes. Version 1 files
+// (a single "key") are still read: their key becomes the one item of Keys.
+const SchemaVersion = 2
 
 // Snapshot is one read of the live configuration.
 type Snapshot struct {
@@ -28,8 +31,12 @@ type Snapshot struct {
 	// organization's active accounts), each with its trails.
 	Accounts []Account `json:"accounts"`
 	Bucket   *Bucket   `json:"bucket,omitempty"`
-	Key      *Key      `json:"key,omitempty"`
-	Readers  []Role    `json:"readers,omitempty"`
+	// Keys are the KMS keys that encrypt (or are meant to encrypt) log
+	// objects: the config's kms_key_arn, every key a trail delivering to
+	// the bucket names, and the bucket's default-encryption key, each once,
+	// sorted by ARN.
+	Keys    []Key  `json:"keys,omitempty"`
+	Readers []Role `json:"readers,omitempty"`
 	// Errors are the calls that failed (missing permissions, throttling
 	// that outlasted retries, ...). A failed call leaves its field empty;
 	// audit reports the finding it cannot decide instead of a false pass.
@@ -130,12 +137,13 @@ type Trail struct {
 
 // TrailStatus is GetTrailStatus.
 type TrailStatus struct {
-	IsLogging                        bool       `json:"isLogging"`
-	LatestDeliveryError              string     `json:"latestDeliveryError,omitempty"`
-	LatestDigestDeliveryError        string     `json:"latestDigestDeliveryError,omitempty"`
-	LatestDeliveryTime               *time.Time `json:"latestDeliveryTime,omitempty"`
-	LatestDigestDeliveryTime         *time.Time `json:"latestDigestDeliveryTime,omitempty"`
-	LatestCloudWatchLogsDeliveryTime *time.Time `json:"latestCloudWatchLogsDeliveryTime,omitempty"`
+	IsLogging                         bool       `json:"isLogging"`
+	LatestDeliveryError               string     `json:"latestDeliveryError,omitempty"`
+	LatestDigestDeliveryError         string     `json:"latestDigestDeliveryError,omitempty"`
+	LatestDeliveryTime                *time.Time `json:"latestDeliveryTime,omitempty"`
+	LatestDigestDeliveryTime          *time.Time `json:"latestDigestDeliveryTime,omitempty"`
+	LatestCloudWatchLogsDeliveryTime  *time.Time `json:"latestCloudWatchLogsDeliveryTime,omitempty"`
+	LatestCloudWatchLogsDeliveryError string     `json:"latestCloudWatchLogsDeliveryError,omitempty"`
 }
 
 // EventSelector is a basic event selector.
@@ -254,18 +262,50 @@ type Grant struct {
 	Permission  string `json:"permission"`
 }
 
-// Key is the KMS key the trail encrypts with.
+// Key is a KMS key that encrypts log objects.
 type Key struct {
-	ARN     string `json:"arn"`
-	Account string `json:"account"`
-	Region  string `json:"region"`
-	Policy  string `json:"policy,omitempty"`
+	ARN string `json:"arn"`
+	// Refs are the other names the configuration uses for this key (a bare
+	// key id or an alias in the bucket's default encryption, such as
+	// alias/aws/s3 for the AWS managed key), so a reference resolves to it.
+	Refs    []string `json:"refs,omitempty"`
+	Account string   `json:"account"`
+	Region  string   `json:"region"`
+	Policy  string   `json:"policy,omitempty"`
 	// State is Enabled, Disabled, PendingDeletion, ...
 	State           string `json:"state,omitempty"`
 	KeySpec         string `json:"keySpec,omitempty"`
 	KeyManager      string `json:"keyManager,omitempty"` // CUSTOMER, AWS
 	MultiRegion     bool   `json:"multiRegion"`
 	RotationEnabled bool   `json:"rotationEnabled"`
+}
+
+// KeyFor returns the key that ref names (a key ARN, a bare key id, an alias
+// name or alias ARN recorded in Refs), or nil when the snapshot has none.
+func (s *Snapshot) KeyFor(ref string) *Key {
+	if ref == "" {
+		return nil
+	}
+	for i := range s.Keys {
+		k := &s.Keys[i]
+		if k.ARN == ref {
+			return k
+		}
+		for _, r := range k.Refs {
+			if r == ref {
+				return k
+			}
+		}
+	}
+	// A bare key id names the key whose ARN ends in it.
+	if !strings.Contains(ref, ":") && !strings.HasPrefix(ref, "alias/") {
+		for i := range s.Keys {
+			if strings.HasSuffix(s.Keys[i].ARN, ":key/"+ref) {
+				return &s.Keys[i]
+			}
+		}
+	}
+	return nil
 }
 
 // Role is an IAM role: a reader role, with everything that decides what it

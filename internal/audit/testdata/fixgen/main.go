@@ -55,7 +55,12 @@ func main() {
 		IsMultiRegion: true, IsOrganization: true, IncludeGlobalServiceEvents: true, LogFileValidationEnabled: true, KMSKeyID: c.KMSKeyARN,
 		CloudWatchLogsLogGroupARN: "arn:aws:logs:us-east-1:111111111111:log-group:aws-cloudtrail-logs-org-trail:*",
 		Status:                    &snapshot.TrailStatus{IsLogging: true, LatestDeliveryTime: &delivered, LatestDigestDeliveryTime: &delivered, LatestCloudWatchLogsDeliveryTime: &delivered},
-		AdvancedEventSelectors:    []snapshot.AdvancedEventSelector{{Name: "Management events", FieldSelectors: []snapshot.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}}}}}
+		HasInsightSelectors:       true, InsightTypes: []string{"ApiCallRateInsight", "ApiErrorRateInsight"},
+		AdvancedEventSelectors: []snapshot.AdvancedEventSelector{
+			{Name: "Management events", FieldSelectors: []snapshot.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}}},
+			{Name: "S3 object-level events but the log bucket's", FieldSelectors: []snapshot.FieldSelector{{Field: "eventCategory", Equals: []string{"Data"}},
+				{Field: "resources.type", Equals: []string{"AWS::S3::Object"}}, {Field: "resources.ARN", NotStartsWith: []string{"arn:aws:s3:::" + c.Bucket + "/"}}}},
+		}}
 	ids := []string{"111111111111", "222222222222", "333333333333", "444444444444"}
 	var accounts []snapshot.Account
 	for _, id := range ids {
@@ -79,15 +84,13 @@ func main() {
 		Bucket: &snapshot.Bucket{Name: c.Bucket, Account: "222222222222", Region: "us-east-1", Exists: true, Policy: string(policy.Canonical(bucket)),
 			Encryption: []snapshot.EncryptionRule{{SSEAlgorithm: "aws:kms", KMSMasterKeyID: c.KMSKeyARN, BucketKeyEnabled: true}},
 			Logging:    &snapshot.Logging{TargetBucket: "acme-org-cloudtrail-access-logs", TargetPrefix: "acme-org-cloudtrail/"},
-			Lifecycle: []snapshot.LifecycleRule{
-				{ID: "archive-then-expire", Status: "Enabled", Prefix: "org/AWSLogs/", ExpirationDays: i32(2555), NoncurrentExpirationDays: i32(730), TransitionDays: []int32{365}},
-				{ID: "scratch", Status: "Enabled", Prefix: "tmp/", ExpirationDays: i32(7)},
-			},
-			ObjectOwnership: "BucketOwnerEnforced", Versioning: "Enabled", MFADelete: "Disabled",
+			// No lifecycle: MFA delete cannot be combined with one, and
+			// without it every log object is kept.
+			ObjectOwnership: "BucketOwnerEnforced", Versioning: "Enabled", MFADelete: "Enabled",
 			PublicAccessBlock: &snapshot.PublicAccessBlock{BlockPublicACLs: true, IgnorePublicACLs: true, BlockPublicPolicy: true, RestrictPublicBuckets: true},
 			ACLGrants:         []snapshot.Grant{{GranteeType: "CanonicalUser", GranteeID: "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be", Permission: "FULL_CONTROL"}}},
-		Key: &snapshot.Key{ARN: c.KMSKeyARN, Account: "222222222222", Region: "us-east-1", Policy: string(policy.Canonical(key)), State: "Enabled",
-			KeySpec: "SYMMETRIC_DEFAULT", KeyManager: "CUSTOMER", RotationEnabled: true},
+		Keys: []snapshot.Key{{ARN: c.KMSKeyARN, Account: "222222222222", Region: "us-east-1", Policy: string(policy.Canonical(key)), State: "Enabled",
+			KeySpec: "SYMMETRIC_DEFAULT", KeyManager: "CUSTOMER", RotationEnabled: true}},
 		Readers: []snapshot.Role{{ARN: c.ReaderRoleARN(), Name: c.Readers.RoleName, Account: "222222222222", Exists: true,
 			TrustPolicy: string(policy.Canonical(trust)), Inline: []snapshot.NamedPolicy{{Name: "trailwarden-log-access", Document: string(policy.Canonical(access))}}}},
 	}
@@ -100,6 +103,7 @@ func main() {
 	badTrail.KMSKeyID, badTrail.CloudWatchLogsLogGroupARN = "", ""
 	badTrail.Status = &snapshot.TrailStatus{IsLogging: false, LatestDeliveryError: "AccessDenied", LatestDeliveryTime: &delivered}
 	badTrail.AdvancedEventSelectors = nil
+	badTrail.HasInsightSelectors, badTrail.InsightTypes = false, nil
 	badTrail.EventSelectors = []snapshot.EventSelector{{ReadWriteType: "WriteOnly", IncludeManagementEvents: true,
 		ExcludeManagementEventSources: []string{"kms.amazonaws.com", "rdsdata.amazonaws.com"}}}
 	for i := range bad.Accounts {
@@ -124,16 +128,16 @@ func main() {
 	bad.Bucket.Logging = nil
 	bad.Bucket.Lifecycle = []snapshot.LifecycleRule{{ID: "expire-after-a-year", Status: "Enabled", ExpirationDays: i32(365)}}
 	bad.Bucket.ObjectOwnership = "ObjectWriter"
-	bad.Bucket.Versioning = ""
+	bad.Bucket.Versioning, bad.Bucket.MFADelete = "", ""
 	bad.Bucket.PublicAccessBlock = nil
 	bad.Bucket.RequesterPays = true
 	bad.Bucket.ACLGrants = append(bad.Bucket.ACLGrants, snapshot.Grant{GranteeType: "Group", GranteeURI: "http://acs.amazonaws.com/groups/global/AllUsers", Permission: "READ"})
-	bad.Key.Policy = `{"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"},{"Sid":"SharedDecrypt","Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*"}]}`
-	bad.Key.State, bad.Key.RotationEnabled = "Disabled", false
+	bad.Keys[0].Policy = `{"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"},{"Sid":"SharedDecrypt","Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*"}]}`
+	bad.Keys[0].State, bad.Keys[0].RotationEnabled = "Disabled", false
 	bad.Readers[0].TrustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444444444444:root"},"Action":"sts:AssumeRole"}]}`
 	must(0, snapshot.WriteFile(dir+"bad.json", bad))
 
-	// equivalent: seed 003's grants written differently.
+	// equivalent: the onboarding guide's grants written differently.
 	eq := clone(good)
 	var kept []policy.Statement
 	for _, st := range bucket.Statements {
@@ -159,7 +163,7 @@ func main() {
 	keyExtra := must(policy.Parse([]byte(`{"Version":"2012-10-17","Statement":[
 	  {"Sid":"AmsDecryptViaAthena","Effect":"Allow","Principal":"*","Action":["kms:Decrypt","kms:Describe*"],"Resource":"*",
 	   "Condition":{"ForAnyValue:StringEquals":{"aws:calledvia":["athena.amazonaws.com"]},"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"},"ArnLike":{"aws:PrincipalArn":["arn:aws:iam::*:role/ams-access-*","arn:aws:iam::444444444444:role/security-analytics"]}}}]}`)))
-	eq.Key.Policy = string(policy.Canonical(&policy.Document{Version: policy.Version2012, Statements: append(keptKey, keyExtra.Statements...)}))
+	eq.Keys[0].Policy = string(policy.Canonical(&policy.Document{Version: policy.Version2012, Statements: append(keptKey, keyExtra.Statements...)}))
 	must(0, snapshot.WriteFile(dir+"equivalent.json", eq))
 
 	// scp-deny: an SCP on the workloads OU denies reading the log bucket.
