@@ -102,7 +102,7 @@ type Summary struct {
 	// Unverified files are listed by no valid digest yet, and recent
 	// enough that their digest may still come (verify.ShouldBeListed):
 	// they are left for the next pull. Older ones are bad files.
-	Unverified int `json:"waitingForDigest"`
+	Unverified int       `json:"waitingForDigest"`
 	Bad        []BadFile `json:"bad"`
 	// Gaps are the digest report's: times of a chain no valid digest
 	// covers, a chain that ends before the others or the window included.
