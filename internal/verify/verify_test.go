@@ -446,3 +446,18 @@ func TestVerifyBreakChainNamesOrphanedLogFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyDemoTruncate: demo --tamper truncate is found as the gap of
+// the chain it cut.
+func TestVerifyDemoTruncate(t *testing.T) {
+	st, res := demoBucket(t, 22, demo.Tamper{Kind: demo.TamperTruncate})
+	rep := run(t, st, res, nil)
+	cut, err := layout.Parse(res.Manifest.Tampered[0].Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || len(rep.Gaps) != 1 || rep.Gaps[0].Account != cut.Account || rep.Gaps[0].Region != cut.Region ||
+		rep.Gaps[0].Reason != verify.GapEndsEarly {
+		t.Fatalf("truncated %s: gaps %+v", res.Manifest.Tampered[0].Key, rep.Gaps)
+	}
+}
