@@ -81,9 +81,11 @@ func (sum *Summary) evidence(rep *verify.Report, vouched []string, listed *liste
 	sum.Gaps = append(sum.Gaps, rep.Gaps...)
 	missing := map[string]bool{}
 	for _, key := range vouched {
+		if listed.has(key) || missing[key] {
+			continue // the common case first: no key to parse
+		}
 		k, err := layout.Parse(key)
-		if err != nil || k.Kind != layout.LogFile || k.FileTime.Before(opt.Since) || !k.FileTime.Before(opt.Until) ||
-			missing[key] || listed.has(key) {
+		if err != nil || k.Kind != layout.LogFile || k.FileTime.Before(opt.Since) || !k.FileTime.Before(opt.Until) {
 			continue
 		}
 		missing[key] = true
