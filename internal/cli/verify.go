@@ -250,10 +250,10 @@ func renderVerify(w io.Writer, op *opened, r *verify.Report) {
 	}
 	fmt.Fprintf(w, "%d/%d digest files valid, %d/%d log files valid", r.DigestsValid, r.Digests, r.LogFilesValid, r.LogFiles)
 	if n := unvouched(r); n > 0 {
-		fmt.Fprintf(w, ", %d log files not listed in any digest", n)
+		fmt.Fprintf(w, ", %s not listed in any digest", plural(n, "log file"))
 	}
 	if len(r.Gaps) > 0 {
-		fmt.Fprintf(w, ", %d gaps", len(r.Gaps))
+		fmt.Fprintf(w, ", %s", plural(len(r.Gaps), "gap"))
 	}
 	fmt.Fprintf(w, ", %s read in %s", mb(r.Bytes), r.Elapsed.Round(time.Millisecond))
 	if secs := r.Elapsed.Seconds(); secs > 0 {
