@@ -40,8 +40,9 @@ keys are written as the JSON "aws cloudtrail list-public-keys" prints, to
 .trailwarden/public-keys.json in the folder (or --public-keys-out).
 
 The same flags and --seed give the same bytes. --tamper damages the result the
-way an attacker would, for trying verify: modify (a log file), delete (a log
-file), move (a digest), break-chain (delete a digest); add =KEY to choose the file.
+way an attacker would, for trying verify and pull: modify (a log file), delete
+(a log file), move (a digest), break-chain (delete a digest), truncate (delete
+a chain's newest digest); add =KEY to choose the file.
 
 Digest signatures are S3 object metadata (x-amz-meta-signature). In a folder
 they are kept in .trailwarden/meta/<key>.json beside the objects.
@@ -70,7 +71,7 @@ problems planted for audit to find), so audit and plan can be tried offline.`,
 	f.StringVar(&o.opt.Prefix, "prefix", "", "trail key prefix (taken from --s3 when given)")
 	f.StringVar(&o.opt.Trail, "trail", "org-trail", "organization trail name")
 	f.IntVar(&o.opt.EventsPerHour, "events-per-hour", 24, "average events per account, region and hour")
-	f.StringArrayVar(&o.tamper, "tamper", nil, "tamper after writing: modify, delete, move or break-chain, optionally =KEY (repeatable)")
+	f.StringArrayVar(&o.tamper, "tamper", nil, "tamper after writing: modify, delete, move, break-chain or truncate, optionally =KEY (repeatable)")
 	f.StringVar(&o.keysOut, "public-keys-out", "", "also write the public keys JSON here")
 	f.IntVar(&o.opt.Jobs, "jobs", 4, "parallel writers")
 	f.StringVar(&o.format, "format", "text", "text or json (the manifest)")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -51,8 +52,21 @@ default --jobs. Files over 8 MB compressed are downloaded to a temporary
 folder and streamed. GOMEMLIMIT, if set, replaces the pull's own soft limit
 for Go's heap (144 MiB).
 
-Exit status: 0 when every listed file was loaded or already there, 1 when some
-files were bad (listed in the summary), 2 for bad input.`,
+Evidence of deletion fails the pull: a log file that a valid digest lists
+but the bucket lacks ("not found"), a log file that no digest lists once its
+digest should have come (CloudTrail delivers digests within about an hour:
+"not listed in any digest"), and a chain whose digests end before the
+window's end, or before the other chains' newest digest ("chain ends
+early"). Files newer than that wait for the next pull.
+
+When no log file falls in the window, pull says which window it listed and
+the newest log file it found, and leaves no store behind. A pull that fails
+before loading anything removes the store file it created.
+
+Exit status: 0 when every listed file was loaded, already there or waiting
+for its digest; 1 when some files were bad or missing, a chain has a gap
+(all listed in the summary), or the window held no log file; 2 for bad
+input.`,
 		Example: `  trailwarden pull --source ./demo-bucket --db ./trail.duckdb
   trailwarden pull --source s3://acme-org-cloudtrail/prefix --since 7d --db ./trail.duckdb
   trailwarden pull --source s3://demo-bucket --endpoint http://127.0.0.1:9000 --public-keys keys.json --db trail.duckdb --format json`,
@@ -92,7 +106,7 @@ func sinceTime(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, badInput(fmt.Errorf("--since %q is neither a duration (7d, 36h) nor an RFC 3339 time", s), "e.g. --since 7d, --since 36h or --since 2026-11-20T00:00:00Z")
 }
 
-func (a *app) runPull(ctx context.Context, o pullOpts) error {
+func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 	if err := checkFormat(o.format, "text", "json"); err != nil {
 		return err
 	}
@@ -119,8 +133,10 @@ func (a *app) runPull(ctx context.Context, o pullOpts) error {
 		return err
 	}
 	if m, merr := readManifest(op.dir); op.dir != "" && merr == nil && o.until == "" && !o.sinceSet {
-		// A demo folder: its own range, unless the user chose one.
-		opt.Since, opt.Until = m.Start, m.End.Add(time.Hour)
+		// A demo folder: its own range, unless the user chose one. Its
+		// last log files are delivered before its end, and the digests
+		// that list them end at it.
+		opt.Since, opt.Until = m.Start, m.End
 	}
 	if !o.noVerify {
 		if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.src, o.keys, op, opt.Since, opt.Until); err != nil {
@@ -137,16 +153,37 @@ func (a *app) runPull(ctx context.Context, o pullOpts) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(144 << 20)
 	}
+	// A store this pull creates is removed again if the pull fails before
+	// anything is committed to it: no empty or half-made store is left.
+	_, statErr := os.Stat(o.db)
+	created := errors.Is(statErr, fs.ErrNotExist)
 	st, err := store.OpenWith(ctx, o.db, store.Options{Threads: 1, MemoryLimit: "112MB"})
 	if errors.Is(err, store.ErrLocked) || errors.Is(err, store.ErrNotStore) {
 		return storeError(err, o.db)
 	}
 	if err != nil {
+		if created {
+			_ = store.Remove(o.db)
+		}
 		return badInput(err, "pass a DuckDB file written by trailwarden with --db")
 	}
-	defer func() { _ = st.Close() }()
 	sink := &storeSink{st: st}
-	defer func() { _ = sink.close() }()
+	defer func() {
+		_ = sink.close()
+		// Keep the store unless this pull created it, failed, and
+		// committed nothing to it (an error reading it keeps it).
+		remove := false
+		if created && rerr != nil {
+			empty, err := st.Empty(context.WithoutCancel(ctx))
+			remove = err == nil && empty
+		}
+		_ = st.Close()
+		if remove {
+			if err := store.Remove(o.db); err != nil {
+				fmt.Fprintf(a.stderr, "warning: %v\n", err)
+			}
+		}
+	}()
 	p := newProgress(a.stderr, "pull")
 	opt.Progress = func(pr pull.Progress) {
 		elapsed := time.Since(pr.Started).Seconds()
@@ -170,15 +207,19 @@ func (a *app) runPull(ctx context.Context, o pullOpts) error {
 		}
 		fmt.Fprintf(a.stdout, "%s\n", b)
 	} else {
-		renderPull(a, o.db, sum)
+		renderPull(a, o.db, op, sum)
 	}
-	if len(sum.Bad) > 0 {
+	if !sum.OK {
 		return &exitError{code: ExitFailure}
 	}
 	return nil
 }
 
-func renderPull(a *app, db string, s *pull.Summary) {
+func renderPull(a *app, db string, op *opened, s *pull.Summary) {
+	if s.Listed == 0 {
+		renderEmptyPull(a, op, s)
+		return
+	}
 	secs := s.Elapsed.Seconds()
 	fmt.Fprintf(a.stdout, "pulled into %s: %d new files (%s), %d events, %d duplicates dropped, in %s (%.0f events/s)\n",
 		db, s.Loaded, mb(s.Bytes), s.Events, s.Duplicates, s.Elapsed.Round(time.Millisecond), float64(s.Events)/max(secs, 0.001))
@@ -192,6 +233,33 @@ func renderPull(a *app, db string, s *pull.Summary) {
 	}
 	for _, b := range s.Bad {
 		fmt.Fprintf(a.stdout, "  bad: %s: %s\n", b.Key, b.Problem)
+	}
+	for _, g := range s.Gaps {
+		fmt.Fprintf(a.stdout, "  gap: %s\n", gapText(g))
+	}
+	if s.Digests != nil {
+		if u := unknownText(s.Digests); u != "" {
+			fmt.Fprintf(a.stdout, "  %s\n", u)
+		}
+	}
+}
+
+// renderEmptyPull says that the window held no log file, which window was
+// listed, where the newest log file is and how to reach it.
+func renderEmptyPull(a *app, op *opened, s *pull.Summary) {
+	fmt.Fprintf(a.stdout, "nothing pulled: no log file was delivered between %s and %s (the window listed)\n",
+		s.Since.Format(time.RFC3339), s.Until.Format(time.RFC3339))
+	n := s.Newest
+	switch {
+	case n == nil:
+		fmt.Fprintln(a.stdout, "  no log file found in any account and region folder")
+	case n.Time.Before(s.Since):
+		fmt.Fprintf(a.stdout, "  the newest log file is %s, delivered %s\n", location(op, n.Key), n.Time.Format(time.RFC3339))
+		fmt.Fprintf(a.stdout, "  to include it: --since %s (or earlier)\n", n.Time.UTC().Truncate(24*time.Hour).Format(time.RFC3339))
+	default:
+		fmt.Fprintf(a.stdout, "  the newest log file is %s, delivered %s, after the window\n", location(op, n.Key), n.Time.Format(time.RFC3339))
+		fmt.Fprintf(a.stdout, "  to include it: --until %s (or later), with --since before it\n",
+			n.Time.UTC().Truncate(time.Minute).Add(time.Minute).Format(time.RFC3339))
 	}
 }
 

@@ -45,13 +45,23 @@ value doesn't match, INVALID: has been moved from its original location,
 INVALID: signature verification failed, and gaps ("No log files were delivered
 by CloudTrail between X and Y").
 
+verify also finds what validate-logs cannot see. It lists the log folders of
+the range and names each log file that no digest lists ("INVALID: not listed
+in any digest") once its digest should have come: CloudTrail delivers digests
+within about an hour. A chain whose newest valid digest ends an hour or more
+before the others' newest, or before the end of the range (no later than an
+hour ago), has lost its newest digests or never got them: a gap ("the chain
+ends early"). When the range reaches past every chain, verify says from when
+nothing is known.
+
 Public keys come from --public-keys FILE, the JSON "aws cloudtrail
 list-public-keys" prints (timestamps as ISO 8601 strings or epoch numbers).
 Without it, an s3:// source on AWS gets each region's keys from CloudTrail's
 ListPublicKeys (permission cloudtrail:ListPublicKeys), and a demo folder uses
 its own keys.
 
-Exit status: 0 when every file is valid, 1 otherwise, 2 for bad input.`,
+Exit status: 0 when every file is valid and no chain has a gap, 1 otherwise,
+2 for bad input.`,
 		Example: `  trailwarden verify --source ./demo-bucket --public-keys ./demo-bucket/.trailwarden/public-keys.json \
     --start 2026-11-20T00:00:00Z --end 2026-11-23T00:00:00Z
   trailwarden verify --source s3://acme-org-cloudtrail/prefix --public-keys keys.json --account 333333333333 --region us-east-1 --format json`,
@@ -216,8 +226,11 @@ func renderVerify(w io.Writer, op *opened, r *verify.Report) {
 	fmt.Fprintf(w, "%-14s %-16s %-10s %-12s %-5s %s\n", "ACCOUNT", "REGION", "DIGESTS", "LOG FILES", "GAPS", "STATUS")
 	for _, c := range r.Chains {
 		status := "valid"
-		if !c.Valid() {
+		switch {
+		case !c.Valid():
 			status = "INVALID"
+		case c.Gaps > 0:
+			status = "GAP"
 		}
 		fmt.Fprintf(w, "%-14s %-16s %-10s %-12s %-5d %s\n", c.Account, c.Region,
 			fmt.Sprintf("%d/%d", c.DigestsValid, c.Digests), fmt.Sprintf("%d/%d", c.LogFilesValid, c.LogFiles), c.Gaps, status)
@@ -230,13 +243,53 @@ func renderVerify(w io.Writer, op *opened, r *verify.Report) {
 		fmt.Fprintf(w, "%s%s\t%s\tINVALID: %s\n", prefix, f.Type, location(op, f.Key), f.Problem)
 	}
 	for _, g := range r.Gaps {
-		fmt.Fprintf(w, "No log files were delivered by CloudTrail between %s and %s (account %s, %s)\n",
-			g.From.Format(time.RFC3339), g.To.Format(time.RFC3339), g.Account, g.Region)
+		fmt.Fprintln(w, gapText(g))
 	}
-	fmt.Fprintf(w, "%d/%d digest files valid, %d/%d log files valid, %s read in %s",
-		r.DigestsValid, r.Digests, r.LogFilesValid, r.LogFiles, mb(r.Bytes), r.Elapsed.Round(time.Millisecond))
+	if u := unknownText(r); u != "" {
+		fmt.Fprintln(w, u)
+	}
+	fmt.Fprintf(w, "%d/%d digest files valid, %d/%d log files valid", r.DigestsValid, r.Digests, r.LogFilesValid, r.LogFiles)
+	if n := unvouched(r); n > 0 {
+		fmt.Fprintf(w, ", %s not listed in any digest", plural(n, "log file"))
+	}
+	if len(r.Gaps) > 0 {
+		fmt.Fprintf(w, ", %s", plural(len(r.Gaps), "gap"))
+	}
+	fmt.Fprintf(w, ", %s read in %s", mb(r.Bytes), r.Elapsed.Round(time.Millisecond))
 	if secs := r.Elapsed.Seconds(); secs > 0 {
 		fmt.Fprintf(w, " (%.1f MB/s)", float64(r.Bytes)/1e6/secs)
 	}
 	fmt.Fprintln(w)
+}
+
+func unvouched(r *verify.Report) int {
+	n := 0
+	for _, c := range r.Chains {
+		n += c.Unvouched
+	}
+	return n
+}
+
+// gapText says what a gap is: validate-logs' words for a chain that was
+// restarted, and what is missing for a chain that ends early.
+func gapText(g verify.Gap) string {
+	from, to := g.From.Format(time.RFC3339), g.To.Format(time.RFC3339)
+	switch g.Reason {
+	case verify.GapEndsEarly:
+		return fmt.Sprintf("No valid digest from %s to %s (account %s, %s): the chain ends early, its newest digests deleted or never written",
+			from, to, g.Account, g.Region)
+	case verify.GapNoDigest:
+		return fmt.Sprintf("No valid digest from %s to %s (account %s, %s): none in the window", from, to, g.Account, g.Region)
+	}
+	return fmt.Sprintf("No log files were delivered by CloudTrail between %s and %s (account %s, %s)", from, to, g.Account, g.Region)
+}
+
+// unknownText says, when the window reaches past every chain, from when
+// nothing is known.
+func unknownText(r *verify.Report) string {
+	if r.UnknownAfter.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("Unknown after %s: no chain has a valid digest after it, so whether later digests were never written or deleted from every chain cannot be told (the window ends %s)",
+		r.UnknownAfter.Format(time.RFC3339), r.End.Format(time.RFC3339))
 }

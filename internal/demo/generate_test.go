@@ -128,11 +128,12 @@ func TestGenerateWritesSignedChains(t *testing.T) {
 
 func TestApplyTamper(t *testing.T) {
 	st, res := generate(t, 3)
-	ts := []demo.Tamper{{Kind: demo.TamperModify}, {Kind: demo.TamperDelete}, {Kind: demo.TamperMove}, {Kind: demo.TamperBreakChain}}
+	ts := []demo.Tamper{{Kind: demo.TamperModify}, {Kind: demo.TamperDelete}, {Kind: demo.TamperMove}, {Kind: demo.TamperBreakChain},
+		{Kind: demo.TamperTruncate}}
 	if err := demo.Apply(context.Background(), st, res.Manifest, ts); err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Manifest.Tampered) != 4 {
+	if len(res.Manifest.Tampered) != 5 {
 		t.Fatalf("tampered %+v", res.Manifest.Tampered)
 	}
 	for _, tp := range res.Manifest.Tampered {
@@ -141,6 +142,24 @@ func TestApplyTamper(t *testing.T) {
 		if (tp.Kind == demo.TamperModify) == gone {
 			t.Errorf("%s %s: present=%v", tp.Kind, tp.Key, !gone)
 		}
+	}
+	// truncate deletes the newest digest of its chain: every digest the
+	// chain has left ends before it.
+	cutKey := res.Manifest.Tampered[4].Key
+	cut, err := layout.Parse(cutKey)
+	if err != nil || cut.Kind != layout.DigestFile {
+		t.Fatalf("truncate deleted %s, want a digest", cutKey)
+	}
+	left := 0
+	_ = st.List(context.Background(), layout.DigestPrefix(cut.Prefix, cut.OrgID, cut.Account, cut.Region), "", func(o objstore.Object) error {
+		left++
+		if o.Key > cutKey {
+			t.Errorf("truncate deleted %s, but %s is newer", cutKey, o.Key)
+		}
+		return nil
+	})
+	if left == 0 {
+		t.Errorf("truncate left no digest in the chain of %s", cutKey)
 	}
 	if _, err := demo.ParseTamper("shred"); err == nil {
 		t.Fatal("unknown tamper kind accepted")

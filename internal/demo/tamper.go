@@ -20,6 +20,7 @@ const (
 	TamperDelete     = "delete"      // delete a log file
 	TamperMove       = "move"        // move a digest to another key
 	TamperBreakChain = "break-chain" // delete a digest from the chain
+	TamperTruncate   = "truncate"    // delete a chain's newest digest, which no walk of the chain reaches
 )
 
 // Tamper is one requested tampering: a kind and, optionally, the key to
@@ -33,10 +34,10 @@ type Tamper struct {
 func ParseTamper(s string) (Tamper, error) {
 	kind, key, _ := strings.Cut(s, "=")
 	switch kind {
-	case TamperModify, TamperDelete, TamperMove, TamperBreakChain:
+	case TamperModify, TamperDelete, TamperMove, TamperBreakChain, TamperTruncate:
 		return Tamper{Kind: kind, Key: key}, nil
 	}
-	return Tamper{}, fmt.Errorf("demo: unknown --tamper %q: use modify, delete, move or break-chain, optionally =KEY", kind)
+	return Tamper{}, fmt.Errorf("demo: unknown --tamper %q: use modify, delete, move, break-chain or truncate, optionally =KEY", kind)
 }
 
 // Tampered records what a tampering did, for tests and for people trying
@@ -53,13 +54,18 @@ func Apply(ctx context.Context, store objstore.Store, m *Manifest, ts []Tamper) 
 	r := rand.New(rand.NewPCG(m.Seed, 0x74616d70))
 	for _, t := range ts {
 		want := layout.LogFile
-		if t.Kind == TamperMove || t.Kind == TamperBreakChain {
+		if t.Kind == TamperMove || t.Kind == TamperBreakChain || t.Kind == TamperTruncate {
 			want = layout.DigestFile
 		}
 		key := t.Key
 		if key == "" {
 			var err error
-			if key, err = pick(ctx, store, m.Org, want, r); err != nil {
+			if t.Kind == TamperTruncate {
+				key, err = pickNewest(ctx, store, m.Org, r)
+			} else {
+				key, err = pick(ctx, store, m.Org, want, r)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -68,7 +74,7 @@ func Apply(ctx context.Context, store objstore.Store, m *Manifest, ts []Tamper) 
 		switch t.Kind {
 		case TamperModify:
 			err = modify(ctx, store, key)
-		case TamperDelete, TamperBreakChain:
+		case TamperDelete, TamperBreakChain, TamperTruncate:
 			err = store.Delete(ctx, key)
 		case TamperMove:
 			done.MovedTo, err = move(ctx, store, key)
@@ -100,6 +106,32 @@ func pick(ctx context.Context, store objstore.Store, org *Org, kind layout.Kind,
 	}
 	sort.Strings(keys)
 	return keys[1+r.IntN(len(keys)-2)], nil
+}
+
+// pickNewest chooses the newest digest of a random chain (account and
+// region).
+func pickNewest(ctx context.Context, store objstore.Store, org *Org, r *rand.Rand) (string, error) {
+	newest := map[string]string{}
+	err := store.List(ctx, layout.AccountsPrefix(org.Prefix, org.ID), "", func(o objstore.Object) error {
+		k, err := layout.Parse(o.Key)
+		chain := k.Account + "/" + k.Region
+		if err == nil && k.Kind == layout.DigestFile && !k.Backfill && o.Key > newest[chain] {
+			newest[chain] = o.Key
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if len(newest) == 0 {
+		return "", fmt.Errorf("demo: no digest to truncate a chain at")
+	}
+	keys := make([]string, 0, len(newest))
+	for _, k := range newest {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys[r.IntN(len(keys))], nil
 }
 
 // modify changes one record's event name and re-compresses the file, as an

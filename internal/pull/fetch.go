@@ -125,8 +125,12 @@ func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Opti
 // a file downloads, so batches go to whichever worker has bytes to parse.
 func (p *pipeline) file(ctx context.Context, parser *batch.Parser, t ticket) error {
 	if t.uncovered {
-		// Verification is over and no digest lists the file (yet).
-		p.update(func(s *Summary, pr *Progress) { s.Unverified++; pr.FilesDone++ })
+		// Verification is over and no valid digest lists the file: once
+		// the pull is done, it is bad or waits for its digest.
+		p.update(func(s *Summary, pr *Progress) {
+			s.uncovered = append(s.uncovered, uncovered{key: t.key, k: t.k})
+			pr.FilesDone++
+		})
 		return nil
 	}
 	o := t.object

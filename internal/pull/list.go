@@ -20,13 +20,14 @@ type object struct {
 	k    layout.Key
 }
 
-// list finds the log files of [Since, Until] that the sink does not have
+// list finds the log files of [Since, Until) that the sink does not have
 // yet: chains by folder, then day folder by day folder, in parallel. The
-// queue orders them.
-func list(ctx context.Context, store objstore.Store, sink Sink, opt Options, sum *Summary) ([]object, error) {
+// queue orders them. Every file listed in the window, new or not, goes
+// into listed.
+func list(ctx context.Context, store objstore.Store, sink Sink, opt Options, sum *Summary, listed *listedSet) ([]verify.ChainID, []object, error) {
 	chains, err := chains(ctx, store, opt)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var mu sync.Mutex
 	var out []object
@@ -40,7 +41,8 @@ func list(ctx context.Context, store objstore.Store, sink Sink, opt Options, sum
 				return err
 			}
 			var found []object
-			listed, skipped := 0, 0
+			var keys []uint64 // hashes of every file listed
+			skipped := 0
 			for day := opt.Since.UTC().Truncate(24 * time.Hour); day.Before(opt.Until); day = day.Add(24 * time.Hour) {
 				prefix := layout.DayPrefix(opt.Prefix, c.Org, c.Account, c.Region, layout.LogFile, day)
 				err := store.List(gctx, prefix, "", func(o objstore.Object) error {
@@ -48,7 +50,7 @@ func list(ctx context.Context, store objstore.Store, sink Sink, opt Options, sum
 					if err != nil || k.Kind != layout.LogFile || k.FileTime.Before(opt.Since) || !k.FileTime.Before(opt.Until) {
 						return nil //nolint:nilerr // other objects and other times are not ours to pull
 					}
-					listed++
+					keys = append(keys, listed.hash(o.Key))
 					if have[o.Key] {
 						skipped++
 						return nil
@@ -60,18 +62,19 @@ func list(ctx context.Context, store objstore.Store, sink Sink, opt Options, sum
 					return fmt.Errorf("pull: list %s: %w", prefix, err)
 				}
 			}
+			listed.add(keys)
 			mu.Lock()
 			defer mu.Unlock()
-			sum.Listed += listed
+			sum.Listed += len(keys)
 			sum.AlreadyLoaded += skipped
 			out = append(out, found...)
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return chains, out, nil
 }
 
 // chains lists AWSLogs/[o-id/]<account>/CloudTrail/<region>/ folders.

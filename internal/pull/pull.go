@@ -63,6 +63,9 @@ type Options struct {
 	InMemoryFile int64
 	TempDir      string
 	Progress     func(Progress)
+	// Now is the time the bucket is read at (time.Now by default): digests
+	// newer than now minus verify.DeliveryDelay may still be on their way.
+	Now time.Time
 }
 
 // Progress is the state of a running pull.
@@ -88,16 +91,34 @@ type Summary struct {
 	Duplicates    int   `json:"duplicates"`
 	Bytes         int64 `json:"bytes"`
 	Verified      bool  `json:"verified"`
-	// Unverified files are newer than every valid digest: they are left
-	// for the next pull, when their digest has been delivered.
-	Unverified int            `json:"waitingForDigest"`
-	Bad        []BadFile      `json:"bad"`
-	Digests    *verify.Report `json:"digests,omitempty"`
-	Elapsed    time.Duration  `json:"elapsed"`
+	// OK is false when the pull found a problem: nothing at all in the
+	// window, a bad file (one a valid digest lists that the bucket lacks,
+	// or one no digest lists although one should, included), or a gap in
+	// a chain.
+	OK bool `json:"ok"`
+	// Since and Until are the window of delivery times listed.
+	Since time.Time `json:"since"`
+	Until time.Time `json:"until"`
+	// Unverified files are listed by no valid digest yet, and recent
+	// enough that their digest may still come (verify.ShouldBeListed):
+	// they are left for the next pull. Older ones are bad files.
+	Unverified int       `json:"waitingForDigest"`
+	Bad        []BadFile `json:"bad"`
+	// Gaps are the digest report's: times of a chain no valid digest
+	// covers, a chain that ends before the others or the window included.
+	Gaps    []verify.Gap   `json:"gaps"`
+	Digests *verify.Report `json:"digests,omitempty"`
+	// Newest is the newest log file of the bucket's chains, found when
+	// the window holds none, so that the window can be moved to it; nil
+	// otherwise, or when no chain holds a log file.
+	Newest  *LogFile      `json:"newest_log_file,omitempty"`
+	Elapsed time.Duration `json:"elapsed"`
 
 	// checked counts, per account and region, the files this pull checked
 	// against a digest's hash, for the digest report's chains.
 	checked map[[2]string]checkedFiles
+	// uncovered are the listed files no valid digest vouched for.
+	uncovered []uncovered
 }
 
 // checkedFiles are the log files of a chain a pull checked against their
@@ -153,8 +174,11 @@ func (o *Options) defaults() error {
 	if o.InMemoryFile <= 0 {
 		o.InMemoryFile = batch.InMemoryFile
 	}
+	if o.Now.IsZero() {
+		o.Now = time.Now().UTC()
+	}
 	if o.Until.IsZero() {
-		o.Until = time.Now().UTC()
+		o.Until = o.Now
 	}
 	if !o.Until.After(o.Since) {
 		return fmt.Errorf("pull: --until %s is not after --since %s", o.Until.Format(time.RFC3339), o.Since.Format(time.RFC3339))
@@ -197,7 +221,7 @@ func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Su
 		return nil, fmt.Errorf("pull: temporary folder: %w", err)
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
-	sum := &Summary{Verified: !opt.NoVerify, Bad: []BadFile{}}
+	sum := &Summary{Verified: !opt.NoVerify, Since: opt.Since, Until: opt.Until, Bad: []BadFile{}, Gaps: []verify.Gap{}}
 	// The digests are verified while the log files are downloaded and
 	// parsed: the queue hands out a file once a valid digest vouches for
 	// it (or once verification is over, as not covered), and its records
@@ -207,20 +231,27 @@ func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Su
 	// reads none.
 	q := newQueue(!opt.NoVerify)
 	var report *verify.Report
+	var vouched []string // what valid digests list, in the order they vouched
+	listed := newListedSet()
+	var found []verify.ChainID
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		todo, err := list(gctx, store, sink, opt, sum)
+		chains, todo, err := list(gctx, store, sink, opt, sum, listed)
 		if err != nil {
 			q.done()
 			return err
 		}
+		found = chains
 		q.list(todo)
 		if start, ok := verifyFrom(todo, opt); ok {
 			g.Go(func() error {
 				defer q.done()
 				rep, err := verify.Run(gctx, store, verify.Options{Bucket: opt.Bucket, Prefix: opt.Prefix, OrgID: opt.OrgID,
-					Accounts: opt.Accounts, Regions: opt.Regions, Start: start, End: opt.Until, Keys: opt.Keys, KeysFor: opt.KeysFor,
-					Jobs: opt.Jobs, LogFiles: func(_ verify.Chain, lf digest.LogFile) { q.vouch(lf.S3Object, lf.HashValue) }})
+					Accounts: opt.Accounts, Regions: opt.Regions, Start: start, End: opt.Until, Now: opt.Now, Keys: opt.Keys, KeysFor: opt.KeysFor,
+					Jobs: opt.Jobs, LogFiles: func(_ verify.Chain, lf digest.LogFile) {
+						vouched = append(vouched, lf.S3Object)
+						q.vouch(lf.S3Object, lf.HashValue)
+					}})
 				report = rep
 				return err
 			})
@@ -233,14 +264,20 @@ func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Su
 		return nil, err
 	}
 	if report != nil {
-		sum.fillLogFiles(report)
-		sum.Digests = report
-		for _, f := range report.Invalid {
-			sum.Bad = append(sum.Bad, BadFile{Key: f.Key, Problem: "digest " + f.Problem})
+		sum.evidence(report, vouched, listed, sum.uncovered, opt)
+	}
+	sum.uncovered = nil
+	if sum.Listed == 0 {
+		// Nothing in the window: say where the newest file is, so that the
+		// window can be moved to it.
+		var err error
+		if sum.Newest, err = newest(ctx, store, found, opt); err != nil {
+			return nil, fmt.Errorf("pull: find the newest log file: %w", err)
 		}
 	}
 	// Workers finish in any order; the summary lists bad files by key.
 	sort.SliceStable(sum.Bad, func(i, j int) bool { return sum.Bad[i].Key < sum.Bad[j].Key })
+	sum.OK = sum.Listed > 0 && len(sum.Bad) == 0 && len(sum.Gaps) == 0
 	sum.Elapsed = time.Since(began)
 	return sum, nil
 }

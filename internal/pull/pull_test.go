@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -15,9 +16,11 @@ import (
 	"github.com/trailwarden/trailwarden/internal/batch"
 	"github.com/trailwarden/trailwarden/internal/demo"
 	"github.com/trailwarden/trailwarden/internal/digest"
+	"github.com/trailwarden/trailwarden/internal/layout"
 	"github.com/trailwarden/trailwarden/internal/objstore"
 	"github.com/trailwarden/trailwarden/internal/objstore/folder"
 	"github.com/trailwarden/trailwarden/internal/pull"
+	"github.com/trailwarden/trailwarden/internal/verify"
 )
 
 // memSink is a sink that remembers which keys it loaded; it can fail after
@@ -101,7 +104,7 @@ func TestPullLoadsEveryVerifiedFileOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if int64(sum.Loaded) != res.Manifest.LogFiles || len(sum.Bad) != 0 || sum.Unverified != 0 {
+	if int64(sum.Loaded) != res.Manifest.LogFiles || len(sum.Bad) != 0 || sum.Unverified != 0 || len(sum.Gaps) != 0 || !sum.OK {
 		t.Fatalf("summary %+v, demo wrote %d log files", sum, res.Manifest.LogFiles)
 	}
 	// The digest report counts the files the pull checked against it.
@@ -290,5 +293,165 @@ func TestPullVerifiesFromTheOldestNewFile(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("%s loaded %d times", k, n)
 		}
+	}
+}
+
+func problems(sum *pull.Summary) map[string]string {
+	out := map[string]string{}
+	for _, b := range sum.Bad {
+		out[b.Key] = b.Problem
+	}
+	return out
+}
+
+// A log file a valid digest lists but the bucket lacks fails the pull,
+// named, as it fails verify; the other files are loaded.
+func TestPullFailsOnADeletedLogFile(t *testing.T) {
+	st, res := bucket(t, demo.Tamper{Kind: demo.TamperDelete})
+	sink := &memSink{keys: map[string]int{}}
+	sum, err := pull.Run(context.Background(), st, sink, options(t, res))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := res.Manifest.Tampered[0].Key
+	if got := problems(sum); len(got) != 1 || got[gone] != pull.ProblemNotFound || sum.OK {
+		t.Fatalf("deleted %s: bad %v, ok %v", gone, sum.Bad, sum.OK)
+	}
+	if int64(sum.Loaded) != res.Manifest.LogFiles-1 || int64(len(sink.keys)) != res.Manifest.LogFiles-1 {
+		t.Fatalf("loaded %d of the %d files left", sum.Loaded, res.Manifest.LogFiles-1)
+	}
+	if d := sum.Digests; d.LogFiles != sum.Loaded+1 || d.LogFilesValid != sum.Loaded {
+		t.Fatalf("digest report: %d/%d log files valid, want %d/%d", d.LogFilesValid, d.LogFiles, sum.Loaded, sum.Loaded+1)
+	}
+}
+
+// truncate deletes the newest digest of one chain and returns the
+// chain's newest log file, which no digest lists any more.
+func truncate(t *testing.T, st objstore.Store, res *demo.Result, account, region string) (orphan string) {
+	t.Helper()
+	var digests, logs []string
+	_ = st.List(context.Background(), "", "", func(o objstore.Object) error {
+		switch {
+		case strings.Contains(o.Key, "/"+account+"/CloudTrail-Digest/"+region+"/"):
+			digests = append(digests, o.Key)
+		case strings.Contains(o.Key, "/"+account+"/CloudTrail/"+region+"/"):
+			logs = append(logs, o.Key)
+		}
+		return nil
+	})
+	slices.Sort(digests)
+	slices.Sort(logs)
+	if err := st.Delete(context.Background(), digests[len(digests)-1]); err != nil {
+		t.Fatal(err)
+	}
+	last := logs[len(logs)-1]
+	if !strings.Contains(last, res.Manifest.End.Add(-time.Hour).Format("20060102T15")) {
+		t.Fatalf("the chain's newest log file %s is not in its last hour", last)
+	}
+	return last
+}
+
+// A chain whose newest digest is gone ends early: a gap that fails the
+// pull, and its orphaned log file is named, not only counted; read within
+// the delivery delay, the digest may still come and the file waits.
+func TestPullTruncatedChain(t *testing.T) {
+	st, res := bucket(t)
+	m := res.Manifest
+	acct, region := m.Org.Accounts[1], m.Org.HomeRegion
+	orphan := truncate(t, st, res, acct, region)
+
+	sum, err := pull.Run(context.Background(), st, &memSink{keys: map[string]int{}}, options(t, res))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.OK || len(sum.Gaps) != 1 {
+		t.Fatalf("ok %v, gaps %+v: want the truncated chain's gap", sum.OK, sum.Gaps)
+	}
+	if g := sum.Gaps[0]; g.Account != acct || g.Region != region || g.Reason != verify.GapEndsEarly || !g.From.Equal(m.End.Add(-time.Hour)) {
+		t.Fatalf("gap %+v", g)
+	}
+	if got := problems(sum); len(got) != 1 || got[orphan] != pull.ProblemNotInDigest || sum.Unverified != 0 {
+		t.Fatalf("bad %v, %d waiting: want %s named", sum.Bad, sum.Unverified, orphan)
+	}
+
+	live := options(t, res)
+	live.Now = m.End.Add(10 * time.Minute)
+	sum, err = pull.Run(context.Background(), st, &memSink{keys: map[string]int{}}, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Bad) != 0 || len(sum.Gaps) != 0 || sum.Unverified != 1 || !sum.OK {
+		t.Fatalf("ten minutes after the hour: bad %v, gaps %+v, %d waiting, ok %v; want the orphan waiting", sum.Bad, sum.Gaps, sum.Unverified, sum.OK)
+	}
+}
+
+// A log file no digest lists, in the middle of a verified chain, is
+// named and not loaded.
+func TestPullNamesAFileNoDigestLists(t *testing.T) {
+	st, res := bucket(t)
+	m := res.Manifest
+	var src string
+	_ = st.List(context.Background(), "", "", func(o objstore.Object) error {
+		if src == "" && strings.Contains(o.Key, "/CloudTrail/us-east-1/") {
+			src = o.Key
+		}
+		return nil
+	})
+	body, _, err := st.Get(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data bytes.Buffer
+	_, _ = data.ReadFrom(body)
+	_ = body.Close()
+	extra := layout.LogKey(m.Org.Prefix, m.Org.ID, m.Org.Accounts[2], "us-east-1", m.Start.Add(7*time.Hour+31*time.Minute), "ZZZZZZZZZZZZZZZZ")
+	if err := st.Put(context.Background(), extra, bytes.NewReader(data.Bytes()), int64(data.Len()), nil); err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{keys: map[string]int{}}
+	sum, err := pull.Run(context.Background(), st, sink, options(t, res))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := problems(sum); len(got) != 1 || got[extra] != pull.ProblemNotInDigest || sum.OK || sink.keys[extra] != 0 {
+		t.Fatalf("bad %v, ok %v, loaded %d: want %s named and not loaded", sum.Bad, sum.OK, sink.keys[extra], extra)
+	}
+	if int64(sum.Loaded) != m.LogFiles {
+		t.Fatalf("loaded %d, want the demo's %d", sum.Loaded, m.LogFiles)
+	}
+}
+
+// A window with no log file fails and says where the newest file is,
+// whether the window is after the data or before it.
+func TestPullEmptyWindow(t *testing.T) {
+	st, res := bucket(t)
+	var newest string
+	_ = st.List(context.Background(), "", "", func(o objstore.Object) error {
+		if k, err := layout.Parse(o.Key); err == nil && k.Kind == layout.LogFile && (newest == "" || k.Name > path.Base(newest)) {
+			newest = o.Key
+		}
+		return nil
+	})
+	for _, w := range []struct{ name, since, until string }{
+		{"after the data", "2026-12-01T00:00:00Z", "2026-12-08T00:00:00Z"},
+		{"before the data", "2026-11-01T00:00:00Z", "2026-11-19T00:00:00Z"},
+	} {
+		t.Run(w.name, func(t *testing.T) {
+			opt := options(t, res)
+			opt.Since, _ = time.Parse(time.RFC3339, w.since)
+			opt.Until, _ = time.Parse(time.RFC3339, w.until)
+			sink := &memSink{keys: map[string]int{}}
+			sum, err := pull.Run(context.Background(), st, sink, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.OK || sum.Listed != 0 || sum.Newest == nil || sum.Newest.Key != newest || !sum.Since.Equal(opt.Since) || !sum.Until.Equal(opt.Until) {
+				t.Fatalf("summary %+v newest %+v, want not ok, and the newest file %s", sum, sum.Newest, newest)
+			}
+			k, _ := layout.Parse(newest)
+			if !sum.Newest.Time.Equal(k.FileTime) {
+				t.Fatalf("newest time %s, want %s", sum.Newest.Time, k.FileTime)
+			}
+		})
 	}
 }

@@ -262,3 +262,43 @@ WHERE column_name IN ('event_id', 'request_id') AND segment_type = 'VARCHAR'`).S
 		t.Errorf("event_id and request_id stored as %s, want Uncompressed", compression)
 	}
 }
+
+// A store created and left without an ingested file is Empty, and Remove
+// deletes it with what DuckDB keeps beside it.
+func TestStore_EmptyAndRemove(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "new.duckdb")
+	st, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, err := st.Empty(ctx)
+	if err != nil || !empty {
+		t.Fatalf("new store: empty %v, %v", empty, err)
+	}
+	if _, err := st.IngestFile(ctx, writeGz(t, "a.json.gz", []byte(`{"Records":[{"eventID":"e1","eventTime":"2026-11-20T00:01:00Z"}]}`))); err != nil {
+		t.Fatal(err)
+	}
+	if empty, err = st.Empty(ctx); err != nil || empty {
+		t.Fatalf("store with a file: empty %v, %v", empty, err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".wal", []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(path+".tmp", "spill"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := filepath.Glob(path + "*")
+	if len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+	if err := Remove(path); err != nil {
+		t.Fatalf("removing a removed store: %v", err)
+	}
+}

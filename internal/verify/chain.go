@@ -44,11 +44,23 @@ func (v *verifier) chain(ctx, fileCtx context.Context, id ChainID) error {
 	if err != nil {
 		return err
 	}
+	// The log files the chain's digests list, valid or not, when this run
+	// compares them with the chain's log folders (not when the caller
+	// checks log files itself).
+	var logs map[string]bool
+	if v.opt.LogFiles == nil {
+		logs = map[string]bool{}
+	}
 	for _, ds := range [][]*listed{regular, backfill} {
 		if err := v.fetch(ctx, ds); err != nil {
 			return err
 		}
-		v.walk(fileCtx, c, ds, keys)
+		v.walk(fileCtx, c, ds, keys, logs)
+	}
+	if logs != nil {
+		if err := v.unlisted(ctx, id, c, logs); err != nil {
+			return err
+		}
 	}
 	v.mu.Lock()
 	// The chain's log files may still be being checked: Run copies the
@@ -88,6 +100,36 @@ func (v *verifier) list(ctx context.Context, id ChainID) (regular, backfill []*l
 	return regular, backfill, nil
 }
 
+// unlisted lists the chain's log files delivered in [Start, End), day
+// folder by day folder, and reports each that no digest lists once a
+// digest should list it (ShouldBeListed): a log file no digest vouches
+// for is named, not only left out. Files listed by a digest that is
+// invalid are not reported again: the digest is.
+func (v *verifier) unlisted(ctx context.Context, id ChainID, c *Chain, logs map[string]bool) error {
+	v.mu.Lock()
+	last := c.Last
+	v.mu.Unlock()
+	for day := v.opt.Start.UTC().Truncate(24 * time.Hour); day.Before(v.opt.End); day = day.Add(24 * time.Hour) {
+		prefix := layout.DayPrefix(v.opt.Prefix, id.Org, id.Account, id.Region, layout.LogFile, day)
+		err := v.store.List(ctx, prefix, "", func(o objstore.Object) error {
+			k, err := layout.Parse(o.Key)
+			if err != nil || k.Kind != layout.LogFile || k.FileTime.Before(v.opt.Start) || !k.FileTime.Before(v.opt.End) ||
+				logs[o.Key] || !ShouldBeListed(k.FileTime, last, v.opt.Now) {
+				return nil //nolint:nilerr // other objects, times and files are not this check's
+			}
+			v.mu.Lock()
+			c.Unvouched++
+			v.mu.Unlock()
+			v.record(c, FileResult{Type: TypeLog, Key: o.Key, Account: c.Account, Region: c.Region, Problem: ProblemNotInDigest})
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("verify: list %s: %w", prefix, err)
+		}
+	}
+	return nil
+}
+
 // fetch reads and parses the digests concurrently.
 func (v *verifier) fetch(ctx context.Context, ds []*listed) error {
 	g, gctx := errgroup.WithContext(ctx)
@@ -118,7 +160,7 @@ func (v *verifier) fetch(ctx context.Context, ds []*listed) error {
 
 // walk follows the chain backwards from the newest digest, as validate-logs
 // does, checking each digest and queueing its log files.
-func (v *verifier) walk(ctx context.Context, c *Chain, ds []*listed, keys *digest.KeySet) {
+func (v *verifier) walk(ctx context.Context, c *Chain, ds []*listed, keys *digest.KeySet, logs map[string]bool) {
 	if len(ds) == 0 {
 		return
 	}
@@ -141,12 +183,13 @@ func (v *verifier) walk(ctx context.Context, c *Chain, ds []*listed, keys *diges
 	// digest moved to a later key must not hide the ones it skips over.
 	for start := len(ds) - 1; start >= 0; start-- {
 		if !seen[start] {
-			v.walkFrom(ctx, c, ds, index, seen, start, keys)
+			v.walkFrom(ctx, c, ds, index, seen, start, keys, logs)
 		}
 	}
 }
 
-func (v *verifier) walkFrom(ctx context.Context, c *Chain, ds []*listed, index map[string]int, seen []bool, cur int, keys *digest.KeySet) {
+func (v *verifier) walkFrom(ctx context.Context, c *Chain, ds []*listed, index map[string]int, seen []bool, cur int, keys *digest.KeySet,
+	logs map[string]bool) {
 	var expectHash string // previousDigestHashValue of the digest checked just before
 	for cur >= 0 && !seen[cur] {
 		d := ds[cur]
@@ -157,6 +200,18 @@ func (v *verifier) walkFrom(ctx context.Context, c *Chain, ds []*listed, index m
 			expectHash = ""
 			cur--
 			continue
+		}
+		if logs != nil {
+			for _, lf := range d.file.LogFiles {
+				logs[lf.S3Object] = true
+			}
+		}
+		if res.Valid {
+			v.mu.Lock()
+			if d.end.After(c.LastValid) {
+				c.LastValid = d.end
+			}
+			v.mu.Unlock()
 		}
 		if res.Valid && v.opt.LogFiles != nil {
 			v.mu.Lock()
@@ -229,7 +284,7 @@ func (v *verifier) gap(c *Chain, from time.Time, d *listed) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	c.Gaps++
-	v.rep.Gaps = append(v.rep.Gaps, Gap{Account: c.Account, Region: c.Region, From: from, To: start})
+	v.rep.Gaps = append(v.rep.Gaps, Gap{Account: c.Account, Region: c.Region, From: from, To: start, Reason: GapRestart})
 }
 
 // checkDigest applies validate-logs' checks to one fetched digest: format,

@@ -20,6 +20,10 @@ const (
 	ProblemTrailingData = "unexpected data after end of compressed stream"
 	ProblemCorrupt      = "not a valid gzip file"
 	ProblemChainHash    = "does not match the previousDigestHashValue of the next digest"
+	// ProblemNotInDigest is a log file that no digest lists, although it
+	// is older than DeliveryDelay: nothing vouches for its content, and
+	// the digest that listed it may have been deleted.
+	ProblemNotInDigest = "not listed in any digest"
 )
 
 // FileResult is the verdict on one digest or log file.
@@ -33,13 +37,16 @@ type FileResult struct {
 	Backfill bool   `json:"backfill,omitempty"`
 }
 
-// Gap is a break in a chain: no digest links two digests, so nothing proves
-// what was delivered between them.
+// Gap is a time in a chain that no valid digest covers, so nothing proves
+// what was delivered then: no digest links two digests (GapRestart), or
+// the chain ends before the run's other chains or the window do
+// (GapEndsEarly, GapNoDigest).
 type Gap struct {
 	Account string    `json:"account"`
 	Region  string    `json:"region"`
 	From    time.Time `json:"from"`
 	To      time.Time `json:"to"`
+	Reason  string    `json:"reason"`
 }
 
 // Chain summarizes one account x region.
@@ -53,12 +60,20 @@ type Chain struct {
 	Gaps          int       `json:"gaps"`
 	First         time.Time `json:"first,omitzero"`
 	Last          time.Time `json:"last,omitzero"`
-	Bytes         int64     `json:"bytes"`
+	// LastValid is the end of the chain's newest valid digest: how far
+	// the chain proves what was delivered.
+	LastValid time.Time `json:"last_valid,omitzero"`
+	// Unvouched counts the chain's log files that no digest lists
+	// (ProblemNotInDigest).
+	Unvouched int   `json:"unvouched"`
+	Bytes     int64 `json:"bytes"`
 }
 
-// Valid reports whether everything found in the chain is valid.
+// Valid reports whether everything found in the chain is valid: its
+// digests, the log files they list, and no log file that none lists.
+// Gaps are counted apart (Gaps).
 func (c Chain) Valid() bool {
-	return c.Digests > 0 && c.Digests == c.DigestsValid && c.LogFiles == c.LogFilesValid
+	return c.Digests > 0 && c.Digests == c.DigestsValid && c.LogFiles == c.LogFilesValid && c.Unvouched == 0
 }
 
 // Report is the outcome of a verification run.
@@ -69,6 +84,13 @@ type Report struct {
 	Chains  []Chain      `json:"chains"`
 	Invalid []FileResult `json:"invalid"`
 	Gaps    []Gap        `json:"gaps"`
+	// ExpectedEnd is when every chain should reach (see ExpectedEnd):
+	// before End when the window reaches past every chain.
+	ExpectedEnd time.Time `json:"expected_end,omitzero"`
+	// UnknownAfter is set when the window reaches a digest period or
+	// more past every chain (see Unknown): from it to End, nothing in
+	// the bucket says whether digests were deleted from every chain.
+	UnknownAfter time.Time `json:"unknown_after,omitzero"`
 	// Totals over all chains.
 	Digests       int           `json:"digests"`
 	DigestsValid  int           `json:"digestsValid"`
@@ -78,7 +100,8 @@ type Report struct {
 	Elapsed       time.Duration `json:"elapsed"`
 }
 
-// OK is true when digests were found and every file is valid.
+// OK is true when digests were found, every file is valid (log files no
+// digest lists included) and no chain has a gap.
 func (r *Report) OK() bool {
-	return r.Digests > 0 && len(r.Invalid) == 0
+	return r.Digests > 0 && len(r.Invalid) == 0 && len(r.Gaps) == 0
 }

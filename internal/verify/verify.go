@@ -28,6 +28,10 @@ type Options struct {
 	// Accounts and Regions restrict the chains; empty means all found.
 	Accounts, Regions []string
 	Start, End        time.Time
+	// Now is the time the bucket is read at (time.Now by default): digests
+	// and log files newer than now minus DeliveryDelay may still be on
+	// their way, so they are not expected yet.
+	Now time.Time
 	// Keys verify every region's digests; KeysFor, when set instead, gives
 	// each region its own keys (CloudTrail signs with per-region keys).
 	Keys    *digest.KeySet
@@ -36,7 +40,11 @@ type Options struct {
 	Jobs int
 	// LogFiles, when set, receives the log files listed by every valid
 	// digest instead of their being downloaded and hashed here: pull
-	// checks them against the same bytes it ingests. Calls are serialized.
+	// checks them against the same bytes it ingests, and compares them
+	// with the log files it lists. Calls are serialized. Without it, the
+	// log folders of [Start, End) are listed too, and a log file that no
+	// digest lists is reported (ProblemNotInDigest) once a digest should
+	// list it (ShouldBeListed).
 	LogFiles func(c Chain, lf digest.LogFile)
 	// OnFile, when set, receives every result as it is decided, from
 	// several goroutines one at a time.
@@ -71,6 +79,9 @@ func Run(ctx context.Context, store objstore.Store, opt Options) (*Report, error
 	if opt.Jobs <= 0 {
 		opt.Jobs = 16
 	}
+	if opt.Now.IsZero() {
+		opt.Now = began
+	}
 	chains, err := discover(ctx, store, opt)
 	if err != nil {
 		return nil, err
@@ -104,8 +115,26 @@ func Run(ctx context.Context, store objstore.Store, opt Options) (*Report, error
 		}
 		return r.Chains[i].Region < r.Chains[j].Region
 	})
+	// A chain that ends before the others or the window do lost its
+	// newest digests, or never got them: a gap, like a break inside it.
+	r.ExpectedEnd = ExpectedEnd(r.Chains, opt.End, opt.Now)
+	r.UnknownAfter, _ = Unknown(r.Chains, opt.End, opt.Now)
+	for _, g := range EndGaps(r.Chains, opt.Start, opt.End, opt.Now) {
+		r.Gaps = append(r.Gaps, g)
+		for i := range r.Chains {
+			if r.Chains[i].Account == g.Account && r.Chains[i].Region == g.Region {
+				r.Chains[i].Gaps++
+			}
+		}
+	}
 	sort.Slice(r.Invalid, func(i, j int) bool { return r.Invalid[i].Key < r.Invalid[j].Key })
-	sort.Slice(r.Gaps, func(i, j int) bool { return r.Gaps[i].Account+r.Gaps[i].Region < r.Gaps[j].Account+r.Gaps[j].Region })
+	sort.Slice(r.Gaps, func(i, j int) bool {
+		a, b := r.Gaps[i], r.Gaps[j]
+		if a.Account+a.Region != b.Account+b.Region {
+			return a.Account+a.Region < b.Account+b.Region
+		}
+		return a.From.Before(b.From)
+	})
 	for _, c := range r.Chains {
 		r.Digests += c.Digests
 		r.DigestsValid += c.DigestsValid

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/trailwarden/trailwarden/internal/demo"
 	"github.com/trailwarden/trailwarden/internal/digest"
+	"github.com/trailwarden/trailwarden/internal/layout"
 	"github.com/trailwarden/trailwarden/internal/objstore"
 	"github.com/trailwarden/trailwarden/internal/objstore/folder"
 	"github.com/trailwarden/trailwarden/internal/verify"
@@ -277,4 +280,184 @@ func gunzip(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return out.Bytes()
+}
+
+// chainDigests returns the keys of one chain's digests, oldest first.
+func chainDigests(t *testing.T, st objstore.Store, res *demo.Result, account, region string) []string {
+	t.Helper()
+	var keys []string
+	err := st.List(context.Background(), layout.DigestPrefix(res.Manifest.Org.Prefix, res.Manifest.Org.ID, account, region), "",
+		func(o objstore.Object) error {
+			keys = append(keys, o.Key)
+			return nil
+		})
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("digests of %s %s: %v", account, region, err)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func deleteKeys(t *testing.T, st objstore.Store, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		if err := st.Delete(context.Background(), k); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestVerifyTruncatedChain deletes a chain's newest digests, which no
+// walk can see: the chain ends before the others and the window do, a
+// gap that fails the run, with --end at the demo's end or past it.
+func TestVerifyTruncatedChain(t *testing.T) {
+	for _, n := range []int{1, 3} {
+		st, res := demoBucket(t, 17)
+		m := res.Manifest
+		acct, region := m.Org.Accounts[1], "eu-west-1"
+		ds := chainDigests(t, st, res, acct, region)
+		deleteKeys(t, st, ds[len(ds)-n:]...)
+		lastLeft := m.End.Add(-time.Duration(n) * time.Hour)
+		for _, end := range []time.Time{m.End, m.End.Add(5 * time.Hour)} {
+			t.Run(fmt.Sprintf("%d deleted, end %s", n, end.Format(time.RFC3339)), func(t *testing.T) {
+				rep := run(t, st, res, func(o *verify.Options) { o.End = end })
+				if rep.OK() {
+					t.Fatal("a truncated chain verified as valid")
+				}
+				want := verify.Gap{Account: acct, Region: region, From: lastLeft, To: m.End, Reason: verify.GapEndsEarly}
+				if len(rep.Gaps) != 1 || rep.Gaps[0] != want {
+					t.Fatalf("gaps %+v, want %+v", rep.Gaps, want)
+				}
+				for _, c := range rep.Chains {
+					if (c.Account == acct && c.Region == region) != (c.Gaps == 1) {
+						t.Errorf("chain %s %s: %d gaps", c.Account, c.Region, c.Gaps)
+					}
+				}
+				if !rep.ExpectedEnd.Equal(m.End) {
+					t.Errorf("expected end %s, want %s", rep.ExpectedEnd, m.End)
+				}
+			})
+		}
+	}
+}
+
+// TestVerifyChainEndsLive checks the delivery delay on a bucket read while
+// CloudTrail still writes to it: the newest digest may take an hour.
+func TestVerifyChainEndsLive(t *testing.T) {
+	st, res := demoBucket(t, 18)
+	m := res.Manifest
+	ds := chainDigests(t, st, res, m.Org.Accounts[2], "us-east-1")
+	deleteKeys(t, st, ds[len(ds)-1])
+	soon := run(t, st, res, func(o *verify.Options) { o.End, o.Now = m.End.Add(30*time.Minute), m.End.Add(30*time.Minute) })
+	if len(soon.Gaps) != 0 {
+		t.Fatalf("half an hour after the hour, its digest may still come: gaps %+v", soon.Gaps)
+	}
+	late := run(t, st, res, func(o *verify.Options) { o.End, o.Now = m.End.Add(61*time.Minute), m.End.Add(61*time.Minute) })
+	if late.OK() || len(late.Gaps) != 1 || late.Gaps[0].Reason != verify.GapEndsEarly {
+		t.Fatalf("an hour after the hour its digest is overdue: gaps %+v", late.Gaps)
+	}
+}
+
+// TestVerifyWindowPastEveryChain: a window that reaches past all the data
+// (an older bucket's copy) holds no gap, but says from when nothing is
+// known; with every chain's newest digest deleted nothing shows either.
+func TestVerifyWindowPastEveryChain(t *testing.T) {
+	st, res := demoBucket(t, 19)
+	m := res.Manifest
+	rep := run(t, st, res, func(o *verify.Options) { o.End = m.End.Add(5 * time.Hour) })
+	if !rep.OK() || !rep.UnknownAfter.Equal(m.End) {
+		t.Fatalf("clean demo, end past it: ok %v, unknown after %s, gaps %+v", rep.OK(), rep.UnknownAfter, rep.Gaps)
+	}
+	exact := run(t, st, res, nil)
+	if !exact.OK() || !exact.UnknownAfter.IsZero() {
+		t.Fatalf("clean demo, its own window: ok %v, unknown after %s", exact.OK(), exact.UnknownAfter)
+	}
+}
+
+// TestVerifyNamesUnlistedLogFiles: a log file no digest lists is named
+// once a digest should list it; one newer than the delivery delay waits.
+func TestVerifyNamesUnlistedLogFiles(t *testing.T) {
+	st, res := demoBucket(t, 20)
+	m := res.Manifest
+	acct := m.Org.Accounts[0]
+	body, _ := read(t, st, firstKeys(t, st, "/"+acct+"/CloudTrail/us-east-1/", 1)[0])
+	mid := layout.LogKey(m.Org.Prefix, m.Org.ID, acct, "us-east-1", m.Start.Add(10*time.Hour+30*time.Minute), "AAAAAAAAAAAAAAAA")
+	recent := layout.LogKey(m.Org.Prefix, m.Org.ID, acct, "us-east-1", m.End.Add(-20*time.Minute), "BBBBBBBBBBBBBBBB")
+	overwrite(t, st, mid, body, nil)
+	overwrite(t, st, recent, body, nil)
+
+	named := func(rep *verify.Report) map[string]bool {
+		out := map[string]bool{}
+		for _, f := range rep.Invalid {
+			if f.Problem == verify.ProblemNotInDigest {
+				out[f.Key] = true
+			}
+		}
+		return out
+	}
+	later := run(t, st, res, nil) // read long after: both are overdue
+	if got := named(later); len(got) != 2 || !got[mid] || !got[recent] || later.OK() {
+		t.Fatalf("read later: named %v, want %s and %s; ok %v", got, mid, recent, later.OK())
+	}
+	unvouched := 0
+	for _, c := range later.Chains {
+		unvouched += c.Unvouched
+		if c.Account == acct && c.Region == "us-east-1" && c.Valid() {
+			t.Errorf("chain with unlisted log files is valid: %+v", c)
+		}
+	}
+	if unvouched != 2 || later.LogFiles != int(m.LogFiles) || later.LogFilesValid != later.LogFiles {
+		t.Fatalf("%d unvouched, %d/%d log files valid; want 2 and the demo's %d all valid", unvouched, later.LogFilesValid, later.LogFiles, m.LogFiles)
+	}
+	// Read ten minutes after the demo's last digest: the recent file's
+	// digest may still come.
+	live := run(t, st, res, func(o *verify.Options) { o.Now = m.End.Add(10 * time.Minute) })
+	if got := named(live); len(got) != 1 || !got[mid] {
+		t.Fatalf("read live: named %v, want only %s", got, mid)
+	}
+}
+
+// TestVerifyBreakChainNamesOrphanedLogFiles: the log files of a deleted
+// digest are listed by none any more, and named.
+func TestVerifyBreakChainNamesOrphanedLogFiles(t *testing.T) {
+	st, res := demoBucket(t, 21)
+	m := res.Manifest
+	ds := chainDigests(t, st, res, m.Org.Accounts[0], m.Org.HomeRegion)
+	victim := ds[10]
+	body, _ := read(t, st, victim)
+	d, err := digest.Parse(gunzip(t, body))
+	if err != nil || len(d.LogFiles) == 0 {
+		t.Fatalf("digest %s: %v, %d log files", victim, err, len(d.LogFiles))
+	}
+	if err := demo.Apply(context.Background(), st, m, []demo.Tamper{{Kind: demo.TamperBreakChain, Key: victim}}); err != nil {
+		t.Fatal(err)
+	}
+	rep := run(t, st, res, nil)
+	got := map[string]string{}
+	for _, f := range rep.Invalid {
+		got[f.Key] = f.Problem
+	}
+	if got[victim] != verify.ProblemNotFound {
+		t.Errorf("deleted digest: %q", got[victim])
+	}
+	for _, lf := range d.LogFiles {
+		if got[lf.S3Object] != verify.ProblemNotInDigest {
+			t.Errorf("log file of the deleted digest %s: %q, want %q", lf.S3Object, got[lf.S3Object], verify.ProblemNotInDigest)
+		}
+	}
+}
+
+// TestVerifyDemoTruncate: demo --tamper truncate is found as the gap of
+// the chain it cut.
+func TestVerifyDemoTruncate(t *testing.T) {
+	st, res := demoBucket(t, 22, demo.Tamper{Kind: demo.TamperTruncate})
+	rep := run(t, st, res, nil)
+	cut, err := layout.Parse(res.Manifest.Tampered[0].Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || len(rep.Gaps) != 1 || rep.Gaps[0].Account != cut.Account || rep.Gaps[0].Region != cut.Region ||
+		rep.Gaps[0].Reason != verify.GapEndsEarly {
+		t.Fatalf("truncated %s: gaps %+v", res.Manifest.Tampered[0].Key, rep.Gaps)
+	}
 }
