@@ -39,7 +39,7 @@ type run struct {
 	action      string
 	hasBoundary bool
 	reasons     []Reason
-	judge       *judgeState
+	judge       judgeState
 }
 
 // Evaluate decides one request. It never fails: malformed requests simply
@@ -47,17 +47,16 @@ type run struct {
 // not settle, Result.Judgements says so.
 func (e *Evaluator) Evaluate(r Request) Result {
 	ctx := buildContext(&r)
-	var js judgeState
-	res := e.evaluate(&r, ctx, &js)
+	res, js := e.evaluate(&r, ctx, 0)
 	e.judge(&r, ctx, &res, &js)
 	return res
 }
 
-// evaluate decides the request, reading the judgement classes in js.strict
-// the other way, and notes in js the classes it meets.
-func (e *Evaluator) evaluate(r *Request, ctx reqContext, js *judgeState) Result {
+// evaluate decides the request, reading the judgement classes in strict
+// the other way, and returns the classes it met.
+func (e *Evaluator) evaluate(r *Request, ctx reqContext, strict judgementSet) (Result, judgeState) {
 	st := &run{e: e, r: r, ctx: ctx, action: strings.ToLower(r.Action), hasBoundary: e.boundary != nil,
-		reasons: make([]Reason, 0, e.nStmts), judge: js}
+		reasons: make([]Reason, 0, e.nStmts), judge: judgeState{strict: strict}}
 	p := &r.Principal
 	iam := p.Kind.isIAM()
 
@@ -111,7 +110,7 @@ func (e *Evaluator) evaluate(r *Request, ctx reqContext, js *judgeState) Result 
 	res := Result{Reasons: st.reasons}
 	res.Decision, res.BlockedBy = st.decide(&identity, &resource, &boundary, &session, scps, rcps)
 	res.Layers = e.summarize(&identity, &resource, &boundary, &session, scps, rcps, scpNote, rcpNote)
-	return res
+	return res, st.judge
 }
 
 // decide combines the layers per the documented order: any explicit deny,

@@ -73,6 +73,16 @@ var judgementClasses = [nJudgements]struct{ id, summary, basis string }{
 	},
 }
 
+// JudgementClasses lists every judgement call the evaluator can make, with
+// its ID, Summary and Basis (Otherwise and Statements are empty).
+func JudgementClasses() []Judgement {
+	out := make([]Judgement, 0, nJudgements)
+	for _, jc := range judgementClasses {
+		out = append(out, Judgement{ID: jc.id, Summary: jc.summary, Basis: jc.basis})
+	}
+	return out
+}
+
 func (s judgementSet) has(j judgementSet) bool { return s&j != 0 }
 
 // bits lists the classes of s in order.
@@ -148,16 +158,14 @@ func (e *Evaluator) judge(r *Request, ctx reqContext, res *Result, js *judgeStat
 	if js.seen == 0 || res.Decision != Allowed {
 		return
 	}
-	all := judgeState{strict: js.seen}
-	other := e.evaluate(r, ctx, &all)
+	other, all := e.evaluate(r, ctx, js.seen)
 	if other.Decision == res.Decision {
 		return
 	}
 	deciding := judgementSet(0)
 	if classes := js.seen.bits(); len(classes) > 1 {
 		for _, c := range classes {
-			one := judgeState{strict: c}
-			if e.evaluate(r, ctx, &one).Decision != res.Decision {
+			if one, _ := e.evaluate(r, ctx, c); one.Decision != res.Decision {
 				deciding |= c
 			}
 		}
