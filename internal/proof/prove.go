@@ -37,8 +37,10 @@ type Row struct {
 // Finding is a concrete request on which the policy and the config disagree.
 type Finding struct {
 	Target Target `json:"target"`
-	// Kind is "unintended-grant" (allowed, not intended) or
-	// "missing-grant" (intended, not allowed).
+	// Kind is "unintended-grant" (allowed, not intended), "missing-grant"
+	// (intended, not allowed) or "unproven-grant" (intended, and allowed
+	// only through a judgement call of the evaluator: AWS's documentation
+	// does not settle it, so the proof cannot count on it).
 	Kind      string              `json:"kind"`
 	Principal string              `json:"principal"`
 	Request   eval.Request        `json:"request"`
@@ -49,6 +51,9 @@ type Finding struct {
 	// Foreign is true when only statements trailwarden does not own grant
 	// it: reported, but not trailwarden's to fix.
 	Foreign bool `json:"foreign"`
+	// Judgements are the evaluator's judgement calls the decision rests on
+	// (docs/evaluator.md), when it rests on any.
+	Judgements []eval.Judgement `json:"judgements,omitempty"`
 }
 
 // Report is the result of proving one policy.
@@ -59,9 +64,12 @@ type Report struct {
 	Findings []Finding `json:"findings"`
 }
 
-// Blocking reports whether a finding makes the proof fail: a missing grant,
-// or a grant beyond the config that one of trailwarden's statements gives.
-func (f Finding) Blocking() bool { return f.Kind == "missing-grant" || !f.Foreign }
+// Blocking reports whether a finding makes the proof fail: a missing or
+// unproven grant, or a grant beyond the config that one of trailwarden's
+// statements gives.
+func (f Finding) Blocking() bool {
+	return f.Kind == "missing-grant" || f.Kind == "unproven-grant" || !f.Foreign
+}
 
 // Failed reports whether any finding is blocking.
 func (r *Report) Failed() bool {
@@ -245,7 +253,8 @@ func variations(base map[string][]string, wit map[string][][]string, pairs map[[
 }
 
 func grantFinding(in Input, p probe, req eval.Request, full map[string][]string, out eval.Result) Finding {
-	f := Finding{Target: in.Target, Kind: "unintended-grant", Principal: p.label, Request: req, Context: full, Decision: out.Decision, Foreign: true}
+	f := Finding{Target: in.Target, Kind: "unintended-grant", Principal: p.label, Request: req, Context: full, Decision: out.Decision,
+		Foreign: true, Judgements: out.Judgements}
 	for _, r := range out.Reasons {
 		if !r.Matched || r.Effect != policy.Allow || r.Policy == "caller's own permissions" {
 			continue
@@ -274,10 +283,17 @@ func missingGrants(c *config.Config, in Input, plain, caller *eval.Evaluator) ([
 			ev = plain
 		}
 		res := ev.Evaluate(it.Request)
-		if res.Decision != eval.Allowed {
-			out = append(out, Finding{Target: in.Target, Kind: "missing-grant", Principal: it.Description, Request: it.Request,
-				Context: eval.DeriveContext(it.Request), Decision: res.Decision})
+		// An allow that rests on a judgement call cannot prove the intended
+		// access works: AWS may read the case the other way.
+		kind := "missing-grant"
+		switch {
+		case res.Decision == eval.Allowed && len(res.Judgements) == 0:
+			continue
+		case res.Decision == eval.Allowed:
+			kind = "unproven-grant"
 		}
+		out = append(out, Finding{Target: in.Target, Kind: kind, Principal: it.Description, Request: it.Request,
+			Context: eval.DeriveContext(it.Request), Decision: res.Decision, Judgements: res.Judgements})
 	}
 	return out, nil
 }
