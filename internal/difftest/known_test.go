@@ -193,6 +193,21 @@ var rules = map[string]rule{
 			}
 			return d
 		}},
+	"oracle-session-policy-limits-principalarn-grant": {phase: phaseDisagree,
+		emulate: func(_ *verdict, in input) (input, bool) {
+			return in, isSession(in.req.Principal) && in.set.session != nil && in.set.resource != nil
+		},
+		after: func(_ input, res eval.Result, d eval.Decision) eval.Decision {
+			// The oracle requires the session policy to allow a grant to "*"
+			// narrowed by aws:PrincipalArn, which trailwarden, as documented,
+			// allows without a judgement call.
+			g := grants(res)
+			if d == eval.Allowed && !g.exact && g.wildcard && len(res.Judgements) == 0 &&
+				layerOutcome(res, eval.LayerSession) == eval.OutcomeImplicitlyDenied {
+				return eval.ImplicitlyDenied
+			}
+			return d
+		}},
 	"judgement-wildcard-grant-session-policy": {phase: phaseDisagree,
 		emulate: func(_ *verdict, in input) (input, bool) {
 			return in, isSession(in.req.Principal) && in.set.session != nil && in.set.resource != nil &&
@@ -276,7 +291,8 @@ var ruleOrder = []string{
 	"policy-variables-version-2008", "oracle-defect-1-arn-variable",
 	"oracle-notprincipal-deny-names-account", "judgement-notprincipal-partial-chain",
 	"federated-user-without-session-policy", "oracle-session-policy-limits-session-grant",
-	"judgement-wildcard-grant-session-policy", "judgement-role-caller-notprincipal-grant",
+	"oracle-session-policy-limits-principalarn-grant", "judgement-wildcard-grant-session-policy",
+	"judgement-role-caller-notprincipal-grant",
 	"oracle-notipaddress-bare-address-family", "oracle-foranyvalue-ifexists",
 	"negated-arn-condition-unresolved-variable",
 }

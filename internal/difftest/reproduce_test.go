@@ -68,6 +68,9 @@ func reproductions() []repro {
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"`+rootA+`"},"Action":"s3:GetObject","Resource":"*"}]}`)
 	starGrant := withResource(&policySet{kind: eval.Generic, session: &session},
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}`)
+	starGrantByArn := withResource(&policySet{kind: eval.Generic, session: &session},
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*",
+		  "Condition":{"ArnEquals":{"aws:PrincipalArn":"`+devRole+`"}}}]}`)
 	scp := &policySet{kind: eval.Generic, scps: [][]doc{{mustJSON(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`)}}}
 	scp = withResource(scp, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"}]}`)
 
@@ -91,6 +94,7 @@ func reproductions() []repro {
 		{"judgement-notprincipal-partial-chain", allowAllButAccount, get(alice, nil), eval.Allowed, eval.ImplicitlyDenied},
 		{"federated-user-without-session-policy", identityOnly(allowGet("")), get(fed, nil), eval.ImplicitlyDenied, eval.Allowed},
 		{"oracle-session-policy-limits-session-grant", sessionGrant, get(dev, nil), eval.Allowed, eval.ImplicitlyDenied},
+		{"oracle-session-policy-limits-principalarn-grant", starGrantByArn, get(dev, nil), eval.Allowed, eval.ImplicitlyDenied},
 		{"judgement-wildcard-grant-session-policy", starGrant, get(dev, nil), eval.Allowed, eval.ImplicitlyDenied},
 		{"judgement-role-caller-notprincipal-grant", notPrincipalGrant, get(devRoleP, nil), eval.Allowed, eval.ImplicitlyDenied},
 		{"oracle-notipaddress-bare-address-family", identityOnly(allowGet(`,"Condition":{"NotIpAddress":{"aws:SourceIp":"203.0.113.7"}}`)),

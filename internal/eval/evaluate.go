@@ -29,6 +29,9 @@ type layerState struct {
 	denied  bool
 	best    PrincipalMatch
 	exact   bool // an allow names the caller itself (MatchPrincipal)
+	// arnScoped: an allow to "*" narrowed by an aws:PrincipalArn condition
+	// matched.
+	arnScoped bool
 }
 
 // run is the per-request state of one evaluation.
@@ -207,11 +210,14 @@ func (st *run) decide(identity, resource, boundary, session *layerState, scps, r
 			// limited by implicit denies elsewhere [doc: table 1.2].
 			return Allowed, ""
 		case resource.best == MatchWildcard:
-			// A grant to "*" names every caller, the session included; AWS
-			// does not say whether the session policy and boundary limit it
-			// (judgement call wildcard-grant-session-limits).
+			// A grant to "*" names every caller, the session included.
+			// "permissions boundaries or session policies, do not limit
+			// permissions granted using the aws:PrincipalArn condition key
+			// with a wildcard(*) in the Principal element" [doc: Principal
+			// page]; without that condition (or through NotPrincipal) AWS
+			// does not say (judgement call wildcard-grant-session-limits).
 			ok, l := limits()
-			if ok {
+			if ok || resource.arnScoped {
 				return Allowed, ""
 			}
 			st.noteWildcardGrant()
@@ -254,6 +260,7 @@ func (st *run) evalPolicy(cp *cPolicy, ls *layerState) {
 			} else {
 				ls.allowed = true
 				ls.exact = ls.exact || rs.PrincipalMatch == MatchPrincipal
+				ls.arnScoped = ls.arnScoped || (rs.PrincipalMatch == MatchWildcard && cp.stmts[i].arnScoped)
 				if rs.PrincipalMatch.rank() > ls.best.rank() {
 					ls.best = rs.PrincipalMatch
 				}

@@ -38,9 +38,9 @@ type judgementSet uint8
 // The judgement classes.
 const (
 	// judgeWildcardGrant: a same-account resource-policy grant to every
-	// principal ("*", or an Allow with NotPrincipal that does not exempt
-	// the caller) when the caller's session policy or permissions boundary
-	// does not allow the request.
+	// principal ("*" without an aws:PrincipalArn condition, or an Allow
+	// with NotPrincipal that does not exempt the caller) when the caller's
+	// session policy or permissions boundary does not allow the request.
 	judgeWildcardGrant judgementSet = 1 << iota
 	// judgeNotPrincipalChain: a NotPrincipal that names some but not all of
 	// the caller's identity chain (account, role or user, session).
@@ -53,13 +53,15 @@ const (
 var judgementClasses = [nJudgements]struct{ id, summary, basis string }{
 	{
 		id: "wildcard-grant-session-limits",
-		summary: `a same-account grant to Principal "*" (or through an Allow with NotPrincipal) is taken to name the ` +
-			`calling session itself, so the caller's session policy and permissions boundary do not limit it`,
-		basis: `AWS documents both other cases, not this one. IAM User Guide, "Session policies": "A resource-based ` +
-			`policy can specify the ARN of the session as a principal. ... The resource-based policy permissions are ` +
-			`not limited by the session policy."; and "A resource-based policy can specify the ARN of the user or role ` +
-			`as a principal. ... The session policy limits the total permissions granted by the resource-based policy ` +
-			`and the identity-based policy." A grant to "*" names neither ARN. See docs/evaluator.md, "Judgement calls".`,
+		summary: `a same-account grant to Principal "*" without an aws:PrincipalArn condition (or through an Allow with ` +
+			`NotPrincipal) is not limited by the caller's session policy or permissions boundary, as AWS documents for ` +
+			`a grant to "*" narrowed by aws:PrincipalArn`,
+		basis: `IAM User Guide, "AWS JSON policy elements: Principal": "Identity-based policy types, such as permissions ` +
+			`boundaries or session policies, do not limit permissions granted using the aws:PrincipalArn condition key ` +
+			`with a wildcard(*) in the Principal element". AWS says this of a grant narrowed by aws:PrincipalArn only; ` +
+			`for a plain "*" it documents neither a grant to the session ARN ("not limited by the session policy") nor ` +
+			`one to the role ARN ("The session policy limits the total permissions"). See docs/evaluator.md, ` +
+			`"Judgement calls".`,
 	},
 	{
 		id: "notprincipal-partial-chain",
