@@ -77,7 +77,7 @@ func TestCan_JudgementShown(t *testing.T) {
 				t.Fatalf("json: exit %d, want %d\n%s", code, tt.code, stderr)
 			}
 			var got struct {
-				Decision   string                     `json:"decision"`
+				Decision   string                       `json:"decision"`
 				Judgements []map[string]json.RawMessage `json:"judgements"`
 			}
 			if err := json.Unmarshal([]byte(out), &got); err != nil {

@@ -780,7 +780,8 @@ func notPrincipalPartial(ps *policySet, p eval.Principal, pick func(*policy.Stat
 				continue
 			}
 			l := listing(st.NotPrincipal, p)
-			if (l.own || l.someUp) && !(l.own && l.allUp) && pick(st, l) {
+			partial := (l.own || l.someUp) && (!l.own || !l.allUp)
+			if partial && pick(st, l) {
 				out = append(out, stmtRef{name, i})
 			}
 		}
