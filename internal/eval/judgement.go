@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -119,18 +120,9 @@ type judgeState struct {
 func (js *judgeState) note(c judgementSet, site string) {
 	js.seen |= c
 	i := c.index()
-	if site != "" && !contains(js.sites[i], site) {
+	if site != "" && !slices.Contains(js.sites[i], site) {
 		js.sites[i] = append(js.sites[i], site)
 	}
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // site names a statement for Judgement.Statements.
@@ -180,7 +172,7 @@ func (e *Evaluator) judge(r *Request, ctx reqContext, res *Result, js *judgeStat
 		jc := judgementClasses[i]
 		sites := append([]string(nil), js.sites[i]...)
 		for _, s := range all.sites[i] {
-			if !contains(sites, s) {
+			if !slices.Contains(sites, s) {
 				sites = append(sites, s)
 			}
 		}
