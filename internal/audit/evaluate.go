@@ -239,6 +239,9 @@ func decision(who, action, resource string, ctx map[string][]string, r eval.Resu
 	if ss := deciding(r); ss != "" {
 		fmt.Fprintf(&b, " (%s)", ss)
 	}
+	for _, j := range r.Judgements {
+		fmt.Fprintf(&b, "; rests on judgement call %s: %s, and AWS may decide %s", j.ID, j.Summary, j.Otherwise)
+	}
 	return b.String()
 }
 

@@ -70,7 +70,7 @@ func setup(t *testing.T) (*awsfake.Server, *snapshot.Snapshot) {
 		Organization: &snapshot.Organization{ID: "o-a1b2c3d4e5", ManagementAccount: mgmt, FeatureSet: "ALL", CloudTrailTrustedAccess: true},
 		Accounts:     []snapshot.Account{{ID: mgmt, Regions: []string{"us-east-1"}}},
 		Bucket:       &snapshot.Bucket{Name: bucket, Account: archive, Region: "us-east-1", Exists: true, Policy: foreignBucketPolicy},
-		Key:          &snapshot.Key{ARN: keyARN, Account: archive, Region: "us-east-1", Policy: keyAdmin, State: "Enabled"},
+		Keys:         []snapshot.Key{{ARN: keyARN, Account: archive, Region: "us-east-1", Policy: keyAdmin, State: "Enabled"}},
 		Readers:      []snapshot.Role{{ARN: "arn:aws:iam::222222222222:role/trailwarden-log-reader", Name: "trailwarden-log-reader", Account: archive}},
 	}
 	return awsfake.Start(t, w), s

@@ -35,7 +35,17 @@ aws:PrincipalType, aws:userid, aws:PrincipalOrgID from --org or the config,
 aws:SecureTransport=true, ...); --context overrides them. Give a key several
 times for a multivalued key.
 
-Exit status: 0 allowed, 1 denied, 2 bad input.`,
+A few cases are not settled by AWS's documentation: a same-account grant to
+Principal "*" for a caller whose session policy or permissions boundary does
+not allow the action, and a NotPrincipal that names only part of the caller's
+chain (account, role or user, session). trailwarden reads them the way that
+gives the caller more access; when one decides the request, the verdict says
+so and a "judgement call:" line names the case, the decision under the other
+reading and the documentation it rests on ("judgements" in --format json).
+docs/evaluator.md explains each.
+
+Exit status: 0 allowed (also when the allow rests on a judgement call), 1
+denied, 2 bad input.`,
 		Example: `  trailwarden can --principal cloudtrail.amazonaws.com --action s3:PutObject \
     --resource arn:aws:s3:::acme-org-cloudtrail/AWSLogs/o-a1b2c3d4e5/333333333333/CloudTrail/us-east-1/2026/11/22/x.json.gz \
     --resource-account 222222222222 --resource-policy bucket.json \

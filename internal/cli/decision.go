@@ -9,15 +9,28 @@ import (
 	"github.com/trailwarden/trailwarden/internal/policy"
 )
 
+var verdicts = map[eval.Decision]string{
+	eval.Allowed:          "ALLOWED",
+	eval.ExplicitlyDenied: "DENIED (explicit deny)",
+	eval.ImplicitlyDenied: "DENIED (implicit: nothing allows it)",
+}
+
+// writeJudgement shows a case AWS's documentation does not settle that
+// decided the request, so that it is not mistaken for documented behaviour.
+func writeJudgement(w io.Writer, j eval.Judgement, otherwise string) {
+	fmt.Fprintf(w, "judgement call: %s (%s)\n", j.Summary, j.ID)
+	fmt.Fprintf(w, "  AWS's documentation does not settle this case; read the other way, the decision is %s\n", otherwise)
+	for _, s := range j.Statements {
+		fmt.Fprintf(w, "  in %s\n", s)
+	}
+	fmt.Fprintf(w, "  basis: %s\n", j.Basis)
+}
+
 // renderDecision prints a decision for people: the verdict, the layers,
 // the deciding statements with their conditions, and for an implicit deny
 // the statements that came closest.
 func renderDecision(w io.Writer, req eval.Request, res eval.Result) {
-	verdict := map[eval.Decision]string{
-		eval.Allowed:          "ALLOWED",
-		eval.ExplicitlyDenied: "DENIED (explicit deny)",
-		eval.ImplicitlyDenied: "DENIED (implicit: nothing allows it)",
-	}[res.Decision]
+	verdict := verdicts[res.Decision]
 	who := req.Principal.ARN
 	if who == "" {
 		who = req.Principal.Service
@@ -25,9 +38,15 @@ func renderDecision(w io.Writer, req eval.Request, res eval.Result) {
 	if who == "" {
 		who = "anonymous"
 	}
+	if len(res.Judgements) > 0 {
+		verdict += " (rests on a judgement call: AWS may decide otherwise)"
+	}
 	fmt.Fprintf(w, "%s  %s  %s  %s\n", verdict, who, req.Action, req.Resource)
 	if res.BlockedBy != "" {
 		fmt.Fprintf(w, "blocked by: %s\n", res.BlockedBy)
+	}
+	for _, j := range res.Judgements {
+		writeJudgement(w, j, verdicts[j.Otherwise])
 	}
 	fmt.Fprintln(w, "layers:")
 	for _, l := range res.Layers {

@@ -453,6 +453,9 @@ func (v *verdict) printout() string {
 		tw = "REJECTED: " + v.twErr.Error()
 	}
 	fmt.Fprintf(&b, "  trailwarden: %s (blocked by %q)\n", tw, v.tw.BlockedBy)
+	for _, j := range v.tw.Judgements {
+		fmt.Fprintf(&b, "  trailwarden judgement call %s (otherwise %s) in %s\n", j.ID, j.Otherwise, strings.Join(j.Statements, "; "))
+	}
 	fmt.Fprintf(&b, "  oracle:      %s (blockedBy %q, ignored keys %q, errors %q)\n",
 		v.ans.Decision, v.ans.BlockedBy, v.ans.IgnoredContextKeys, v.ans.Errors)
 	var layers []string

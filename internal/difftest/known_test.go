@@ -21,11 +21,18 @@ type knownFile struct {
 
 // knownClass is one listed difference between trailwarden and the oracle.
 type knownClass struct {
-	ID          string `yaml:"id"`
-	Kind        string `yaml:"kind"`     // oracle-defect, deliberate or suspected-trailwarden-bug
-	Handling    string `yaml:"handling"` // classified or adapted
-	Spec        string `yaml:"spec"`
-	Summary     string `yaml:"summary"`
+	ID       string `yaml:"id"`
+	Kind     string `yaml:"kind"`     // oracle-defect, deliberate, judgement-call or suspected-trailwarden-bug
+	Handling string `yaml:"handling"` // classified or adapted
+	// Judgement is the evaluator's judgement id (eval.JudgementClasses) a
+	// judgement-call class rests on.
+	Judgement string `yaml:"judgement"`
+	Spec      string `yaml:"spec"`
+	Summary   string `yaml:"summary"`
+	// DocSupports is the side the AWS documentation supports: trailwarden,
+	// oracle, or neither (a judgement call); Why says how.
+	DocSupports string `yaml:"documentation_supports"`
+	Why         string `yaml:"why"`
 	Oracle      string `yaml:"oracle"`
 	Trailwarden string `yaml:"trailwarden"`
 	Rule        string `yaml:"rule"`
@@ -141,22 +148,26 @@ var rules = map[string]rule{
 	"oracle-defect-1-arn-variable":  setRule("oracle-defect-1-arn-variable", neverMatchArnVariables),
 	"root-user-full-access": {phase: phaseAdapted,
 		adapted: func(c *tcase) bool { return c.req.Principal.Kind == eval.KindRoot }},
-	"notprincipal-identity-chain": {phase: phaseDisagree,
+	"oracle-notprincipal-deny-names-account": {phase: phaseDisagree,
 		emulate: func(_ *verdict, in input) (input, bool) {
-			// The oracle exempts the caller as soon as one listed identity
-			// matches it: list the caller's whole chain there instead.
-			p := in.req.Principal
-			refs := notPrincipalPartial(in.set, p)
-			if len(refs) == 0 {
+			// The oracle exempts the caller from a Deny as soon as the
+			// NotPrincipal names its account (or role): list the caller's
+			// whole chain there instead.
+			return withWholeChain(in, "oracle-notprincipal-deny-names-account", func(st *policy.Statement, l chainListing) bool {
+				return st.Effect == policy.Deny && !l.own
+			})
+		}},
+	"judgement-notprincipal-partial-chain": {phase: phaseDisagree,
+		emulate: func(_ *verdict, in input) (input, bool) {
+			// trailwarden reads an Allow whose NotPrincipal lists part of the
+			// caller's chain as reaching the caller and says so; the oracle
+			// exempts the caller: list the whole chain there instead.
+			if !judged(in, "notprincipal-partial-chain") {
 				return in, false
 			}
-			key := fmt.Sprintf("notprincipal:%s|%s|%s", p.Account, p.ARN, p.IssuerARN)
-			in.set, _ = in.set.variant(key, func(ps *policySet) (*policySet, bool) {
-				return rewriteStatements(ps, refs, func(st *policy.Statement) {
-					st.NotPrincipal.AWS = append(st.NotPrincipal.AWS, callerChain(p)...)
-				}), true
+			return withWholeChain(in, "judgement-notprincipal-partial-chain", func(st *policy.Statement, _ chainListing) bool {
+				return st.Effect == policy.Allow
 			})
-			return in, true
 		}},
 	"federated-user-without-session-policy": {phase: phaseDisagree,
 		emulate: func(_ *verdict, in input) (input, bool) {
@@ -170,36 +181,53 @@ var rules = map[string]rule{
 			})
 			return in, true
 		}},
-	"session-policy-limits-direct-grant": {phase: phaseDisagree,
+	"oracle-session-policy-limits-session-grant": {phase: phaseDisagree,
 		emulate: func(_ *verdict, in input) (input, bool) {
 			return in, isSession(in.req.Principal) && in.set.session != nil && in.set.resource != nil
 		},
 		after: func(_ input, res eval.Result, d eval.Decision) eval.Decision {
 			// The oracle also requires the session policy to allow when the
-			// resource policy names the caller itself (or "*").
-			if d != eval.Allowed {
-				return d
-			}
-			var direct, sessionDenies bool
-			for _, l := range res.Layers {
-				switch l.Layer {
-				case eval.LayerResource:
-					direct = l.Outcome == eval.OutcomeAllowed &&
-						(l.PrincipalMatch == eval.MatchPrincipal || l.PrincipalMatch == eval.MatchWildcard)
-				case eval.LayerSession:
-					sessionDenies = l.Outcome == eval.OutcomeImplicitlyDenied
-				}
-			}
-			if direct && sessionDenies {
+			// resource policy names the calling session itself.
+			if d == eval.Allowed && grants(res).exact && layerOutcome(res, eval.LayerSession) == eval.OutcomeImplicitlyDenied {
 				return eval.ImplicitlyDenied
 			}
 			return d
 		}},
-	"role-caller-notprincipal-grant": {phase: phaseDisagree,
+	"oracle-session-policy-limits-principalarn-grant": {phase: phaseDisagree,
+		emulate: func(_ *verdict, in input) (input, bool) {
+			return in, isSession(in.req.Principal) && in.set.session != nil && in.set.resource != nil
+		},
+		after: func(_ input, res eval.Result, d eval.Decision) eval.Decision {
+			// The oracle requires the session policy to allow a grant to "*"
+			// narrowed by aws:PrincipalArn, which trailwarden, as documented,
+			// allows without a judgement call.
+			g := grants(res)
+			if d == eval.Allowed && !g.exact && g.wildcard && len(res.Judgements) == 0 &&
+				layerOutcome(res, eval.LayerSession) == eval.OutcomeImplicitlyDenied {
+				return eval.ImplicitlyDenied
+			}
+			return d
+		}},
+	"judgement-wildcard-grant-session-policy": {phase: phaseDisagree,
+		emulate: func(_ *verdict, in input) (input, bool) {
+			return in, isSession(in.req.Principal) && in.set.session != nil && in.set.resource != nil &&
+				judged(in, "wildcard-grant-session-limits")
+		},
+		after: func(_ input, res eval.Result, d eval.Decision) eval.Decision {
+			// The oracle requires the session policy to allow a grant to "*"
+			// (or through NotPrincipal) too; trailwarden's judgement call
+			// reads such a grant as naming the session itself.
+			g := grants(res)
+			if d == eval.Allowed && !g.exact && g.wildcard && layerOutcome(res, eval.LayerSession) == eval.OutcomeImplicitlyDenied {
+				return eval.ImplicitlyDenied
+			}
+			return d
+		}},
+	"judgement-role-caller-notprincipal-grant": {phase: phaseDisagree,
 		emulate: func(_ *verdict, in input) (input, bool) {
 			ps := in.set
 			return in, in.req.Principal.Kind == eval.KindRole && ps.resource != nil && ps.resource.d != nil &&
-				(ps.boundary != nil || ps.session != nil)
+				(ps.boundary != nil || ps.session != nil) && judged(in, "wildcard-grant-session-limits")
 		},
 		after: func(in input, res eval.Result, d eval.Decision) eval.Decision {
 			// The oracle takes a role ARN caller for the role itself: a grant
@@ -260,8 +288,11 @@ var allowAllSession = mustJSON(`{"Version":"2012-10-17","Statement":[{"Effect":"
 // in a combined class name.
 var ruleOrder = []string{
 	"oracle-defect-2-encryption-context", "oracle-defect-5-ignored-key", "unknown-operator",
-	"policy-variables-version-2008", "oracle-defect-1-arn-variable", "notprincipal-identity-chain",
-	"federated-user-without-session-policy", "session-policy-limits-direct-grant", "role-caller-notprincipal-grant",
+	"policy-variables-version-2008", "oracle-defect-1-arn-variable",
+	"oracle-notprincipal-deny-names-account", "judgement-notprincipal-partial-chain",
+	"federated-user-without-session-policy", "oracle-session-policy-limits-session-grant",
+	"oracle-session-policy-limits-principalarn-grant", "judgement-wildcard-grant-session-policy",
+	"judgement-role-caller-notprincipal-grant",
 	"oracle-notipaddress-bare-address-family", "oracle-foranyvalue-ifexists",
 	"negated-arn-condition-unresolved-variable",
 }
@@ -698,44 +729,124 @@ func callerChain(p eval.Principal) []string {
 	return out
 }
 
-// notPrincipalPartial lists the statements whose NotPrincipal names some
-// identity of an IAM caller's chain (account, own ARN, role or user it was
-// issued from) but not all of it.
-func notPrincipalPartial(ps *policySet, p eval.Principal) []stmtRef {
-	if p.Account == "" {
-		return nil
-	}
+// chainListing says which identities of the caller's chain a NotPrincipal
+// lists: its own (the caller's ARN, or the account for a root caller) and
+// the ones above it (account; role or IAM user it was issued from).
+type chainListing struct {
+	own, someUp, allUp bool
+}
+
+// listing reads a NotPrincipal element for the caller.
+func listing(np *policy.Principal, p eval.Principal) chainListing {
 	chain := callerChain(p)
-	names := func(list []string, id string) bool {
-		if slices.Contains(list, id) {
+	names := func(id string) bool {
+		if slices.Contains(np.AWS, id) {
 			return true
 		}
 		// An account id stands for the account root ARN.
-		return id == chain[0] && slices.Contains(list, p.Account)
+		return id == chain[0] && slices.Contains(np.AWS, p.Account)
+	}
+	if p.Kind == eval.KindRoot {
+		return chainListing{own: names(chain[0]), allUp: true}
+	}
+	l := chainListing{own: names(p.ARN), allUp: true}
+	for _, id := range chain {
+		if id == p.ARN {
+			continue
+		}
+		if names(id) {
+			l.someUp = true
+		} else if id == chain[0] || p.Kind == eval.KindAssumedRoleSession {
+			l.allUp = false // the account, and a session's role, are required
+		}
+	}
+	return l
+}
+
+// notPrincipalPartial lists the statements whose NotPrincipal names some
+// identity of an IAM caller's chain but not all of it, and that pick keeps.
+func notPrincipalPartial(ps *policySet, p eval.Principal, pick func(*policy.Statement, chainListing) bool) []stmtRef {
+	if p.Account == "" {
+		return nil
 	}
 	var out []stmtRef
 	ps.each(func(name string, d *doc) {
 		if d.d == nil {
 			return
 		}
-		for i, st := range d.d.Statements {
+		for i := range d.d.Statements {
+			st := &d.d.Statements[i]
 			if st.NotPrincipal == nil || st.NotPrincipal.Wildcard || slices.Contains(st.NotPrincipal.AWS, "*") {
 				continue
 			}
-			some, all := false, true
-			for _, id := range chain {
-				if names(st.NotPrincipal.AWS, id) {
-					some = true
-				} else {
-					all = false
-				}
-			}
-			if some && !all {
+			l := listing(st.NotPrincipal, p)
+			partial := (l.own || l.someUp) && (!l.own || !l.allUp)
+			if partial && pick(st, l) {
 				out = append(out, stmtRef{name, i})
 			}
 		}
 	})
 	return out
+}
+
+// withWholeChain adds the caller's whole chain to the NotPrincipal of the
+// partial statements pick keeps; false when there are none.
+func withWholeChain(in input, id string, pick func(*policy.Statement, chainListing) bool) (input, bool) {
+	p := in.req.Principal
+	refs := notPrincipalPartial(in.set, p, pick)
+	if len(refs) == 0 {
+		return in, false
+	}
+	key := fmt.Sprintf("%s:%s|%s|%s", id, p.Account, p.ARN, p.IssuerARN)
+	in.set, _ = in.set.variant(key, func(ps *policySet) (*policySet, bool) {
+		return rewriteStatements(ps, refs, func(st *policy.Statement) {
+			st.NotPrincipal.AWS = append(st.NotPrincipal.AWS, callerChain(p)...)
+		}), true
+	})
+	return in, true
+}
+
+// judged reports whether trailwarden's decision on the input rests on the
+// judgement call id.
+func judged(in input, id string) bool {
+	res, err := in.set.evaluate(in.req)
+	if err != nil {
+		return false
+	}
+	for _, j := range res.Judgements {
+		if j.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// grantKinds says how the resource policy's matched Allow statements name
+// the caller.
+type grantKinds struct {
+	exact    bool // its own ARN (Match)
+	wildcard bool // "*" or a NotPrincipal that does not exempt it
+}
+
+func grants(res eval.Result) grantKinds {
+	var g grantKinds
+	for _, r := range res.Reasons {
+		if r.Layer != eval.LayerResource || !r.Matched || r.Effect != policy.Allow {
+			continue
+		}
+		g.exact = g.exact || r.PrincipalMatch == eval.MatchPrincipal
+		g.wildcard = g.wildcard || r.PrincipalMatch == eval.MatchWildcard
+	}
+	return g
+}
+
+func layerOutcome(res eval.Result, l eval.Layer) eval.Outcome {
+	for _, lr := range res.Layers {
+		if lr.Layer == l {
+			return lr.Outcome
+		}
+	}
+	return ""
 }
 
 // neverMatchARN replaces ARN condition values the oracle splits wrongly. It
@@ -881,6 +992,15 @@ func neutralizeUnknownOperators(ps *policySet) (*policySet, bool) {
 	return out, changed
 }
 
+// judgementIDs are the evaluator's judgement calls.
+var judgementIDs = func() map[string]bool {
+	out := map[string]bool{}
+	for _, j := range eval.JudgementClasses() {
+		out[j.ID] = true
+	}
+	return out
+}()
+
 // TestKnownDifferencesFile checks the data file: every class is complete,
 // justified by an AWS documentation sentence and backed by a rule, and every
 // rule is listed.
@@ -893,7 +1013,8 @@ func TestKnownDifferencesFile(t *testing.T) {
 		}
 		seen[c.ID] = true
 		for field, val := range map[string]string{"kind": c.Kind, "handling": c.Handling, "spec": c.Spec,
-			"summary": c.Summary, "oracle": c.Oracle, "trailwarden": c.Trailwarden, "rule": c.Rule,
+			"summary": c.Summary, "documentation_supports": c.DocSupports, "why": c.Why,
+			"oracle": c.Oracle, "trailwarden": c.Trailwarden, "rule": c.Rule,
 			"aws_doc.url": c.AWSDoc.URL, "aws_doc.quote": c.AWSDoc.Quote} {
 			if strings.TrimSpace(val) == "" {
 				t.Errorf("class %q: %s is empty", c.ID, field)
@@ -903,8 +1024,22 @@ func TestKnownDifferencesFile(t *testing.T) {
 		case c.Kind == "suspected-trailwarden-bug" && !strings.HasPrefix(c.ID, "trailwarden-bug-"),
 			c.Kind != "suspected-trailwarden-bug" && strings.HasPrefix(c.ID, "trailwarden-bug-"):
 			t.Errorf("class %q: kind suspected-trailwarden-bug goes with ids trailwarden-bug-<n>", c.ID)
-		case c.Kind != "oracle-defect" && c.Kind != "deliberate" && c.Kind != "suspected-trailwarden-bug":
+		case c.Kind != "oracle-defect" && c.Kind != "deliberate" && c.Kind != "judgement-call" && c.Kind != "suspected-trailwarden-bug":
 			t.Errorf("class %q: unknown kind %q", c.ID, c.Kind)
+		}
+		// The side the documentation supports follows from the kind: a
+		// judgement call is one it does not settle, and names the
+		// evaluator's judgement it rests on.
+		wantSupport := map[string]string{"oracle-defect": "trailwarden", "deliberate": "trailwarden",
+			"judgement-call": "neither", "suspected-trailwarden-bug": "oracle"}[c.Kind]
+		if c.DocSupports != wantSupport {
+			t.Errorf("class %q: documentation_supports %q, want %q for kind %s", c.ID, c.DocSupports, wantSupport, c.Kind)
+		}
+		switch {
+		case c.Kind == "judgement-call" && !judgementIDs[c.Judgement]:
+			t.Errorf("class %q: judgement %q is not one of the evaluator's (eval.JudgementClasses)", c.ID, c.Judgement)
+		case c.Kind != "judgement-call" && c.Judgement != "":
+			t.Errorf("class %q: only judgement-call classes name a judgement", c.ID)
 		}
 		if !strings.HasPrefix(c.AWSDoc.URL, "https://docs.aws.amazon.com/") {
 			t.Errorf("class %q: aws_doc.url %q is not an AWS documentation page", c.ID, c.AWSDoc.URL)

@@ -155,7 +155,9 @@ var keySpecs = []keySpec{
 	{key: "kms:EncryptionContext:aws:cloudtrail:arn", family: "string", policy: []string{"arn:aws:cloudtrail:*:" + acctA + ":trail/*", "arn:aws:cloudtrail:us-east-1:" + acctB + ":trail/t"},
 		request: []string{"arn:aws:cloudtrail:us-east-1:" + acctA + ":trail/t", "arn:aws:cloudtrail:us-east-1:" + acctB + ":trail/t"}, onlyFor: "kms:"},
 	{key: "aws:PrincipalArn", family: "arn", policy: []string{devRole, "arn:aws:iam::*:role/Dev", "arn:aws:iam::" + acctA + ":*", aliceARN,
-		"arn:aws:iam::${aws:PrincipalAccount}:role/*", "arn:aws:iam::" + acctA + ":user/${aws:username}", opsRole, "arn:aws:iam::*:role/team/*", "arn:aws:iam::*:root"}},
+		"arn:aws:iam::${aws:PrincipalAccount}:role/*", "arn:aws:iam::" + acctA + ":user/${aws:username}", opsRole, "arn:aws:iam::*:role/team/*", "arn:aws:iam::*:root",
+		// Five components: ARN operators compare six, so it matches no ARN.
+		"arn:aws:iam::*"}},
 	{key: "aws:SourceArn", family: "arn", policy: []string{"arn:aws:cloudtrail:us-east-1:" + acctA + ":trail/t", "arn:aws:cloudtrail:*:${aws:SourceAccount}:trail/*",
 		"arn:aws:cloudtrail:*:" + acctA + ":trail/*", "arn:aws:cloudtrail:us-east-1:*:trail/t-${aws:SourceAccount}"},
 		request: []string{"arn:aws:cloudtrail:us-east-1:" + acctA + ":trail/t", "arn:aws:cloudtrail:us-east-1:" + acctB + ":trail/t",

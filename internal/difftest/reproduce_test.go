@@ -1,6 +1,7 @@
 package difftest
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/trailwarden/trailwarden/internal/eval"
@@ -61,8 +62,15 @@ func reproductions() []repro {
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"`+devSess+`"},"Action":"s3:GetObject","Resource":"*"}]}`)
 	notPrincipalGrant := withResource(&policySet{kind: eval.Generic, boundary: &boundary},
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"`+bobARN+`"},"Action":"s3:GetObject","Resource":"*"}]}`)
-	notPrincipal := withResource(identityOnly(allowGet("")),
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":"`+devSess+`"},"Action":"s3:*","Resource":"*"}]}`)
+	denyAllButAccount := withResource(identityOnly(allowGet("")),
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":"`+rootA+`"},"Action":"s3:*","Resource":"*"}]}`)
+	allowAllButAccount := withResource(&policySet{kind: eval.Generic},
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"`+rootA+`"},"Action":"s3:GetObject","Resource":"*"}]}`)
+	starGrant := withResource(&policySet{kind: eval.Generic, session: &session},
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}`)
+	starGrantByArn := withResource(&policySet{kind: eval.Generic, session: &session},
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*",
+		  "Condition":{"ArnEquals":{"aws:PrincipalArn":"`+devRole+`"}}}]}`)
 	scp := &policySet{kind: eval.Generic, scps: [][]doc{{mustJSON(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`)}}}
 	scp = withResource(scp, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"}]}`)
 
@@ -82,10 +90,13 @@ func reproductions() []repro {
 			eval.ImplicitlyDenied, eval.Allowed},
 		{"oracle-defect-1-arn-variable", identityOnly(allowGet(`,"Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:cloudtrail:*:${aws:SourceAccount}:trail/*"}}`)),
 			get(alice, map[string][]string{"aws:SourceAccount": {acctA}, "aws:SourceArn": {trail}}), eval.Allowed, eval.ImplicitlyDenied},
-		{"notprincipal-identity-chain", notPrincipal, get(dev, nil), eval.ExplicitlyDenied, eval.Allowed},
+		{"oracle-notprincipal-deny-names-account", denyAllButAccount, get(alice, nil), eval.ExplicitlyDenied, eval.Allowed},
+		{"judgement-notprincipal-partial-chain", allowAllButAccount, get(alice, nil), eval.Allowed, eval.ImplicitlyDenied},
 		{"federated-user-without-session-policy", identityOnly(allowGet("")), get(fed, nil), eval.ImplicitlyDenied, eval.Allowed},
-		{"session-policy-limits-direct-grant", sessionGrant, get(dev, nil), eval.Allowed, eval.ImplicitlyDenied},
-		{"role-caller-notprincipal-grant", notPrincipalGrant, get(devRoleP, nil), eval.Allowed, eval.ImplicitlyDenied},
+		{"oracle-session-policy-limits-session-grant", sessionGrant, get(dev, nil), eval.Allowed, eval.ImplicitlyDenied},
+		{"oracle-session-policy-limits-principalarn-grant", starGrantByArn, get(dev, nil), eval.Allowed, eval.ImplicitlyDenied},
+		{"judgement-wildcard-grant-session-policy", starGrant, get(dev, nil), eval.Allowed, eval.ImplicitlyDenied},
+		{"judgement-role-caller-notprincipal-grant", notPrincipalGrant, get(devRoleP, nil), eval.Allowed, eval.ImplicitlyDenied},
 		{"oracle-notipaddress-bare-address-family", identityOnly(allowGet(`,"Condition":{"NotIpAddress":{"aws:SourceIp":"203.0.113.7"}}`)),
 			get(alice, map[string][]string{"aws:SourceIp": {"2001:db8::1"}}), eval.Allowed, eval.ImplicitlyDenied},
 		{"oracle-foranyvalue-ifexists", identityOnly(allowGet(`,"Condition":{"ForAnyValue:StringEqualsIfExists":{"aws:CalledVia":"athena.amazonaws.com"}}`)),
@@ -118,6 +129,10 @@ func TestKnownDifferences(t *testing.T) {
 			t.Errorf("class %s has no reproduction", c.ID)
 		}
 	}
+	kinds := map[string]knownClass{}
+	for _, c := range known.Classes {
+		kinds[c.ID] = c
+	}
 	vs := compare(t, o, cases, known)
 	for i, v := range vs {
 		r := rs[i]
@@ -135,6 +150,21 @@ func TestKnownDifferences(t *testing.T) {
 		if tw != r.trailwarden || eval.Decision(v.ans.Decision) != r.oracle || v.class != want {
 			t.Errorf("%s: trailwarden %q (want %q), oracle %q (want %q), class %q (want %q)\n%s",
 				r.class, tw, r.trailwarden, v.ans.Decision, r.oracle, v.class, want, v.printout())
+		}
+		// A judgement-call class is one where trailwarden says its decision
+		// rests on that judgement, and the oracle decides as the other
+		// reading would.
+		var judged []string
+		for _, j := range v.tw.Judgements {
+			judged = append(judged, j.ID)
+			if j.Otherwise != eval.Decision(v.ans.Decision) {
+				t.Errorf("%s: judgement %s would otherwise decide %s, the oracle decides %s", r.class, j.ID, j.Otherwise, v.ans.Decision)
+			}
+		}
+		if jc := kinds[r.class]; jc.Kind == "judgement-call" && !slices.Contains(judged, jc.Judgement) {
+			t.Errorf("%s: trailwarden's result rests on judgements %v, want %s\n%s", r.class, judged, jc.Judgement, v.printout())
+		} else if jc.Kind != "judgement-call" && len(judged) > 0 {
+			t.Errorf("%s: trailwarden's result rests on judgements %v, but the class is %s", r.class, judged, jc.Kind)
 		}
 	}
 }

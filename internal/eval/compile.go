@@ -112,6 +112,10 @@ type cStatement struct {
 	notResource  bool
 	anyResource  bool // no Resource element: trust policies
 	conds        []cCondition
+	// arnScoped is a grant to "*" narrowed by a positive condition on
+	// aws:PrincipalArn, which boundaries and session policies do not limit
+	// [doc: Principal page].
+	arnScoped bool
 }
 
 // rcpFullAWSAccess is the AWS-managed RCP attached at every level.
@@ -265,6 +269,9 @@ func compileStatement(st *policy.Statement, idx int, layer Layer, vars bool) (cS
 			return cs, fmt.Errorf("condition %s %s: %w", c.Operator, c.Key, err)
 		}
 		cs.conds = append(cs.conds, cc)
+		if cc.lkey == "aws:principalarn" && !cc.spec.negated && cc.spec.fam != famNull && !cc.ifExists && cc.set == policy.NoSet {
+			cs.arnScoped = cs.principal != nil && cs.principal.wildcard && !cs.notPrincipal
+		}
 	}
 	return cs, nil
 }

@@ -327,5 +327,28 @@ func describe(v string, hit int, bad bool, shown []string, spec opSpec) string {
 	case hit >= 0 && hit < len(shown):
 		return rv + " matches " + strconv.Quote(shown[hit])
 	}
-	return rv + " matches none of " + quoteList(shown)
+	out := rv + " matches none of " + quoteList(shown)
+	if spec.fam == famARN {
+		if !isARNValue(v) {
+			out += "; the request value is not an ARN (an ARN has six colon-separated components)"
+		}
+		out += shortARNNote(shown)
+	}
+	return out
+}
+
+// shortARNNote points out ARN patterns without six components, which the
+// ARN operators never match (a "*" does not span a colon).
+func shortARNNote(patterns []string) string {
+	var short []string
+	for _, p := range patterns {
+		if !strings.HasSuffix(p, " (no value)") && !isARNValue(p) {
+			short = append(short, strconv.Quote(p))
+		}
+	}
+	if len(short) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(short, ", ") + " has fewer than the six colon-separated components of an ARN, " +
+		"and ARN operators compare component by component, so it matches no ARN"
 }

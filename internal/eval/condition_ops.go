@@ -32,8 +32,10 @@ func (c *cCondition) matchOne(v string, vals []cValue) (ok bool, hit int, bad bo
 			}
 		}
 	case famARN:
+		// A value without six components is matched by no pattern; a
+		// negated operator then holds, as for any value no pattern matches.
 		for i := range vals {
-			if !vals[i].bad && vals[i].arn.match(v) {
+			if !vals[i].bad && vals[i].arn.matchComponents(v) {
 				hit = i
 				break
 			}

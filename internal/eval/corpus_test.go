@@ -32,6 +32,11 @@ type corpusCase struct {
 	BlockedBy eval.Layer `json:"blockedBy"`
 	// CompileError, when set, is a substring of the expected Compile error.
 	CompileError string `json:"compileError"`
+	// Judgements are the ids of the judgement calls the decision must rest
+	// on (none when empty), and Otherwise their decision under the other
+	// reading.
+	Judgements []string      `json:"judgements"`
+	Otherwise  eval.Decision `json:"otherwise"`
 }
 
 type corpusPolicies struct {
@@ -288,6 +293,30 @@ func runCase(t *testing.T, c corpusCase) {
 		if c.Sid != "" && !hasMatchedSid(res, c.Sid) {
 			t.Errorf("statement %q did not match\n%s", c.Sid, explain(res))
 		}
+		checkJudgements(t, c, res)
+	}
+}
+
+// checkJudgements compares the judgement calls the decision rests on with
+// the case's: every case states them, by leaving them out when there are
+// none.
+func checkJudgements(t *testing.T, c corpusCase, res eval.Result) {
+	t.Helper()
+	var got []string
+	for _, j := range res.Judgements {
+		got = append(got, j.ID)
+		if j.Otherwise != c.Otherwise {
+			t.Errorf("judgement %s: Otherwise = %s, want %s", j.ID, j.Otherwise, c.Otherwise)
+		}
+		if j.Summary == "" || j.Basis == "" || len(j.Statements) == 0 {
+			t.Errorf("judgement %s lacks a summary, basis or statement: %+v", j.ID, j)
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(c.Judgements, ",") {
+		t.Errorf("Judgements = %v, want %v\n%s", got, c.Judgements, explain(res))
+	}
+	if len(c.Judgements) > 0 && c.Otherwise == "" {
+		t.Errorf("case lists judgements without the decision they would otherwise give")
 	}
 }
 

@@ -28,9 +28,13 @@ type layerState struct {
 	allowed bool
 	denied  bool
 	best    PrincipalMatch
+	exact   bool // an allow names the caller itself (MatchPrincipal)
+	// arnScoped: an allow to "*" narrowed by an aws:PrincipalArn condition
+	// matched.
+	arnScoped bool
 }
 
-// run is the per-request state of one Evaluate call.
+// run is the per-request state of one evaluation.
 type run struct {
 	e           *Evaluator
 	r           *Request
@@ -38,13 +42,24 @@ type run struct {
 	action      string
 	hasBoundary bool
 	reasons     []Reason
+	judge       judgeState
 }
 
 // Evaluate decides one request. It never fails: malformed requests simply
-// match nothing.
+// match nothing. When the decision rests on a case AWS's documentation does
+// not settle, Result.Judgements says so.
 func (e *Evaluator) Evaluate(r Request) Result {
-	st := &run{e: e, r: &r, ctx: buildContext(&r), action: strings.ToLower(r.Action), hasBoundary: e.boundary != nil,
-		reasons: make([]Reason, 0, e.nStmts)}
+	ctx := buildContext(&r)
+	res, js := e.evaluate(&r, ctx, 0)
+	e.judge(&r, ctx, &res, &js)
+	return res
+}
+
+// evaluate decides the request, reading the judgement classes in strict
+// the other way, and returns the classes it met.
+func (e *Evaluator) evaluate(r *Request, ctx reqContext, strict judgementSet) (Result, judgeState) {
+	st := &run{e: e, r: r, ctx: ctx, action: strings.ToLower(r.Action), hasBoundary: e.boundary != nil,
+		reasons: make([]Reason, 0, e.nStmts), judge: judgeState{strict: strict}}
 	p := &r.Principal
 	iam := p.Kind.isIAM()
 
@@ -98,7 +113,7 @@ func (e *Evaluator) Evaluate(r Request) Result {
 	res := Result{Reasons: st.reasons}
 	res.Decision, res.BlockedBy = st.decide(&identity, &resource, &boundary, &session, scps, rcps)
 	res.Layers = e.summarize(&identity, &resource, &boundary, &session, scps, rcps, scpNote, rcpNote)
-	return res
+	return res, st.judge
 }
 
 // decide combines the layers per the documented order: any explicit deny,
@@ -189,12 +204,28 @@ func (st *run) decide(identity, resource, boundary, session *layerState, scps, r
 		return ImplicitlyDenied, LayerResource
 	}
 	if resource.allowed {
-		switch resource.best {
-		case MatchPrincipal, MatchWildcard:
+		switch {
+		case resource.exact:
 			// A grant to the exact user, session or federated user is not
 			// limited by implicit denies elsewhere [doc: table 1.2].
 			return Allowed, ""
-		case MatchSessionRole, MatchSessionUser:
+		case resource.best == MatchWildcard:
+			// A grant to "*" names every caller, the session included.
+			// "permissions boundaries or session policies, do not limit
+			// permissions granted using the aws:PrincipalArn condition key
+			// with a wildcard(*) in the Principal element" [doc: Principal
+			// page]; without that condition (or through NotPrincipal) AWS
+			// does not say (judgement call wildcard-grant-session-limits).
+			ok, l := limits()
+			if ok || resource.arnScoped {
+				return Allowed, ""
+			}
+			st.noteWildcardGrant()
+			if st.judge.strict.has(judgeWildcardGrant) {
+				return ImplicitlyDenied, l
+			}
+			return Allowed, ""
+		case resource.best == MatchSessionRole, resource.best == MatchSessionUser:
 			// A grant to the role (or the user who federated) still needs
 			// the boundary and session policy.
 			return verdict(limits())
@@ -228,6 +259,8 @@ func (st *run) evalPolicy(cp *cPolicy, ls *layerState) {
 				ls.denied = true
 			} else {
 				ls.allowed = true
+				ls.exact = ls.exact || rs.PrincipalMatch == MatchPrincipal
+				ls.arnScoped = ls.arnScoped || (rs.PrincipalMatch == MatchWildcard && cp.stmts[i].arnScoped)
 				if rs.PrincipalMatch.rank() > ls.best.rank() {
 					ls.best = rs.PrincipalMatch
 				}
@@ -240,15 +273,26 @@ func (st *run) evalPolicy(cp *cPolicy, ls *layerState) {
 // evalStatement matches principal, action, resource and conditions. All
 // three elements are checked so the reason shows every mismatch; conditions
 // only run when the rest matched.
-func (st *run) evalStatement(cp *cPolicy, s *cStatement) Reason {
-	rs := Reason{
+func (st *run) evalStatement(cp *cPolicy, s *cStatement) (rs Reason) {
+	rs = Reason{
 		Layer: cp.layer, Level: cp.level, Policy: cp.name, Statement: s.index, Sid: s.sid,
 		Effect: s.effect, Line: s.pos.Line, Column: s.pos.Column,
 	}
-	pm := MatchWildcard
+	pm, partial := MatchWildcard, false
 	if cp.layer == LayerResource || cp.layer == LayerRCP {
-		pm = s.statementPrincipal(&st.r.Principal, st.hasBoundary)
+		pm, partial = s.statementPrincipal(&st.r.Principal, st.hasBoundary, st.judge.strict.has(judgeNotPrincipalChain))
 		rs.PrincipalMatch = pm
+	}
+	if partial {
+		// The statement counts for the judgement only where it applies in
+		// the reading being evaluated.
+		defer func() {
+			if rs.Matched {
+				st.judge.note(judgeNotPrincipalChain, site(cp, s))
+			} else {
+				st.judge.seen |= judgeNotPrincipalChain
+			}
+		}()
 	}
 	rs.ActionMatched = matchAction(s.actions, st.action) != s.notAction
 	var unresolved string
@@ -314,4 +358,17 @@ func (st *run) matchResource(s *cStatement) (bool, string) {
 		return false, unresolved
 	}
 	return hit != s.notResource, unresolved
+}
+
+// noteWildcardGrant records the resource-policy statements that grant the
+// caller through "*" or NotPrincipal for judgement wildcard-grant-session-limits.
+func (st *run) noteWildcardGrant() {
+	st.judge.seen |= judgeWildcardGrant
+	cp := st.e.resource
+	for i := range st.reasons {
+		rs := &st.reasons[i]
+		if rs.Layer == LayerResource && rs.Matched && rs.Effect == policy.Allow && rs.PrincipalMatch == MatchWildcard {
+			st.judge.note(judgeWildcardGrant, site(cp, &cp.stmts[rs.Statement]))
+		}
+	}
 }

@@ -54,6 +54,10 @@ func TestEvaluator_ConditionExplanations(t *testing.T) {
 			`StringEquals aws:ResourceTag/owner: policy variable ${aws:username} has no value`, false},
 		{"NullAbsent", `{"Null":{"aws:TokenIssueTime":"true"}}`, nil, `Null aws:TokenIssueTime: key absent`, true},
 		{"ForAllVacuous", `{"ForAllValues:StringEquals":{"aws:TagKeys":"a"}}`, nil, `ForAllValues:StringEquals aws:TagKeys: key absent or empty: ForAllValues matches vacuously`, true},
+		{"ShortARNPattern", `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*"}}`, nil,
+			`ArnLike aws:PrincipalArn: request value "arn:aws:iam::111111111111:user/alice" matches none of ["arn:aws:iam::*"]; "arn:aws:iam::*" has fewer than the six colon-separated components of an ARN, and ARN operators compare component by component, so it matches no ARN`, false},
+		{"ARNValueNotAnARN", `{"ArnNotEquals":{"aws:SourceArn":"arn:aws:cloudtrail:*:111111111111:trail/*"}}`, map[string][]string{"aws:SourceArn": {"trail/t"}},
+			`ArnNotEquals aws:SourceArn: request value "trail/t" matches none of ["arn:aws:cloudtrail:*:111111111111:trail/*"]; the request value is not an ARN (an ARN has six colon-separated components)`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -91,11 +91,27 @@ func matchTokens(toks []token, s string) bool {
 
 // arnPattern matches ARNs segment by segment: "*" and "?" never cross one of
 // the first five colons, while the last segment (the resource part) may
-// contain colons [doc: ARN operators, Resource element]. A pattern with
-// fewer than six segments lets its last segment absorb the rest of the
-// value, so "*" matches anything.
+// contain colons [doc: ARN operators, Resource element].
+//
+// The two places ARNs are matched differ on a pattern with fewer than six
+// segments. In the Resource element (match) its last segment absorbs the
+// rest of the value, so Resource "*" matches every resource. The ARN
+// condition operators (matchComponents) check "each of the six
+// colon-delimited components of the ARN ... separately" [doc: condition
+// operators], so there a pattern and a value must both have six components:
+// ArnLike "arn:aws:iam::*" (five) matches no ARN.
 type arnPattern struct {
 	segs []glob
+}
+
+// arnComponents is the number of colon-delimited components of an ARN:
+// arn, partition, service, region, account and resource; the resource keeps
+// any further colons.
+const arnComponents = 6
+
+// isARNValue reports whether v has the six components of an ARN.
+func isARNValue(v string) bool {
+	return strings.Count(v, ":") >= arnComponents-1
 }
 
 // splitSegments splits tokens at the first five literal colons.
@@ -144,6 +160,14 @@ func (p *arnPattern) match(v string) bool {
 		v = v[j+1:]
 	}
 	return p.segs[last].match(v)
+}
+
+// matchComponents is the ARN condition operators' comparison: pattern and
+// value must both have six components, each pattern component is matched
+// against the value's component of the same rank, and wildcards stay within
+// their component (the resource component keeps its own colons).
+func (p *arnPattern) matchComponents(v string) bool {
+	return len(p.segs) == arnComponents && p.match(v)
 }
 
 // arnTemplate is an ARN pattern that may hold policy variables; with

@@ -38,6 +38,8 @@ func TestGlob_Match(t *testing.T) {
 	}
 }
 
+// TestARNPattern_Match is the Resource element's matching: a pattern with
+// fewer than six segments lets its last segment absorb the rest.
 func TestARNPattern_Match(t *testing.T) {
 	tests := []struct {
 		name, pattern, s string
@@ -55,6 +57,40 @@ func TestARNPattern_Match(t *testing.T) {
 			p := compileARN(parseTemplate(tt.pattern, false, true))
 			if got := p.match(tt.s); got != tt.want {
 				t.Fatalf("arn %q match %q = %v, want %v", tt.pattern, tt.s, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestARNPattern_MatchComponents is the ARN condition operators' matching:
+// "each of the six colon-delimited components of the ARN is checked
+// separately" [doc: condition operators].
+func TestARNPattern_MatchComponents(t *testing.T) {
+	tests := []struct {
+		name, pattern, s string
+		want             bool
+	}{
+		{"SixComponents", "arn:aws:iam::*:user/*", "arn:aws:iam::111111111111:user/alice", true},
+		{"FiveComponentsNeverMatch", "arn:aws:iam::*", "arn:aws:iam::111111111111:user/alice", false},
+		{"FiveComponentsNotEvenFive", "arn:aws:iam::*", "arn:aws:iam::111111111111", false},
+		{"LoneStarIsNotAnARN", "*", "arn:aws:iam::111111111111:user/alice", false},
+		{"LoneStarAgainstNonARN", "*", "alice", false},
+		{"StarStaysInAccount", "arn:aws:iam::1*:user/alice", "arn:aws:iam::111111111111:user/alice", true},
+		{"StarDoesNotSpanColon", "arn:aws:someservice:*:111122223333:finance/*",
+			"arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt", false},
+		{"ResourceKeepsColons", "arn:aws:s3:::b/*", "arn:aws:s3:::b/k:1:2", true},
+		{"ResourceColonsInPattern", "arn:aws:logs:*:1:log-group:g:*", "arn:aws:logs:us-east-1:1:log-group:g:log-stream:s", true},
+		{"ValueTooShort", "arn:aws:iam::*:*", "arn:aws:iam::1", false},
+		{"EmptyComponentsMatchEmpty", "arn:aws:s3:::*", "arn:aws:s3:::bucket", true},
+		{"EmptyRegionPatternRejectsRegion", "arn:aws:sqs::1:q", "arn:aws:sqs:us-east-1:1:q", false},
+		{"QuestionWithinComponent", "arn:aws:iam::11111111111?:root", "arn:aws:iam::111111111111:root", true},
+		{"QuestionNeedsACharacter", "arn:aws:iam:?:111111111111:root", "arn:aws:iam::111111111111:root", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := compileARN(parseTemplate(tt.pattern, false, true))
+			if got := p.matchComponents(tt.s); got != tt.want {
+				t.Fatalf("ARN condition %q match %q = %v, want %v", tt.pattern, tt.s, got, tt.want)
 			}
 		})
 	}

@@ -94,46 +94,83 @@ func (c *cPrincipal) match(p *Principal) PrincipalMatch {
 	return MatchNone
 }
 
-// excludes reports whether a NotPrincipal element exempts the caller. AWS
-// "might validate the account first, then the role, and then the assumed-role
-// user" [doc: NotPrincipal page], so a caller is exempt only when every
-// identity in its chain is listed: account, role and session for a role
-// session; account and user for a user.
-func (c *cPrincipal) excludes(p *Principal) bool {
+// listing says which identities of the caller's chain a NotPrincipal
+// element lists. AWS "might validate the account first, then the role, and
+// then the assumed-role user" [doc: NotPrincipal page]: the chain is the
+// account, then the role (for a role session) or nothing more (for a user),
+// then the caller's own ARN.
+type listing struct {
+	own    bool // the caller's own identity: session, user, role, federated user, the account for its root, the service
+	allUp  bool // every identity above it (account; role of a session)
+	someUp bool // at least one identity above it, or the IAM user that federated
+}
+
+// lists reports what a NotPrincipal element lists of the caller's chain. A
+// role caller (KindRole, some session of the role) has the role as its own
+// identity, since the session is not known.
+func (c *cPrincipal) lists(p *Principal) listing {
 	if c.wildcard {
-		return true
+		return listing{own: true, allUp: true, someUp: true}
 	}
 	acct := p.Account != "" && slices.Contains(c.accounts, p.Account)
 	self := p.ARN != "" && slices.Contains(c.arns, p.ARN)
 	switch p.Kind {
 	case KindAnonymous:
-		return false
+		return listing{allUp: true}
 	case KindService:
-		return slices.Contains(c.services, strings.ToLower(p.Service))
+		return listing{own: slices.Contains(c.services, strings.ToLower(p.Service)), allUp: true}
 	case KindRoot:
-		return acct
+		return listing{own: acct, allUp: true}
 	case KindAssumedRoleSession:
-		return acct && self && slices.Contains(c.arns, p.IssuerARN)
+		role := p.IssuerARN != "" && slices.Contains(c.arns, p.IssuerARN)
+		return listing{own: self, allUp: acct && role, someUp: acct || role}
+	case KindFederatedUser:
+		// The IAM user that federated is not required, but it is listed
+		// for the caller's chain.
+		user := p.IssuerARN != "" && p.IssuerARN != p.ARN && slices.Contains(c.arns, p.IssuerARN)
+		return listing{own: self, allUp: acct, someUp: acct || user}
 	}
-	return acct && self
+	return listing{own: self, allUp: acct, someUp: acct}
 }
 
 // statementPrincipal evaluates the Principal/NotPrincipal element of a
 // statement for the caller. hasBoundary is whether the caller has a
 // permissions boundary: Deny with NotPrincipal "always denies any IAM
 // principal with a permissions boundary" [doc: permissions boundaries page].
-func (s *cStatement) statementPrincipal(p *Principal, hasBoundary bool) PrincipalMatch {
+//
+// A NotPrincipal exempts the caller when it lists the caller and everything
+// above it in its chain (the AWS examples list the user and its account, or
+// the session, its role and the account), and reaches the caller when it
+// lists none of it. A Deny also reaches every caller it does not name
+// itself, even in a listed account: "all principals except the user named
+// Bob in AWS account 444455556666 are explicitly denied" [doc: NotPrincipal
+// page]. The other lists AWS leaves open ("the effect of the policy might
+// be to explicitly deny access"): those are partial, judgement call
+// notprincipal-partial-chain, read the way that gives the caller more access
+// (an Allow reaches it, a Deny does not), or the other way when strict.
+func (s *cStatement) statementPrincipal(p *Principal, hasBoundary, strict bool) (pm PrincipalMatch, partial bool) {
 	if s.principal == nil {
-		return MatchWildcard
+		return MatchWildcard, false
 	}
 	if !s.notPrincipal {
-		return s.principal.match(p)
+		return s.principal.match(p), false
 	}
 	if s.effect == policy.Deny && hasBoundary && p.Kind.isIAM() {
-		return MatchWildcard
+		return MatchWildcard, false
 	}
-	if s.principal.excludes(p) {
-		return MatchNone
+	l := s.principal.lists(p)
+	switch {
+	case l.own && l.allUp:
+		return MatchNone, false
+	case !l.own && !l.someUp, !l.own && s.effect == policy.Deny:
+		return MatchWildcard, false
 	}
-	return MatchWildcard
+	exempt := s.effect == policy.Deny
+	if strict {
+		exempt = !exempt
+	}
+	if exempt {
+		return MatchNone, true
+	}
+	return MatchWildcard, true
 }

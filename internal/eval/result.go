@@ -81,6 +81,10 @@ type Result struct {
 	Layers []LayerResult `json:"layers"`
 	// Reasons has one entry per statement of every applicable policy.
 	Reasons []Reason `json:"reasons"`
+	// Judgements lists the cases AWS's documentation does not settle that
+	// decided this request (only ever on an Allowed decision). Empty when
+	// the decision follows from documented behaviour alone.
+	Judgements []Judgement `json:"judgements,omitempty"`
 }
 
 // LayerResult is the outcome of one layer.

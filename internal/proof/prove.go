@@ -38,6 +38,7 @@ type Row struct {
 const (
 	KindUnintended = "unintended-grant"
 	KindMissing    = "missing-grant"
+	KindUnproven   = "unproven-grant"
 )
 
 // Grant is one statement of the proved policy that allows a finding's
@@ -66,8 +67,10 @@ func (g Grant) Name() string {
 // Finding is a concrete request on which the policy and the config disagree.
 type Finding struct {
 	Target Target `json:"target"`
-	// Kind is KindUnintended (allowed, not intended) or KindMissing
-	// (intended, not allowed).
+	// Kind is KindUnintended (allowed, not intended), KindMissing
+	// (intended, not allowed) or KindUnproven (intended, and allowed only
+	// through a judgement call of the evaluator: AWS's documentation does
+	// not settle it, so the proof cannot count on it).
 	Kind      string              `json:"kind"`
 	Principal string              `json:"principal"`
 	Request   eval.Request        `json:"request"`
@@ -91,6 +94,9 @@ type Finding struct {
 	// Reproduce is a command line that replays the request. The proof
 	// leaves it empty: only the caller knows where the policy is stored.
 	Reproduce string `json:"reproduce,omitempty"`
+	// Judgements are the evaluator's judgement calls the decision rests on
+	// (docs/evaluator.md), when it rests on any.
+	Judgements []eval.Judgement `json:"judgements,omitempty"`
 }
 
 // StatementGrants is one statement that grants requests the config does
@@ -123,10 +129,12 @@ type Report struct {
 	StaleAccepted []string `json:"stale_accepted_sids,omitempty"`
 }
 
-// Blocking reports whether a finding makes the proof fail: a missing
-// grant, or a grant beyond the config unless every statement giving it is
-// an accepted foreign statement.
-func (f Finding) Blocking() bool { return f.Kind == KindMissing || !f.Accepted }
+// Blocking reports whether a finding makes the proof fail: a missing or
+// unproven grant, or a grant beyond the config unless every statement
+// giving it is an accepted foreign statement.
+func (f Finding) Blocking() bool {
+	return f.Kind == KindMissing || f.Kind == KindUnproven || !f.Accepted
+}
 
 // Failed reports whether any finding is blocking.
 func (r *Report) Failed() bool {
@@ -391,7 +399,8 @@ func variations(base map[string][]string, wit map[string][][]string, pairs map[[
 }
 
 func grantFinding(in Input, accepted map[string]bool, p probe, req eval.Request, full map[string][]string, out eval.Result) Finding {
-	f := Finding{Target: in.Target, Kind: KindUnintended, Principal: p.label, Request: req, Context: full, Decision: out.Decision, Foreign: true}
+	f := Finding{Target: in.Target, Kind: KindUnintended, Principal: p.label, Request: req, Context: full, Decision: out.Decision, Foreign: true,
+		Judgements: out.Judgements}
 	allAccepted := true
 	for _, r := range out.Reasons {
 		if !r.Matched || r.Effect != policy.Allow || r.Policy == "caller's own permissions" {
@@ -424,10 +433,17 @@ func missingGrants(c *config.Config, in Input, plain, caller *eval.Evaluator) ([
 			ev = plain
 		}
 		res := ev.Evaluate(it.Request)
-		if res.Decision != eval.Allowed {
-			out = append(out, Finding{Target: in.Target, Kind: KindMissing, Principal: it.Description, Request: it.Request,
-				Context: eval.DeriveContext(it.Request), Decision: res.Decision, CallerAllowsAll: ev == caller})
+		// An allow that rests on a judgement call cannot prove the intended
+		// access works: AWS may read the case the other way.
+		kind := KindMissing
+		switch {
+		case res.Decision == eval.Allowed && len(res.Judgements) == 0:
+			continue
+		case res.Decision == eval.Allowed:
+			kind = KindUnproven
 		}
+		out = append(out, Finding{Target: in.Target, Kind: kind, Principal: it.Description, Request: it.Request,
+			Context: eval.DeriveContext(it.Request), Decision: res.Decision, CallerAllowsAll: ev == caller, Judgements: res.Judgements})
 	}
 	return out, nil
 }

@@ -84,6 +84,45 @@ func mustDoc(t *testing.T, s string) *policy.Document {
 
 func owned(sid string) bool { return strings.HasPrefix(sid, "Trailwarden") }
 
+// TestProveJudgementCallIsNotProof checks that intended access allowed only
+// through one of the evaluator's judgement calls fails the proof as an
+// unproven grant that names the judgement (issue 13 item 11).
+func TestProveJudgementCallIsNotProof(t *testing.T) {
+	c := orgConfig()
+	bucket := `arn:aws:s3:::acme-org-cloudtrail`
+	// The readers' only grant: an Allow whose NotPrincipal names the readers'
+	// account but not the readers, which AWS's documentation does not settle.
+	doc := mustDoc(t, `{"Version":"2012-10-17","Statement":[
+		{"Sid":"TrailwardenCloudTrailAclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"`+bucket+`"},
+		{"Sid":"LegacyReaders","Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::444444444444:root"},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["`+bucket+`","`+bucket+`/*"]}]}`)
+	rep, err := proof.Prove(c, proof.Input{Target: proof.TargetBucket, Doc: doc, Scope: config.ScopePerAccount, Owned: owned})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Failed() {
+		t.Fatal("a proof whose reader access rests on a judgement call passed")
+	}
+	found := false
+	for _, f := range rep.Findings {
+		if f.Kind != "unproven-grant" {
+			continue
+		}
+		found = true
+		if !f.Blocking() || f.Decision != "Allowed" || len(f.Judgements) == 0 || f.Judgements[0].ID != "notprincipal-partial-chain" {
+			t.Errorf("unproven grant %+v: want blocking, Allowed, judgement notprincipal-partial-chain", f)
+		}
+		if !strings.Contains(f.Principal, "444444444444") {
+			t.Errorf("unproven grant for %q, want the reader in 444444444444", f.Principal)
+		}
+	}
+	if !found {
+		for _, f := range rep.Findings {
+			t.Logf("got: %s %s %s %v", f.Kind, f.Principal, f.Request.Action, f.Judgements)
+		}
+		t.Fatal("no unproven-grant finding")
+	}
+}
+
 // TestProveFindsCounterExamples feeds hand-written over-broad or broken
 // policies and checks that the proof names a concrete request for each.
 func TestProveFindsCounterExamples(t *testing.T) {
