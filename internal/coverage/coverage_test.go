@@ -179,7 +179,9 @@ func TestRun_HoursNotDueArePending(t *testing.T) {
 	// 11:00 and arrive by 12:00); 11:00 and later are pending. Digests
 	// written "in the future" of now do not matter: delete them.
 	now := start.Add(12*time.Hour + 30*time.Minute)
-	deleteUnder(t, st, "AWSLogs/", func(k layout.Key) bool { return k.Kind != layout.DigestFile || !k.FileTime.After(start.Add(11*time.Hour)) })
+	deleteUnder(t, st, "AWSLogs/", func(k layout.Key) bool {
+		return k.Kind != layout.DigestFile || !k.FileTime.After(start.Add(11*time.Hour))
+	})
 	rep := check(t, st, res, expectAll(t, res), func(o *coverage.Options) { o.Now = now })
 	if len(rep.Gaps) != 0 || !rep.OK() {
 		t.Fatalf("gaps %+v before their digests were due", rep.Gaps)

@@ -15,13 +15,13 @@ import (
 // Where the expected accounts or regions came from (Expected.AccountsFrom,
 // Expected.RegionsFrom).
 const (
-	FromList         = "list"                  // given explicitly
-	FromSnapshot     = "snapshot"              // the organization or accounts of a snapshot file
-	FromOrganization = "organization"          // Organizations ListAccounts, read live
-	FromConfig       = "config"                // the config's source_accounts or aws.regions
-	FromLive         = "live"                  // regions read live (account:ListRegions)
-	FromTrail        = "trail"                 // a single-Region trail's home region
-	FromMixed        = "snapshot, config, live" // regions: some accounts from each
+	FromList         = "list"         // given explicitly
+	FromSnapshot     = "snapshot"     // the organization or accounts of a snapshot file
+	FromOrganization = "organization" // Organizations ListAccounts, read live
+	FromConfig       = "config"       // the config's source_accounts or aws.regions
+	FromLive         = "live"         // regions read live (account:ListRegions)
+	FromTrail        = "trail"        // a single-Region trail's home region
+	FromMixed        = "mixed"        // regions: some accounts from one source, some from another
 )
 
 // Input is everything the expected set may come from. Only what is set is
@@ -440,7 +440,13 @@ func Resolve(in Input) (*Expected, error) {
 	}
 	switch {
 	case len(used) > 1:
-		e.RegionsFrom, e.RegionsDetail = FromMixed, "the regions enabled in each account (snapshot, config's aws.regions or read live)"
+		var from []string
+		for _, f := range []string{FromSnapshot, FromConfig, FromLive} {
+			if used[f] {
+				from = append(from, map[string]string{FromSnapshot: "snapshot " + in.SnapshotName, FromConfig: "the config's aws.regions", FromLive: "read live"}[f])
+			}
+		}
+		e.RegionsFrom, e.RegionsDetail = FromMixed, "the regions enabled in each account, from "+strings.Join(from, " or ")
 	case used[FromSnapshot]:
 		e.RegionsFrom, e.RegionsDetail = FromSnapshot, "the regions enabled in each account, from snapshot "+in.SnapshotName
 	case used[FromConfig]:
