@@ -110,7 +110,13 @@ func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
 		}
 		o.src.source = "s3://" + c.Bucket + "/" + c.KeyPrefix
 	}
-	op, err := o.src.open(ctx, false)
+	// --endpoint-url reaches AWS for the organization too, so a folder
+	// source does not refuse it.
+	open := o.src
+	if !strings.Contains(open.source, "://") {
+		open.endpoint = ""
+	}
+	op, err := open.open(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -277,10 +283,10 @@ func renderCoverage(w io.Writer, op *opened, r *coverage.Report, wide bool) {
 	if !r.OK() {
 		verdict = "INCOMPLETE"
 	}
-	fmt.Fprintf(w, "%s: %d/%d account-regions complete, %d/%d due hours covered, %d missing in %d gaps, %d invalid digests",
-		verdict, t.CellsOK, t.Cells, t.HoursCovered, t.Hours-t.HoursPending, t.HoursMissing, len(r.Gaps), len(r.Invalid))
+	fmt.Fprintf(w, "%s: %d/%d account-regions complete, %d/%d due hours covered\n", verdict, t.CellsOK, t.Cells, t.HoursCovered, t.Hours-t.HoursPending)
+	fmt.Fprintf(w, "%d hours missing in %d gaps, %d invalid digests", t.HoursMissing, len(r.Gaps), len(r.Invalid))
 	if t.HoursPending > 0 {
-		fmt.Fprintf(w, ", %d hours pending (their digests are not due before %s)", t.HoursPending, r.Now.Format(time.RFC3339))
+		fmt.Fprintf(w, ", %d hours pending (not due at %s)", t.HoursPending, r.Now.Format("2006-01-02 15:04Z"))
 	}
 	fmt.Fprintf(w, "; %d digests read in %s\n", t.Digests, r.Elapsed.Round(time.Millisecond))
 }
