@@ -12,7 +12,8 @@
 // Credentials come from the SDK's default chain, with Options.Profile and
 // Options.RoleARN as for every trailwarden adapter (internal/awsconf).
 // The credentials need athena:StartQueryExecution, athena:GetQueryExecution,
-// athena:GetQueryResults and athena:StopQueryExecution on the workgroup,
+// athena:GetQueryResults and athena:StopQueryExecution on the workgroup
+// (and athena:GetTableMetadata for TableAccounts),
 // glue:GetDatabase and glue:GetTable (plus glue:CreateDatabase and
 // glue:CreateTable for Setup), s3:GetObject and s3:ListBucket on the log
 // bucket, and write access to the query result location.
@@ -172,6 +173,49 @@ func (c *Client) Setup(ctx context.Context, ddl, database string) error {
 		return fmt.Errorf("athena: create table in %s: %w", database, unprefix(err))
 	}
 	return nil
+}
+
+// DefaultCatalog is the data catalog of tables created through Athena with
+// the Glue Data Catalog.
+const DefaultCatalog = "AwsDataCatalog"
+
+// TableAccounts returns the accounts table's partition projection lists
+// (projection.account.values of an enum projection, as DDL writes it),
+// read with GetTableMetadata (permission athena:GetTableMetadata, and
+// glue:GetTable on the catalog). ok is false when the table does not
+// project its accounts as an enum, so its metadata cannot say which
+// accounts a query reads.
+func (c *Client) TableAccounts(ctx context.Context, database, table string) (accounts []string, ok bool, err error) {
+	if err := CheckName("database", database); err != nil {
+		return nil, false, err
+	}
+	if err := CheckName("table", table); err != nil {
+		return nil, false, err
+	}
+	in := &athena.GetTableMetadataInput{CatalogName: aws.String(DefaultCatalog), DatabaseName: aws.String(database), TableName: aws.String(table)}
+	if c.o.Catalog != "" {
+		in.CatalogName = aws.String(c.o.Catalog)
+	}
+	if c.o.Workgroup != "" {
+		in.WorkGroup = aws.String(c.o.Workgroup)
+	}
+	out, err := c.api.GetTableMetadata(ctx, in)
+	if err != nil {
+		return nil, false, explain("get table metadata "+database+"."+table, err)
+	}
+	if out.TableMetadata == nil {
+		return nil, false, fmt.Errorf("athena: get table metadata %s.%s: the response has no table", database, table)
+	}
+	p := out.TableMetadata.Parameters
+	if !strings.EqualFold(p["projection.enabled"], "true") || !strings.EqualFold(p["projection.account.type"], "enum") {
+		return nil, false, nil
+	}
+	for _, a := range strings.Split(p["projection.account.values"], ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			accounts = append(accounts, a)
+		}
+	}
+	return accounts, true, nil
 }
 
 // unprefix drops the "athena: " its callers' own prefix repeats.
@@ -355,8 +399,8 @@ func explain(op string, err error) error {
 	msg := strings.ToLower(e.Message)
 	switch {
 	case e.Code == "AccessDeniedException" || e.Code == "AccessDenied":
-		e.Hint = "the credentials need athena:StartQueryExecution, athena:GetQueryExecution, athena:GetQueryResults " +
-			"and athena:StopQueryExecution on the workgroup; check the identity and role policies and any SCP"
+		e.Hint = "the credentials need athena:StartQueryExecution, athena:GetQueryExecution, athena:GetQueryResults, " +
+			"athena:StopQueryExecution and athena:GetTableMetadata on the workgroup; check the identity and role policies and any SCP"
 	case e.Code == "UnrecognizedClientException" || e.Code == "InvalidClientTokenId":
 		e.Hint = "the credentials are not valid (wrong keys, or the region is not enabled for the account)"
 	case e.Code == "ExpiredTokenException" || e.Code == "ExpiredToken":
