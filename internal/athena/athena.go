@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -216,6 +217,55 @@ func (c *Client) TableAccounts(ctx context.Context, database, table string) (acc
 		}
 	}
 	return accounts, true, nil
+}
+
+// ProjectionError says that a table projects fewer accounts than should
+// deliver: every query over it silently skips the missing ones.
+type ProjectionError struct {
+	Database, Table string
+	// Missing are the expected accounts the table does not project;
+	// Projected are the ones it does.
+	Missing, Projected []string
+}
+
+func (e *ProjectionError) Error() string {
+	shown := e.Missing
+	more := ""
+	if len(shown) > 10 {
+		shown, more = shown[:10], fmt.Sprintf(" and %d more", len(e.Missing)-10)
+	}
+	return fmt.Sprintf("athena: table %s.%s projects %d accounts and lacks %d that should deliver (%s%s): every query over it would skip their events",
+		e.Database, e.Table, len(e.Projected), len(e.Missing), strings.Join(shown, ", "), more)
+}
+
+// Fix is the statement that makes the table project every expected
+// account as well as those it projects now.
+func (e *ProjectionError) Fix() string {
+	all := append(append([]string(nil), e.Projected...), e.Missing...)
+	slices.Sort(all)
+	all = slices.Compact(all)
+	return fmt.Sprintf("ALTER TABLE `%s`.`%s` SET TBLPROPERTIES ('projection.account.values'='%s')", e.Database, e.Table, strings.Join(all, ","))
+}
+
+// CheckTable compares the accounts table projects with those expected to
+// deliver. It returns a *ProjectionError when some are missing; ok is
+// false (and the error nil) when the table's metadata does not say which
+// accounts it projects.
+func (c *Client) CheckTable(ctx context.Context, database, table string, expected []string) (ok bool, err error) {
+	projected, ok, err := c.TableAccounts(ctx, database, table)
+	if err != nil || !ok {
+		return false, err
+	}
+	var missing []string
+	for _, a := range expected {
+		if !slices.Contains(projected, a) {
+			missing = append(missing, a)
+		}
+	}
+	if len(missing) > 0 {
+		return true, &ProjectionError{Database: database, Table: table, Missing: missing, Projected: projected}
+	}
+	return true, nil
 }
 
 // unprefix drops the "athena: " its callers' own prefix repeats.
