@@ -73,7 +73,7 @@ valid digest, 1 when there is any gap or invalid digest, 2 for bad input
 	f := cmd.Flags()
 	o.src.awsFlags(f, "the log bucket")
 	f.StringVarP(&o.exp.config, "config", "c", "", "trailwarden.yaml of the pipeline (the trail, organization, source accounts and regions)")
-	o.exp.expectFlags(f, "expected")
+	o.exp.expectFlags(f, "each must have a digest every due hour")
 	f.StringVar(&o.keys, "public-keys", "", "public keys JSON (aws cloudtrail list-public-keys --start-time ... --end-time ... > keys.json)")
 	f.StringVar(&o.since, "since", "", "start of the window: a duration back from now (24h, 7d), a date (2026-11-20) or an RFC 3339 time (default: 24h before --until)")
 	f.StringVar(&o.until, "until", "", "end of the window, exclusive, in the same forms (default: now)")

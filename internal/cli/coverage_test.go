@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // demoDir makes a demo organization of n accounts over us-east-1 and
@@ -46,8 +45,8 @@ type coverageJSON struct {
 		Status          string
 	} `json:"cells"`
 	Expected struct {
-		AccountsFrom string `json:"accounts_from"`
-		RegionsFrom  string `json:"regions_from"`
+		AccountsFrom string                             `json:"accounts_from"`
+		RegionsFrom  string                             `json:"regions_from"`
 		Left         []struct{ Account, Reason string } `json:"left_out"`
 	} `json:"expected"`
 	Unexpected []struct{ Account, Region string } `json:"unexpected"`
@@ -232,4 +231,3 @@ func TestCoverage_TimeFlags(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 }
-

@@ -32,10 +32,11 @@ type expectOpts struct {
 }
 
 // expectFlags registers --accounts, --regions and --snapshot (the config
-// flag is each command's own: its default differs).
+// flag is each command's own: its default differs); what adds to the help
+// of the two lists.
 func (o *expectOpts) expectFlags(f *pflag.FlagSet, what string) {
-	f.StringSliceVar(&o.accounts, "accounts", nil, what+" accounts, comma-separated (default: the organization's active accounts, from --snapshot or read live, else the config's source_accounts)")
-	f.StringSliceVar(&o.regions, "regions", nil, what+" regions, comma-separated (default: the regions enabled in each account, from --snapshot or read live, or the config's aws.regions)")
+	f.StringSliceVar(&o.accounts, "accounts", nil, "expected accounts, comma-separated; "+what+" (default: the organization's active accounts, from --snapshot or read live, else the config's source_accounts)")
+	f.StringSliceVar(&o.regions, "regions", nil, "expected regions, comma-separated; "+what+" (default: the regions enabled in each account, from --snapshot or read live, or the config's aws.regions)")
 	f.StringVar(&o.snapshot, "snapshot", "", "a snapshot file (trailwarden snapshot) to take the organization's accounts and regions from")
 }
 

@@ -77,7 +77,7 @@ has digests, 1 otherwise, 2 for bad input.`,
 	f.StringVar(&o.end, "end", "", "end of the range, RFC 3339 (default: now, or the demo's end)")
 	o.src.scopeFlags(f)
 	f.StringVarP(&o.exp.config, "config", "c", "", "trailwarden.yaml: the accounts and regions that should have digests")
-	o.exp.expectFlags(f, "accounts that should have digests:")
+	o.exp.expectFlags(f, "each must have digests in the range (also scopes the run)")
 	f.IntVar(&o.jobs, "jobs", 16, "concurrent requests")
 	f.StringVar(&o.format, "format", "text", "text or json")
 	f.BoolVar(&o.verbose, "verbose", false, "also print every valid file")

@@ -136,23 +136,6 @@ func (e *UnknownError) Error() string {
 // Unwrap makes errors.Is(err, ErrUnknown) true.
 func (e *UnknownError) Unwrap() error { return ErrUnknown }
 
-// organizationTrail reports whether the logs come from an organization
-// trail: the config says so, or (without a config) the snapshot's trails
-// to the bucket do.
-func (in Input) organizationTrail() bool {
-	if in.Config != nil {
-		return in.Config.Trail.Organization
-	}
-	if in.Snapshot != nil {
-		for _, t := range in.trails() {
-			if t.IsOrganization {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // trails are the snapshot's trails that deliver to the bucket.
 func (in Input) trails() []snapshot.Trail {
 	if in.Snapshot == nil {
