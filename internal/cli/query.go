@@ -209,7 +209,9 @@ func (a *app) checkAthenaTable(ctx context.Context, cl *athena.Client, o queryOp
 }
 
 func (a *app) checkTable(ctx context.Context, cl *athena.Client, o queryOpts, exp *coverage.Expected) error {
-	known, err := cl.CheckTable(ctx, o.athena.database, o.athena.table, exp.IDs())
+	cctx, cancel := context.WithTimeout(ctx, liveTimeout)
+	defer cancel()
+	known, err := cl.CheckTable(cctx, o.athena.database, o.athena.table, exp.IDs())
 	var pe *athena.ProjectionError
 	switch {
 	case errors.As(err, &pe):
