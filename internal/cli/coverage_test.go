@@ -136,6 +136,11 @@ func TestCoverage_HoursMissingInOneRegion(t *testing.T) {
 	if code != ExitFailure || !strings.Contains(stdout, acct+" eu-west-1: no delivery 10:00-13:59Z") {
 		t.Fatalf("exit %d\n%s", code, stdout)
 	}
+	wide, _, _ := run("coverage", "--source", dir, "--wide")
+	if !regexp.MustCompile(`LAST LOG FILE.*MISS\s+INV\s+PEND`).MatchString(wide) ||
+		!regexp.MustCompile(acct+`\s+eu-west-1\s+2026-11-21 00:00Z\s+2026-11-20 \d\d:\d\dZ\s+20/24\s+20/20\s+4\s+0\s+0\s+GAP`).MatchString(wide) {
+		t.Errorf("--wide:\n%s", wide)
+	}
 	out := coverageRun(t, ExitFailure, "--source", dir)
 	if len(out.Gaps) != 1 || out.Gaps[0].Hours != 4 || out.Gaps[0].Start.Hour() != 10 || out.Gaps[0].End.Hour() != 14 {
 		t.Fatalf("gaps %+v", out.Gaps)

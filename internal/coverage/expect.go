@@ -151,6 +151,24 @@ func (in Input) trails() []snapshot.Trail {
 	return in.Snapshot.TrailsTo(bucket, prefix, name)
 }
 
+// trailOwners returns the accounts owning the snapshot's trails to the
+// bucket when all of them are per-account trails; nil otherwise.
+func (in Input) trailOwners() []string {
+	ts := in.trails()
+	if len(ts) == 0 {
+		return nil
+	}
+	var out []string
+	for _, t := range ts {
+		parts := strings.Split(t.ARN, ":")
+		if t.IsOrganization || len(parts) < 5 {
+			return nil
+		}
+		out = append(out, parts[4])
+	}
+	return out
+}
+
 // WantsOrganization reports whether the accounts can only come from the
 // organization and neither the explicit list nor the snapshot gives them:
 // the caller may then read the organization live and set Organization (or
@@ -198,6 +216,18 @@ func ResolveAccounts(in Input) (*Expected, error) {
 		}
 		e.AccountsFrom, e.AccountsDetail = FromConfig, "the config's source_accounts (each owns a trail)"
 		return e.withIDs(ids), nil
+	}
+	if c == nil {
+		if owners := in.trailOwners(); owners != nil {
+			// Without a config, the snapshot's per-account trails to the
+			// bucket say who delivers: their owners.
+			ids, err := accountList(owners)
+			if err != nil {
+				return nil, err
+			}
+			e.AccountsFrom, e.AccountsDetail = FromSnapshot, "the owners of the per-account trails to the bucket in snapshot "+in.SnapshotName
+			return e.withIDs(ids), nil
+		}
 	}
 	var why []string
 	if in.Snapshot != nil {

@@ -66,6 +66,15 @@ func TestResolve(t *testing.T) {
 		}
 		singleRegion.Accounts[i].Trails = ts
 	}
+	perAccountSnap := *snap
+	perAccountSnap.Accounts = []snapshot.Account{
+		{ID: "333333333333", Regions: []string{"us-east-1"}, Trails: []snapshot.Trail{{ARN: "arn:aws:cloudtrail:us-east-1:333333333333:trail/audit",
+			Name: "audit", HomeRegion: "us-east-1", S3BucketName: "demo-bucket", IsMultiRegion: true}}},
+		{ID: "444444444444", Regions: []string{"us-east-1", "eu-west-1"}, Trails: []snapshot.Trail{{ARN: "arn:aws:cloudtrail:us-east-1:444444444444:trail/audit",
+			Name: "audit", HomeRegion: "us-east-1", S3BucketName: "demo-bucket", IsMultiRegion: true}}},
+		{ID: "555555555555", Regions: []string{"us-east-1"}, Trails: []snapshot.Trail{{ARN: "arn:aws:cloudtrail:us-east-1:555555555555:trail/other",
+			Name: "other", HomeRegion: "us-east-1", S3BucketName: "elsewhere", IsMultiRegion: true}}},
+	}
 	live := &snapshot.Organization{ID: cfg.OrganizationID, Accounts: []snapshot.OrgAccount{
 		{ID: "111111111111", Status: "ACTIVE"}, {ID: "444444444444", Status: "ACTIVE"}, {ID: "555555555555", Status: "PENDING_CLOSURE"}}}
 
@@ -110,6 +119,8 @@ func TestResolve(t *testing.T) {
 			accounts: all, accountFrom: coverage.FromSnapshot, regionsFrom: coverage.FromTrail, regions: "us-east-1"},
 		{name: "accounts without any regions source", in: coverage.Input{Accounts: []string{"111111111111"}}, unknown: "regions"},
 		{name: "nothing at all", in: coverage.Input{}, unknown: "no list of accounts, no config and no snapshot"},
+		{name: "a snapshot of per-account trails alone: their owners", in: coverage.Input{Snapshot: &perAccountSnap, Bucket: "demo-bucket"},
+			accounts: "333333333333,444444444444", accountFrom: coverage.FromSnapshot, regionsFrom: coverage.FromSnapshot, regions: "us-east-1"},
 		{name: "a snapshot alone", in: coverage.Input{Snapshot: snap, Bucket: "demo-bucket"},
 			accounts: all, accountFrom: coverage.FromSnapshot, regionsFrom: coverage.FromSnapshot, regions: "eu-west-1,us-east-1"},
 	}
