@@ -23,9 +23,10 @@ cdeps:
 	@scripts/cdeps.sh
 
 # The main job on the built-in examples: print and prove every policy of the
-# example config, then create a demo organization's bucket, verify it, pull
-# it into DuckDB, ask it the common questions, and audit and plan its
-# configuration offline from the snapshot the demo writes.
+# example config, then create a demo organization's bucket, verify it, check
+# its coverage hour by hour, pull it into DuckDB, ask it the common
+# questions, and audit and plan its configuration offline from the snapshot
+# the demo writes.
 demo: build
 	@for kind in bucket key reader-trust reader-access; do \
 	  echo "== trailwarden policy $$kind --config examples/trailwarden.yaml"; \
@@ -39,6 +40,8 @@ demo: build
 	@echo "== trailwarden verify --source out/demo-bucket"
 	@$(BIN) verify --source out/demo-bucket --public-keys out/demo-bucket/.trailwarden/public-keys.json \
 	  --start 2026-11-20T00:00:00Z --end 2026-11-22T00:00:00Z
+	@echo "== trailwarden coverage --source out/demo-bucket --since 2026-11-20 --until 2026-11-22"
+	@$(BIN) coverage --source out/demo-bucket --since 2026-11-20 --until 2026-11-22
 	@echo "== trailwarden pull --source out/demo-bucket --db out/trail.duckdb"
 	@rm -f out/trail.duckdb
 	@$(BIN) pull --source out/demo-bucket --db out/trail.duckdb

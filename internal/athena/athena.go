@@ -12,7 +12,8 @@
 // Credentials come from the SDK's default chain, with Options.Profile and
 // Options.RoleARN as for every trailwarden adapter (internal/awsconf).
 // The credentials need athena:StartQueryExecution, athena:GetQueryExecution,
-// athena:GetQueryResults and athena:StopQueryExecution on the workgroup,
+// athena:GetQueryResults and athena:StopQueryExecution on the workgroup
+// (and athena:GetTableMetadata for TableAccounts),
 // glue:GetDatabase and glue:GetTable (plus glue:CreateDatabase and
 // glue:CreateTable for Setup), s3:GetObject and s3:ListBucket on the log
 // bucket, and write access to the query result location.
@@ -22,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,6 +174,98 @@ func (c *Client) Setup(ctx context.Context, ddl, database string) error {
 		return fmt.Errorf("athena: create table in %s: %w", database, unprefix(err))
 	}
 	return nil
+}
+
+// DefaultCatalog is the data catalog of tables created through Athena with
+// the Glue Data Catalog.
+const DefaultCatalog = "AwsDataCatalog"
+
+// TableAccounts returns the accounts table's partition projection lists
+// (projection.account.values of an enum projection, as DDL writes it),
+// read with GetTableMetadata (permission athena:GetTableMetadata, and
+// glue:GetTable on the catalog). ok is false when the table does not
+// project its accounts as an enum, so its metadata cannot say which
+// accounts a query reads.
+func (c *Client) TableAccounts(ctx context.Context, database, table string) (accounts []string, ok bool, err error) {
+	if err := CheckName("database", database); err != nil {
+		return nil, false, err
+	}
+	if err := CheckName("table", table); err != nil {
+		return nil, false, err
+	}
+	in := &athena.GetTableMetadataInput{CatalogName: aws.String(DefaultCatalog), DatabaseName: aws.String(database), TableName: aws.String(table)}
+	if c.o.Catalog != "" {
+		in.CatalogName = aws.String(c.o.Catalog)
+	}
+	if c.o.Workgroup != "" {
+		in.WorkGroup = aws.String(c.o.Workgroup)
+	}
+	out, err := c.api.GetTableMetadata(ctx, in)
+	if err != nil {
+		return nil, false, explain("get table metadata "+database+"."+table, err)
+	}
+	if out.TableMetadata == nil {
+		return nil, false, fmt.Errorf("athena: get table metadata %s.%s: the response has no table", database, table)
+	}
+	p := out.TableMetadata.Parameters
+	if !strings.EqualFold(p["projection.enabled"], "true") || !strings.EqualFold(p["projection.account.type"], "enum") {
+		return nil, false, nil
+	}
+	for _, a := range strings.Split(p["projection.account.values"], ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			accounts = append(accounts, a)
+		}
+	}
+	return accounts, true, nil
+}
+
+// ProjectionError says that a table projects fewer accounts than should
+// deliver: every query over it silently skips the missing ones.
+type ProjectionError struct {
+	Database, Table string
+	// Missing are the expected accounts the table does not project;
+	// Projected are the ones it does.
+	Missing, Projected []string
+}
+
+func (e *ProjectionError) Error() string {
+	shown := e.Missing
+	more := ""
+	if len(shown) > 10 {
+		shown, more = shown[:10], fmt.Sprintf(" and %d more", len(e.Missing)-10)
+	}
+	return fmt.Sprintf("athena: table %s.%s projects %d accounts and lacks %d that should deliver (%s%s): every query over it would skip their events",
+		e.Database, e.Table, len(e.Projected), len(e.Missing), strings.Join(shown, ", "), more)
+}
+
+// Fix is the statement that makes the table project every expected
+// account as well as those it projects now.
+func (e *ProjectionError) Fix() string {
+	all := append(append([]string(nil), e.Projected...), e.Missing...)
+	slices.Sort(all)
+	all = slices.Compact(all)
+	return fmt.Sprintf("ALTER TABLE `%s`.`%s` SET TBLPROPERTIES ('projection.account.values'='%s')", e.Database, e.Table, strings.Join(all, ","))
+}
+
+// CheckTable compares the accounts table projects with those expected to
+// deliver. It returns a *ProjectionError when some are missing; ok is
+// false (and the error nil) when the table's metadata does not say which
+// accounts it projects.
+func (c *Client) CheckTable(ctx context.Context, database, table string, expected []string) (ok bool, err error) {
+	projected, ok, err := c.TableAccounts(ctx, database, table)
+	if err != nil || !ok {
+		return false, err
+	}
+	var missing []string
+	for _, a := range expected {
+		if !slices.Contains(projected, a) {
+			missing = append(missing, a)
+		}
+	}
+	if len(missing) > 0 {
+		return true, &ProjectionError{Database: database, Table: table, Missing: missing, Projected: projected}
+	}
+	return true, nil
 }
 
 // unprefix drops the "athena: " its callers' own prefix repeats.
@@ -355,8 +449,8 @@ func explain(op string, err error) error {
 	msg := strings.ToLower(e.Message)
 	switch {
 	case e.Code == "AccessDeniedException" || e.Code == "AccessDenied":
-		e.Hint = "the credentials need athena:StartQueryExecution, athena:GetQueryExecution, athena:GetQueryResults " +
-			"and athena:StopQueryExecution on the workgroup; check the identity and role policies and any SCP"
+		e.Hint = "the credentials need athena:StartQueryExecution, athena:GetQueryExecution, athena:GetQueryResults, " +
+			"athena:StopQueryExecution and athena:GetTableMetadata on the workgroup; check the identity and role policies and any SCP"
 	case e.Code == "UnrecognizedClientException" || e.Code == "InvalidClientTokenId":
 		e.Hint = "the credentials are not valid (wrong keys, or the region is not enabled for the account)"
 	case e.Code == "ExpiredTokenException" || e.Code == "ExpiredToken":

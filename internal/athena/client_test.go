@@ -617,3 +617,45 @@ func TestConvert(t *testing.T) {
 		t.Errorf("NULL = %#v", got)
 	}
 }
+
+func TestTableAccounts(t *testing.T) {
+	isolate(t)
+	projected := map[string]string{"EXTERNAL": "TRUE", "projection.enabled": "true", "projection.account.type": "enum",
+		"projection.account.values": "111111111111,222222222222", "projection.region.type": "enum", "projection.region.values": "eu-west-1",
+		"storage.location.template": "s3://acme-org-cloudtrail/AWSLogs/o-a1b2c3d4e5/${account}/CloudTrail/${region}/${timestamp}"}
+	injected := map[string]string{"projection.enabled": "true", "projection.account.type": "injected"}
+	for _, tc := range []struct {
+		name   string
+		params map[string]string
+		want   string
+		ok     bool
+	}{
+		{"enum projection", projected, "111111111111,222222222222", true},
+		{"injected accounts", injected, "", false},
+		{"no projection", map[string]string{"EXTERNAL": "TRUE"}, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t, func(int, request) reply { return tableMetadata(tc.params) })
+			c := newTestClient(t, f, Options{Workgroup: "analysts"})
+			got, ok, err := c.TableAccounts(context.Background(), "trailwarden", "cloudtrail_logs")
+			if err != nil || ok != tc.ok || strings.Join(got, ",") != tc.want {
+				t.Fatalf("TableAccounts = %v, %v, %v", got, ok, err)
+			}
+			r := f.requests("GetTableMetadata")
+			if len(r) != 1 || r[0].str("CatalogName") != "AwsDataCatalog" || r[0].str("DatabaseName") != "trailwarden" ||
+				r[0].str("TableName") != "cloudtrail_logs" || r[0].str("WorkGroup") != "analysts" {
+				t.Fatalf("requests %+v", r)
+			}
+		})
+	}
+	f := newFake(t, func(int, request) reply {
+		return apiError("MetadataException", "Table cloudtrail_logs not found in database trailwarden")
+	})
+	if _, _, err := newTestClient(t, f, Options{}).TableAccounts(context.Background(), "trailwarden", "cloudtrail_logs"); err == nil ||
+		!strings.Contains(err.Error(), "MetadataException") || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("missing table: %v", err)
+	}
+	if _, _, err := newTestClient(t, f, Options{}).TableAccounts(context.Background(), "trailwarden", "x; drop"); err == nil {
+		t.Fatal("bad table name accepted")
+	}
+}

@@ -28,8 +28,12 @@ type DDLOptions struct {
 	// Database and Table name the table: lower-case letters, digits and
 	// underscores. Defaults: DefaultDatabase, DefaultTable.
 	Database, Table string
-	// Accounts are the projected account partitions. Default: the config's
-	// source_accounts, else its management and log-archive accounts.
+	// Accounts are the projected account partitions. An organization
+	// trail logs every account of the organization, so for one Accounts is
+	// required (the organization's accounts, from the expected-set
+	// resolver): DDL refuses with ErrAccountsUnknown rather than project a
+	// subset. For per-account trails the default is the config's
+	// source_accounts, the accounts that own a trail.
 	Accounts []string
 	// Regions are the projected region partitions. Default: the home
 	// region and every region of its partition (for the aws partition, all
@@ -38,6 +42,11 @@ type DDLOptions struct {
 	// Since is the first projected day, yyyy/MM/dd. Default: DefaultSince.
 	Since string
 }
+
+// ErrAccountsUnknown is returned (wrapped) by DDL for an organization trail
+// without the list of the organization's accounts. A table that projects
+// fewer accounts than deliver makes every query silently skip the others.
+var ErrAccountsUnknown = errors.New("the accounts to project are unknown")
 
 var nameRE = regexp.MustCompile(`^[a-z0-9_]+$`)
 
@@ -253,15 +262,14 @@ func (o DDLOptions) withDefaults(c *config.Config) (DDLOptions, error) {
 	}
 
 	accounts := o.Accounts
-	if len(accounts) == 0 {
-		accounts = c.SourceAccounts
+	if len(accounts) == 0 && c.Trail.Organization {
+		// Not the config's source_accounts, nor its management and
+		// log-archive accounts: an organization trail delivers for every
+		// member, and a table over some of them hides the rest.
+		return o, fmt.Errorf("athena: an organization trail of %s logs every account of the organization: %w", orgOrUnknown(c.OrganizationID), ErrAccountsUnknown)
 	}
 	if len(accounts) == 0 {
-		for _, a := range []string{c.ManagementAccount, c.LogArchiveAccount} {
-			if a != "" {
-				accounts = append(accounts, a)
-			}
-		}
+		accounts = c.SourceAccounts
 	}
 	if len(accounts) == 0 {
 		return o, errors.New("athena: no accounts to project: set source_accounts in the config or pass the accounts")
@@ -316,3 +324,10 @@ func ForTable(sql, database, table string) string {
 
 // quoteIdent quotes a Trino identifier.
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func orgOrUnknown(id string) string {
+	if id == "" {
+		return "an organization"
+	}
+	return id
+}

@@ -1,6 +1,7 @@
 package athena
 
 import (
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -45,7 +46,7 @@ func TestDDLGolden(t *testing.T) {
 		c      *config.Config
 		o      DDLOptions
 	}{
-		{"organization.sql", orgConfig(), DDLOptions{}},
+		{"organization.sql", orgConfig(), DDLOptions{Accounts: orgConfig().SourceAccounts}},
 		{"per-account.sql", accountConfig(), DDLOptions{Database: "audit", Table: "trail_logs",
 			Regions: []string{"us-east-1", "eu-west-1", "us-east-1"}, Since: "2023/06/01"}},
 	} {
@@ -72,7 +73,7 @@ func TestDDLGolden(t *testing.T) {
 }
 
 func TestDDLLayouts(t *testing.T) {
-	org, err := DDL(orgConfig(), DDLOptions{})
+	org, err := DDL(orgConfig(), DDLOptions{Accounts: orgConfig().SourceAccounts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,13 +108,15 @@ func TestDDLAccounts(t *testing.T) {
 	c := orgConfig()
 	c.SourceAccounts = nil
 	for _, tc := range []struct {
+		c    *config.Config
 		o    DDLOptions
 		want string
 	}{
-		{DDLOptions{}, "111111111111,222222222222"},
-		{DDLOptions{Accounts: []string{"999999999999", "888888888888", "999999999999"}}, "999999999999,888888888888"},
+		{c, DDLOptions{Accounts: []string{"999999999999", "888888888888", "999999999999"}}, "999999999999,888888888888"},
+		{accountConfig(), DDLOptions{}, "333333333333,444444444444"},
+		{accountConfig(), DDLOptions{Accounts: []string{"444444444444"}}, "444444444444"},
 	} {
-		ddl, err := DDL(c, tc.o)
+		ddl, err := DDL(tc.c, tc.o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,9 +124,20 @@ func TestDDLAccounts(t *testing.T) {
 			t.Errorf("accounts %v: want %s in\n%s", tc.o.Accounts, tc.want, ddl)
 		}
 	}
-	c.LogArchiveAccount = c.ManagementAccount
-	if ddl, _ := DDL(c, DDLOptions{}); !strings.Contains(ddl, "'projection.account.values'='111111111111',\n") {
-		t.Errorf("management and log archive in one account are listed twice")
+}
+
+// Issue 13 item 7: an organization trail with an empty source_accounts
+// projected only the management and log-archive accounts, so every query
+// skipped every member account. Without the organization's accounts DDL
+// now refuses; it never projects a subset.
+func TestDDLOrganizationTrailNeedsTheAccounts(t *testing.T) {
+	for _, sources := range [][]string{nil, {"333333333333"}} {
+		c := orgConfig()
+		c.SourceAccounts = sources
+		ddl, err := DDL(c, DDLOptions{})
+		if !errors.Is(err, ErrAccountsUnknown) || !strings.Contains(err.Error(), "o-a1b2c3d4e5") || ddl != "" {
+			t.Errorf("source_accounts %v: DDL = %q, %v; want ErrAccountsUnknown", sources, ddl, err)
+		}
 	}
 }
 
@@ -144,7 +158,7 @@ func TestDDLRejects(t *testing.T) {
 		{"account", nil, DDLOptions{Accounts: []string{"12345"}}, `"12345" is not an AWS account id`},
 		{"region", nil, DDLOptions{Regions: []string{"eu-west-1", "${region}"}}, `"${region}" is not an AWS region name`},
 		{"no accounts", func(c *config.Config) {
-			c.SourceAccounts, c.ManagementAccount, c.LogArchiveAccount = nil, "", ""
+			c.SourceAccounts, c.ManagementAccount, c.LogArchiveAccount, c.Trail.Organization, c.OrganizationID = nil, "", "", false, ""
 		}, DDLOptions{}, "no accounts to project"},
 		{"organization id", func(c *config.Config) { c.OrganizationID = "" }, DDLOptions{}, "an organization trail writes under its organization id"},
 		{"prefix quote", func(c *config.Config) { c.KeyPrefix = "it's" }, DDLOptions{}, "contains a quote"},
@@ -155,6 +169,9 @@ func TestDDLRejects(t *testing.T) {
 		c := orgConfig()
 		if tc.edit != nil {
 			tc.edit(c)
+		}
+		if tc.o.Accounts == nil && c.Trail.Organization {
+			tc.o.Accounts = c.SourceAccounts // the organization's, as the resolver gives them
 		}
 		if _, err := DDL(c, tc.o); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "athena: ") {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)

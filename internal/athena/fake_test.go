@@ -24,12 +24,13 @@ import (
 // service's targetPrefix (what botocore and the CLI send) and the Smithy
 // service shape name (what the Go SDK v2 sends) are the same string for
 // Athena, so there is no shorter form to accept. The fake accepts exactly
-// these four operations.
+// these five operations.
 var targets = map[string]string{
 	"AmazonAthena.StartQueryExecution": "StartQueryExecution",
 	"AmazonAthena.GetQueryExecution":   "GetQueryExecution",
 	"AmazonAthena.GetQueryResults":     "GetQueryResults",
 	"AmazonAthena.StopQueryExecution":  "StopQueryExecution",
+	"AmazonAthena.GetTableMetadata":    "GetTableMetadata",
 }
 
 // members are the request members each operation may carry (Athena API
@@ -40,6 +41,7 @@ var members = map[string]map[string]bool{
 	"GetQueryExecution":  {"QueryExecutionId": true},
 	"GetQueryResults":    {"QueryExecutionId": true, "NextToken": true, "MaxResults": true},
 	"StopQueryExecution": {"QueryExecutionId": true},
+	"GetTableMetadata":   {"CatalogName": true, "DatabaseName": true, "TableName": true, "WorkGroup": true},
 }
 
 // isolate points the SDK at static fake credentials and away from the
@@ -128,7 +130,7 @@ func (f *fake) serve(w http.ResponseWriter, hr *http.Request) {
 	}
 	op, known := targets[hr.Header.Get("X-Amz-Target")]
 	if !known {
-		t.Errorf("X-Amz-Target %q is not one of the four operations", hr.Header.Get("X-Amz-Target"))
+		t.Errorf("X-Amz-Target %q is not one of the five operations", hr.Header.Get("X-Amz-Target"))
 	}
 	if got := hr.Header.Get("Content-Type"); got != "application/x-amz-json-1.1" {
 		t.Errorf("Content-Type %q, want application/x-amz-json-1.1", got)
@@ -150,7 +152,7 @@ func (f *fake) serve(w http.ResponseWriter, hr *http.Request) {
 			t.Errorf("%s: unexpected request member %q", op, k)
 		}
 	}
-	if op != "StartQueryExecution" && r.str("QueryExecutionId") == "" {
+	if op != "StartQueryExecution" && op != "GetTableMetadata" && r.str("QueryExecutionId") == "" {
 		t.Errorf("%s without QueryExecutionId", op)
 	}
 	f.mu.Lock()
@@ -254,4 +256,14 @@ func results(columns []string, rows []string, nextToken string) reply {
 		body += `,"NextToken":"` + nextToken + `"`
 	}
 	return ok(body + "}")
+}
+
+// tableMetadata is a GetTableMetadata response for a table with params as
+// its TBLPROPERTIES, shaped as Athena returns a Glue table.
+func tableMetadata(params map[string]string) reply {
+	b, _ := json.Marshal(params)
+	return ok(`{"TableMetadata":{"Name":"cloudtrail_logs","CreateTime":1.709296495E9,"LastAccessTime":0.0,` +
+		`"TableType":"EXTERNAL_TABLE","Columns":[{"Name":"eventversion","Type":"string"},{"Name":"eventtime","Type":"string"}],` +
+		`"PartitionKeys":[{"Name":"account","Type":"string"},{"Name":"region","Type":"string"},{"Name":"timestamp","Type":"string"}],` +
+		`"Parameters":` + string(b) + `}}`)
 }

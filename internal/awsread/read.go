@@ -63,6 +63,15 @@ type Progress struct {
 // the whole read (no credentials, canceled context); failed calls are in
 // the snapshot's Errors.
 func Read(ctx context.Context, cfg *config.Config, o Options) (*snapshot.Snapshot, error) {
+	r, err := newReader(ctx, cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	return r.read(ctx)
+}
+
+// newReader loads the AWS configuration and finds the caller's account.
+func newReader(ctx context.Context, cfg *config.Config, o Options) (*reader, error) {
 	if o.Jobs < 0 || o.MaxRetries < 0 {
 		return nil, fmt.Errorf("read: jobs and retries must not be negative")
 	}
@@ -86,7 +95,7 @@ func Read(ctx context.Context, cfg *config.Config, o Options) (*snapshot.Snapsho
 		return nil, fmt.Errorf("read: who am I (sts:GetCallerIdentity): %w", err)
 	}
 	r.caller = aws.ToString(id.Account)
-	return r.read(ctx)
+	return r, nil
 }
 
 // retryer is the SDK's standard retryer with more attempts and without the

@@ -322,3 +322,55 @@ func TestRead_KeyAliasNotResolved(t *testing.T) {
 		}
 	}
 }
+
+// Organization reads the accounts only (both pages, every status), and a
+// failed ListAccounts is an error, never a shorter list.
+func TestOrganization_ListsEveryAccountOrFails(t *testing.T) {
+	s := world(t)
+	org, err := awsread.Organization(context.Background(), loadConfig(t), awsread.Options{Endpoint: s.URL, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range org.Accounts {
+		got = append(got, a.ID+":"+a.Status)
+	}
+	want := "111111111111:ACTIVE 222222222222:ACTIVE 333333333333:ACTIVE 444444444444:ACTIVE 555555555555:SUSPENDED"
+	if org.ID != "o-a1b2c3d4e5" || strings.Join(got, " ") != want {
+		t.Fatalf("organization %s accounts %v, want %s", org.ID, got, want)
+	}
+	ops := map[string]bool{}
+	for _, c := range s.Calls() {
+		ops[c.Service+":"+c.Operation] = true
+	}
+	for op := range ops {
+		switch op {
+		case "sts:GetCallerIdentity", "organizations:DescribeOrganization", "organizations:ListAccounts":
+		default:
+			t.Errorf("Organization called %s", op)
+		}
+	}
+
+	s.Deny("organizations", "ListAccounts", "")
+	if org, err := awsread.Organization(context.Background(), loadConfig(t), awsread.Options{Endpoint: s.URL, MaxBackoff: time.Millisecond}); err == nil ||
+		!strings.Contains(err.Error(), "organizations:ListAccounts in 111111111111: AccessDenied") {
+		t.Fatalf("denied ListAccounts: org %v err %v", org, err)
+	}
+}
+
+func TestRegions_EachAccountOrAnError(t *testing.T) {
+	s := world(t)
+	cfg := loadConfig(t)
+	got, err := awsread.Regions(context.Background(), cfg, []string{"333333333333", "444444444444"}, awsread.Options{Endpoint: s.URL, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, map[string][]string{"333333333333": {"eu-west-1", "us-east-1"}, "444444444444": {"eu-west-1", "us-east-1"}}) {
+		t.Fatalf("regions %v", got)
+	}
+	s.Deny("account", "ListRegions", "444444444444")
+	if got, err := awsread.Regions(context.Background(), cfg, []string{"333333333333", "444444444444"}, awsread.Options{Endpoint: s.URL, MaxBackoff: time.Millisecond}); err == nil ||
+		!strings.Contains(err.Error(), "444444444444") {
+		t.Fatalf("denied ListRegions in one account: %v %v", got, err)
+	}
+}

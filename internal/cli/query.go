@@ -3,12 +3,15 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"regexp"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trailwarden/trailwarden/internal/athena"
+	"github.com/trailwarden/trailwarden/internal/coverage"
 	"github.com/trailwarden/trailwarden/internal/query"
 	"github.com/trailwarden/trailwarden/internal/store"
 )
@@ -17,6 +20,7 @@ type queryOpts struct {
 	db, engine, named, format, config string
 	memory                            string
 	athena                            athenaOpts
+	exp                               expectOpts
 }
 
 type athenaOpts struct {
@@ -57,7 +61,10 @@ Output: table for people, csv, jsonl (one object per row) or json.`,
 	// Queries get more room than pulls: aggregations over millions of
 	// events (count distinct per principal and day) need it.
 	f.StringVar(&o.memory, "memory-limit", "2GB", "DuckDB memory limit for the query")
-	f.StringVarP(&o.config, "config", "c", "", "trailwarden.yaml (for --engine athena: the home region)")
+	f.StringVarP(&o.config, "config", "c", "", "trailwarden.yaml (for --engine athena: the home region, and the accounts the table must project)")
+	f.StringSliceVar(&o.exp.accounts, "accounts", nil, "--engine athena: the accounts the table must project (default: the organization's, from --snapshot or read live, else the config's source_accounts)")
+	f.StringVar(&o.exp.snapshot, "snapshot", "", "--engine athena: a snapshot file to take the organization's accounts from")
+	f.StringVar(&o.exp.endpoint, "endpoint-url", "", "--engine athena: send AWS calls to this URL (tests, or a private endpoint)")
 	o.athena.flags(cmd)
 	return cmd
 }
@@ -90,6 +97,7 @@ func (a *app) engine(ctx context.Context, o queryOpts) (query.Engine, func(), er
 			}
 			opt.Region = c.HomeRegion
 		}
+		opt.Endpoint = o.exp.endpoint
 		cl, err := athena.New(ctx, opt)
 		if err != nil {
 			return nil, nil, badInput(err, "check --athena-region, --profile and the AWS credentials")
@@ -124,6 +132,11 @@ func (a *app) runQuery(ctx context.Context, o queryOpts, args []string) error {
 		sql = n.SQL[eng.Name()]
 		if o.engine == "athena" {
 			sql = athena.ForTable(sql, o.athena.database, o.athena.table)
+		}
+	}
+	if cl, ok := eng.(*athena.Client); ok && (o.named != "" || mentions(sql, o.athena.table)) {
+		if err := a.checkAthenaTable(ctx, cl, o); err != nil {
+			return err
 		}
 	}
 	rows, err := eng.Query(ctx, sql)
@@ -161,4 +174,62 @@ func newQueriesCmd(a *app) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "text or json (with the SQL of each engine)")
 	return cmd
+}
+
+// checkAthenaTable refuses to query a table that projects fewer accounts
+// than should deliver, and says so when it cannot know which accounts
+// should (exit 2) or which the table projects (a note: the query runs).
+func (a *app) checkAthenaTable(ctx context.Context, cl *athena.Client, o queryOpts) error {
+	if o.config == "" && !o.exp.given() {
+		return badInput(errors.New("query --engine athena: the accounts the table must project are unknown, so a table that skips some could not be noticed"),
+			"pass --config trailwarden.yaml (with --snapshot FILE for an organization trail), or --accounts 111111111111,222222222222")
+	}
+	o.exp.config, o.exp.profile = o.config, o.athena.profile
+	if o.exp.config == "" && o.exp.snapshot == "" {
+		// An explicit list alone needs no config.
+		exp, err := a.expected(ctx, o.exp, coverage.Input{}, true)
+		if err != nil {
+			return err
+		}
+		return a.checkTable(ctx, cl, o, exp)
+	}
+	cfg, snap, snapName, err := a.expectSources(o.exp, "")
+	if err != nil {
+		return err
+	}
+	in := coverageInput(cfg, snap, snapName, "", "")
+	if cfg != nil {
+		in.Bucket, in.Prefix = cfg.Bucket, cfg.KeyPrefix
+	}
+	exp, err := a.expected(ctx, o.exp, in, true)
+	if err != nil {
+		return err
+	}
+	return a.checkTable(ctx, cl, o, exp)
+}
+
+func (a *app) checkTable(ctx context.Context, cl *athena.Client, o queryOpts, exp *coverage.Expected) error {
+	cctx, cancel := context.WithTimeout(ctx, liveTimeout)
+	defer cancel()
+	known, err := cl.CheckTable(cctx, o.athena.database, o.athena.table, exp.IDs())
+	var pe *athena.ProjectionError
+	switch {
+	case errors.As(err, &pe):
+		return badInput(err, "make the table project every account: "+pe.Fix()+
+			" (or DROP TABLE and run trailwarden athena setup again)")
+	case err != nil:
+		return err
+	case !known:
+		fmt.Fprintf(a.stderr, "note: table %s.%s does not list its accounts (no enum projection of account): "+
+			"whether it covers the %d accounts that should deliver is unknown\n", o.athena.database, o.athena.table, len(exp.Accounts))
+	}
+	return nil
+}
+
+// mentions reports whether sql names table as a word.
+func mentions(sql, table string) bool {
+	if table == "" {
+		return false
+	}
+	return regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(table) + `\b`).MatchString(sql)
 }

@@ -8,17 +8,20 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trailwarden/trailwarden/internal/awscloudtrail"
+	"github.com/trailwarden/trailwarden/internal/coverage"
 	"github.com/trailwarden/trailwarden/internal/digest"
 	"github.com/trailwarden/trailwarden/internal/verify"
 )
 
 type verifyOpts struct {
 	src              sourceOpts
+	exp              expectOpts
 	keys, start, end string
 	jobs             int
 	format           string
@@ -60,8 +63,16 @@ Without it, an s3:// source on AWS gets each region's keys from CloudTrail's
 ListPublicKeys (permission cloudtrail:ListPublicKeys), and a demo folder uses
 its own keys.
 
-Exit status: 0 when every file is valid and no chain has a gap, 1 otherwise,
-2 for bad input.`,
+What should be there: with --accounts/--regions, --config or --snapshot (a
+demo folder's own config and snapshot by default), every expected account and
+region is checked to have digests in the range; one with none at all is a gap
+over the whole range and fails the run, where verify alone would only see the
+files that are left. The expected set is resolved as coverage resolves it
+("trailwarden coverage --help"); "trailwarden coverage" also finds the missing
+hours within a chain.
+
+Exit status: 0 when every file is valid, no chain has a gap and every expected
+account and region has digests, 1 otherwise, 2 for bad input.`,
 		Example: `  trailwarden verify --source ./demo-bucket --public-keys ./demo-bucket/.trailwarden/public-keys.json \
     --start 2026-11-20T00:00:00Z --end 2026-11-23T00:00:00Z
   trailwarden verify --source s3://acme-org-cloudtrail/prefix --public-keys keys.json --account 333333333333 --region us-east-1 --format json`,
@@ -74,6 +85,8 @@ Exit status: 0 when every file is valid and no chain has a gap, 1 otherwise,
 	f.StringVar(&o.start, "start", "", "start of the range, RFC 3339 (default: 24 hours before --end, or the demo's start)")
 	f.StringVar(&o.end, "end", "", "end of the range, RFC 3339 (default: now, or the demo's end)")
 	o.src.scopeFlags(f)
+	f.StringVarP(&o.exp.config, "config", "c", "", "trailwarden.yaml: the accounts and regions that should have digests")
+	o.exp.expectFlags(f, "each must have digests in the range (also scopes the run)")
 	f.IntVar(&o.jobs, "jobs", 16, "concurrent requests")
 	f.StringVar(&o.format, "format", "text", "text or json")
 	f.BoolVar(&o.verbose, "verbose", false, "also print every valid file")
@@ -112,27 +125,98 @@ func (a *app) runVerify(cmd *cobra.Command, o verifyOpts) error {
 			}
 		}
 	}
-	rep, err := verify.Run(ctx, op.store, opt)
+	exp, expected, err := a.verifyExpected(ctx, o, op, &opt)
+	if err != nil {
+		p.done()
+		return err
+	}
+	var rep *verify.Report
+	var missing []verify.Gap
+	if exp != nil {
+		rep, missing, err = verify.RunExpected(ctx, op.store, opt, expected)
+	} else {
+		rep, err = verify.Run(ctx, op.store, opt)
+	}
 	p.done()
 	if err != nil {
 		return err
 	}
+	ok := rep.OK() && len(missing) == 0
 	if o.format == "json" {
 		b, err := json.MarshalIndent(struct {
 			OK bool `json:"ok"`
 			*verify.Report
-		}{rep.OK(), rep}, "", "  ")
+			Expected *coverage.Expected `json:"expected,omitempty"`
+			Missing  []verify.Gap       `json:"missing,omitempty"`
+		}{ok, rep, exp, missing}, "", "  ")
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(a.stdout, "%s\n", b)
 	} else {
-		renderVerify(a.stdout, op, rep)
+		shown := *rep
+		if len(missing) > 0 {
+			// The missing pairs get their own lines below.
+			shown.Gaps = shown.Gaps[:0:0]
+			for _, g := range rep.Gaps {
+				if !slices.Contains(missing, g) {
+					shown.Gaps = append(shown.Gaps, g)
+				}
+			}
+		}
+		renderVerify(a.stdout, op, &shown)
+		if exp != nil {
+			renderMissing(a.stdout, exp, missing)
+		}
 	}
-	if !rep.OK() {
+	if !ok {
 		return &exitError{code: ExitFailure}
 	}
 	return nil
+}
+
+// verifyExpected resolves what should be there when the flags (or a demo
+// folder) say: nil without any. Explicit --accounts and --regions also
+// scope the run when --account and --region do not.
+func (a *app) verifyExpected(ctx context.Context, o verifyOpts, op *opened, opt *verify.Options) (*coverage.Expected, []verify.Expected, error) {
+	cfg, snap, snapName, err := a.expectSources(o.exp, op.dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg == nil && snap == nil && len(o.exp.accounts) == 0 && len(o.exp.regions) == 0 {
+		return nil, nil, nil
+	}
+	o.exp.profile = o.src.profile
+	exp, err := a.expected(ctx, o.exp, coverageInput(cfg, snap, snapName, opt.Bucket, opt.Prefix), false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(opt.Accounts) == 0 && len(o.exp.accounts) > 0 {
+		opt.Accounts = exp.IDs()
+	}
+	if len(opt.Regions) == 0 && len(o.exp.regions) > 0 {
+		opt.Regions = exp.Regions()
+	}
+	if opt.OrgID == "" && cfg != nil && cfg.Trail.Organization {
+		opt.OrgID = cfg.OrganizationID
+	}
+	expected := make([]verify.Expected, len(exp.Accounts))
+	for i, e := range exp.Accounts {
+		expected[i] = verify.Expected{Account: e.ID, Regions: e.Regions}
+	}
+	return exp, expected, nil
+}
+
+// renderMissing names the expected accounts and regions without any digest.
+func renderMissing(w io.Writer, exp *coverage.Expected, missing []verify.Gap) {
+	describeExpected(w, exp)
+	for _, g := range missing {
+		fmt.Fprintf(w, "MISSING: account %s, region %s: expected, and no digest file at all between %s and %s\n",
+			g.Account, g.Region, g.From.Format(time.RFC3339), g.To.Format(time.RFC3339))
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(w, "%d expected account-regions have no digests\n", len(missing))
+	}
 }
 
 func (o verifyOpts) window(op *opened) (time.Time, time.Time, error) {
