@@ -32,8 +32,10 @@ demo: build
 	  echo "== trailwarden policy $$kind --config examples/trailwarden.yaml"; \
 	  $(BIN) policy $$kind --config examples/trailwarden.yaml || exit 1; \
 	done
-	@echo "== trailwarden policy prove --config examples/trailwarden.yaml (summary)"
-	@$(BIN) policy prove --config examples/trailwarden.yaml | grep -E 'PROVEN'
+	@echo "== trailwarden policy prove --config examples/trailwarden.yaml (one verdict per policy; exits 1 unless all are proven)"
+	@mkdir -p out
+	@$(BIN) policy prove --config examples/trailwarden.yaml > out/prove.txt; rc=$$?; \
+	  grep -E '^[a-z-]+ policy \(' out/prove.txt; exit $$rc
 	@echo "== trailwarden demo --out out/demo-bucket --accounts 5 --regions us-east-1,eu-west-1 --days 2"
 	@rm -rf out/demo-bucket
 	@$(BIN) demo --out out/demo-bucket --accounts 5 --regions us-east-1,eu-west-1 --days 2

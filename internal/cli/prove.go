@@ -296,6 +296,11 @@ func writeFinding(w io.Writer, f proof.Finding, setting string) {
 		fmt.Fprintf(w, " by %s", strings.Join(f.Statements, ", "))
 	}
 	fmt.Fprintln(w)
+	// A decision that rests on a case AWS's documentation does not settle
+	// says so, as `can` does (docs/evaluator.md).
+	for _, j := range f.Judgements {
+		fmt.Fprintf(w, "    judgement call: %s (%s); read the other way, the decision is %s\n", j.Summary, j.ID, j.Otherwise)
+	}
 	if f.Reproduce != "" {
 		fmt.Fprintf(w, "    reproduce: %s\n", f.Reproduce)
 	}

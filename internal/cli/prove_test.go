@@ -429,3 +429,24 @@ func TestRenderPolicy_AllowUnprovenStillFails(t *testing.T) {
 		t.Fatalf("stdout %q, stderr:\n%s", out.String(), errb.String())
 	}
 }
+
+// TestPolicyProve_JudgementCallShown: a reader grant that rests on a case
+// AWS's documentation does not settle (an Allow whose NotPrincipal names
+// only the readers' account) is not proof, and the text says which
+// judgement call the decision rests on, as `can` does (issue 13 item 11).
+func TestPolicyProve_JudgementCallShown(t *testing.T) {
+	proveDir(t, "")
+	const bucket = "arn:aws:s3:::acme-org-cloudtrail"
+	doc := `{"Version":"2012-10-17","Statement":[
+{"Sid":"LegacyReaders","Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::444444444444:root"},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["` + bucket + `","` + bucket + `/*"]}]}`
+	if err := os.WriteFile("judged.json", []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := run("policy", "prove", "--config", "trailwarden.yaml", "--bucket-policy", "judged.json")
+	if code != ExitFailure {
+		t.Fatalf("exit %d, want %d:\n%s", code, ExitFailure, out)
+	}
+	if !strings.Contains(out, "UNPROVEN-GRANT") || !strings.Contains(out, "judgement call: ") || !strings.Contains(out, "(notprincipal-partial-chain)") {
+		t.Fatalf("the text does not show the judgement call an unproven grant rests on:\n%s", out)
+	}
+}

@@ -238,7 +238,7 @@ func renderPull(a *app, db string, op *opened, s *pull.Summary) {
 		fmt.Fprintf(a.stdout, "  gap: %s\n", gapText(g))
 	}
 	if s.Digests != nil {
-		if u := unknownText(s.Digests); u != "" {
+		if u := chainsEndText(s.Digests); u != "" {
 			fmt.Fprintf(a.stdout, "  %s\n", u)
 		}
 	}

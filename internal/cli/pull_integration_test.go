@@ -26,7 +26,7 @@ func TestPullQueryExportAgainstMinIO(t *testing.T) {
 		t.Fatalf("demo: %s", stderr)
 	}
 	pullArgs := []string{"pull", "--source", url, "--endpoint", srv.Endpoint, "--public-keys", keys, "--db", db,
-		"--since", "2026-11-20T00:00:00Z", "--until", "2026-11-21T01:00:00Z", "--format", "json"}
+		"--since", "2026-11-20T00:00:00Z", "--until", "2026-11-21T00:00:00Z", "--format", "json"}
 	stdout, stderr, code := run(pullArgs...)
 	if code != 0 {
 		t.Fatalf("pull: %d %s\n%s", code, stderr, stdout)

@@ -329,7 +329,7 @@ func renderVerify(w io.Writer, op *opened, r *verify.Report) {
 	for _, g := range r.Gaps {
 		fmt.Fprintln(w, gapText(g))
 	}
-	if u := unknownText(r); u != "" {
+	if u := chainsEndText(r); u != "" {
 		fmt.Fprintln(w, u)
 	}
 	fmt.Fprintf(w, "%d/%d digest files valid, %d/%d log files valid", r.DigestsValid, r.Digests, r.LogFilesValid, r.LogFiles)
@@ -368,12 +368,12 @@ func gapText(g verify.Gap) string {
 	return fmt.Sprintf("No log files were delivered by CloudTrail between %s and %s (account %s, %s)", from, to, g.Account, g.Region)
 }
 
-// unknownText says, when the window reaches past every chain, from when
-// nothing is known.
-func unknownText(r *verify.Report) string {
-	if r.UnknownAfter.IsZero() {
+// chainsEndText says, when every chain ends early together, what that
+// means and how to check a copy only up to its end.
+func chainsEndText(r *verify.Report) string {
+	if r.ChainsEnd.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("Unknown after %s: no chain has a valid digest after it, so whether later digests were never written or deleted from every chain cannot be told (the window ends %s)",
-		r.UnknownAfter.Format(time.RFC3339), r.End.Format(time.RFC3339))
+	return fmt.Sprintf("Every chain ends by %s, before %s: logging stopped (or its newest digests were deleted) everywhere, or the source is a copy that ends there; to check only up to its end, give a window that ends at %s",
+		r.ChainsEnd.Format(time.RFC3339), r.ExpectedEnd.Format(time.RFC3339), r.ChainsEnd.Format(time.RFC3339))
 }

@@ -85,12 +85,13 @@ type Report struct {
 	Invalid []FileResult `json:"invalid"`
 	Gaps    []Gap        `json:"gaps"`
 	// ExpectedEnd is when every chain should reach (see ExpectedEnd):
-	// before End when the window reaches past every chain.
+	// End, or an hour before now when End is later.
 	ExpectedEnd time.Time `json:"expected_end,omitzero"`
-	// UnknownAfter is set when the window reaches a digest period or
-	// more past every chain (see Unknown): from it to End, nothing in
-	// the bucket says whether digests were deleted from every chain.
-	UnknownAfter time.Time `json:"unknown_after,omitzero"`
+	// ChainsEnd is set when every chain ends a digest period or more
+	// before ExpectedEnd (see CommonEnd): each has a gap from its end,
+	// and either logging stopped everywhere or the source is a copy that
+	// ends there.
+	ChainsEnd time.Time `json:"chains_end,omitzero"`
 	// Totals over all chains.
 	Digests       int           `json:"digests"`
 	DigestsValid  int           `json:"digestsValid"`

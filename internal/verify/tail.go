@@ -20,8 +20,8 @@ const (
 	// is not linked to the digest before it.
 	GapRestart = "chain restarted"
 	// GapEndsEarly: the chain's newest valid digest ends at least one
-	// digest period before the chains are expected to reach (its newest
-	// digests were deleted, or never written).
+	// digest period before the window's end (or an hour ago, if that is
+	// earlier): its newest digests were deleted, or never written.
 	GapEndsEarly = "chain ends early"
 	// GapNoDigest: the chain has digests, but no valid one in the window.
 	GapNoDigest = "no valid digest in the window"
@@ -29,53 +29,34 @@ const (
 
 // ExpectedEnd is the time every chain of one run should reach: the
 // window's end, but no later than now minus DeliveryDelay (newer digests
-// may still be on their way). When no chain reaches that far (the window
-// reaches past every chain, as with a copy of an older bucket), it is the
-// newest valid digest end among the chains: what the other chains prove
-// was delivered. A chain whose newest valid digest ends one DigestPeriod
-// or more before it lacks at least one digest.
-//
-// When every chain ends at the same time before the window does, nothing
-// in the bucket says whether digests after that were deleted from all of
-// them: ExpectedEnd is then before the window's end, which the report
-// shows (Report.ExpectedEnd).
-func ExpectedEnd(chains []Chain, end, now time.Time) time.Time {
-	limit := reach(end, now)
-	var newest time.Time
-	for _, c := range chains {
-		if c.LastValid.IsZero() {
-			continue
-		}
-		if c.LastValid.Add(DigestPeriod).After(limit) {
-			return limit // a chain reaches the limit: every chain should
-		}
-		if c.LastValid.After(newest) {
-			newest = c.LastValid
-		}
-	}
-	return newest
-}
-
-// reach is how far chains should reach at the latest: the window's end,
-// or now minus DeliveryDelay if that is earlier.
-func reach(end, now time.Time) time.Time {
+// may still be on their way). It never depends on what the chains hold:
+// when logging stops for a whole organization (StopLogging on an
+// organization trail, or its newest digests deleted everywhere), every
+// chain ends early together, and that is a gap in every chain, not an
+// all-clear. A copy of an older bucket is checked up to where it ends by
+// giving a window that ends there.
+func ExpectedEnd(end, now time.Time) time.Time {
 	if c := now.Add(-DeliveryDelay); c.Before(end) {
 		return c
 	}
 	return end
 }
 
-// Unknown returns the expected end when the window reaches one
-// DigestPeriod or more past every chain: after it, nothing in the bucket
-// says whether digests were never written or deleted from every chain.
-// ok is false when some chain reaches the window's end (or there is no
-// valid digest at all).
-func Unknown(chains []Chain, end, now time.Time) (after time.Time, ok bool) {
-	e := ExpectedEnd(chains, end, now)
-	if e.IsZero() || e.Add(DigestPeriod).After(reach(end, now)) {
+// CommonEnd returns the newest valid digest end over every chain when it
+// is one DigestPeriod or more before the expected end: every chain ends
+// early, together. Reports say so, because then either logging stopped
+// everywhere or the source is a copy that ends there. ok is false when
+// some chain reaches the expected end or no chain has a valid digest.
+func CommonEnd(chains []Chain, end, now time.Time) (newest time.Time, ok bool) {
+	for _, c := range chains {
+		if c.LastValid.After(newest) {
+			newest = c.LastValid
+		}
+	}
+	if newest.IsZero() || newest.Add(DigestPeriod).After(ExpectedEnd(end, now)) {
 		return time.Time{}, false
 	}
-	return e, true
+	return newest, true
 }
 
 // EndGaps returns a gap for each chain that ends before the chains of its
@@ -83,7 +64,7 @@ func Unknown(chains []Chain, end, now time.Time) (after time.Time, ok bool) {
 // now): from its newest valid digest, or from start when it has none, to
 // the expected end. Verify reports them; pull and coverage read the same.
 func EndGaps(chains []Chain, start, end, now time.Time) []Gap {
-	expected := ExpectedEnd(chains, end, now)
+	expected := ExpectedEnd(end, now)
 	var gaps []Gap
 	for _, c := range chains {
 		from, reason := c.LastValid, GapEndsEarly

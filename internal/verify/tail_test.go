@@ -19,40 +19,45 @@ func chains(lasts ...time.Time) []verify.Chain {
 	return out
 }
 
-// TestEndGaps decides which chains end early: against the window's end
-// (no later than now minus the delivery delay), or against the newest
-// other chain when the window reaches past every chain.
+// TestEndGaps decides which chains end early: against the window's end,
+// no later than now minus the delivery delay, whatever the other chains
+// hold (chains that all stop together are all gaps).
 func TestEndGaps(t *testing.T) {
 	start, far := t0.Add(-hours(24)), t0.AddDate(0, 1, 0)
+	all := map[int]time.Time{0: t0.Add(hours(5)), 1: t0.Add(hours(5)), 2: t0.Add(hours(5))}
 	tests := []struct {
-		name     string
-		lasts    []time.Time
-		end, now time.Time
-		want     map[int]time.Time // chain index -> gap end; missing: no gap
-		expected time.Time
-		unknown  bool
+		name      string
+		lasts     []time.Time
+		end, now  time.Time
+		want      map[int]time.Time // chain index -> gap end; missing: no gap
+		expected  time.Time
+		chainsEnd time.Time // zero: some chain reaches the expected end
 	}{
-		{"all reach the window's end", []time.Time{t0, t0, t0}, t0, far, nil, t0, false},
-		{"newest digest deleted", []time.Time{t0, t0.Add(-hours(1)), t0}, t0, far, map[int]time.Time{1: t0}, t0, false},
-		{"three newest deleted", []time.Time{t0, t0.Add(-hours(3)), t0}, t0, far, map[int]time.Time{1: t0}, t0, false},
-		{"end past every chain: the others say where they end", []time.Time{t0, t0.Add(-hours(1)), t0}, t0.Add(hours(5)), far,
-			map[int]time.Time{1: t0}, t0, true},
-		{"end past every chain, all end together: unknown, no gap", []time.Time{t0, t0, t0}, t0.Add(hours(5)), far, nil, t0, true},
-		{"one period past every chain is unknown", []time.Time{t0, t0}, t0.Add(hours(1)), far, nil, t0, true},
-		{"less than a period past is not", []time.Time{t0, t0}, t0.Add(hours(0.5)), far, nil, t0.Add(hours(0.5)), false},
-		{"misaligned chains less than a period apart", []time.Time{t0, t0.Add(-hours(0.9))}, t0.Add(hours(3)), far, nil, t0, true},
-		{"a chain with no valid digest in the window", []time.Time{t0, {}}, t0, far, map[int]time.Time{1: t0}, t0, false},
-		{"no chain with a valid digest", []time.Time{{}, {}}, t0, far, nil, time.Time{}, false},
+		{"all reach the window's end", []time.Time{t0, t0, t0}, t0, far, nil, t0, time.Time{}},
+		{"newest digest deleted", []time.Time{t0, t0.Add(-hours(1)), t0}, t0, far, map[int]time.Time{1: t0}, t0, time.Time{}},
+		{"three newest deleted", []time.Time{t0, t0.Add(-hours(3)), t0}, t0, far, map[int]time.Time{1: t0}, t0, time.Time{}},
+		{"end past every chain: every chain has a gap", []time.Time{t0, t0.Add(-hours(1)), t0}, t0.Add(hours(5)), far,
+			all, t0.Add(hours(5)), t0},
+		{"all stop together (logging stopped everywhere): all gaps, never an all-clear", []time.Time{t0, t0, t0}, t0.Add(hours(5)), far,
+			all, t0.Add(hours(5)), t0},
+		{"one period past every chain is a gap", []time.Time{t0, t0}, t0.Add(hours(1)), far,
+			map[int]time.Time{0: t0.Add(hours(1)), 1: t0.Add(hours(1))}, t0.Add(hours(1)), t0},
+		{"less than a period past is not", []time.Time{t0, t0}, t0.Add(hours(0.5)), far, nil, t0.Add(hours(0.5)), time.Time{}},
+		{"misaligned chains less than a period apart", []time.Time{t0, t0.Add(-hours(0.9))}, t0, far, nil, t0, time.Time{}},
+		{"a chain with no valid digest in the window", []time.Time{t0, {}}, t0, far, map[int]time.Time{1: t0}, t0, time.Time{}},
+		{"no chain with a valid digest", []time.Time{{}, {}}, t0, far, map[int]time.Time{0: t0, 1: t0}, t0, time.Time{}},
 		// Live: the window ends now; digests may take an hour to arrive.
 		{"live, last digest still on its way", []time.Time{t0, t0.Add(-hours(1))}, t0.Add(hours(0.5)), t0.Add(hours(0.5)), nil,
-			t0.Add(-hours(0.5)), false},
+			t0.Add(-hours(0.5)), time.Time{}},
 		{"live, last digest overdue", []time.Time{t0, t0.Add(-hours(1))}, t0.Add(hours(1.01)), t0.Add(hours(1.01)),
-			map[int]time.Time{1: t0.Add(hours(0.01))}, t0.Add(hours(0.01)), false},
+			map[int]time.Time{1: t0.Add(hours(0.01))}, t0.Add(hours(0.01)), time.Time{}},
+		{"live, every chain stopped three hours ago", []time.Time{t0, t0}, t0.Add(hours(3)), t0.Add(hours(3)),
+			map[int]time.Time{0: t0.Add(hours(2)), 1: t0.Add(hours(2))}, t0.Add(hours(2)), t0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cs := chains(tt.lasts...)
-			if got := verify.ExpectedEnd(cs, tt.end, tt.now); !got.Equal(tt.expected) {
+			if got := verify.ExpectedEnd(tt.end, tt.now); !got.Equal(tt.expected) {
 				t.Errorf("expected end %s, want %s", got, tt.expected)
 			}
 			gaps := verify.EndGaps(cs, start, tt.end, tt.now)
@@ -79,8 +84,9 @@ func TestEndGaps(t *testing.T) {
 					t.Errorf("chain %d: gap to %s, want %s", i, got[i], to)
 				}
 			}
-			if _, ok := verify.Unknown(cs, tt.end, tt.now); ok != tt.unknown {
-				t.Errorf("unknown %v, want %v", ok, tt.unknown)
+			ce, ok := verify.CommonEnd(cs, tt.end, tt.now)
+			if ok != !tt.chainsEnd.IsZero() || !ce.Equal(tt.chainsEnd) {
+				t.Errorf("chains end %s (%v), want %s", ce, ok, tt.chainsEnd)
 			}
 		})
 	}

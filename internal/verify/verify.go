@@ -117,8 +117,8 @@ func Run(ctx context.Context, store objstore.Store, opt Options) (*Report, error
 	})
 	// A chain that ends before the others or the window do lost its
 	// newest digests, or never got them: a gap, like a break inside it.
-	r.ExpectedEnd = ExpectedEnd(r.Chains, opt.End, opt.Now)
-	r.UnknownAfter, _ = Unknown(r.Chains, opt.End, opt.Now)
+	r.ExpectedEnd = ExpectedEnd(opt.End, opt.Now)
+	r.ChainsEnd, _ = CommonEnd(r.Chains, opt.End, opt.Now)
 	for _, g := range EndGaps(r.Chains, opt.Start, opt.End, opt.Now) {
 		r.Gaps = append(r.Gaps, g)
 		for i := range r.Chains {

@@ -324,17 +324,31 @@ func TestVerifyTruncatedChain(t *testing.T) {
 				if rep.OK() {
 					t.Fatal("a truncated chain verified as valid")
 				}
-				want := verify.Gap{Account: acct, Region: region, From: lastLeft, To: m.End, Reason: verify.GapEndsEarly}
-				if len(rep.Gaps) != 1 || rep.Gaps[0] != want {
+				// Past the demo's end every chain ends early; the truncated
+				// one from its own last digest.
+				want := map[[2]string]verify.Gap{{acct, region}: {Account: acct, Region: region, From: lastLeft, To: end, Reason: verify.GapEndsEarly}}
+				if end.After(m.End) {
+					for _, c := range rep.Chains {
+						if c.Account != acct || c.Region != region {
+							want[[2]string{c.Account, c.Region}] = verify.Gap{Account: c.Account, Region: c.Region, From: m.End, To: end, Reason: verify.GapEndsEarly}
+						}
+					}
+				}
+				if len(rep.Gaps) != len(want) {
 					t.Fatalf("gaps %+v, want %+v", rep.Gaps, want)
 				}
+				for _, g := range rep.Gaps {
+					if want[[2]string{g.Account, g.Region}] != g {
+						t.Errorf("gap %+v, want %+v", g, want[[2]string{g.Account, g.Region}])
+					}
+				}
 				for _, c := range rep.Chains {
-					if (c.Account == acct && c.Region == region) != (c.Gaps == 1) {
+					if c.Gaps != 1 && (end.After(m.End) || (c.Account == acct && c.Region == region)) {
 						t.Errorf("chain %s %s: %d gaps", c.Account, c.Region, c.Gaps)
 					}
 				}
-				if !rep.ExpectedEnd.Equal(m.End) {
-					t.Errorf("expected end %s, want %s", rep.ExpectedEnd, m.End)
+				if !rep.ExpectedEnd.Equal(end) {
+					t.Errorf("expected end %s, want %s", rep.ExpectedEnd, end)
 				}
 			})
 		}
@@ -359,18 +373,25 @@ func TestVerifyChainEndsLive(t *testing.T) {
 }
 
 // TestVerifyWindowPastEveryChain: a window that reaches past all the data
-// (an older bucket's copy) holds no gap, but says from when nothing is
-// known; with every chain's newest digest deleted nothing shows either.
+// is a gap in every chain, never an all-clear: logging may have stopped
+// everywhere at once (StopLogging on an organization trail), and a bucket
+// cannot tell that from a copy that ends there. The report says where the
+// chains end, and a window ending there is valid.
 func TestVerifyWindowPastEveryChain(t *testing.T) {
 	st, res := demoBucket(t, 19)
 	m := res.Manifest
 	rep := run(t, st, res, func(o *verify.Options) { o.End = m.End.Add(5 * time.Hour) })
-	if !rep.OK() || !rep.UnknownAfter.Equal(m.End) {
-		t.Fatalf("clean demo, end past it: ok %v, unknown after %s, gaps %+v", rep.OK(), rep.UnknownAfter, rep.Gaps)
+	if rep.OK() || len(rep.Gaps) != len(rep.Chains) || !rep.ChainsEnd.Equal(m.End) {
+		t.Fatalf("clean demo, end 5 h past it: ok %v, %d gaps for %d chains, chains end %s", rep.OK(), len(rep.Gaps), len(rep.Chains), rep.ChainsEnd)
+	}
+	for _, g := range rep.Gaps {
+		if g.Reason != verify.GapEndsEarly || !g.From.Equal(m.End) || !g.To.Equal(m.End.Add(5*time.Hour)) {
+			t.Errorf("gap %+v, want from the demo's end to the window's", g)
+		}
 	}
 	exact := run(t, st, res, nil)
-	if !exact.OK() || !exact.UnknownAfter.IsZero() {
-		t.Fatalf("clean demo, its own window: ok %v, unknown after %s", exact.OK(), exact.UnknownAfter)
+	if !exact.OK() || !exact.ChainsEnd.IsZero() {
+		t.Fatalf("clean demo, its own window: ok %v, chains end %s, gaps %+v", exact.OK(), exact.ChainsEnd, exact.Gaps)
 	}
 }
 
