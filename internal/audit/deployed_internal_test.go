@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/trailwarden/trailwarden/internal/config"
-	"github.com/trailwarden/trailwarden/internal/generator"
-	"github.com/trailwarden/trailwarden/internal/policy"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
 
@@ -125,25 +123,7 @@ func TestDelivery_FromTheDeployedTrail(t *testing.T) {
 // account whose trail list could not be read is unknown, never a pass, and
 // never silently left out; one whose trail points elsewhere fails by name.
 func TestDelivery_PerAccountTrailListUnreadable(t *testing.T) {
-	c := loadConfig(t)
-	c.Trail.Organization = false
-	c.SourceAccounts = []string{"333333333333", "444444444444"}
-	c.DeliveryScope = config.ScopePerAccount
-	bucket, err := generator.Bucket(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := generator.Key(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := mutated(t, "good.json", func(s *snapshot.Snapshot) {
-		s.Bucket.Policy = string(policy.Canonical(bucket.Doc))
-		s.Keys[0].Policy = string(policy.Canonical(key.Doc))
-		for i := range s.Accounts {
-			tr := &s.Accounts[i].Trails[0]
-			tr.ARN, tr.IsOrganization = c.TrailARN(s.Accounts[i].ID), false
-		}
+	c, _, s := perAccountSnapshot(t, func(s *snapshot.Snapshot) {
 		s.Accounts[2].Trails = nil // 333: its list could not be read
 		s.Errors = []snapshot.CallError{{Account: "333333333333", Region: "us-east-1", Service: "cloudtrail", Operation: "DescribeTrails", Code: "AccessDeniedException"}}
 		s.Accounts[3].Trails[0].S3BucketName = "elsewhere" // 444: delivers to another bucket

@@ -184,10 +184,6 @@ func (k *logKey) describe() string {
 	return k.arn + " (" + strings.Join(k.uses, "; ") + ")"
 }
 
-// awsManagedS3Key is the alias S3 uses for aws:kms default encryption
-// without a key id.
-const awsManagedS3Key = "alias/aws/s3"
-
 // logKeys lists every key that encrypts log objects, once each: the
 // config's kms_key_arn, every delivering trail's key and the bucket's
 // default-encryption key, in that order.
@@ -228,17 +224,8 @@ func (e *env) logKeys() []logKey {
 			add(tr.t.KMSKeyID, "trail "+tr.t.ARN, true, false, tr.t.ARN)
 		}
 	}
-	if b := e.s.Bucket; b != nil {
-		for _, r := range b.Encryption {
-			if r.SSEAlgorithm != "aws:kms" && r.SSEAlgorithm != "aws:kms:dsse" {
-				continue
-			}
-			ref := r.KMSMasterKeyID
-			if ref == "" {
-				ref = awsManagedS3Key
-			}
-			add(ref, "the bucket's default encryption", false, true, "")
-		}
+	for _, ref := range e.s.Bucket.EncryptionKeys() {
+		add(ref, "the bucket's default encryption", false, true, "")
 	}
 	for i := range e.keys {
 		if e.keys[i].trailARN == "" {

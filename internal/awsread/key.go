@@ -11,10 +11,6 @@ import (
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
 
-// awsManagedS3Key is the alias of the AWS managed key S3 uses when the
-// bucket's default encryption is aws:kms without a key id.
-const awsManagedS3Key = "alias/aws/s3"
-
 // keyRef is one reference to a KMS key, with the account and region it is
 // resolved in.
 type keyRef struct {
@@ -48,17 +44,8 @@ func (r *reader) keyRefs(accounts []snapshot.Account, b *snapshot.Bucket) []keyR
 			}
 		}
 	}
-	if b != nil {
-		for _, e := range b.Encryption {
-			if e.SSEAlgorithm != "aws:kms" && e.SSEAlgorithm != "aws:kms:dsse" {
-				continue
-			}
-			ref := e.KMSMasterKeyID
-			if ref == "" {
-				ref = awsManagedS3Key
-			}
-			add(ref, b.Account, b.Region)
-		}
+	for _, ref := range b.EncryptionKeys() {
+		add(ref, b.Account, b.Region)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ref < out[j].ref })
 	return out

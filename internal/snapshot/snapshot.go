@@ -329,3 +329,29 @@ type NamedPolicy struct {
 	ARN      string `json:"arn,omitempty"`
 	Document string `json:"document"`
 }
+
+// AWSManagedS3Key is the alias of the AWS managed key S3 uses when the
+// bucket's default encryption is aws:kms without a key id.
+const AWSManagedS3Key = "alias/aws/s3"
+
+// EncryptionKeys are the KMS keys the bucket's default encryption names,
+// as the configuration names them (an ARN, key id or alias), in rule
+// order: AWSManagedS3Key for aws:kms without a key id. Audit and the live
+// read share it, so both look at the same keys.
+func (b *Bucket) EncryptionKeys() []string {
+	if b == nil {
+		return nil
+	}
+	var out []string
+	for _, r := range b.Encryption {
+		if r.SSEAlgorithm != "aws:kms" && r.SSEAlgorithm != "aws:kms:dsse" {
+			continue
+		}
+		ref := r.KMSMasterKeyID
+		if ref == "" {
+			ref = AWSManagedS3Key
+		}
+		out = append(out, ref)
+	}
+	return out
+}
