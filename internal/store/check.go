@@ -125,6 +125,13 @@ func check(ctx context.Context, conn *sql.Conn, stmt string, run bool) error {
 		if !ok {
 			return errors.New("store: query: not a DuckDB connection")
 		}
+		// DuckDB refuses some statements while preparing them (COPY to a
+		// file it may not write, say), before their type is known: the
+		// first words say what they are, for the message. The type of
+		// the prepared statement decides what runs.
+		if re := leading(stmt); re != nil {
+			return re
+		}
 		_, err := prepared(c, stmt, func(t duckdb.StmtType) error { return admit(c, stmt, t) }, func(st *duckdb.Stmt) error {
 			if !run {
 				return nil
@@ -198,6 +205,40 @@ func admit(c *duckdb.Conn, stmt string, t duckdb.StmtType) error {
 	n := 1
 	if why == Settings {
 		n = 2 // SET memory_limit, PRAGMA enable_profiling
+	}
+	return &RefusedError{Statement: opening(stmt, n), Why: why}
+}
+
+// refusedWords are statements refused by their first word.
+var refusedWords = map[string]Refusal{
+	"ATTACH": Writes, "DETACH": Writes, "COPY": Writes, "EXPORT": Writes, "VACUUM": Writes, "IMPORT": Writes,
+	"PREPARE": Unchecked, "EXECUTE": Unchecked,
+	"INSTALL": Settings, "LOAD": Settings, "USE": Settings,
+}
+
+// leading refuses a statement by its first words: see refusedWords, and
+// an EXPLAIN of one of them.
+func leading(stmt string) *RefusedError {
+	w := words(stmt, 2)
+	if len(w) == 0 {
+		return nil
+	}
+	if w[0] == "FORCE" && len(w) == 2 && w[1] == "INSTALL" {
+		return &RefusedError{Statement: opening(stmt, 3), Why: Settings}
+	}
+	if w[0] == "EXPLAIN" {
+		if inner, ok := explained(stmt); ok && leading(inner) != nil {
+			return &RefusedError{Statement: opening(stmt, 3), Why: Unchecked, Detail: "EXPLAIN is allowed for a SELECT only"}
+		}
+		return nil
+	}
+	why, ok := refusedWords[w[0]]
+	if !ok {
+		return nil
+	}
+	n := 1
+	if why == Settings {
+		n = 2
 	}
 	return &RefusedError{Statement: opening(stmt, n), Why: why}
 }
@@ -298,7 +339,16 @@ func opening(stmt string, n int) string {
 	if used == 0 {
 		return strings.TrimSpace(firstLine(start))
 	}
-	return strings.Join(strings.Fields(start[:used]), " ")
+	f := strings.Fields(start[:used])
+	f[0] = strings.ToUpper(f[0])
+	for i := 1; i < len(f); i++ {
+		// Keywords upper-cased, names as written: SET memory_limit,
+		// FORCE INSTALL httpfs, EXPLAIN ANALYZE COPY.
+		if f[0] == "EXPLAIN" || f[0] == "FORCE" && i == 1 {
+			f[i] = strings.ToUpper(f[i])
+		}
+	}
+	return strings.Join(f, " ")
 }
 
 // keyword reads an identifier-like word at the start of s, upper-cased.
