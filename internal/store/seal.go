@@ -17,9 +17,11 @@ type readPaths struct {
 	dirs, files []string
 }
 
-// readablePaths resolves Options.ReadFiles to absolute paths, each also
-// under its real name when a symbolic link leads to it: DuckDB compares
-// the path a query names, as written, with these.
+// readablePaths resolves Options.ReadFiles for DuckDB, which compares
+// the path a query names, as written, with the allowed ones: each is
+// allowed as its absolute path, its real path when a symbolic link leads
+// to it, and, when relative, as given (with and without a leading ./),
+// which DuckDB resolves against the working folder as the user does.
 func readablePaths(paths []string) (*readPaths, error) {
 	r := &readPaths{}
 	for _, p := range paths {
@@ -35,6 +37,9 @@ func readablePaths(paths []string) (*readPaths, error) {
 		if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
 			names = append(names, real)
 		}
+		if rel := filepath.Clean(p); !filepath.IsAbs(rel) && rel != "." {
+			names = append(names, rel, "."+string(filepath.Separator)+rel)
+		}
 		for _, n := range names {
 			switch {
 			case fi.IsDir():
@@ -47,6 +52,7 @@ func readablePaths(paths []string) (*readPaths, error) {
 	}
 	slices.Sort(r.dirs)
 	slices.Sort(r.files)
+	r.dirs, r.files = slices.Compact(r.dirs), slices.Compact(r.files)
 	return r, nil
 }
 
@@ -95,24 +101,25 @@ func (s *Store) sealedAs(ctx context.Context, conn *sql.Conn, r *readPaths) erro
 	if err != nil {
 		return fmt.Errorf("store: open %s: %w", s.path, err)
 	}
-	// DuckDB adds the temporary folder to the readable folders itself.
-	want := append(slices.Clone(r.dirs), s.path+".tmp"+string(filepath.Separator))
-	if external || !sameSet(dirs, want) || !sameSet(files, r.files) {
+	if external || !sameSet(s.path, dirs, r.dirs) || !sameSet(s.path, files, r.files) {
 		return fmt.Errorf("store: open %s read-only: already open in this process with other access to files", s.path)
 	}
 	return nil
 }
 
-// sameSet compares DuckDB's list setting got with want, ignoring order
-// and repeats.
-func sameSet(got []any, want []string) bool {
+// sameSet compares DuckDB's list setting got with want, ignoring order,
+// repeats and the paths DuckDB adds itself: the store's file, its
+// write-ahead log and its temporary folder, all named after it.
+func sameSet(store string, got []any, want []string) bool {
 	g := map[string]bool{}
 	for _, v := range got {
 		str, ok := v.(string)
 		if !ok {
 			return false
 		}
-		g[str] = true
+		if !strings.HasPrefix(str, store) {
+			g[str] = true
+		}
 	}
 	w := map[string]bool{}
 	for _, v := range want {
