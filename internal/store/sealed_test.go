@@ -225,18 +225,18 @@ func queryStore(path, sql string) int {
 	ctx := context.Background()
 	s, err := OpenWith(ctx, path, Options{ReadOnly: true})
 	if err != nil {
-		fmt.Println(err)
+		fmt.Fprintln(os.Stdout, err)
 		return 3
 	}
 	defer func() { _ = s.Close() }()
 	rows, err := s.Query(ctx, sql)
 	if err != nil {
-		fmt.Println(err)
+		fmt.Fprintln(os.Stdout, err)
 		return 3
 	}
 	defer func() { _ = rows.Close() }()
 	if _, err := query.Render(os.Stdout, rows, "csv"); err != nil {
-		fmt.Println(err)
+		fmt.Fprintln(os.Stdout, err)
 		return 3
 	}
 	return 0
