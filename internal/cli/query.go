@@ -57,7 +57,10 @@ ANALYZE of anything but a SELECT): such a statement is refused, exit 2,
 and the statements before it in the same SQL have run. Nor can it read
 files or the network (read_csv, glob, http://), except the files and
 folders given with --allow-files (the statements that write stay
-refused). "trailwarden export" writes the events as Parquet.
+refused). "trailwarden export" writes the events as Parquet. SQL that
+DuckDB cannot parse or bind is bad input too (exit 2). A store that a pull
+by an earlier trailwarden left its loading views in is refused until a
+pull into it removes them.
 
 Output: table for people, csv, jsonl (one object per row) or json.`,
 		Example: `  trailwarden query --db ./trail.duckdb "select event_name, count(*) from events group by 1 order by 2 desc limit 10"
