@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // readPaths are the folders and files SQL on a sealed store may read,
@@ -66,6 +67,9 @@ func readablePaths(paths []string) (*readPaths, error) {
 // open of a file still open finds it sealed already; it is accepted if
 // the seal is the one asked for.
 func (s *Store) seal(ctx context.Context, r *readPaths) error {
+	// Two opens of one file sealing at once would mix their settings.
+	sealMu.Lock()
+	defer sealMu.Unlock()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: open %s: %w", s.path, err)
@@ -90,6 +94,8 @@ func (s *Store) seal(ctx context.Context, r *readPaths) error {
 	}
 	return nil
 }
+
+var sealMu sync.Mutex
 
 // sealedAs checks that an instance sealed by an earlier open in this
 // process is sealed as r asks.
