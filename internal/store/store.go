@@ -95,7 +95,7 @@ type Options struct {
 	ReadOnly bool
 	// ReadFiles are the files and folders (with everything under them)
 	// that SQL on a sealed store may read, with read_csv and the like.
-	// Query refuses every statement that writes, whatever they hold.
+	// Query still refuses the statements that write (COPY, ATTACH...).
 	ReadFiles []string
 	// Export opens a read-only store for ExportParquet alone: DuckDB
 	// keeps its access to files, to write the export, so Query refuses to
