@@ -19,7 +19,9 @@ func newExportCmd(a *app) *cobra.Command {
 			if format != "parquet" {
 				return badInput(fmt.Errorf("unknown --format %q", format), "only parquet is supported")
 			}
-			st, err := store.OpenWith(cmd.Context(), db, store.Options{ReadOnly: true})
+			// Opened for export: unlike a query's, its DuckDB may write
+			// files, and runs only the export's own SQL.
+			st, err := store.OpenWith(cmd.Context(), db, store.Options{ReadOnly: true, Export: true})
 			if err != nil {
 				return storeError(err, db)
 			}

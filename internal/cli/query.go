@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -19,6 +21,7 @@ import (
 type queryOpts struct {
 	db, engine, named, format, config string
 	memory                            string
+	allowFiles                        []string
 	athena                            athenaOpts
 	exp                               expectOpts
 }
@@ -46,9 +49,23 @@ request_parameters, response_elements and the other nested fields as JSON;
 created. --named runs one of the common questions ("trailwarden queries"
 lists them) on either engine.
 
+The store is opened read-only and only "trailwarden pull" changes it. A
+query cannot write files or change the store (ATTACH, COPY, EXPORT,
+DELETE FROM events), change DuckDB's settings or extensions (SET, PRAGMA,
+INSTALL, LOAD), or run a statement it hides (PREPARE, EXECUTE, EXPLAIN
+ANALYZE of anything but a SELECT): such a statement is refused, exit 2,
+and the statements before it in the same SQL have run. Nor can it read
+files or the network (read_csv, glob, http://), except the files and
+folders given with --allow-files (the statements that write stay
+refused). "trailwarden export" writes the events as Parquet. SQL that
+DuckDB cannot parse or bind is bad input too (exit 2). A store that a pull
+by an earlier trailwarden left its loading views in is refused until a
+pull into it removes them.
+
 Output: table for people, csv, jsonl (one object per row) or json.`,
 		Example: `  trailwarden query --db ./trail.duckdb "select event_name, count(*) from events group by 1 order by 2 desc limit 10"
   trailwarden query --db ./trail.duckdb --named root-activity --format json
+  trailwarden query --db ./trail.duckdb --allow-files ./known-ips.csv "select * from events where source_ip_address not in (select ip from read_csv('./known-ips.csv'))"
   trailwarden query --engine athena --config trailwarden.yaml --named console-logins-without-mfa`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runQuery(cmd.Context(), o, args) },
@@ -61,6 +78,7 @@ Output: table for people, csv, jsonl (one object per row) or json.`,
 	// Queries get more room than pulls: aggregations over millions of
 	// events (count distinct per principal and day) need it.
 	f.StringVar(&o.memory, "memory-limit", "2GB", "DuckDB memory limit for the query")
+	f.StringArrayVar(&o.allowFiles, "allow-files", nil, "a file, or a folder with everything under it, that the query may read (read_csv, read_parquet, glob...); repeatable")
 	f.StringVarP(&o.config, "config", "c", "", "trailwarden.yaml (for --engine athena: the home region, and the accounts the table must project)")
 	f.StringSliceVar(&o.exp.accounts, "accounts", nil, "--engine athena: the accounts the table must project (default: the organization's, from --snapshot or read live, else the config's source_accounts)")
 	f.StringVar(&o.exp.snapshot, "snapshot", "", "--engine athena: a snapshot file to take the organization's accounts from")
@@ -83,12 +101,23 @@ func (o *athenaOpts) flags(cmd *cobra.Command) {
 func (a *app) engine(ctx context.Context, o queryOpts) (query.Engine, func(), error) {
 	switch o.engine {
 	case "duckdb":
-		st, err := store.OpenWith(ctx, o.db, store.Options{ReadOnly: true, MemoryLimit: o.memory})
+		for _, p := range o.allowFiles {
+			if _, err := os.Stat(p); err != nil {
+				return nil, nil, badInput(fmt.Errorf("--allow-files: %w", err), "give a file or folder that exists")
+			}
+		}
+		st, err := store.OpenWith(ctx, o.db, store.Options{ReadOnly: true, MemoryLimit: o.memory, ReadFiles: o.allowFiles})
+		if errors.Is(err, store.ErrLoaderViews) {
+			return nil, nil, badInput(err, "pull into it once (trailwarden pull --source ... --db "+o.db+"): the pull removes them and loads only what is new")
+		}
 		if err != nil {
 			return nil, nil, storeError(err, o.db)
 		}
 		return st, func() { _ = st.Close() }, nil
 	case "athena":
+		if len(o.allowFiles) > 0 {
+			return nil, nil, badInput(errors.New("--allow-files is for the local store (--engine duckdb)"), "leave --allow-files out with --engine athena")
+		}
 		opt := o.athena.options()
 		if opt.Region == "" && o.config != "" {
 			c, err := loadConfig(a, o.config)
@@ -141,10 +170,45 @@ func (a *app) runQuery(ctx context.Context, o queryOpts, args []string) error {
 	}
 	rows, err := eng.Query(ctx, sql)
 	if err != nil {
-		return err
+		return queryError(err, o)
 	}
 	defer func() { _ = rows.Close() }()
 	_, err = query.Render(a.stdout, rows, o.format)
+	return queryError(err, o)
+}
+
+// queryError makes a refused statement, and SQL that DuckDB cannot
+// prepare, bad input (exit 2), with what to do instead.
+func queryError(err error, o queryOpts) error {
+	var re *store.RefusedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &re):
+		hint := ""
+		switch re.Why {
+		case store.Writes:
+			hint = "only trailwarden pull changes the store; trailwarden export writes the events as Parquet (--out FOLDER)"
+		case store.ReadsFiles:
+			hint = "reading files needs --allow-files FILE (or a folder holding it)"
+			if len(o.allowFiles) > 0 {
+				hint = "that file is outside --allow-files " + strings.Join(o.allowFiles, ", ") + ": add it, or its folder, with another --allow-files"
+			}
+		case store.Settings:
+			hint = "the store's settings are fixed when query opens it: --memory-limit sets DuckDB's memory limit"
+			if w := strings.Fields(re.Statement); len(w) > 0 && (w[0] == "INSTALL" || w[0] == "LOAD" || w[0] == "FORCE") {
+				hint = "extensions are never installed or loaded by a query; json and parquet are built in"
+			}
+		case store.Unchecked:
+			hint = "run the SELECT itself"
+			if strings.HasPrefix(re.Statement, "PIVOT") {
+				hint = "give the PIVOT its values: ON col IN ('a', 'b')"
+			}
+		}
+		return badInput(err, hint)
+	case errors.Is(err, store.ErrBadSQL):
+		return badInput(err, "")
+	}
 	return err
 }
 

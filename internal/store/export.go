@@ -20,7 +20,13 @@ const exportMarker = ".trailwarden-export"
 // Athena or any Parquet reader. It writes into a temporary sibling folder
 // and renames it into place, so dir is never half written; an earlier
 // export in dir is replaced, any other non-empty folder is refused.
+//
+// A store opened read-only must be opened for export (Options.Export): a
+// sealed store cannot write files.
 func (s *Store) ExportParquet(ctx context.Context, dir string) error {
+	if s.opt.ReadOnly && !s.opt.Export {
+		return fmt.Errorf("store: export %s: opened read-only for queries, which write no file: open it for export", s.path)
+	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return fmt.Errorf("store: export %s: %w", dir, err)

@@ -36,11 +36,15 @@ var (
 // TestMain removes the demo buckets shared by the tests and benchmarks.
 // Run with TW_HOLD_STORE set, the test binary is instead a second process
 // holding that store open until its stdin closes (see
-// TestOpenSaysWhenAnotherProcessHoldsTheStore); with TW_MEASURE_INTO, it
+// TestOpenSaysWhenAnotherProcessHoldsTheStore); with TW_QUERY_STORE, it
+// runs a query on that store (see queryInChild); with TW_MEASURE_INTO, it
 // runs a command and measures it (see measured).
 func TestMain(m *testing.M) {
 	if path := os.Getenv("TW_HOLD_STORE"); path != "" {
 		os.Exit(holdStore(path))
+	}
+	if path := os.Getenv("TW_QUERY_STORE"); path != "" {
+		os.Exit(queryStore(path, os.Getenv("TW_QUERY_SQL")))
 	}
 	if path := os.Getenv("TW_MEASURE_INTO"); path != "" {
 		os.Exit(measure(path, os.Args[1:]))

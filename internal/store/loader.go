@@ -68,8 +68,7 @@ type writer struct {
 	arrow *duckdb.Arrow
 	tx    *sql.Tx
 	free  chan struct{}
-	// view names the writer's Arrow view: DuckDB registers it in a
-	// catalog the connections share.
+	// view names the writer's Arrow view (see view).
 	view string
 }
 
@@ -237,7 +236,7 @@ func (l *Loader) load(ctx context.Context, w *writer, b *batch.Events) (Ingested
 	if b.Rows() > 0 {
 		// SELECT * and no WHERE (see batch.Events.KeyArrow): duplicates
 		// were removed from the batch itself (Prepare).
-		if err := view(w.arrow, b.Arrow(), w.view, func() error {
+		if err := view(ctx, w.arrow, w.tx, b.Arrow(), w.view, func() error {
 			_, err := w.tx.ExecContext(ctx, `INSERT INTO events (`+eventColumns+`) SELECT * FROM `+w.view) //nolint:gosec // our own view name
 			return err
 		}); err != nil {
@@ -338,7 +337,16 @@ func (l *Loader) fail(ctx context.Context, err error) error {
 // view runs fn while the record is visible to SQL on a's connection as
 // the table name. An Arrow view can be scanned once, so each statement
 // gets its own.
-func view(a *duckdb.Arrow, rec arrow.RecordBatch, name string, fn func() error) error {
+//
+// DuckDB registers an Arrow view as a lasting view of the store's own
+// catalog (the C API offers no temporary one), holding the address of
+// this process's stream: once released, a query that reads the view
+// dereferences freed memory, and in another process a random address,
+// and crashes. So the view is created and dropped inside tx, the
+// transaction of a's connection: no committed catalog ever holds it, and
+// a pull killed in between leaves nothing, as its rollback drops the
+// view with the rest. The view is dropped before its stream is released.
+func view(ctx context.Context, a *duckdb.Arrow, tx *sql.Tx, rec arrow.RecordBatch, name string, fn func() error) error {
 	rr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
 	if err != nil {
 		return err
@@ -348,7 +356,11 @@ func view(a *duckdb.Arrow, rec arrow.RecordBatch, name string, fn func() error) 
 		return err
 	}
 	defer release()
-	return fn()
+	if err := fn(); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DROP VIEW `+name) //nolint:gosec // our own view name
+	return err
 }
 
 // committedDuplicates drops (b.Drop) the rows matching committed events,
@@ -369,12 +381,21 @@ func (l *Loader) committedDuplicates(ctx context.Context, b *batch.Events, dup [
 		return nil
 	}
 	// The keys are copied out of the Arrow scan with SELECT * (see
-	// batch.Events.KeyArrow) and searched in DuckDB's own table.
-	err := view(l.readArrow, b.KeyArrow(), "tw_dups", func() error {
-		_, err := l.read.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE tw_keys AS SELECT * FROM tw_dups`)
+	// batch.Events.KeyArrow) and searched in DuckDB's own table. The copy
+	// runs in a transaction of its own, which drops the view (see view).
+	tx, err := l.read.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	err = view(ctx, l.readArrow, tx, b.KeyArrow(), "tw_dups", func() error {
+		_, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE tw_keys AS SELECT * FROM tw_dups`)
 		return err
 	})
+	if err == nil {
+		err = tx.Commit()
+	}
 	if err != nil {
+		_ = tx.Rollback()
 		return err
 	}
 	q := `SELECT k."row" FROM tw_keys k WHERE k.event_id IS NOT NULL AND EXISTS (

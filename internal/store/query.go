@@ -19,44 +19,68 @@ var _ query.Engine = (*Store)(nil)
 // float64, string or time.Time; nested values (STRUCT, LIST, MAP, JSON)
 // and UUID, BLOB, INTERVAL and TIME are JSON or text as DuckDB renders them.
 //
-// The SQL runs with the user's rights on the user's own file: it may read
-// or write anything DuckDB can (see the package comment).
+// sql may hold several statements: each is checked (see check) and run in
+// order, and the last one's rows are returned. A statement that would
+// write, change settings or hide what it runs is refused with a
+// *RefusedError (errors.Is ErrRefused), the statements before it having
+// run; SQL that DuckDB cannot prepare fails with ErrBadSQL. A store opened
+// read-only is also sealed by DuckDB's own settings (see the package
+// comment); one opened for export runs no query.
 //
 // duckdb-go hands JSON columns over already decoded into Go maps, which
 // loses key order and the precision of large numbers, and decodes STRUCTs
-// into maps. So a single SELECT is described first (DESCRIBE binds it
+// into maps. So a final SELECT is described first (DESCRIBE binds it
 // without running it) and, if it has such columns, run wrapped in a
 // projection that makes DuckDB cast them to text itself. Anything else
-// (several statements, PRAGMA, SHOW, a query DESCRIBE cannot bind) runs as
-// given and its values are converted in Go.
+// (PRAGMA, SHOW, a query DESCRIBE cannot bind) runs as given and its
+// values are converted in Go.
 func (s *Store) Query(ctx context.Context, sqlText string) (query.Rows, error) {
+	if s.opt.Export {
+		return nil, fmt.Errorf("store: query: %s is opened for export, where SQL can write files: open it read-only for queries", s.path)
+	}
+	stmts := splitStatements(sqlText)
+	if len(stmts) == 0 {
+		return nil, &badSQL{err: errors.New("no statement")}
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: query: %w", err)
 	}
-	names, types, single := describe(ctx, conn, sqlText)
-	run := sqlText
+	fail := func(err error) (query.Rows, error) {
+		_ = conn.Close()
+		return nil, err
+	}
+	last := stmts[len(stmts)-1]
+	for _, st := range stmts[:len(stmts)-1] {
+		if err := check(ctx, conn, st, true); err != nil {
+			return fail(err)
+		}
+	}
+	if err := check(ctx, conn, last, false); err != nil {
+		return fail(err)
+	}
+	names, types, single := describe(ctx, conn, last)
+	run := last
 	if single {
-		if wrapped, ok := wrap(sqlText, types); ok {
+		// The wrapper is checked like the statement it wraps.
+		if wrapped, ok := wrap(last, types); ok && check(ctx, conn, wrapped, false) == nil {
 			run = wrapped
 		}
 	}
 	rows, err := conn.QueryContext(ctx, run)
-	if err != nil && run != sqlText {
+	if err != nil && run != last {
 		// The wrapper is an optimization; the user's own error is the
 		// one to report.
-		rows, err = conn.QueryContext(ctx, sqlText)
+		rows, err = conn.QueryContext(ctx, last)
 		names = nil
 	}
 	if err != nil {
-		_ = conn.Close()
-		return nil, fmt.Errorf("store: query: %w", err)
+		return fail(classify(last, err))
 	}
 	cts, err := rows.ColumnTypes()
 	if err != nil {
 		_ = rows.Close()
-		_ = conn.Close()
-		return nil, fmt.Errorf("store: query: %w", err)
+		return fail(fmt.Errorf("store: query: %w", err))
 	}
 	if names == nil || len(names) != len(cts) {
 		names = make([]string, len(cts))
@@ -197,7 +221,7 @@ func (r *rowsOf) Err() error {
 		return r.err
 	}
 	if err := r.rows.Err(); err != nil {
-		return fmt.Errorf("store: query: %w", err)
+		return classify("", err)
 	}
 	return nil
 }

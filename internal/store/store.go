@@ -22,10 +22,19 @@
 //
 // # SQL
 //
-// Query runs whatever SQL it is given, with the rights of the user on a
-// file the user owns: it is not a sandbox. DuckDB can read and write other
-// files from SQL (read_csv, COPY ... TO, ATTACH); that is the user's
-// business, as it would be in the duckdb shell.
+// Only a pull changes a store. A store opened read-only (Options.ReadOnly)
+// is sealed: DuckDB opens the file read-only, with its access to other
+// files and to the network off (but for the files and folders of
+// Options.ReadFiles, which SQL may read), no extension installed or
+// loaded on demand, and its configuration locked after the limits are
+// set, so SQL cannot raise them. DuckDB still lets SQL ATTACH the store's
+// own file again for writing (under another spelling of its path, such as
+// a doubled slash), so Query also checks each statement before it runs
+// it and refuses those that could write (ATTACH, COPY, EXPORT), change
+// settings or extensions (SET, PRAGMA, INSTALL, LOAD), or hide the
+// statement they run (PREPARE, EXECUTE, EXPLAIN ANALYZE of anything but a
+// SELECT): see RefusedError. Exporting is its own path (Options.Export,
+// ExportParquet).
 package store
 
 import (
@@ -82,7 +91,16 @@ type Options struct {
 	Threads int
 	// ReadOnly opens an existing store without taking the write lock, so
 	// several read-only processes can query one file (no ingest then).
+	// The store is sealed (see the package comment) unless Export is set.
 	ReadOnly bool
+	// ReadFiles are the files and folders (with everything under them)
+	// that SQL on a sealed store may read, with read_csv and the like.
+	// Query still refuses the statements that write (COPY, ATTACH...).
+	ReadFiles []string
+	// Export opens a read-only store for ExportParquet alone: DuckDB
+	// keeps its access to files, to write the export, so Query refuses to
+	// run on such a store.
+	Export bool
 }
 
 // Store is an open event store.
@@ -132,6 +150,10 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 	// return them: without them a 370,000-event ingest peaked at 650 MB
 	// of RSS instead of 390 MB.
 	q.Set("allocator_background_threads", "true")
+	if len(opt.ReadFiles) > 0 && (!opt.ReadOnly || opt.Export) {
+		return nil, fmt.Errorf("store: open %s: files to read are for a store opened read-only for queries", path)
+	}
+	sealed := opt.ReadOnly && !opt.Export
 	if opt.ReadOnly {
 		q.Set("access_mode", "READ_ONLY")
 	} else {
@@ -140,6 +162,22 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 		// of 2.14 s for 378,000 events) for a file about 1.6 times as
 		// large (84 MB instead of 53 MB).
 		q.Set("disabled_compression_methods", "fsst")
+	}
+
+	var readable *readPaths
+	if sealed {
+		// Startup settings, which DuckDB applies in no set order: none of
+		// these depends on another. Extensions are neither downloaded nor
+		// loaded on demand (a query naming an s3:// path would otherwise
+		// fetch httpfs over the network).
+		q.Set("autoinstall_known_extensions", "false")
+		q.Set("autoload_known_extensions", "false")
+		q.Set("allow_community_extensions", "false")
+		q.Set("allow_persistent_secrets", "false")
+		var err error
+		if readable, err = readablePaths(opt.ReadFiles); err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
 	}
 
 	dsn, init := path+"?"+q.Encode(), func(driver.ExecerContext) error { return nil }
@@ -151,9 +189,23 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, openErr(fmt.Errorf("store: open %s: %w", path, err))
 	}
 	s := &Store{db: sql.OpenDB(conn), path: path, opt: opt, bigFile: batch.InMemoryFile}
-	if err := s.migrate(ctx); err != nil {
+	fail := func(err error) (*Store, error) {
 		_ = s.db.Close()
 		return nil, openErr(err)
+	}
+	if sealed {
+		if err := s.seal(ctx, readable); err != nil {
+			return fail(err)
+		}
+		// A connection keeps what a query left on it (temporary tables,
+		// variables, an open transaction): each query gets a new one.
+		s.db.SetMaxIdleConns(0)
+	}
+	if err := s.migrate(ctx); err != nil {
+		return fail(err)
+	}
+	if err := s.loaderViews(ctx); err != nil {
+		return fail(err)
 	}
 	return s, nil
 }
