@@ -4,7 +4,7 @@ package faulttest
 
 import (
 	"bytes"
-	"encoding/binary"
+	le "encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,7 +42,7 @@ func gzipBomb(t *testing.T, size int64, lie bool) []byte {
 	}
 	b := out.Bytes()
 	if lie {
-		binary.LittleEndian.PutUint32(b[len(b)-4:], 2000)
+		le.LittleEndian.PutUint32(b[len(b)-4:], 2000)
 	}
 	return b
 }

@@ -71,6 +71,22 @@ type killer struct {
 	// rounds is how many times the whole range was pulled into a new
 	// store, each round killed at other moments.
 	rounds int
+	// completed are the durations of the pulls that were not killed.
+	completed []time.Duration
+}
+
+// typical is how long a pull of a window takes from this source: the mean
+// of those that completed, or at first the clean pull of the whole range
+// from the folder.
+func (k *killer) typical() time.Duration {
+	if len(k.completed) == 0 {
+		return k.f.pullDuration
+	}
+	var sum time.Duration
+	for _, d := range k.completed {
+		sum += d
+	}
+	return sum / time.Duration(len(k.completed))
 }
 
 // windows are the ends of the pulls of one round: every 6 hours of the
@@ -97,7 +113,7 @@ func (k *killer) run(kills int) {
 				if attempt > 50 {
 					t.Fatalf("the pull to %s never completed in 50 attempts", w)
 				}
-				delay := k.moment(k.f.pullDuration)
+				delay := k.moment(k.typical())
 				cmd, stdout, stderr, began := start(t, k.args(k.db, w)...)
 				timer := time.AfterFunc(delay, func() { _ = cmd.Process.Kill() })
 				res := finish(t, cmd, stdout, stderr, began, 5*time.Minute)
@@ -113,6 +129,7 @@ func (k *killer) run(kills int) {
 				if res.code != 0 {
 					t.Fatalf("round %d, pull to %s after %d kills: %v", k.rounds, w, attempt-1, res)
 				}
+				k.completed = append(k.completed, res.elapsed)
 				break
 			}
 		}
@@ -120,9 +137,8 @@ func (k *killer) run(kills int) {
 	}
 }
 
-// moment is when to kill a pull that takes about d (a clean pull of the
-// whole range; a window's takes a little less): a uniform moment of 1.2
-// times its length, or, one time in three, one near its end, where it
+// moment is when to kill a pull that takes about d: a uniform moment of
+// 1.2 times its length, or, one time in three, one near its end, where it
 // commits and checkpoints. About a pull in four completes.
 func (k *killer) moment(d time.Duration) time.Duration {
 	if k.r.IntN(3) == 0 {

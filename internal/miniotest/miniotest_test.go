@@ -61,7 +61,8 @@ func TestKillAndRestart(t *testing.T) {
 	s.CreateBucket(t, "kept")
 	before := s.Endpoint
 	s.Kill()
-	if _, err := http.Get(before + "/minio/health/live"); err == nil { //nolint:noctx // a probe
+	if resp, err := http.Get(before + "/minio/health/live"); err == nil { //nolint:noctx // a probe
+		_ = resp.Body.Close()
 		t.Fatal("killed server still answers")
 	}
 	s.Restart(t)
