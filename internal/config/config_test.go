@@ -21,7 +21,7 @@ type parseCase struct {
 	WantAccounts []string `yaml:"want_accounts"`
 }
 
-func loadCases(t *testing.T) []parseCase {
+func loadCases(t testing.TB) []parseCase {
 	t.Helper()
 	data, err := os.ReadFile("testdata/cases.yaml")
 	if err != nil {
