@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv("TW_HOLD_STORE"); path != "" {
 		os.Exit(holdStore(path))
 	}
+	if path := os.Getenv("TW_LOCK_EMPTY"); path != "" {
+		os.Exit(lockEmpty(path))
+	}
 	if path := os.Getenv("TW_MEASURE_INTO"); path != "" {
 		os.Exit(measure(path, os.Args[1:]))
 	}
