@@ -20,45 +20,59 @@ import (
 func TestFaultsHostileSQL(t *testing.T) {
 	f := demo(t)
 	isolate(t)
-	dir := t.TempDir()
-	db := filepath.Join(dir, "trail.duckdb")
 	data, err := os.ReadFile(f.cleanDB)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(db, data, 0o600); err != nil {
-		t.Fatal(err)
+	// Each statement gets its own copy of the store, a symlink to it, and
+	// a folder to write into.
+	fresh := func(t *testing.T) (db, link, out string) {
+		dir := t.TempDir()
+		db, link, out = filepath.Join(dir, "trail.duckdb"), filepath.Join(dir, "link.duckdb"), filepath.Join(dir, "out")
+		if err := os.WriteFile(db, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(db, link); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(out, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return db, link, out
 	}
-	link := filepath.Join(dir, "link.duckdb")
-	if err := os.Symlink(db, link); err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	doubled := strings.Replace(db, "/", "//", 1)
-	statements := []struct{ name, sql string }{
-		{"attach the store read-write by another spelling", fmt.Sprintf("ATTACH '%s' AS rw (READ_ONLY false); DELETE FROM rw.events", doubled)},
-		{"attach the store read-write through a symlink", fmt.Sprintf("ATTACH '%s' AS rw (READ_ONLY false); DELETE FROM rw.events", link)},
-		{"copy to a file", fmt.Sprintf("COPY events TO '%s'", filepath.Join(out, "events.csv"))},
-		{"export the database", fmt.Sprintf("EXPORT DATABASE '%s'", filepath.Join(out, "export"))},
-		{"read a local file", "SELECT * FROM read_csv('/etc/passwd')"},
-		{"list a folder", "SELECT * FROM glob('/root/*')"},
-		{"raise the memory limit", "SET memory_limit='100GB'"},
-		{"install an extension", "INSTALL httpfs"},
-		{"load an extension", "LOAD httpfs"},
-		{"read a loader's leftover view", "SELECT * FROM tw_insert_1 LIMIT 1"},
+	statements := []struct {
+		name string
+		sql  func(db, link, out string) string
+	}{
+		{"attach the store read-write by another spelling", func(db, _, _ string) string {
+			return fmt.Sprintf("ATTACH '%s' AS rw (READ_ONLY false); DELETE FROM rw.events", strings.Replace(db, "/", "//", 1))
+		}},
+		{"attach the store read-write through a symlink", func(_, link, _ string) string {
+			return fmt.Sprintf("ATTACH '%s' AS rw (READ_ONLY false); DELETE FROM rw.events", link)
+		}},
+		{"copy to a file", func(_, _, out string) string { return fmt.Sprintf("COPY events TO '%s'", filepath.Join(out, "events.csv")) }},
+		{"export the database", func(_, _, out string) string { return fmt.Sprintf("EXPORT DATABASE '%s'", filepath.Join(out, "export")) }},
+		{"read a local file", func(string, string, string) string { return "SELECT * FROM read_csv('/etc/passwd')" }},
+		{"list a folder", func(string, string, string) string { return "SELECT * FROM glob('/root/*')" }},
+		{"raise the memory limit", func(string, string, string) string { return "SET memory_limit='100GB'" }},
+		{"install an extension", func(string, string, string) string { return "INSTALL httpfs" }},
+		{"load an extension", func(string, string, string) string { return "LOAD httpfs" }},
+		{"read a loader's leftover view", func(string, string, string) string { return "SELECT * FROM tw_insert_1 LIMIT 1" }},
 	}
 	for _, s := range statements {
 		t.Run(s.name, func(t *testing.T) {
-			res := run(t, "query", "--db", db, s.sql)
+			db, link, out := fresh(t)
+			sql := s.sql(db, link, out)
+			res := run(t, "query", "--db", db, sql)
 			tally.add("hostile SQL statements given to query", 1)
 			if res.code != 1 && res.code != 2 {
-				t.Errorf("%s: want it refused (exit 1 or 2), got %v", s.sql, res)
+				t.Errorf("%s: want it refused (exit 1 or 2), got %v", sql, res)
 			}
 			if got := state(t, db); !got.same(f.clean) {
-				t.Fatalf("after %s the store holds %v; the pull stored %v", s.sql, got, f.clean)
+				t.Fatalf("after %s the store holds %v; the pull stored %v", sql, got, f.clean)
 			}
 			if n := leftovers(out); n != 0 {
-				t.Fatalf("after %s, %d files were written outside the store", s.sql, n)
+				t.Fatalf("after %s, %d files were written outside the store", sql, n)
 			}
 		})
 	}
