@@ -50,8 +50,12 @@ func TestFaultsHostileSQL(t *testing.T) {
 		{"attach the store read-write through a symlink", func(_, link, _ string) string {
 			return fmt.Sprintf("ATTACH '%s' AS rw (READ_ONLY false); DELETE FROM rw.events", link)
 		}},
-		{"copy to a file", func(_, _, out string) string { return fmt.Sprintf("COPY events TO '%s'", filepath.Join(out, "events.csv")) }},
-		{"export the database", func(_, _, out string) string { return fmt.Sprintf("EXPORT DATABASE '%s'", filepath.Join(out, "export")) }},
+		{"copy to a file", func(_, _, out string) string {
+			return fmt.Sprintf("COPY events TO '%s'", filepath.Join(out, "events.csv"))
+		}},
+		{"export the database", func(_, _, out string) string {
+			return fmt.Sprintf("EXPORT DATABASE '%s'", filepath.Join(out, "export"))
+		}},
 		{"read a local file", func(string, string, string) string { return "SELECT * FROM read_csv('/etc/passwd')" }},
 		{"list a folder", func(string, string, string) string { return "SELECT * FROM glob('/root/*')" }},
 		{"raise the memory limit", func(string, string, string) string { return "SET memory_limit='100GB'" }},
