@@ -114,14 +114,21 @@ func (k *killer) run(kills int) {
 		files := int64(0) // in the store before the current pull
 		for _, w := range windows {
 			for attempt := 1; ; attempt++ {
-				if attempt > 50 {
-					t.Fatalf("the pull to %s never completed in 50 attempts", w)
+				// Every fourth attempt runs to its end: a machine slower
+				// than the estimate must not kill every pull.
+				delay := time.Duration(-1)
+				if attempt%4 != 0 {
+					delay = k.moment(k.typical())
 				}
-				delay := k.moment(k.typical())
 				cmd, stdout, stderr, began := start(t, k.args(k.db, w)...)
-				timer := time.AfterFunc(delay, func() { _ = cmd.Process.Kill() })
+				var timer *time.Timer
+				if delay >= 0 {
+					timer = time.AfterFunc(delay, func() { _ = cmd.Process.Kill() })
+				}
 				res := finish(t, cmd, stdout, stderr, began, 5*time.Minute)
-				timer.Stop()
+				if timer != nil {
+					timer.Stop()
+				}
 				k.pulls++
 				if res.killed {
 					k.kills++
@@ -149,7 +156,7 @@ func (k *killer) run(kills int) {
 
 // moment is when to kill a pull that takes about d: a uniform moment of
 // 1.2 times its length, or, one time in three, one near its end, where it
-// commits and checkpoints. About a pull in four completes.
+// commits and checkpoints. About a pull in four completes on its own.
 func (k *killer) moment(d time.Duration) time.Duration {
 	if k.r.IntN(3) == 0 {
 		return time.Duration(float64(d) * (0.8 + 0.4*k.r.Float64()))
