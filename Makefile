@@ -11,7 +11,7 @@ FUZZTIME ?= 100000x
 # only with this tag; every go command here gets it.
 export GOFLAGS := $(strip $(GOFLAGS) -tags=duckdb_arrow)
 
-.PHONY: all build cdeps demo test setup lint vet unit fuzz-smoke golden bench clean
+.PHONY: all build cdeps demo test setup lint vet unit fuzz-smoke fuzz-long faults golden bench clean
 
 all: build
 
@@ -62,10 +62,10 @@ demo: build
 setup:
 	@scripts/setup.sh
 
-test: setup vet lint unit fuzz-smoke
+test: setup vet lint unit fuzz-smoke faults
 
 vet:
-	$(GO) vet ./...
+	$(GO) vet -tags duckdb_arrow,faults ./...
 
 lint:
 	$(GOLANGCI_LINT) run ./...
@@ -81,6 +81,27 @@ unit:
 # input minimization makes go test report a spurious failure.
 fuzz-smoke:
 	@scripts/fuzz-smoke.sh $(FUZZTIME)
+
+# A longer, nightly-style fuzz run: every fuzz target for FUZZTIME_LONG
+# each (a duration, e.g. 10m, or a count of inputs, e.g. 5000000x). It
+# prints the number of inputs tried. CI runs fuzz-smoke instead.
+FUZZTIME_LONG ?= 10m
+fuzz-long:
+	@scripts/fuzz-smoke.sh $(FUZZTIME_LONG)
+
+# The fault-injection suite (internal/faulttest, build tag "faults"): the
+# built binary under SIGKILLs, a crashed endpoint, objects changed between
+# listing and GET and gzip bombs, against a demo folder and MinIO. It
+# prints what it injected and its seed. Settings (CI's defaults):
+# FAULTS_SEED (the clock), FAULTS_KILLS (12 per source, folder and MinIO),
+# FAULTS_ENDPOINT_KILLS (3), FAULTS_BOMB_MB (1024), FAULTS_DEMO_ACCOUNTS
+# (4), FAULTS_DEMO_DAYS (1). FAULTS_PENDING names the tests that wait for
+# another part of issue 14 (the stalled endpoint's deadlines, the
+# read-only query): remove a name once its part is merged.
+FAULTS_PENDING ?= TestFaultsStalledEndpoint|TestFaultsHostileSQL
+faults: build
+	set -o pipefail; TRAILWARDEN_BIN=$(abspath $(BIN)) $(GO) test -tags duckdb_arrow,faults -count=1 -timeout 20m -v \
+	  -run '^TestFaults' -skip '^($(FAULTS_PENDING))$$' ./internal/faulttest/ | grep -E '^(faults:|ok|FAIL|---|panic)|_test.go'
 
 # Rewrite golden files after an intended output change.
 golden:

@@ -128,3 +128,28 @@ func TestPartition(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseARN checks that ParseARN never panics and that an ARN it
+// accepts is its own rendering: String gives back the input, and parsing
+// that gives the same parts.
+func FuzzParseARN(f *testing.F) {
+	for _, s := range []string{"arn:aws:s3:::bucket/a:b", "arn:aws:iam::123456789012:role/path/name", "arn:aws-cn:kms:cn-north-1:1:key/x",
+		"arn:aws:sts::1:assumed-role/r/s", "arn:::::", "arn:aws:s3:::", "not an arn"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := awsid.ParseARN(s)
+		if err != nil {
+			return
+		}
+		if a.String() != s {
+			t.Fatalf("ParseARN(%q).String() = %q", s, a.String())
+		}
+		again, err := awsid.ParseARN(a.String())
+		if err != nil || again != a {
+			t.Fatalf("ParseARN(%q) again: %+v, %v; first %+v", a.String(), again, err, a)
+		}
+		_, _ = awsid.RoleARN(s)
+		_, _ = awsid.KeyARN(s)
+	})
+}

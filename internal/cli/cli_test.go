@@ -143,3 +143,45 @@ func TestVersionFlag(t *testing.T) {
 		t.Fatalf("--version: %d %q", code, stdout)
 	}
 }
+
+// TestPolicyAndConfigSizeErrorsGiveTheRealSize: an oversized --existing
+// policy or config, from a file or from stdin, is bad input that names its
+// real size, not the limit plus one byte.
+func TestPolicyAndConfigSizeErrorsGiveTheRealSize(t *testing.T) {
+	dir := t.TempDir()
+	big := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}` +
+		strings.Repeat(" ", 52428800-96)
+	if len(big) != 52428800 {
+		t.Fatalf("test policy is %d bytes", len(big))
+	}
+	policyPath := filepath.Join(dir, "policy.json")
+	bigConfig := filepath.Join(dir, "trailwarden.yaml")
+	if err := os.WriteFile(policyPath, []byte(big), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bigConfig, []byte("version: 1\n#"+strings.Repeat("x", 2<<20)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		stdin string
+		want  string
+	}{
+		{"policy file", []string{"policy", "bucket", "-c", "testdata/input/org.yaml", "--existing", policyPath},
+			"", policyPath + " is 52,428,800 bytes, over the 1 MiB limit"},
+		{"policy on stdin", []string{"policy", "bucket", "-c", "testdata/input/org.yaml", "--existing", "-"},
+			big, "- is 52,428,800 bytes, over the 1 MiB limit"},
+		{"config file", []string{"policy", "bucket", "-c", bigConfig},
+			"", bigConfig + ": file is 2,097,165 bytes, over the 1 MiB limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := Execute(context.Background(), tt.args, strings.NewReader(tt.stdin), &out, &errb)
+			if code != ExitBadInput || !strings.Contains(errb.String(), "Error: "+tt.want) {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit 2 and %q", code, errb.String(), tt.want)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/trailwarden/trailwarden/internal/generator"
 	"github.com/trailwarden/trailwarden/internal/policy"
 	"github.com/trailwarden/trailwarden/internal/proof"
+	"github.com/trailwarden/trailwarden/internal/readlimit"
 	"github.com/trailwarden/trailwarden/internal/safefile"
 	"github.com/trailwarden/trailwarden/internal/textdiff"
 )
@@ -352,23 +354,23 @@ func loadConfig(a *app, path string) (*config.Config, error) {
 	return c, nil
 }
 
-// maxPolicyFile bounds a policy file read; AWS's largest policy is 32 KB.
-const maxPolicyFile = 1 << 20
-
 func loadPolicy(a *app, path string) (*policy.Document, error) {
 	r, closeFn, err := openInput(a, path)
 	if err != nil {
 		return nil, badInput(fmt.Errorf("read policy: %w", err), "")
 	}
 	defer closeFn()
-	data, err := io.ReadAll(io.LimitReader(r, maxPolicyFile+1))
-	if err != nil {
-		return nil, badInput(fmt.Errorf("read policy %s: %w", path, err), "")
-	}
-	doc, err := policy.Parse(data)
-	if err != nil {
+	doc, err := policy.Read(r, path)
+	var le *readlimit.Error
+	var pe *policy.ParseError
+	switch {
+	case errors.As(err, &le):
+		return nil, badInput(err, "AWS's largest policy (a KMS key policy) is 32 KB: check that "+path+" is the policy document itself")
+	case errors.As(err, &pe):
 		return nil, badInput(fmt.Errorf("%s: %w", path, err),
 			"fix the element named above; `aws s3api get-bucket-policy --query Policy --output text` prints a bucket policy as plain JSON")
+	case err != nil:
+		return nil, badInput(err, "")
 	}
 	return doc, nil
 }

@@ -41,7 +41,8 @@ with the public key of its fingerprint, and checks the SHA-256 of every log
 file it lists; trailing data after the first gzip member is invalid. Unlike
 validate-logs it does this for every account and region at once, chains and
 files in parallel (--jobs), and also checks each digest's
-previousDigestHashValue.
+previousDigestHashValue when that digest's own signature holds (a replaced
+digest is invalid but does not condemn a predecessor whose signature holds).
 
 Results use validate-logs' words: valid, INVALID: not found, INVALID: hash
 value doesn't match, INVALID: has been moved from its original location,
@@ -291,7 +292,7 @@ func loadKeyFile(path string, op *opened) (*digest.KeySet, error) {
 			"aws cloudtrail list-public-keys --start-time START --end-time END > keys.json, then --public-keys keys.json")
 	}
 	defer func() { _ = f.Close() }()
-	ks, err := digest.ParseKeySet(io.LimitReader(f, 16<<20))
+	ks, err := digest.ReadKeySet(f)
 	if err != nil {
 		return nil, badInput(fmt.Errorf("%s: %w", path, err), "pass the JSON `aws cloudtrail list-public-keys` prints")
 	}

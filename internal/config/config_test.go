@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"io"
 	"os"
 	"reflect"
 	"strings"
@@ -20,7 +21,7 @@ type parseCase struct {
 	WantAccounts []string `yaml:"want_accounts"`
 }
 
-func loadCases(t *testing.T) []parseCase {
+func loadCases(t testing.TB) []parseCase {
 	t.Helper()
 	data, err := os.ReadFile("testdata/cases.yaml")
 	if err != nil {
@@ -117,5 +118,17 @@ func TestDerivedNames(t *testing.T) {
 	c.KeyPrefix = "p/q"
 	if c.LogRoot() != "p/q/" {
 		t.Errorf("LogRoot = %q", c.LogRoot())
+	}
+}
+
+// An oversized config is refused with its real size, not the limit plus
+// one byte.
+func TestParseOversizedGivesTheRealSize(t *testing.T) {
+	body := "version: 1\n# " + strings.Repeat("x", 3<<20) + "\n"
+	_, err := config.Parse(struct{ io.Reader }{strings.NewReader(body)}, "trailwarden.yaml")
+	var fe *config.FieldError
+	want := "trailwarden.yaml: file is 3,145,742 bytes, over the 1 MiB limit; is this really trailwarden.yaml?"
+	if !errors.As(err, &fe) || err.Error() != want {
+		t.Fatalf("error %v, want %q", err, want)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/trailwarden/trailwarden/internal/readlimit"
 )
 
 // maxConfigBytes bounds what Parse reads; a real config is a few hundred bytes.
@@ -51,12 +53,12 @@ type positions map[string][2]int
 // Parse reads a config, applies defaults and validates it. name is used in
 // error messages only. The error joins one *FieldError per problem.
 func Parse(r io.Reader, name string) (*Config, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxConfigBytes+1))
+	data, err := readlimit.ReadAll(r, name, maxConfigBytes)
+	if le := (*readlimit.Error)(nil); errors.As(err, &le) {
+		return nil, &FieldError{File: name, Msg: "file is " + le.Measure() + "; is this really trailwarden.yaml?"}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read config %s: %w", name, err)
-	}
-	if len(data) > maxConfigBytes {
-		return nil, &FieldError{File: name, Msg: "file is larger than 1 MiB; is this really trailwarden.yaml?"}
 	}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -65,6 +67,9 @@ func Parse(r io.Reader, name string) (*Config, error) {
 			return nil, &FieldError{File: name, Msg: "file is empty; run `trailwarden init ...` to write one"}
 		}
 		return nil, &FieldError{File: name, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if err := oneDocument(dec, name); err != nil {
+		return nil, err
 	}
 	if len(root.Content) != 1 || root.Content[0].Kind != yaml.MappingNode {
 		return nil, &FieldError{File: name, Line: root.Line, Column: root.Column, Msg: "expected a mapping of settings at the top level (see docs/config.md)"}
@@ -92,6 +97,28 @@ func Parse(r io.Reader, name string) (*Config, error) {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// oneDocument refuses a second YAML document after the first ("---" and
+// more settings): the first document alone would be read, and the rest
+// ignored without a word. An empty document after a trailing "---" holds
+// nothing to ignore.
+func oneDocument(dec *yaml.Decoder, name string) error {
+	for {
+		var next yaml.Node
+		err := dec.Decode(&next)
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return &FieldError{File: name, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+		}
+		if len(next.Content) == 1 && next.Content[0].Kind == yaml.ScalarNode && next.Content[0].Tag == "!!null" {
+			continue
+		}
+		return &FieldError{File: name, Line: next.Line, Column: next.Column,
+			Msg: "a second YAML document starts here, and trailwarden would ignore it: keep one document per file (merge its settings into the first, or move them to a file of their own)"}
+	}
 }
 
 // walk rejects unknown keys and wrong shapes, records positions, and marks

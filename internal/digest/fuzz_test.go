@@ -3,9 +3,13 @@ package digest
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
 	"testing/iotest"
 )
@@ -83,6 +87,44 @@ func FuzzHashGzip(f *testing.F) {
 		body, err := io.ReadAll(zr)
 		if err != nil || !bytes.Equal(body, out.Bytes()) {
 			t.Fatalf("standard reader: %v", err)
+		}
+	})
+}
+
+// FuzzParseKeySet checks that ParseKeySet never panics, that every error
+// says it is about the public keys, and that a key set it accepts survives
+// MarshalKeySet and ParseKeySet: same fingerprints, keys and validity.
+func FuzzParseKeySet(f *testing.F) {
+	pub := &mustKey(f, testKey).PublicKey
+	pkcs1 := base64.StdEncoding.EncodeToString(x509.MarshalPKCS1PublicKey(pub))
+	f.Add(fmt.Sprintf(`{"PublicKeyList":[{"ValidityStartTime":1453076702.0,"ValidityEndTime":1455668702.25,"Value":%q,"Fingerprint":"a"}]}`, pkcs1))
+	f.Add(fmt.Sprintf(`{"PublicKeyList":[{"ValidityStartTime":"2024-01-01T00:00:00+00:00","ValidityEndTime":"2024-01-31T02:00:00.5+02:00","Value":%q,"Fingerprint":"b"}]}`, pkcs1))
+	f.Add(`{"PublicKeyList":[]}`)
+	f.Add(`{"PublicKeyList":[{"Value":"","ValidityStartTime":1e20}]}`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		set, err := ParseKeySet(strings.NewReader(doc))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "parse public keys: ") {
+				t.Fatalf("error %q does not say it is about the public keys", err)
+			}
+			return
+		}
+		out, err := MarshalKeySet(set.Keys())
+		if err != nil {
+			t.Fatalf("MarshalKeySet: %v", err)
+		}
+		again, err := ParseKeySet(bytes.NewReader(out))
+		if err != nil {
+			t.Fatalf("ParseKeySet(MarshalKeySet(keys)): %v\n%s", err, out)
+		}
+		a, b := set.Keys(), again.Keys()
+		if len(a) != len(b) {
+			t.Fatalf("%d keys, %d after the round trip", len(a), len(b))
+		}
+		for i := range a {
+			if a[i].Fingerprint != b[i].Fingerprint || !a[i].Key.Equal(b[i].Key) || !a[i].ValidFrom.Equal(b[i].ValidFrom) || !a[i].ValidTo.Equal(b[i].ValidTo) {
+				t.Fatalf("key %d changed in the round trip: %+v, then %+v\n%s", i, a[i], b[i], out)
+			}
 		}
 	})
 }

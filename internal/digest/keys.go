@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/trailwarden/trailwarden/internal/readlimit"
 )
 
 // SigningDelay is how long after its end time a digest may be signed. A
@@ -82,6 +84,25 @@ type listEntry struct {
 	ValidityStartTime string `json:"ValidityStartTime"`
 	ValidityEndTime   string `json:"ValidityEndTime"`
 	Fingerprint       string `json:"Fingerprint"`
+}
+
+// MaxKeySetSize bounds a public-key file: list-public-keys prints about a
+// kilobyte per key.
+const MaxKeySetSize = 16 << 20
+
+// ReadKeySet is ParseKeySet over a file of at most MaxKeySetSize bytes; a
+// larger one is a *readlimit.Error with its real size ("public-key file
+// is 20,000,000 bytes, over the 16 MiB limit"), not a JSON error about
+// where it was cut.
+func ReadKeySet(r io.Reader) (*KeySet, error) {
+	data, err := readlimit.ReadAll(r, "public-key file", MaxKeySetSize)
+	if err != nil {
+		if le := (*readlimit.Error)(nil); errors.As(err, &le) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read public keys: %w", err)
+	}
+	return ParseKeySet(bytes.NewReader(data))
 }
 
 // ParseKeySet reads the JSON of `aws cloudtrail list-public-keys`:

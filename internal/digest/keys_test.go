@@ -145,6 +145,20 @@ func TestParseKeySetErrors(t *testing.T) {
 	}
 }
 
+// ReadKeySet refuses an oversized key file with its real size, not a JSON
+// error about where a limit cut it, and reads a normal one.
+func TestReadKeySetSize(t *testing.T) {
+	big := `{"PublicKeyList": [` + strings.Repeat(" ", 20_000_000-21) + `]}`
+	_, err := ReadKeySet(strings.NewReader(big))
+	if want := "public-key file is 20,000,000 bytes, over the 16 MiB limit"; err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+	set, err := ReadKeySet(strings.NewReader(`{"PublicKeyList": []}`))
+	if err != nil || len(set.Keys()) != 0 {
+		t.Fatalf("empty list: %v", err)
+	}
+}
+
 func TestMarshalKeySetRoundTrip(t *testing.T) {
 	a, b := &mustKey(t, testKey).PublicKey, &mustKey(t, otherKey).PublicKey
 	keys := []PublicKey{

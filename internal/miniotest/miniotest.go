@@ -46,6 +46,9 @@ type Server struct {
 	DataDir   string
 
 	client *s3.Client
+	bin    string
+	cmd    *exec.Cmd     // the running server process
+	exited chan struct{} // closed when cmd has exited
 }
 
 // Binary returns the path of the minio binary Start would run, or an error
@@ -105,12 +108,21 @@ func Start(t testing.TB) *Server {
 		AccessKey: "tw" + randomHex(9),
 		SecretKey: randomHex(20),
 		DataDir:   t.TempDir(),
+		bin:       bin,
 	}
+	s.launch(t)
+	return s
+}
+
+// launch starts the server process on s.DataDir and fresh ports, retrying
+// with other ports if they were taken, and points the client at it.
+func (s *Server) launch(t testing.TB) {
+	t.Helper()
 	// A free port may be taken between our probe and minio's bind; try again
 	// with fresh ports if the server exits early.
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		if lastErr = s.start(t, bin); lastErr == nil {
+		if lastErr = s.start(t, s.bin); lastErr == nil {
 			break
 		}
 		t.Logf("miniotest: attempt %d: %v", attempt+1, lastErr)
@@ -125,7 +137,32 @@ func Start(t testing.TB) *Server {
 		Credentials:  credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, ""),
 		HTTPClient:   &http.Client{Transport: &http.Transport{Proxy: nil}},
 	})
-	return s
+}
+
+// Signal sends sig to the server process: SIGSTOP stalls it (connections
+// stay open, nothing answers), SIGCONT resumes it.
+func (s *Server) Signal(sig os.Signal) error {
+	return s.cmd.Process.Signal(sig)
+}
+
+// Kill kills the server as a crash would (SIGKILL: no shutdown, open
+// connections reset) and waits for it to be gone. Restart brings it back
+// on the same data.
+func (s *Server) Kill() {
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+}
+
+// Restart starts a killed server again on the same data directory and
+// credentials, on fresh ports: Endpoint changes.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	select {
+	case <-s.exited:
+	default:
+		t.Fatalf("miniotest: Restart of a server that is still running")
+	}
+	s.launch(t)
 }
 
 // start runs one attempt: a process on two fresh ports, until live.
@@ -167,6 +204,7 @@ func (s *Server) start(t testing.TB, bin string) error {
 			return
 		default:
 		}
+		resume(cmd.Process) // a stalled server cannot take SIGTERM
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -196,6 +234,7 @@ func (s *Server) start(t testing.TB, bin string) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	s.cmd, s.exited = cmd, exited
 	t.Logf("miniotest: minio live at %s after %v", s.Endpoint, time.Since(started).Round(time.Millisecond))
 	t.Cleanup(func() {
 		stop()

@@ -1,6 +1,7 @@
 package miniotest
 
 import (
+	"os"
 	"os/exec"
 	"syscall"
 )
@@ -10,3 +11,6 @@ import (
 func setProcAttr(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
+
+// resume continues a server stopped with SIGSTOP.
+func resume(p *os.Process) { _ = p.Signal(syscall.SIGCONT) }

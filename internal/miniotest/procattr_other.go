@@ -2,6 +2,11 @@
 
 package miniotest
 
-import "os/exec"
+import (
+	"os"
+	"os/exec"
+)
 
 func setProcAttr(*exec.Cmd) {}
+
+func resume(*os.Process) {}

@@ -1,8 +1,12 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"strings"
+
+	"github.com/trailwarden/trailwarden/internal/readlimit"
 )
 
 // MaxInputSize is the largest input Parse accepts. The largest AWS policy
@@ -37,8 +41,8 @@ func (e *ParseError) Error() string {
 // unknown condition operators...). Errors are *ParseError.
 func Parse(data []byte) (doc *Document, err error) {
 	if len(data) > MaxInputSize {
-		return nil, &ParseError{Path: "$", Msg: fmt.Sprintf(
-			"policy is %d bytes, over the %d-byte (1 MiB) input limit", len(data), MaxInputSize)}
+		e := &readlimit.Error{Size: int64(len(data)), Limit: MaxInputSize}
+		return nil, &ParseError{Path: "$", Msg: "policy is " + e.Measure()}
 	}
 	s := newScanner(data)
 	defer func() {
@@ -51,6 +55,22 @@ func Parse(data []byte) (doc *Document, err error) {
 		}
 	}()
 	return s.document(), nil
+}
+
+// Read reads a policy document from r and parses it. A document over
+// MaxInputSize is refused with its real size, measured without holding
+// it: "policy.json is 52,428,800 bytes, over the 1 MiB limit" (a
+// *readlimit.Error; name is for that message). Other errors are read
+// errors or *ParseError.
+func Read(r io.Reader, name string) (*Document, error) {
+	data, err := readlimit.ReadAll(r, name, MaxInputSize)
+	if err != nil {
+		if le := (*readlimit.Error)(nil); errors.As(err, &le) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read policy %s: %w", name, err)
+	}
+	return Parse(data)
 }
 
 var (

@@ -5,12 +5,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/trailwarden/trailwarden/internal/policy"
+	"github.com/trailwarden/trailwarden/internal/readlimit"
 )
 
 // parseCase is one entry of testdata/parse_cases.json. PolicyBase64 is for
@@ -90,8 +93,8 @@ func TestParseOversized(t *testing.T) {
 	}
 	b.WriteString(stmt[:len(stmt)-1] + `]}`)
 	_, err := policy.Parse(b.Bytes())
-	if err == nil || !strings.Contains(err.Error(), "1048576-byte (1 MiB) input limit") {
-		t.Fatalf("err = %v, want the size limit", err)
+	if want := fmt.Sprintf("$: policy is %s bytes, over the 1 MiB limit", readlimit.Bytes(int64(b.Len()))); err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %q", err, want)
 	}
 
 	// Just under the limit is parsed normally.
@@ -108,6 +111,58 @@ func TestParseOversized(t *testing.T) {
 	}
 	if len(doc.Statements) < 10000 {
 		t.Fatalf("only %d statements", len(doc.Statements))
+	}
+}
+
+// spaces is n bytes of blanks, read as a stream (no Seek).
+type spaces struct{ n int64 }
+
+func (s *spaces) Read(p []byte) (int, error) {
+	if s.n == 0 {
+		return 0, io.EOF
+	}
+	k := min(int64(len(p)), s.n)
+	for i := range p[:k] {
+		p[i] = ' '
+	}
+	s.n -= k
+	return int(k), nil
+}
+
+// Read reports an oversized policy's real size, not the limit plus one,
+// for a stream (counted) and a file (its length).
+func TestReadReportsTheRealSize(t *testing.T) {
+	const size = 52428800
+	body := func() io.Reader {
+		return io.MultiReader(strings.NewReader(`{"Statement":[`), &spaces{n: size - 16}, strings.NewReader(`]}`))
+	}
+	_, err := policy.Read(body(), "policy.json")
+	var le *readlimit.Error
+	if want := "policy.json is 52,428,800 bytes, over the 1 MiB limit"; !errors.As(err, &le) || err.Error() != want {
+		t.Fatalf("stream: %v, want %q", err, want)
+	}
+	path := t.TempDir() + "/big.json"
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, body()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	if _, err := policy.Read(f, path); err == nil || err.Error() != path+" is 52,428,800 bytes, over the 1 MiB limit" {
+		t.Fatalf("file: %v", err)
+	}
+	doc, err := policy.Read(strings.NewReader(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`), "ok.json")
+	if err != nil || len(doc.Statements) != 1 {
+		t.Fatalf("small policy: %v", err)
+	}
+	var pe *policy.ParseError
+	if _, err := policy.Read(strings.NewReader(`{"Statement":1}`), "bad.json"); !errors.As(err, &pe) {
+		t.Fatalf("bad policy: %v, want a *ParseError", err)
 	}
 }
 

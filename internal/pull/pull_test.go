@@ -455,3 +455,76 @@ func TestPullEmptyWindow(t *testing.T) {
 		})
 	}
 }
+
+// A replaced digest withholds its own hour, not the hour before: the
+// predecessor's signature holds, so its log files are loaded, while the
+// replaced digest's are not and the pull fails.
+func TestPullReplacedDigestKeepsThePredecessorsHour(t *testing.T) {
+	st, res := bucket(t)
+	m := res.Manifest
+	ctx := context.Background()
+	acct, region := m.Org.Accounts[0], "eu-west-1"
+	var ds []string
+	_ = st.List(ctx, layout.DigestPrefix(m.Org.Prefix, m.Org.ID, acct, region), "", func(o objstore.Object) error {
+		ds = append(ds, o.Key)
+		return nil
+	})
+	slices.Sort(ds)
+	const victim = 9
+	readDigest := func(key string) (*digest.File, objstore.Metadata) {
+		body, meta, err := st.Get(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = body.Close() }()
+		var raw bytes.Buffer
+		if _, _, err := digest.HashGzipTee(body, &raw); err != nil {
+			t.Fatal(err)
+		}
+		d, err := digest.Parse(raw.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d, meta
+	}
+	pred, _ := readDigest(ds[victim-1])
+	d, meta := readDigest(ds[victim])
+	if len(pred.LogFiles) == 0 || len(d.LogFiles) == 0 {
+		t.Fatalf("digests %s and %s list %d and %d files", ds[victim-1], ds[victim], len(pred.LogFiles), len(d.LogFiles))
+	}
+	withheld := d.LogFiles
+	forged := *d
+	other := strings.Repeat("cd", 32)
+	forged.PreviousDigestHashValue = &other
+	forged.LogFiles = d.LogFiles[1:]
+	raw, err := digest.Marshal(&forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := gz(string(raw))
+	if err := st.Put(ctx, ds[victim], bytes.NewReader(body), int64(len(body)), meta); err != nil {
+		t.Fatal(err)
+	}
+
+	sink := &memSink{keys: map[string]int{}}
+	sum, err := pull.Run(ctx, st, sink, options(t, res))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.OK || sum.Digests == nil || sum.Digests.DigestsValid != sum.Digests.Digests-1 {
+		t.Fatalf("ok %v, digests %+v: want the one replaced digest invalid", sum.OK, sum.Digests)
+	}
+	for _, lf := range pred.LogFiles {
+		if sink.keys[lf.S3Object] != 1 {
+			t.Errorf("predecessor's log file %s loaded %d times, want once", lf.S3Object, sink.keys[lf.S3Object])
+		}
+	}
+	for _, lf := range withheld {
+		if sink.keys[lf.S3Object] != 0 {
+			t.Errorf("log file %s of the replaced digest loaded", lf.S3Object)
+		}
+	}
+	if want := m.LogFiles - int64(len(withheld)); int64(sum.Loaded) != want {
+		t.Errorf("loaded %d, want the %d files no replaced digest lists", sum.Loaded, want)
+	}
+}

@@ -46,6 +46,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv("TW_QUERY_STORE"); path != "" {
 		os.Exit(queryStore(path, os.Getenv("TW_QUERY_SQL")))
 	}
+	if path := os.Getenv("TW_LOCK_EMPTY"); path != "" {
+		os.Exit(lockEmpty(path))
+	}
 	if path := os.Getenv("TW_MEASURE_INTO"); path != "" {
 		os.Exit(measure(path, os.Args[1:]))
 	}

@@ -182,6 +182,9 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 
 	dsn, init := path+"?"+q.Encode(), func(driver.ExecerContext) error { return nil }
 	if !opt.ReadOnly {
+		if err := removeCrashLeftover(path); err != nil {
+			return nil, fmt.Errorf("store: open %s: remove the empty file a crash left: %w", path, err)
+		}
 		dsn, init = attached(path, q)
 	}
 	conn, err := duckdb.NewConnector(dsn, init)

@@ -194,7 +194,7 @@ func (v *verifier) walkFrom(ctx context.Context, c *Chain, ds []*listed, index m
 	for cur >= 0 && !seen[cur] {
 		d := ds[cur]
 		seen[cur] = true
-		res := v.checkDigest(c, d, expectHash, keys)
+		res, signed := v.checkDigest(c, d, expectHash, keys)
 		v.record(c, res)
 		if d.file == nil {
 			expectHash = ""
@@ -227,7 +227,14 @@ func (v *verifier) walkFrom(ctx context.Context, c *Chain, ds []*listed, index m
 				v.files.Go(func() error { return v.verifyLog(ctx, c, lf) })
 			}
 		}
-		expectHash = deref(d.file.PreviousDigestHashValue)
+		// Only a digest whose own signature holds vouches for its
+		// predecessor's hash: a replaced or moved digest's
+		// previousDigestHashValue is the forger's word, and must not
+		// condemn a predecessor that checks out on its own.
+		expectHash = ""
+		if signed {
+			expectHash = deref(d.file.PreviousDigestHashValue)
+		}
 		if d.file.Starting() {
 			// A starting digest: the chain was (re)started. Anything older
 			// is not linked to it, which leaves a gap.
@@ -289,51 +296,54 @@ func (v *verifier) gap(c *Chain, from time.Time, d *listed) {
 
 // checkDigest applies validate-logs' checks to one fetched digest: format,
 // location, public key, signature, and the hash the next digest recorded.
-func (v *verifier) checkDigest(c *Chain, d *listed, expectHash string, keys *digest.KeySet) FileResult {
-	res := FileResult{Type: TypeDigest, Key: d.key, Account: c.Account, Region: c.Region, Backfill: d.res()}
+// signed reports that the digest's own signature holds (whatever the next
+// digest recorded), so its content, previousDigestHashValue included, is
+// CloudTrail's.
+func (v *verifier) checkDigest(c *Chain, d *listed, expectHash string, keys *digest.KeySet) (res FileResult, signed bool) {
+	res = FileResult{Type: TypeDigest, Key: d.key, Account: c.Account, Region: c.Region, Backfill: d.res()}
 	switch {
 	case d.err != nil:
 		res.Problem = problem(d.err)
-		return res
+		return res, false
 	case (v.opt.Bucket != "" && d.file.DigestS3Bucket != v.opt.Bucket) || d.file.DigestS3Object != d.key:
 		res.Problem = ProblemMoved
-		return res
+		return res, false
 	}
 	signedAt, err := d.file.EndTime()
 	if err != nil {
 		res.Problem = ProblemFormat
-		return res
+		return res, false
 	}
 	if res.Backfill {
 		// validate-logs rejects a backfill digest without its generation
 		// time and looks its key up at that time.
 		if signedAt, err = time.Parse(time.RFC3339, d.backfillAt); err != nil {
 			res.Problem = ProblemFormat + " (backfill digest without a valid backfill-generation-timestamp metadata)"
-			return res
+			return res, false
 		}
 	}
 	pk, err := keys.Lookup(d.file.DigestPublicKeyFingerprint, signedAt)
 	if err != nil {
 		res.Problem = err.Error()
-		return res
+		return res, false
 	}
 	if d.sig == "" {
 		res.Problem = ProblemSignature + " (no signature in the object metadata)"
-		return res
+		return res, false
 	}
 	if err := digest.Verify(pk.Key, digest.SigningString(d.file, d.hash), d.sig); err != nil {
 		res.Problem = ProblemSignature
 		if !errors.Is(err, digest.ErrSignature) {
 			res.Problem += ": " + err.Error()
 		}
-		return res
+		return res, false
 	}
 	if expectHash != "" && expectHash != d.hash {
 		res.Problem = ProblemChainHash
-		return res
+		return res, true
 	}
 	res.Valid = true
-	return res
+	return res, true
 }
 
 func deref(s *string) string {

@@ -4,9 +4,16 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	crand "crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -199,7 +206,7 @@ func TestVerifyBadFiles(t *testing.T) {
 			t.Errorf("%s: problem %q, want %q", key, got[key], problem)
 		}
 	}
-	if rep.DigestsValid < rep.Digests-3 {
+	if rep.DigestsValid != rep.Digests-2 {
 		t.Errorf("damage spread: %d/%d digests valid", rep.DigestsValid, rep.Digests)
 	}
 }
@@ -480,5 +487,178 @@ func TestVerifyDemoTruncate(t *testing.T) {
 	if rep.OK() || len(rep.Gaps) != 1 || rep.Gaps[0].Account != cut.Account || rep.Gaps[0].Region != cut.Region ||
 		rep.Gaps[0].Reason != verify.GapEndsEarly {
 		t.Fatalf("truncated %s: gaps %+v", res.Manifest.Tampered[0].Key, rep.Gaps)
+	}
+}
+
+// TestVerifyReplacedDigestSparesItsPredecessor: a digest replaced by an
+// attacker (its content forged, or another genuine digest copied over it)
+// is invalid, but its previousDigestHashValue is the forger's word: the
+// predecessor whose own signature holds stays valid and its log files
+// are still checked, as a chain ending at the predecessor would be.
+func TestVerifyReplacedDigestSparesItsPredecessor(t *testing.T) {
+	replace := map[string]func(t *testing.T, st objstore.Store, ds []string, victim int){
+		// The forger drops a log file from the hour and points the
+		// previous hash elsewhere; the old signature no longer holds.
+		"forged": func(t *testing.T, st objstore.Store, ds []string, victim int) {
+			body, meta := read(t, st, ds[victim])
+			d, err := digest.Parse(gunzip(t, body))
+			if err != nil || len(d.LogFiles) == 0 {
+				t.Fatalf("digest %s: %v, %d log files", ds[victim], err, len(d.LogFiles))
+			}
+			d.LogFiles = d.LogFiles[1:]
+			other := strings.Repeat("ab", 32)
+			d.PreviousDigestHashValue = &other
+			raw, err := digest.Marshal(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			overwrite(t, st, ds[victim], gz(t, string(raw)), meta)
+		},
+		// A genuine digest of another hour, with its signature, copied
+		// over the victim: moved, and its previous hash names another
+		// digest.
+		"copied": func(t *testing.T, st objstore.Store, ds []string, victim int) {
+			body, meta := read(t, st, ds[victim-5])
+			overwrite(t, st, ds[victim], body, meta)
+		},
+	}
+	for name, fn := range replace {
+		t.Run(name, func(t *testing.T) {
+			st, res := demoBucket(t, 23)
+			m := res.Manifest
+			acct, region := m.Org.Accounts[1], "us-east-1"
+			ds := chainDigests(t, st, res, acct, region)
+			const victim = 12
+			body, _ := read(t, st, ds[victim-1])
+			pred, err := digest.Parse(gunzip(t, body))
+			if err != nil || len(pred.LogFiles) == 0 {
+				t.Fatalf("predecessor %s: %v, %d log files", ds[victim-1], err, len(pred.LogFiles))
+			}
+			body, _ = read(t, st, ds[victim])
+			orig, err := digest.Parse(gunzip(t, body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fn(t, st, ds, victim)
+			var checked []string
+			var mu sync.Mutex
+			rep := run(t, st, res, func(o *verify.Options) {
+				o.OnFile = func(f verify.FileResult) {
+					mu.Lock()
+					defer mu.Unlock()
+					if f.Type == verify.TypeLog && f.Valid {
+						checked = append(checked, f.Key)
+					}
+				}
+			})
+			got := map[string]string{}
+			for _, f := range rep.Invalid {
+				got[f.Key] = f.Problem
+			}
+			if rep.OK() || got[ds[victim]] == "" {
+				t.Fatalf("replaced digest %s not reported: invalid %v", ds[victim], got)
+			}
+			if p, bad := got[ds[victim-1]]; bad {
+				t.Fatalf("genuine predecessor %s condemned: %q", ds[victim-1], p)
+			}
+			// Besides the replaced digest, only log files it listed may be
+			// named: no valid digest lists them now.
+			for key, p := range got {
+				listed := slices.ContainsFunc(orig.LogFiles, func(lf digest.LogFile) bool { return lf.S3Object == key })
+				if key != ds[victim] && (!listed || p != verify.ProblemNotInDigest) {
+					t.Errorf("%s: %q; want only the replaced digest and the log files it listed", key, p)
+				}
+			}
+			for _, lf := range pred.LogFiles {
+				if !slices.Contains(checked, lf.S3Object) {
+					t.Errorf("predecessor's log file %s not checked", lf.S3Object)
+				}
+			}
+			if rep.DigestsValid != rep.Digests-1 {
+				t.Errorf("%d/%d digests valid, want all but the replaced one", rep.DigestsValid, rep.Digests)
+			}
+		})
+	}
+}
+
+// TestVerifyChainHashCondemnsASignedPredecessor keeps the other side of
+// the rule: when the next digest's own signature holds, its
+// previousDigestHashValue is CloudTrail's, and a predecessor that does not
+// hash to it is invalid even though it is signed (here: its content
+// changed and re-signed with the chain's key, as by someone who holds it).
+func TestVerifyChainHashCondemnsASignedPredecessor(t *testing.T) {
+	st, res := demoBucket(t, 24)
+	m := res.Manifest
+	acct, region := m.Org.Accounts[2], "eu-west-1"
+	ds := chainDigests(t, st, res, acct, region)
+	priv, err := rsa.GenerateKey(crand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := digest.PublicKey{Fingerprint: digest.Fingerprint(&priv.PublicKey), Key: &priv.PublicKey,
+		ValidFrom: m.Start.Add(-24 * time.Hour), ValidTo: m.End.Add(24 * time.Hour)}
+	// sign rewrites a digest with the test key and returns its hash and
+	// signature; prev links it to the digest signed before, as CloudTrail does.
+	sign := func(key string, prevHash, prevSig *string, mutate func(*digest.File)) (string, string) {
+		body, meta := read(t, st, key)
+		d, err := digest.Parse(gunzip(t, body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.DigestPublicKeyFingerprint = pub.Fingerprint
+		if !d.Starting() {
+			d.PreviousDigestHashValue, d.PreviousDigestSignature = prevHash, prevSig
+		}
+		if mutate != nil {
+			mutate(d)
+		}
+		raw, err := digest.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(raw)
+		hash := hex.EncodeToString(sum[:])
+		sig, err := digest.Sign(priv, digest.SigningString(d, hash))
+		if err != nil {
+			t.Fatal(err)
+		}
+		meta["signature"] = sig
+		overwrite(t, st, key, gz(t, string(raw)), meta)
+		return hash, sig
+	}
+	var prevHash, prevSig string
+	sigs := make([]string, len(ds))
+	for i, key := range ds {
+		h, s := prevHash, prevSig
+		prevHash, prevSig = sign(key, &h, &s, nil)
+		sigs[i] = prevSig
+	}
+	const victim = 7
+	body, _ := read(t, st, ds[victim])
+	d, err := digest.Parse(gunzip(t, body))
+	if err != nil || len(d.LogFiles) == 0 {
+		t.Fatalf("digest %s: %v", ds[victim], err)
+	}
+	dropped := d.LogFiles[0].S3Object
+	h, s := "", sigs[victim-1]
+	if d.PreviousDigestHashValue != nil {
+		h = *d.PreviousDigestHashValue
+	}
+	sign(ds[victim], &h, &s, func(f *digest.File) { f.LogFiles = f.LogFiles[1:] })
+
+	rep := run(t, st, res, func(o *verify.Options) {
+		o.Keys = digest.NewKeySet(pub)
+		o.Accounts, o.Regions = []string{acct}, []string{region}
+	})
+	got := map[string]string{}
+	for _, f := range rep.Invalid {
+		got[f.Key] = f.Problem
+	}
+	want := map[string]string{ds[victim]: verify.ProblemChainHash, dropped: verify.ProblemNotInDigest}
+	if !maps.Equal(got, want) || rep.OK() {
+		t.Fatalf("invalid %v, want %v", got, want)
+	}
+	if rep.DigestsValid != len(ds)-1 {
+		t.Fatalf("%d/%d digests valid, want all but the re-signed one", rep.DigestsValid, len(ds))
 	}
 }
