@@ -13,6 +13,13 @@ import (
 // ErrNotFound is returned (wrapped) by Get and Head for a missing key.
 var ErrNotFound = errors.New("object not found")
 
+// ErrStalled is returned (wrapped) by any call, and by a body's Read,
+// when the store's endpoint stopped answering: no connection, or no
+// progress for the store's idle limit, after its retries. It says
+// nothing about the object: callers stop rather than count the object
+// as bad, and a later run can start again.
+var ErrStalled = errors.New("stalled endpoint")
+
 // Object describes one stored object.
 type Object struct {
 	Key          string

@@ -41,9 +41,9 @@ func TestDirectGetAgainstMinIO(t *testing.T) {
 			Body: strings.NewReader(body), Metadata: map[string]string{"signature": "sig-" + key[:4], "signature-algorithm": "SHA256withRSA"}}); err != nil {
 			t.Fatalf("put %q: %v", key, err)
 		}
-		rc, meta, ok := s.direct.get(ctx, key)
-		if !ok {
-			t.Fatalf("direct get %q declined", key)
+		rc, meta, err := s.direct.get(ctx, key)
+		if err != nil {
+			t.Fatalf("direct get %q declined: %v", key, err)
 		}
 		got, err := io.ReadAll(rc)
 		_ = rc.Close()
@@ -69,8 +69,8 @@ func TestDirectGetAgainstMinIO(t *testing.T) {
 			Body: bytes.NewReader(gz.Bytes()), ContentEncoding: aws.String("gzip"), ContentType: aws.String("application/json")}); err != nil {
 			t.Fatal(err)
 		}
-		rc, _, ok := s.direct.get(ctx, "enc.json.gz")
-		if !ok {
+		rc, _, err := s.direct.get(ctx, "enc.json.gz")
+		if err != nil {
 			t.Fatal("declined")
 		}
 		got, _ := io.ReadAll(rc)
@@ -81,14 +81,14 @@ func TestDirectGetAgainstMinIO(t *testing.T) {
 	})
 
 	t.Run("DeclinesWhatTheSDKMustExplain", func(t *testing.T) {
-		if _, _, ok := s.direct.get(ctx, "no/such/key"); ok {
+		if _, _, err := s.direct.get(ctx, "no/such/key"); err == nil {
 			t.Error("a missing key was served")
 		}
 		missing, err := New(ctx, Options{Bucket: "no-such-bucket", Endpoint: srv.Endpoint})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, ok := missing.direct.get(ctx, keys[0]); ok {
+		if _, _, err := missing.direct.get(ctx, keys[0]); err == nil {
 			t.Error("a missing bucket was served")
 		}
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret-0123456789")
@@ -96,12 +96,12 @@ func TestDirectGetAgainstMinIO(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, ok := wrong.direct.get(ctx, keys[0]); ok {
+		if _, _, err := wrong.direct.get(ctx, keys[0]); err == nil {
 			t.Error("a request with a wrong secret key was served")
 		}
 		cancelled, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, _, ok := s.direct.get(cancelled, keys[0]); ok {
+		if _, _, err := s.direct.get(cancelled, keys[0]); err == nil {
 			t.Error("a cancelled request was served")
 		}
 	})

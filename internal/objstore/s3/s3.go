@@ -18,12 +18,15 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/trailwarden/trailwarden/internal/awsconf"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -56,6 +59,12 @@ type Options struct {
 	// MaxRetries is how many times a failed request is retried; 0 keeps the
 	// SDK's default (2 retries, 3 attempts).
 	MaxRetries int
+	// Timeout is how long a request, or an object's body, may go without
+	// progress (connecting, waiting for the first byte, between reads):
+	// a stalled request is retried, and once the retries are spent the
+	// call (or the body's Read) fails with objstore.ErrStalled. 0 means
+	// awsconf.DefaultTimeout. A body that keeps moving is never cut.
+	Timeout time.Duration
 }
 
 // Store is an S3 bucket. It is safe for concurrent use.
@@ -69,6 +78,11 @@ type Store struct {
 	unsignedStreams bool
 	// direct is Get's fast path; nil when the endpoint did not resolve.
 	direct *direct
+	// idle is the limit on a body's silence; endpoint names the store's
+	// endpoint in stall errors ("" when unknown: the connection's address
+	// is named instead).
+	idle     time.Duration
+	endpoint string
 }
 
 var _ objstore.Store = (*Store)(nil)
@@ -84,7 +98,7 @@ func New(ctx context.Context, o Options) (*Store, error) {
 		return nil, err
 	}
 	cfg, endpoint, err := awsconf.Load(ctx, awsconf.Options{Region: o.Region, Profile: o.Profile, RoleARN: o.RoleARN,
-		ExternalID: o.ExternalID, Endpoint: o.Endpoint, MaxRetries: o.MaxRetries})
+		ExternalID: o.ExternalID, Endpoint: o.Endpoint, MaxRetries: o.MaxRetries, Timeout: o.Timeout})
 	if err != nil {
 		return nil, fmt.Errorf("s3: %w", err)
 	}
@@ -105,13 +119,22 @@ func New(ctx context.Context, o Options) (*Store, error) {
 			so.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 		}
 	})
-	return &Store{
+	st := &Store{
 		client:          client,
 		bucket:          o.Bucket,
 		prefix:          o.Prefix,
 		unsignedStreams: endpoint != "",
 		direct:          newDirect(ctx, client, o.Bucket),
-	}, nil
+		idle:            o.Timeout,
+		endpoint:        endpoint,
+	}
+	if st.idle == 0 {
+		st.idle = awsconf.DefaultTimeout
+	}
+	if st.endpoint == "" && st.direct != nil {
+		st.endpoint = st.direct.base.Scheme + "://" + st.direct.base.Host
+	}
+	return st, nil
 }
 
 // ParseURL splits s3://bucket/prefix into its bucket and prefix ("" when
@@ -258,7 +281,7 @@ func (s *Store) List(ctx context.Context, prefix, startAfter string, fn func(obj
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("s3: list %s: %w", s.loc(prefix), s.explain(err))
+			return s.fail("list", s.loc(prefix), err)
 		}
 		for _, o := range page.Contents {
 			if err := ctx.Err(); err != nil {
@@ -284,7 +307,7 @@ func (s *Store) ListDirs(ctx context.Context, prefix string) ([]string, error) {
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("s3: list %s: %w", s.loc(prefix), s.explain(err))
+			return nil, s.fail("list", s.loc(prefix), err)
 		}
 		for _, cp := range page.CommonPrefixes {
 			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), prefix), "/")
@@ -297,25 +320,91 @@ func (s *Store) ListDirs(ctx context.Context, prefix string) ([]string, error) {
 }
 
 // Get implements objstore.Store, through the direct fast path when it
-// answers, else with the SDK's GetObject.
+// answers, else with the SDK's GetObject. The body's reads fail with
+// objstore.ErrStalled once no byte has come for the store's limit.
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, objstore.Metadata, error) {
+	// The body is read after Get returns: the request's context lives as
+	// long as the body, and the watchdog cancels it.
+	wctx, cancel := context.WithCancel(ctx)
+	var opts []func(*s3.Options)
+	earlier := 0
 	if s.direct != nil {
-		if body, meta, ok := s.direct.get(ctx, key); ok {
-			return body, meta, nil
+		body, meta, err := s.direct.get(wctx, key)
+		if err == nil {
+			return s.watch(cancel, key, body), meta, nil
+		}
+		if errors.Is(err, awsconf.ErrStalled) {
+			// The stalled fast path was the first attempt.
+			opts = append(opts, s.fewerAttempts)
+			earlier = 1
 		}
 	}
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	out, err := s.client.GetObject(wctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}, opts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("s3: get object %s: %w", s.loc(key), s.explain(err))
+		cancel()
+		return nil, nil, s.failAfter("get object", s.loc(key), err, earlier)
 	}
-	return out.Body, metadata(out.Metadata), nil
+	return s.watch(cancel, key, out.Body), metadata(out.Metadata), nil
+}
+
+// fewerAttempts makes a call one attempt shorter than the client's.
+func (s *Store) fewerAttempts(o *s3.Options) {
+	if n := s.client.Options().Retryer.MaxAttempts(); n > 1 {
+		o.RetryMaxAttempts = n - 1
+	}
+}
+
+// watch wraps an object's body so that a Read that gets no byte for the
+// store's limit ends the request (cancel) and fails with ErrStalled.
+// Only the time spent inside Read counts: a caller that pauses between
+// reads is not the endpoint stalling.
+func (s *Store) watch(cancel context.CancelFunc, key string, body io.ReadCloser) io.ReadCloser {
+	w := &watchedBody{body: body, cancel: cancel, s: s, key: key}
+	w.timer = time.AfterFunc(time.Hour, func() {
+		w.fired.Store(true)
+		cancel()
+	})
+	w.timer.Stop()
+	return w
+}
+
+type watchedBody struct {
+	body   io.ReadCloser
+	cancel context.CancelFunc
+	timer  *time.Timer
+	fired  atomic.Bool
+	s      *Store
+	key    string
+}
+
+func (w *watchedBody) Read(p []byte) (int, error) {
+	w.timer.Reset(w.s.idle)
+	n, err := w.body.Read(p)
+	w.timer.Stop()
+	if err == nil {
+		return n, nil
+	}
+	if w.fired.Load() && !errors.Is(err, io.EOF) {
+		err = &awsconf.StallError{Op: "read", Addr: w.s.endpoint, Limit: w.s.idle}
+	}
+	if errors.Is(err, awsconf.ErrStalled) {
+		err = w.s.fail("get object", w.s.loc(w.key), err)
+	}
+	return n, err
+}
+
+func (w *watchedBody) Close() error {
+	w.timer.Stop()
+	err := w.body.Close()
+	w.cancel()
+	return err
 }
 
 // Head implements objstore.Store.
 func (s *Store) Head(ctx context.Context, key string) (objstore.Object, objstore.Metadata, error) {
 	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
 	if err != nil {
-		return objstore.Object{}, nil, fmt.Errorf("s3: head object %s: %w", s.loc(key), s.explain(err))
+		return objstore.Object{}, nil, s.fail("head object", s.loc(key), err)
 	}
 	obj := objstore.Object{Key: key, Size: aws.ToInt64(out.ContentLength), LastModified: aws.ToTime(out.LastModified)}
 	return obj, metadata(out.Metadata), nil
@@ -357,7 +446,7 @@ func (s *Store) Put(ctx context.Context, key string, body io.Reader, size int64,
 		opts = append(opts, s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware))
 	}
 	if _, err := s.client.PutObject(ctx, in, opts...); err != nil {
-		return fmt.Errorf("s3: put object %s: %w", s.loc(key), s.explain(err))
+		return s.fail("put object", s.loc(key), err)
 	}
 	return nil
 }
@@ -365,10 +454,54 @@ func (s *Store) Put(ctx context.Context, key string, body io.Reader, size int64,
 // Delete implements objstore.Store.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}); err != nil {
-		return fmt.Errorf("s3: delete object %s: %w", s.loc(key), s.explain(err))
+		return s.fail("delete object", s.loc(key), err)
 	}
 	return nil
 }
+
+// fail is the error of call op on the object or prefix at loc: a stall
+// names the endpoint and what did not happen, and matches both
+// objstore.ErrStalled and awsconf.ErrStalled; anything else is
+// explained.
+func (s *Store) fail(op, loc string, err error) error {
+	return s.failAfter(op, loc, err, 0)
+}
+
+// failAfter is fail for a call that had earlier attempts than the SDK's
+// (the fast path's).
+func (s *Store) failAfter(op, loc string, err error, earlier int) error {
+	var se *awsconf.StallError
+	if !errors.As(err, &se) {
+		return fmt.Errorf("s3: %s %s: %w", op, loc, s.explain(err))
+	}
+	endpoint := s.endpoint
+	if endpoint == "" {
+		endpoint = se.Addr
+	}
+	dir := "from"
+	if op == "put object" {
+		dir = "to"
+	}
+	msg := fmt.Sprintf("s3: %s %s %s %s: %s (stalled endpoint)", op, loc, dir, endpoint, se.Problem())
+	attempts := earlier + 1
+	var mae *retry.MaxAttemptsError
+	if errors.As(err, &mae) {
+		attempts = earlier + mae.Attempt
+	}
+	if attempts > 1 {
+		msg += fmt.Sprintf(", %d attempts", attempts)
+	}
+	return &stallError{msg: msg, err: err}
+}
+
+// stallError is a call that failed on a stalled endpoint.
+type stallError struct {
+	msg string
+	err error
+}
+
+func (e *stallError) Error() string   { return e.msg }
+func (e *stallError) Unwrap() []error { return []error{objstore.ErrStalled, e.err} }
 
 // explain maps a missing object to objstore.ErrNotFound and gives the other
 // common failures a readable cause. The SDK's errors carry the service's
