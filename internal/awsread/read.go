@@ -49,6 +49,10 @@ type Options struct {
 	MaxRetries int // retries per call after the first attempt; 0 = DefaultMaxRetries
 	// MaxBackoff caps the retry backoff (0 = the SDK's 20s); tests cut it.
 	MaxBackoff time.Duration
+	// Timeout is how long a call may go without progress before it is
+	// retried, then fails with awsconf.ErrStalled; 0 means
+	// awsconf.DefaultTimeout.
+	Timeout time.Duration
 	// Progress, when set, is called as each step finishes.
 	Progress func(Progress)
 }
@@ -81,7 +85,7 @@ func newReader(ctx context.Context, cfg *config.Config, o Options) (*reader, err
 	if o.MaxRetries == 0 {
 		o.MaxRetries = DefaultMaxRetries
 	}
-	base, endpoint, err := awsconf.Load(ctx, awsconf.Options{Region: cfg.HomeRegion, Profile: o.Profile, Endpoint: o.Endpoint})
+	base, endpoint, err := awsconf.Load(ctx, awsconf.Options{Region: cfg.HomeRegion, Profile: o.Profile, Endpoint: o.Endpoint, Timeout: o.Timeout})
 	if err != nil {
 		return nil, err
 	}

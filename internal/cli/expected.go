@@ -27,8 +27,10 @@ const liveTimeout = 2 * time.Minute
 type expectOpts struct {
 	config, snapshot  string
 	accounts, regions []string
-	// profile and endpoint reach AWS for the live organization read.
+	// profile, endpoint and timeout reach AWS for the live organization
+	// read.
 	profile, endpoint string
+	timeout           time.Duration
 }
 
 // expectFlags registers --accounts, --regions and --snapshot (the config
@@ -88,7 +90,7 @@ func (a *app) expectSources(o expectOpts, dir string) (*config.Config, *snapshot
 // regions) with the config's access role. accountsOnly skips the regions.
 func (a *app) expected(ctx context.Context, o expectOpts, in coverage.Input, accountsOnly bool) (*coverage.Expected, error) {
 	in.Accounts, in.Regions = o.accounts, o.regions
-	live := awsread.Options{Profile: o.profile, Endpoint: o.endpoint}
+	live := awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout}
 	if in.WantsOrganization() {
 		lctx, cancel := context.WithTimeout(ctx, liveTimeout)
 		org, err := awsread.Organization(lctx, in.Config, live)

@@ -67,7 +67,8 @@ var (
 
 // Run verifies every chain in [Start, End] and returns the report. An error
 // is returned only when the run itself cannot proceed (listing fails, the
-// context ends); invalid files are results, not errors.
+// store's endpoint stalls, the context ends); invalid files are results,
+// not errors. A stall is never a file's verdict: the run stops with it.
 func Run(ctx context.Context, store objstore.Store, opt Options) (*Report, error) {
 	began := time.Now()
 	if opt.Keys == nil && opt.KeysFor == nil {
@@ -260,6 +261,9 @@ func (v *verifier) verifyLog(ctx context.Context, c *Chain, lf digest.LogFile) e
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if errors.Is(err, objstore.ErrStalled) {
+			return fmt.Errorf("verify: %w", err) // the endpoint, not the file: no verdict
+		}
 		res.Problem = problem(err)
 		v.record(c, res)
 		return nil
@@ -267,6 +271,9 @@ func (v *verifier) verifyLog(ctx context.Context, c *Chain, lf digest.LogFile) e
 	n := &countingReader{r: body}
 	hash, _, err := digest.HashGzip(n)
 	_ = body.Close()
+	if errors.Is(err, objstore.ErrStalled) {
+		return fmt.Errorf("verify: %w", err)
+	}
 	v.mu.Lock()
 	c.Bytes += n.n
 	v.prog.Bytes += n.n
