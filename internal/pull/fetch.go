@@ -379,8 +379,8 @@ func stopErr(ctx context.Context, err error) error {
 		return nil
 	case ctx.Err() != nil:
 		return ctx.Err()
-	case errors.Is(err, objstore.ErrStalled):
-		return fmt.Errorf("pull: %w", err)
+	case objstore.Stalled(err) != nil:
+		return fmt.Errorf("pull: %w", objstore.Stalled(err))
 	}
 	return nil
 }

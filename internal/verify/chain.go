@@ -96,7 +96,7 @@ func (v *verifier) list(ctx context.Context, id ChainID) (regular, backfill []*l
 			return nil
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("verify: list %s: %w", prefix, err)
+			return nil, nil, listErr(prefix, err)
 		}
 	}
 	return regular, backfill, nil
@@ -126,7 +126,7 @@ func (v *verifier) unlisted(ctx context.Context, id ChainID, c *Chain, logs map[
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("verify: list %s: %w", prefix, err)
+			return listErr(prefix, err)
 		}
 	}
 	return nil
@@ -143,8 +143,8 @@ func (v *verifier) fetch(ctx context.Context, ds []*listed) error {
 				if gctx.Err() != nil {
 					return gctx.Err()
 				}
-				if errors.Is(err, objstore.ErrStalled) {
-					return fmt.Errorf("verify: %w", err) // the endpoint, not the digest: no verdict
+				if se := objstore.Stalled(err); se != nil {
+					return fmt.Errorf("verify: %w", se) // the endpoint, not the digest: no verdict
 				}
 				d.err = err
 				return nil
@@ -152,8 +152,8 @@ func (v *verifier) fetch(ctx context.Context, ds []*listed) error {
 			defer func() { _ = body.Close() }()
 			var raw bytes.Buffer
 			d.hash, _, d.err = digest.HashGzipTee(body, &raw)
-			if errors.Is(d.err, objstore.ErrStalled) {
-				return fmt.Errorf("verify: %w", d.err)
+			if se := objstore.Stalled(d.err); se != nil {
+				return fmt.Errorf("verify: %w", se)
 			}
 			if d.err == nil {
 				d.file, d.err = digest.Parse(raw.Bytes())
@@ -262,8 +262,8 @@ func (v *verifier) walkFrom(ctx context.Context, c *Chain, ds []*listed, index m
 		if err == nil {
 			return nil // it exists but was not listed with these digests: another chain's
 		}
-		if errors.Is(err, objstore.ErrStalled) {
-			return fmt.Errorf("verify: %w", err) // the endpoint, not the digest: no verdict
+		if se := objstore.Stalled(err); se != nil {
+			return fmt.Errorf("verify: %w", se) // the endpoint, not the digest: no verdict
 		}
 		// A digest the chain names but the bucket lacks counts as one of
 		// the chain's digests, and an invalid one.
@@ -275,6 +275,14 @@ func (v *verifier) walkFrom(ctx context.Context, c *Chain, ds []*listed, index m
 		cur = olderThan(ds, pk.FileTime, cur)
 	}
 	return nil
+}
+
+// listErr is a failed listing of prefix; a stall already names it.
+func listErr(prefix string, err error) error {
+	if se := objstore.Stalled(err); se != nil {
+		return fmt.Errorf("verify: %w", se)
+	}
+	return fmt.Errorf("verify: list %s: %w", prefix, err)
 }
 
 func (d *listed) res() bool {

@@ -387,7 +387,7 @@ func (w *watchedBody) Read(p []byte) (int, error) {
 	if w.fired.Load() && !errors.Is(err, io.EOF) {
 		err = &awsconf.StallError{Op: "read", Addr: w.s.endpoint, Limit: w.s.idle}
 	}
-	if errors.Is(err, awsconf.ErrStalled) {
+	if errors.Is(err, awsconf.ErrStalled) && objstore.Stalled(err) == nil {
 		err = w.s.fail("get object", w.s.loc(w.key), err)
 	}
 	return n, err
@@ -491,17 +491,8 @@ func (s *Store) failAfter(op, loc string, err error, earlier int) error {
 	if attempts > 1 {
 		msg += fmt.Sprintf(", %d attempts", attempts)
 	}
-	return &stallError{msg: msg, err: err}
+	return &objstore.StallError{Msg: msg, Err: err}
 }
-
-// stallError is a call that failed on a stalled endpoint.
-type stallError struct {
-	msg string
-	err error
-}
-
-func (e *stallError) Error() string   { return e.msg }
-func (e *stallError) Unwrap() []error { return []error{objstore.ErrStalled, e.err} }
 
 // explain maps a missing object to objstore.ErrNotFound and gives the other
 // common failures a readable cause. The SDK's errors carry the service's
