@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 )
 
@@ -184,4 +186,24 @@ func (c *watchedConn) explain(err error, op string) error {
 		return s
 	}
 	return err
+}
+
+// StallAttempts is the most attempts a stalled call gets from a retryer
+// wrapped by LimitStallRetries, however many it allows for throttling:
+// each attempt has already waited the idle limit.
+const StallAttempts = 3
+
+// LimitStallRetries wraps r so that a call that keeps stalling stops after
+// StallAttempts attempts; other errors are retried as r says.
+func LimitStallRetries(r aws.Retryer) aws.Retryer { return stallLimited{r} }
+
+type stallLimited struct{ aws.Retryer }
+
+// RetryDelay ends the retries of a call whose attempt number attempt
+// stalled, once it is the StallAttempts-th.
+func (s stallLimited) RetryDelay(attempt int, err error) (time.Duration, error) {
+	if attempt >= StallAttempts && errors.Is(err, ErrStalled) {
+		return 0, &retry.MaxAttemptsError{Attempt: attempt, Err: err}
+	}
+	return s.Retryer.RetryDelay(attempt, err)
 }

@@ -214,12 +214,7 @@ func TestHTTPClient_SlowButMoving(t *testing.T) {
 // endpoint is retried by the SDK's retryer on new connections, then the
 // call fails with the stall, well within attempts x limit plus backoff.
 func TestLoad_StallRetriedThenReported(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDSTALLTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_PROFILE", "")
+	isolate(t)
 	const idle = 300 * time.Millisecond
 	srv := startRaw(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) }) // reads, never answers
 	cfg, endpoint, err := Load(context.Background(), Options{Region: "us-east-1", Endpoint: srv.url(), Timeout: idle})
@@ -242,6 +237,44 @@ func TestLoad_StallRetriedThenReported(t *testing.T) {
 	if elapsed < 3*idle || elapsed > 3*idle+2*time.Second {
 		t.Fatalf("failed after %s, want about 3 x %s", elapsed, idle)
 	}
+}
+
+// TestLimitStallRetries: a retryer with many attempts for throttling
+// gives a stalled call only StallAttempts of them.
+func TestLimitStallRetries(t *testing.T) {
+	isolate(t)
+	const idle = 200 * time.Millisecond
+	srv := startRaw(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+	cfg, endpoint, err := Load(context.Background(), Options{Region: "us-east-1", Endpoint: srv.url(), Timeout: idle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	generous := retry.AddWithMaxBackoffDelay(retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 10 }), 10*time.Millisecond)
+	api := sts.NewFromConfig(cfg, func(o *sts.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.Retryer = LimitStallRetries(generous)
+	})
+	_, err = api.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	var mae *retry.MaxAttemptsError
+	if !errors.Is(err, ErrStalled) || !errors.As(err, &mae) || mae.Attempt != StallAttempts {
+		t.Fatalf("error %v, want a stall after %d attempts", err, StallAttempts)
+	}
+	if got := srv.conns.Load(); got != StallAttempts {
+		t.Fatalf("%d connections, want %d", got, StallAttempts)
+	}
+}
+
+// isolate gives the SDK static keys and no shared config.
+func isolate(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDSTALLTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_MAX_ATTEMPTS", "")
+	t.Setenv("AWS_RETRY_MODE", "")
 }
 
 func TestLoad_RejectsNegativeTimeout(t *testing.T) {

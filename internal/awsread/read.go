@@ -103,7 +103,8 @@ func newReader(ctx context.Context, cfg *config.Config, o Options) (*reader, err
 }
 
 // retryer is the SDK's standard retryer with more attempts and without the
-// client-side retry quota, which a long read under throttling would drain.
+// client-side retry quota, which a long read under throttling would drain;
+// a stalled call still stops after awsconf.StallAttempts.
 func retryer(attempts int, maxBackoff time.Duration) func() aws.Retryer {
 	return func() aws.Retryer {
 		var r aws.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
@@ -113,7 +114,9 @@ func retryer(attempts int, maxBackoff time.Duration) func() aws.Retryer {
 		if maxBackoff > 0 {
 			r = retry.AddWithMaxBackoffDelay(r, maxBackoff)
 		}
-		return r
+		// Throttling gets every attempt; a stalled endpoint does not, or
+		// each call to it would wait attempts x the idle limit.
+		return awsconf.LimitStallRetries(r)
 	}
 }
 
