@@ -98,9 +98,13 @@ func (a *app) expected(ctx context.Context, o expectOpts, in coverage.Input, acc
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if err != nil {
+		switch {
+		case stallHint(err) != "":
+			// Not unknowable: unreachable now. The run stops on it.
+			return nil, fmt.Errorf("expected set: read the organization live: %w", err)
+		case err != nil:
 			in.OrganizationErr = err
-		} else {
+		default:
 			in.Organization = org
 		}
 	}
@@ -116,9 +120,12 @@ func (a *app) expected(ctx context.Context, o expectOpts, in coverage.Input, acc
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			if err != nil {
+			switch {
+			case stallHint(err) != "":
+				return nil, fmt.Errorf("expected set: read the enabled regions live: %w", err)
+			case err != nil:
 				in.LiveRegionsErr = err
-			} else {
+			default:
 				in.LiveRegions = rs
 			}
 		}

@@ -14,11 +14,11 @@ import (
 
 // stallTimeout is the --timeout of the stalled runs, and stallBound the
 // most a stalled command may take: the SDK's 3 attempts of at most
-// stallTimeout each, its backoff between them (under 1s, then under 2s),
+// stallTimeout each, its backoff between them (under 2s, then under 4s),
 // and slack for a loaded machine.
 const (
 	stallTimeout = time.Second
-	stallBound   = 3*stallTimeout + 3*time.Second + 6*time.Second
+	stallBound   = 3*stallTimeout + 6*time.Second + 5*time.Second
 )
 
 // stalledRun runs a command through a proxy that stalls after half the
