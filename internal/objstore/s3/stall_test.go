@@ -130,8 +130,16 @@ func TestStalledEndpoint(t *testing.T) {
 		if err != nil || !bytes.Equal(got, big) {
 			t.Fatalf("after resuming: %d bytes, %v", len(got), err)
 		}
-		if _, _, err := direct.Head(ctx, "put.bin"); !errors.Is(err, objstore.ErrNotFound) {
-			t.Fatalf("a stalled put left an object: %v", err)
+		// The abandoned put's bytes may still reach the server once the
+		// proxy resumes: then the object is whole, never part of it.
+		if b, _, err := direct.Get(ctx, "put.bin"); err == nil {
+			got, err := io.ReadAll(b)
+			_ = b.Close()
+			if err != nil || !bytes.Equal(got, big) {
+				t.Fatalf("a stalled put left %d bytes, %v", len(got), err)
+			}
+		} else if !errors.Is(err, objstore.ErrNotFound) {
+			t.Fatal(err)
 		}
 	})
 }
