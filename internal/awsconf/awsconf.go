@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -73,6 +74,13 @@ func Load(ctx context.Context, o Options) (aws.Config, string, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, loads...)
 	if err != nil {
 		return aws.Config{}, "", fmt.Errorf("load AWS configuration: %w", err)
+	}
+	// Frozen, the client (with a custom CA bundle, if the configuration
+	// names one) is used as it is: a service client changes a buildable
+	// one for its defaults mode (AWS_DEFAULTS_MODE), and that would drop
+	// the watchdog.
+	if b, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		cfg.HTTPClient = b.Freeze()
 	}
 	if o.RoleARN != "" {
 		stsCfg := cfg.Copy()

@@ -214,7 +214,18 @@ func TestHTTPClient_SlowButMoving(t *testing.T) {
 // endpoint is retried by the SDK's retryer on new connections, then the
 // call fails with the stall, well within attempts x limit plus backoff.
 func TestLoad_StallRetriedThenReported(t *testing.T) {
-	isolate(t)
+	for _, mode := range []string{"", "legacy", "standard", "in-region", "cross-region", "mobile", "auto"} {
+		t.Run("DefaultsMode="+mode, func(t *testing.T) {
+			isolate(t)
+			// A defaults mode makes service clients set their own connect
+			// timeout, which must not drop the watchdog.
+			t.Setenv("AWS_DEFAULTS_MODE", mode)
+			stallRetriedThenReported(t)
+		})
+	}
+}
+
+func stallRetriedThenReported(t *testing.T) {
 	const idle = 300 * time.Millisecond
 	srv := startRaw(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) }) // reads, never answers
 	cfg, endpoint, err := Load(context.Background(), Options{Region: "us-east-1", Endpoint: srv.url(), Timeout: idle})
@@ -226,7 +237,9 @@ func TestLoad_StallRetriedThenReported(t *testing.T) {
 		o.Retryer = retry.AddWithMaxBackoffDelay(retry.NewStandard(), 50*time.Millisecond)
 	})
 	start := time.Now()
-	_, err = api.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err = api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	elapsed := time.Since(start)
 	if !errors.Is(err, ErrStalled) {
 		t.Fatalf("error %v, want a stall", err)
@@ -275,6 +288,7 @@ func isolate(t *testing.T) {
 	t.Setenv("AWS_PROFILE", "")
 	t.Setenv("AWS_MAX_ATTEMPTS", "")
 	t.Setenv("AWS_RETRY_MODE", "")
+	t.Setenv("AWS_DEFAULTS_MODE", "")
 }
 
 func TestLoad_RejectsNegativeTimeout(t *testing.T) {
