@@ -177,7 +177,9 @@ func (s *Server) start(t testing.TB, bin string) error {
 	}
 
 	s.Endpoint = "http://" + addr
-	health := s.Endpoint + "/minio/health/live"
+	// Ready, not only live: a live server may still answer requests with
+	// XMinioServerNotInitialized until its object layer is up.
+	health := s.Endpoint + "/minio/health/ready"
 	client := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 2 * time.Second}
 	deadline := time.Now().Add(StartTimeout)
 	started := time.Now()
