@@ -13,12 +13,12 @@ import (
 )
 
 // stallTimeout is the --timeout of the stalled runs, and stallBound the
-// most a stalled command may take: the SDK's 3 attempts of at most
-// stallTimeout each, its backoff between them (under 2s, then under 4s),
-// and slack for a loaded machine.
+// most a stalled command may take: a body's wait and the SDK's 3 attempts
+// to resume it, of at most stallTimeout each, the SDK's backoff between
+// them (under 2s, then under 4s), and slack for a loaded machine.
 const (
 	stallTimeout = time.Second
-	stallBound   = 3*stallTimeout + 6*time.Second + 5*time.Second
+	stallBound   = 4*stallTimeout + 6*time.Second + 5*time.Second
 )
 
 // stalledRun runs a command through a proxy that stalls after half the

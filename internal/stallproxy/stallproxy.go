@@ -6,7 +6,6 @@
 package stallproxy
 
 import (
-	"errors"
 	"net"
 	"net/url"
 	"sync"
@@ -27,11 +26,15 @@ type Proxy struct {
 	ln     net.Listener
 
 	mu      sync.Mutex
-	stalled bool
-	resumed chan struct{} // closed on Resume; replaced on Stall
-	// stallAfter, when > 0, stalls the proxy once that many more bytes
-	// have gone from the target to the clients.
+	stalled bool          // every connection, and new ones
+	frozen  int64         // connections with an epoch below are stalled
+	epoch   int64         // the next connection's
+	resumed chan struct{} // closed on Resume; replaced by a stall
+	// stallAfter, when > 0, stalls once that many more bytes have gone
+	// from the target to the clients: every connection, or (openOnly)
+	// those open at that moment.
 	stallAfter int64
+	openOnly   bool
 	conns      map[net.Conn]bool
 	closed     bool
 
@@ -66,27 +69,39 @@ func Start(t testing.TB, target string) *Proxy {
 func (p *Proxy) Stall() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.stallLocked()
+	p.stallLocked(false)
 }
 
-func (p *Proxy) stallLocked() {
-	if !p.stalled {
-		p.stalled = true
+func (p *Proxy) stallLocked(openOnly bool) {
+	if !p.stalled && p.frozen == 0 {
 		p.resumed = make(chan struct{})
+	}
+	if openOnly {
+		p.frozen = p.epoch
+	} else {
+		p.stalled = true
 	}
 	p.stallAfter = 0
 }
 
 // StallAfter lets n more bytes through from the target to the clients,
-// then stalls, cutting a response in the middle when n ends there.
-func (p *Proxy) StallAfter(n int64) {
+// then stalls every connection, cutting a response in the middle when n
+// ends there.
+func (p *Proxy) StallAfter(n int64) { p.setStallAfter(n, false) }
+
+// StallOpenAfter is StallAfter for the connections open at that moment
+// only: connections opened later are served, as when one connection goes
+// half-open and the endpoint is otherwise fine.
+func (p *Proxy) StallOpenAfter(n int64) { p.setStallAfter(n, true) }
+
+func (p *Proxy) setStallAfter(n int64, openOnly bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if n <= 0 {
-		p.stallLocked()
+		p.stallLocked(openOnly)
 		return
 	}
-	p.stallAfter = n
+	p.stallAfter, p.openOnly = n, openOnly
 }
 
 // Resume forwards again, the bytes held during the stall first.
@@ -94,17 +109,17 @@ func (p *Proxy) Resume() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stallAfter = 0
-	if p.stalled {
-		p.stalled = false
+	if p.stalled || p.frozen > 0 {
+		p.stalled, p.frozen = false, 0
 		close(p.resumed)
 	}
 }
 
-// Stalled reports whether the proxy is stalled now.
+// Stalled reports whether any connection is stalled now.
 func (p *Proxy) Stalled() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.stalled
+	return p.stalled || p.frozen > 0
 }
 
 // BytesToClients is how many bytes the target has sent through the proxy.
@@ -125,8 +140,8 @@ func (p *Proxy) Close() {
 	for c := range p.conns {
 		_ = c.Close()
 	}
-	if p.stalled {
-		p.stalled = false
+	if p.stalled || p.frozen > 0 {
+		p.stalled, p.frozen = false, 0
 		close(p.resumed)
 	}
 	p.mu.Unlock()
@@ -155,16 +170,23 @@ func (p *Proxy) accept() {
 		if !p.track(client) {
 			return
 		}
+		p.mu.Lock()
+		l := &link{epoch: p.epoch}
+		p.epoch++
+		p.mu.Unlock()
 		p.wg.Add(1)
-		go p.serve(client)
+		go p.serve(l, client)
 	}
 }
 
-func (p *Proxy) serve(client net.Conn) {
+// link is one client connection and its connection to the target.
+type link struct{ epoch int64 }
+
+func (p *Proxy) serve(l *link, client net.Conn) {
 	defer p.wg.Done()
 	// A stalled proxy does not even reach the target: the client's
 	// connection is accepted and left silent.
-	if !p.wait() {
+	if !p.wait(l) {
 		return
 	}
 	server, err := net.Dial("tcp", p.target)
@@ -177,15 +199,18 @@ func (p *Proxy) serve(client net.Conn) {
 		return
 	}
 	p.wg.Add(2)
-	go p.pump(server, client, false)
-	go p.pump(client, server, true)
+	go p.pump(l, server, client, false)
+	go p.pump(l, client, server, true)
 }
 
-// wait blocks while the proxy is stalled; false once it is closed.
-func (p *Proxy) wait() bool {
+// stalledLocked says whether l is stalled now.
+func (p *Proxy) stalledLocked(l *link) bool { return p.stalled || l.epoch < p.frozen }
+
+// wait blocks while l is stalled; false once the proxy is closed.
+func (p *Proxy) wait(l *link) bool {
 	for {
 		p.mu.Lock()
-		stalled, resumed, closed := p.stalled, p.resumed, p.closed
+		stalled, resumed, closed := p.stalledLocked(l), p.resumed, p.closed
 		p.mu.Unlock()
 		if closed {
 			return false
@@ -197,12 +222,12 @@ func (p *Proxy) wait() bool {
 	}
 }
 
-// allow says how many of n bytes to the client may go before a pending
-// StallAfter stalls the proxy.
-func (p *Proxy) allow(n int) int {
+// allow says how many of n bytes to the client may go on l before a
+// pending StallAfter stalls it.
+func (p *Proxy) allow(l *link, n int) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.stalled {
+	if p.stalledLocked(l) {
 		return 0
 	}
 	if p.stallAfter <= 0 {
@@ -213,17 +238,18 @@ func (p *Proxy) allow(n int) int {
 		return n
 	}
 	ok := int(p.stallAfter)
-	p.stallLocked()
+	p.stallLocked(p.openOnly)
 	return ok
 }
 
-// pump copies src to dst, a chunk at a time, never while stalled.
-func (p *Proxy) pump(dst, src net.Conn, toClient bool) {
+// pump copies src to dst, a chunk at a time, never while l is stalled.
+// An error on either side (EOF or a reset from src) closes both.
+func (p *Proxy) pump(l *link, dst, src net.Conn, toClient bool) {
 	defer p.wg.Done()
 	defer func() { _ = dst.Close(); _ = src.Close() }()
 	buf := make([]byte, chunk)
 	for {
-		if !p.wait() {
+		if !p.wait(l) {
 			return
 		}
 		n, err := src.Read(buf)
@@ -231,7 +257,7 @@ func (p *Proxy) pump(dst, src net.Conn, toClient bool) {
 		for len(data) > 0 {
 			k := len(data)
 			if toClient {
-				k = p.allow(k)
+				k = p.allow(l, k)
 			}
 			if k > 0 {
 				if _, werr := dst.Write(data[:k]); werr != nil {
@@ -242,18 +268,11 @@ func (p *Proxy) pump(dst, src net.Conn, toClient bool) {
 				}
 				data = data[k:]
 			}
-			if len(data) > 0 && !p.wait() {
+			if len(data) > 0 && !p.wait(l) {
 				return
 			}
 		}
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// EOF or reset from src: pass the close on.
-			return
-		}
-		if !p.wait() {
 			return
 		}
 	}

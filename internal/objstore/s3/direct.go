@@ -3,7 +3,6 @@ package s3
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -64,9 +63,9 @@ func newDirect(ctx context.Context, c *s3.Client, bucket string) *direct {
 // errDeclined is a response the fast path leaves to the SDK.
 var errDeclined = errors.New("not 200 OK")
 
-// get returns the object's body and metadata, or an error for the SDK to
-// take over: why the fast path did not answer.
-func (d *direct) get(ctx context.Context, key string) (io.ReadCloser, objstore.Metadata, error) {
+// get returns the object's response (200 OK) and metadata, or an error
+// for the SDK to take over: why the fast path did not answer.
+func (d *direct) get(ctx context.Context, key string) (*http.Response, objstore.Metadata, error) {
 	creds, err := d.creds.Retrieve(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -105,7 +104,7 @@ func (d *direct) get(ctx context.Context, key string) (io.ReadCloser, objstore.M
 			meta[name] = v[0]
 		}
 	}
-	return resp.Body, meta, nil
+	return resp, meta, nil
 }
 
 // escapeKey percent-encodes a key for an S3 URL path: every byte but the

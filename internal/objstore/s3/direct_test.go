@@ -41,12 +41,12 @@ func TestDirectGetAgainstMinIO(t *testing.T) {
 			Body: strings.NewReader(body), Metadata: map[string]string{"signature": "sig-" + key[:4], "signature-algorithm": "SHA256withRSA"}}); err != nil {
 			t.Fatalf("put %q: %v", key, err)
 		}
-		rc, meta, err := s.direct.get(ctx, key)
+		resp, meta, err := s.direct.get(ctx, key)
 		if err != nil {
 			t.Fatalf("direct get %q declined: %v", key, err)
 		}
-		got, err := io.ReadAll(rc)
-		_ = rc.Close()
+		got, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
 		if err != nil || string(got) != body {
 			t.Fatalf("direct get %q = %q, %v; want %q", key, got, err, body)
 		}
@@ -69,12 +69,12 @@ func TestDirectGetAgainstMinIO(t *testing.T) {
 			Body: bytes.NewReader(gz.Bytes()), ContentEncoding: aws.String("gzip"), ContentType: aws.String("application/json")}); err != nil {
 			t.Fatal(err)
 		}
-		rc, _, err := s.direct.get(ctx, "enc.json.gz")
+		resp, _, err := s.direct.get(ctx, "enc.json.gz")
 		if err != nil {
 			t.Fatal("declined")
 		}
-		got, _ := io.ReadAll(rc)
-		_ = rc.Close()
+		got, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
 		if !bytes.Equal(got, gz.Bytes()) {
 			t.Fatalf("got %d bytes, want the %d stored gzip bytes", len(got), gz.Len())
 		}

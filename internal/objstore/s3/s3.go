@@ -321,17 +321,18 @@ func (s *Store) ListDirs(ctx context.Context, prefix string) ([]string, error) {
 
 // Get implements objstore.Store, through the direct fast path when it
 // answers, else with the SDK's GetObject. The body's reads fail with
-// objstore.ErrStalled once no byte has come for the store's limit.
+// objstore.ErrStalled once no byte has come for the store's limit; a body
+// that stalls is first resumed once where it stopped (see bodyResumes).
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, objstore.Metadata, error) {
 	// The body is read after Get returns: the request's context lives as
 	// long as the body, and the watchdog cancels it.
-	wctx, cancel := context.WithCancel(ctx)
+	rctx, cancel := context.WithCancel(ctx)
 	var opts []func(*s3.Options)
 	earlier := 0
 	if s.direct != nil {
-		body, meta, err := s.direct.get(wctx, key)
+		resp, meta, err := s.direct.get(rctx, key)
 		if err == nil {
-			return s.watch(cancel, key, body), meta, nil
+			return s.watch(ctx, key, resp.Body, cancel, resp.Header.Get("ETag"), resp.ContentLength), meta, nil
 		}
 		if errors.Is(err, awsconf.ErrStalled) {
 			// The stalled fast path was the first attempt.
@@ -339,12 +340,16 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, objstore.Me
 			earlier = 1
 		}
 	}
-	out, err := s.client.GetObject(wctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}, opts...)
+	out, err := s.client.GetObject(rctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}, opts...)
 	if err != nil {
 		cancel()
 		return nil, nil, s.failAfter("get object", s.loc(key), err, earlier)
 	}
-	return s.watch(cancel, key, out.Body), metadata(out.Metadata), nil
+	size := int64(-1)
+	if out.ContentLength != nil {
+		size = *out.ContentLength
+	}
+	return s.watch(ctx, key, out.Body, cancel, aws.ToString(out.ETag), size), metadata(out.Metadata), nil
 }
 
 // fewerAttempts makes a call one attempt shorter than the client's.
@@ -354,51 +359,121 @@ func (s *Store) fewerAttempts(o *s3.Options) {
 	}
 }
 
-// watch wraps an object's body so that a Read that gets no byte for the
-// store's limit ends the request (cancel) and fails with ErrStalled.
-// Only the time spent inside Read counts: a caller that pauses between
-// reads is not the endpoint stalling.
-func (s *Store) watch(cancel context.CancelFunc, key string, body io.ReadCloser) io.ReadCloser {
-	w := &watchedBody{body: body, cancel: cancel, s: s, key: key}
-	w.timer = time.AfterFunc(time.Hour, func() {
-		w.fired.Store(true)
-		cancel()
-	})
-	w.timer.Stop()
-	return w
+// bodyResumes is how many times a body that stalls is asked for again,
+// from the byte where it stopped, on a new connection (through the SDK
+// and its retries): a single half-open connection does not end a read,
+// an endpoint that keeps stalling does.
+const bodyResumes = 1
+
+// watch wraps the body of the request that ctx (the caller's) made and
+// cancel ends, of size bytes (-1 unknown) and entity tag etag.
+func (s *Store) watch(ctx context.Context, key string, body io.ReadCloser, cancel context.CancelFunc, etag string, size int64) io.ReadCloser {
+	return &watchedBody{s: s, ctx: ctx, key: key, etag: etag, size: size, resumes: bodyResumes, cur: s.watchRequest(body, cancel)}
 }
 
+// watchedBody is an object's body: a Read that gets no byte for the
+// store's limit ends its request and fails with ErrStalled, unless the
+// object can be asked for again from where it stopped. Only the time
+// spent inside Read counts: a caller that pauses between reads is not
+// the endpoint stalling.
 type watchedBody struct {
+	s       *Store
+	ctx     context.Context
+	key     string
+	etag    string
+	size    int64
+	read    int64
+	resumes int
+	cur     *watchedRequest
+}
+
+// watchedRequest is one request's body and its watchdog.
+type watchedRequest struct {
 	body   io.ReadCloser
 	cancel context.CancelFunc
 	timer  *time.Timer
 	fired  atomic.Bool
-	s      *Store
-	key    string
+}
+
+func (s *Store) watchRequest(body io.ReadCloser, cancel context.CancelFunc) *watchedRequest {
+	r := &watchedRequest{body: body, cancel: cancel}
+	r.timer = time.AfterFunc(time.Hour, func() {
+		r.fired.Store(true)
+		cancel()
+	})
+	r.timer.Stop()
+	return r
+}
+
+func (r *watchedRequest) close() error {
+	r.timer.Stop()
+	err := r.body.Close()
+	r.cancel()
+	return err
 }
 
 func (w *watchedBody) Read(p []byte) (int, error) {
-	w.timer.Reset(w.s.idle)
-	n, err := w.body.Read(p)
-	w.timer.Stop()
-	if err == nil {
-		return n, nil
+	for {
+		r := w.cur
+		r.timer.Reset(w.s.idle)
+		n, err := r.body.Read(p)
+		r.timer.Stop()
+		w.read += int64(n)
+		if err == nil {
+			return n, nil
+		}
+		if r.fired.Load() && !errors.Is(err, io.EOF) {
+			err = &awsconf.StallError{Op: "read", Addr: w.s.endpoint, Limit: w.s.idle}
+		}
+		if !errors.Is(err, awsconf.ErrStalled) || objstore.Stalled(err) != nil {
+			return n, err
+		}
+		if w.resumes == 0 || w.etag == "" || w.ctx.Err() != nil {
+			return n, w.s.fail("get object", w.s.loc(w.key), err)
+		}
+		w.resumes--
+		if rerr := w.resume(err); rerr != nil {
+			return n, rerr
+		}
+		if n > 0 {
+			return n, nil
+		}
 	}
-	if w.fired.Load() && !errors.Is(err, io.EOF) {
-		err = &awsconf.StallError{Op: "read", Addr: w.s.endpoint, Limit: w.s.idle}
-	}
-	if errors.Is(err, awsconf.ErrStalled) && objstore.Stalled(err) == nil {
-		err = w.s.fail("get object", w.s.loc(w.key), err)
-	}
-	return n, err
 }
 
-func (w *watchedBody) Close() error {
-	w.timer.Stop()
-	err := w.body.Close()
-	w.cancel()
-	return err
+// resume replaces the request that stalled (with the error stalled) by
+// one for the rest of the same object (If-Match its entity tag), or
+// returns why it cannot.
+func (w *watchedBody) resume(stalled error) error {
+	_ = w.cur.close()
+	if w.size >= 0 && w.read >= w.size {
+		w.cur = w.s.watchRequest(io.NopCloser(strings.NewReader("")), func() {})
+		return nil
+	}
+	rctx, cancel := context.WithCancel(w.ctx)
+	out, err := w.s.client.GetObject(rctx, &s3.GetObjectInput{Bucket: aws.String(w.s.bucket), Key: aws.String(w.key),
+		Range: aws.String(fmt.Sprintf("bytes=%d-", w.read)), IfMatch: aws.String(w.etag)})
+	if err != nil {
+		cancel()
+		if !errors.Is(err, awsconf.ErrStalled) {
+			// The object changed (If-Match failed), or another error:
+			// the read stays a stall, never a verdict on a mix.
+			err = stalled
+		}
+		return w.s.fail("get object", w.s.loc(w.key), err)
+	}
+	// Only the bytes from w.read on may follow: a response that is not
+	// that range would corrupt the object, not resume it.
+	if !strings.HasPrefix(aws.ToString(out.ContentRange), fmt.Sprintf("bytes %d-", w.read)) {
+		_ = out.Body.Close()
+		cancel()
+		return w.s.fail("get object", w.s.loc(w.key), stalled)
+	}
+	w.cur = w.s.watchRequest(out.Body, cancel)
+	return nil
 }
+
+func (w *watchedBody) Close() error { return w.cur.close() }
 
 // Head implements objstore.Store.
 func (s *Store) Head(ctx context.Context, key string) (objstore.Object, objstore.Metadata, error) {

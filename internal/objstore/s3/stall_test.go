@@ -86,12 +86,69 @@ func TestStalledEndpoint(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { _ = body.Close() }()
+		before := p.Accepted()
 		start := time.Now()
 		n, err := io.Copy(io.Discard, body)
 		if n < 100<<10 || n >= 200<<10 {
 			t.Errorf("read %d bytes before the stall, want most of the 200 KiB let through", n)
 		}
-		wantStall(t, err, "get object", loc, p.URL, time.Since(start), idle+2*time.Second)
+		// The body's own wait, then its resumption's attempts.
+		wantStall(t, err, "get object", loc, p.URL, time.Since(start), idle+bound)
+		if got := p.Accepted() - before; got != 3 {
+			t.Errorf("%d connections to resume, want the SDK's 3 attempts", got)
+		}
+	})
+	t.Run("GetBodyResumesOnANewConnection", func(t *testing.T) {
+		// One connection goes half-open; new ones are served.
+		p.StallOpenAfter(200 << 10)
+		defer p.Resume()
+		before := p.Accepted()
+		start := time.Now()
+		body, _, err := s.Get(ctx, "big.bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(body)
+		_ = body.Close()
+		t.Logf("read %d bytes in %s over %d connections", len(got), time.Since(start).Round(time.Millisecond), p.Accepted()-before)
+		if err != nil || !bytes.Equal(got, big) {
+			t.Fatalf("read %d bytes (%v), want the whole object", len(got), err)
+		}
+		if p.Accepted()-before < 1 {
+			t.Errorf("no new connection: the body was not resumed")
+		}
+	})
+	t.Run("ChangedObjectIsNotResumed", func(t *testing.T) {
+		if err := direct.Put(ctx, "changing.bin", bytes.NewReader(big), int64(len(big)), nil); err != nil {
+			t.Fatal(err)
+		}
+		p.StallOpenAfter(200 << 10)
+		defer p.Resume()
+		body, _, err := s.Get(ctx, "changing.bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = body.Close() }()
+		type result struct {
+			b   []byte
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			b, err := io.ReadAll(body)
+			done <- result{b, err}
+		}()
+		for !p.Stalled() {
+			time.Sleep(time.Millisecond)
+		}
+		other := bytes.Repeat([]byte("x"), len(big))
+		if err := direct.Put(ctx, "changing.bin", bytes.NewReader(other), int64(len(other)), nil); err != nil {
+			t.Fatal(err)
+		}
+		r := <-done
+		if !errors.Is(r.err, objstore.ErrStalled) || bytes.Contains(r.b, []byte("x")) {
+			t.Fatalf("read %d bytes, %v: want the stall, and no byte of the new object", len(r.b), r.err)
+		}
 	})
 	t.Run("List", func(t *testing.T) {
 		p.Stall()
