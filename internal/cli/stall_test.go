@@ -173,6 +173,22 @@ func TestStall_PullVerifyCoverage(t *testing.T) {
 			t.Errorf("after resuming: %v, the reference %v (events must equal distinct ids)", got, want)
 		}
 		t.Logf("reference pull: %d files, %v events; first half: %d files; after the stall: %d files", len(refFiles), want["events"], len(first), len(after))
+
+		// One connection going half-open while the endpoint is otherwise
+		// fine costs a wait, not the pull: the body resumes on a new one.
+		halfOpen := filepath.Join(dir, "half-open.duckdb")
+		p.StallOpenAfter(full / 2)
+		start := time.Now()
+		fullRun(t, p, append(pull(halfOpen, until), "--timeout", stallTimeout.String())...)
+		stalled := p.Stalled()
+		p.Resume()
+		t.Logf("pull through a half-open connection: %s", time.Since(start).Round(time.Millisecond))
+		if !stalled {
+			t.Fatal("no connection stalled")
+		}
+		if got := fileRecords(t, halfOpen); !maps.Equal(got, refFiles) {
+			t.Errorf("through a half-open connection: %d files, the reference %d", len(got), len(refFiles))
+		}
 	})
 
 	t.Run("Verify", func(t *testing.T) {

@@ -125,7 +125,29 @@ func Start(t testing.TB) *Server {
 		Credentials:  credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, ""),
 		HTTPClient:   &http.Client{Transport: &http.Transport{Proxy: nil}},
 	})
+	if err := s.waitInitialized(); err != nil {
+		t.Fatalf("miniotest: %v", err)
+	}
 	return s
+}
+
+// waitInitialized waits until the server answers S3 requests: live and
+// even ready, MinIO may still refuse them for a moment with
+// XMinioServerNotInitialized (503).
+func (s *Server) waitInitialized() error {
+	deadline := time.Now().Add(StartTimeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := s.client.ListBuckets(ctx, &s3.ListBucketsInput{})
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("minio at %s not answering S3 requests after %v: %w", s.Endpoint, StartTimeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // start runs one attempt: a process on two fresh ports, until live.
@@ -177,8 +199,6 @@ func (s *Server) start(t testing.TB, bin string) error {
 	}
 
 	s.Endpoint = "http://" + addr
-	// Ready, not only live: a live server may still answer requests with
-	// XMinioServerNotInitialized until its object layer is up.
 	health := s.Endpoint + "/minio/health/ready"
 	client := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 2 * time.Second}
 	deadline := time.Now().Add(StartTimeout)
