@@ -81,14 +81,16 @@ func TestDirectGetAgainstMinIO(t *testing.T) {
 	})
 
 	t.Run("DeclinesWhatTheSDKMustExplain", func(t *testing.T) {
-		if _, _, err := s.direct.get(ctx, "no/such/key"); err == nil {
+		if resp, _, err := s.direct.get(ctx, "no/such/key"); err == nil {
+			_ = resp.Body.Close()
 			t.Error("a missing key was served")
 		}
 		missing, err := New(ctx, Options{Bucket: "no-such-bucket", Endpoint: srv.Endpoint})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := missing.direct.get(ctx, keys[0]); err == nil {
+		if resp, _, err := missing.direct.get(ctx, keys[0]); err == nil {
+			_ = resp.Body.Close()
 			t.Error("a missing bucket was served")
 		}
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret-0123456789")
@@ -96,12 +98,14 @@ func TestDirectGetAgainstMinIO(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := wrong.direct.get(ctx, keys[0]); err == nil {
+		if resp, _, err := wrong.direct.get(ctx, keys[0]); err == nil {
+			_ = resp.Body.Close()
 			t.Error("a request with a wrong secret key was served")
 		}
 		cancelled, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, _, err := s.direct.get(cancelled, keys[0]); err == nil {
+		if resp, _, err := s.direct.get(cancelled, keys[0]); err == nil {
+			_ = resp.Body.Close()
 			t.Error("a cancelled request was served")
 		}
 	})

@@ -330,7 +330,7 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, objstore.Me
 	var opts []func(*s3.Options)
 	earlier := 0
 	if s.direct != nil {
-		resp, meta, err := s.direct.get(rctx, key)
+		resp, meta, err := s.direct.get(rctx, key) //nolint:bodyclose // the caller closes it, through watch
 		if err == nil {
 			return s.watch(ctx, key, resp.Body, cancel, resp.Header.Get("ETag"), resp.ContentLength), meta, nil
 		}
