@@ -57,6 +57,10 @@ type Options struct {
 	// the queries (the QueryExecutionContext). Empty leaves Athena's
 	// defaults (database "default", catalog AwsDataCatalog).
 	Database, Catalog string
+	// Timeout is how long a request may go without progress before it is
+	// retried, then fails with awsconf.ErrStalled; 0 means
+	// awsconf.DefaultTimeout. It does not bound how long a query runs.
+	Timeout time.Duration
 	// PollInterval is the first wait between checks of a running query;
 	// each wait doubles, up to MaxPollInterval (or PollInterval when that
 	// is larger). Default DefaultPollInterval.
@@ -114,7 +118,7 @@ func newClient(ctx context.Context, o Options, extra ...func(*athena.Options)) (
 		o.PollInterval = DefaultPollInterval
 	}
 	cfg, endpoint, err := awsconf.Load(ctx, awsconf.Options{Region: o.Region, Profile: o.Profile,
-		RoleARN: o.RoleARN, ExternalID: o.ExternalID, Endpoint: o.Endpoint})
+		RoleARN: o.RoleARN, ExternalID: o.ExternalID, Endpoint: o.Endpoint, Timeout: o.Timeout})
 	if err != nil {
 		return nil, fmt.Errorf("athena: %w", err)
 	}

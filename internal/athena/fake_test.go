@@ -159,10 +159,11 @@ func (f *fake) serve(w http.ResponseWriter, hr *http.Request) {
 	n := f.ops[op]
 	f.ops[op]++
 	f.reqs = append(f.reqs, r)
+	seq := len(f.reqs)
 	f.mu.Unlock()
 	rep := f.respond(n, r)
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-Requestid", fmt.Sprintf("00000000-0000-0000-0000-%012d", len(f.reqs)))
+	w.Header().Set("X-Amzn-Requestid", fmt.Sprintf("00000000-0000-0000-0000-%012d", seq))
 	w.WriteHeader(rep.status)
 	_, _ = io.WriteString(w, rep.body)
 }

@@ -14,6 +14,7 @@ package awscloudtrail
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/trailwarden/trailwarden/internal/awsconf"
 
@@ -34,6 +35,10 @@ type Options struct {
 	// MaxRetries is how many times a failed request is retried; 0 keeps the
 	// SDK's default (2 retries, 3 attempts).
 	MaxRetries int
+	// Timeout is how long a request may go without progress before it is
+	// retried, then fails with awsconf.ErrStalled; 0 means
+	// awsconf.DefaultTimeout.
+	Timeout time.Duration
 }
 
 // Client reads CloudTrail public keys. It is safe for concurrent use.
@@ -55,7 +60,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 // SDK's retry backoff without a field in Options.
 func newClient(ctx context.Context, o Options, extra ...func(*cloudtrail.Options)) (*Client, error) {
 	cfg, endpoint, err := awsconf.Load(ctx, awsconf.Options{Profile: o.Profile, RoleARN: o.RoleARN,
-		ExternalID: o.ExternalID, Endpoint: o.Endpoint, MaxRetries: o.MaxRetries})
+		ExternalID: o.ExternalID, Endpoint: o.Endpoint, MaxRetries: o.MaxRetries, Timeout: o.Timeout})
 	if err != nil {
 		return nil, fmt.Errorf("cloudtrail: %w", err)
 	}

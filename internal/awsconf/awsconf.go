@@ -1,6 +1,8 @@
 // Package awsconf builds the AWS SDK configuration every adapter shares:
 // the default credential chain, an optional shared-config profile, retries,
-// an optional role to assume, and the checks on an endpoint override.
+// an optional role to assume, the checks on an endpoint override, and the
+// HTTP client whose connections fail, rather than hang, when an endpoint
+// stalls (HTTPClient).
 package awsconf
 
 import (
@@ -9,8 +11,10 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -30,6 +34,10 @@ type Options struct {
 	RoleARN, ExternalID string
 	Endpoint            string
 	MaxRetries          int // 0 keeps the SDK's default
+	// Timeout is how long a connection may go without progress before the
+	// call is retried and, once the retries are spent, fails with a
+	// *StallError; 0 means DefaultTimeout.
+	Timeout time.Duration
 }
 
 // Load returns the configuration and the checked endpoint ("" when none).
@@ -37,6 +45,9 @@ type Options struct {
 func Load(ctx context.Context, o Options) (aws.Config, string, error) {
 	if o.MaxRetries < 0 {
 		return aws.Config{}, "", fmt.Errorf("negative MaxRetries %d", o.MaxRetries)
+	}
+	if o.Timeout < 0 {
+		return aws.Config{}, "", fmt.Errorf("negative timeout %s", o.Timeout)
 	}
 	var endpoint string
 	if o.Endpoint != "" {
@@ -48,7 +59,9 @@ func Load(ctx context.Context, o Options) (aws.Config, string, error) {
 	if o.RoleARN != "" && !strings.HasPrefix(o.RoleARN, "arn:") {
 		return aws.Config{}, "", fmt.Errorf("role %q is not an ARN (arn:aws:iam::ACCOUNT:role/NAME)", o.RoleARN)
 	}
-	var loads []func(*config.LoadOptions) error
+	// Credential providers (STS, SSO, instance metadata) use this client
+	// too, so no call of the configuration can hang.
+	loads := []func(*config.LoadOptions) error{config.WithHTTPClient(HTTPClient(o.Timeout))}
 	if o.Region != "" {
 		loads = append(loads, config.WithRegion(o.Region))
 	}
@@ -61,6 +74,13 @@ func Load(ctx context.Context, o Options) (aws.Config, string, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, loads...)
 	if err != nil {
 		return aws.Config{}, "", fmt.Errorf("load AWS configuration: %w", err)
+	}
+	// Frozen, the client (with a custom CA bundle, if the configuration
+	// names one) is used as it is: a service client changes a buildable
+	// one for its defaults mode (AWS_DEFAULTS_MODE), and that would drop
+	// the watchdog.
+	if b, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		cfg.HTTPClient = b.Freeze()
 	}
 	if o.RoleARN != "" {
 		stsCfg := cfg.Copy()

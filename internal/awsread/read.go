@@ -49,6 +49,10 @@ type Options struct {
 	MaxRetries int // retries per call after the first attempt; 0 = DefaultMaxRetries
 	// MaxBackoff caps the retry backoff (0 = the SDK's 20s); tests cut it.
 	MaxBackoff time.Duration
+	// Timeout is how long a call may go without progress before it is
+	// retried, then fails with awsconf.ErrStalled; 0 means
+	// awsconf.DefaultTimeout.
+	Timeout time.Duration
 	// Progress, when set, is called as each step finishes.
 	Progress func(Progress)
 }
@@ -81,7 +85,7 @@ func newReader(ctx context.Context, cfg *config.Config, o Options) (*reader, err
 	if o.MaxRetries == 0 {
 		o.MaxRetries = DefaultMaxRetries
 	}
-	base, endpoint, err := awsconf.Load(ctx, awsconf.Options{Region: cfg.HomeRegion, Profile: o.Profile, Endpoint: o.Endpoint})
+	base, endpoint, err := awsconf.Load(ctx, awsconf.Options{Region: cfg.HomeRegion, Profile: o.Profile, Endpoint: o.Endpoint, Timeout: o.Timeout})
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +103,8 @@ func newReader(ctx context.Context, cfg *config.Config, o Options) (*reader, err
 }
 
 // retryer is the SDK's standard retryer with more attempts and without the
-// client-side retry quota, which a long read under throttling would drain.
+// client-side retry quota, which a long read under throttling would drain;
+// a stalled call still stops after awsconf.StallAttempts.
 func retryer(attempts int, maxBackoff time.Duration) func() aws.Retryer {
 	return func() aws.Retryer {
 		var r aws.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
@@ -109,7 +114,9 @@ func retryer(attempts int, maxBackoff time.Duration) func() aws.Retryer {
 		if maxBackoff > 0 {
 			r = retry.AddWithMaxBackoffDelay(r, maxBackoff)
 		}
-		return r
+		// Throttling gets every attempt; a stalled endpoint does not, or
+		// each call to it would wait attempts x the idle limit.
+		return awsconf.LimitStallRetries(r)
 	}
 }
 

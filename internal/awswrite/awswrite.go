@@ -44,6 +44,10 @@ type Options struct {
 	// Endpoint sends every request to one URL (tests; S3 path-style).
 	Endpoint   string
 	MaxRetries int
+	// Timeout is how long a call may go without progress before it is
+	// retried, then fails with awsconf.ErrStalled; 0 means
+	// awsconf.DefaultTimeout.
+	Timeout time.Duration
 	// TrailInterval overrides TrailCallInterval (tests).
 	TrailInterval time.Duration
 	// Retryer overrides the SDK's retryer (tests).
@@ -73,7 +77,7 @@ func New(ctx context.Context, o Options) (*Writer, error) {
 	if o.TrailInterval == 0 {
 		o.TrailInterval = TrailCallInterval
 	}
-	base, endpoint, err := awsconf.Load(ctx, awsconf.Options{Profile: o.Profile, Endpoint: o.Endpoint, MaxRetries: o.MaxRetries})
+	base, endpoint, err := awsconf.Load(ctx, awsconf.Options{Profile: o.Profile, Endpoint: o.Endpoint, MaxRetries: o.MaxRetries, Timeout: o.Timeout})
 	if err != nil {
 		return nil, err
 	}

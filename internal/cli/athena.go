@@ -58,6 +58,7 @@ func newAthenaDDLCmd(a *app, setup bool) *cobra.Command {
 	f.StringSliceVar(&o.regions, "regions", nil, "regions to project (default: every region of the partition)")
 	f.StringVar(&o.exp.snapshot, "snapshot", "", "a snapshot file (trailwarden snapshot) to take the organization's accounts from")
 	f.StringVar(&o.exp.endpoint, "endpoint-url", "", "send AWS calls to this URL (tests, or a private endpoint)")
+	timeoutFlag(f, &o.exp.timeout)
 	if setup {
 		o.a.flags(cmd)
 	} else {
@@ -87,7 +88,7 @@ func (a *app) runAthena(ctx context.Context, o athenaDDLOpts, setup bool) error 
 		return nil
 	}
 	opt := o.a.options()
-	opt.Endpoint = o.exp.endpoint
+	opt.Endpoint, opt.Timeout = o.exp.endpoint, o.exp.timeout
 	if opt.Region == "" {
 		opt.Region = c.HomeRegion
 	}

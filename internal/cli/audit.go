@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +19,7 @@ import (
 
 type auditOpts struct {
 	config, profile, snapshot, format, failOn, awsProfile, endpoint string
+	timeout                                                         time.Duration
 	listRules, verbose                                              bool
 }
 
@@ -83,6 +85,7 @@ Exit status: 1 when a failing finding at or above --fail-on (default high;
 	f.StringVar(&o.awsProfile, "aws-profile", "", "AWS shared-config profile for a live audit")
 	f.StringVar(&o.endpoint, "endpoint", "", "send every AWS call to this URL (tests)")
 	_ = f.MarkHidden("endpoint")
+	timeoutFlag(f, &o.timeout)
 	return cmd
 }
 
@@ -120,7 +123,7 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 		if err := s.CheckTakenFor(c.Bucket, c.OrganizationID); err != nil {
 			return badInput(fmt.Errorf("%s: %w", o.snapshot, err), "trailwarden snapshot --config "+o.config+" --out "+o.snapshot)
 		}
-	} else if s, err = a.readLive(cmd.Context(), c, awsread.Options{Profile: o.awsProfile, Endpoint: o.endpoint}, "--aws-profile"); err != nil {
+	} else if s, err = a.readLive(cmd.Context(), c, awsread.Options{Profile: o.awsProfile, Endpoint: o.endpoint, Timeout: o.timeout}, "--aws-profile"); err != nil {
 		return err
 	}
 	rep, err := audit.Run(c, s, profile)

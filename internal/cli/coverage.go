@@ -92,6 +92,7 @@ func (o *sourceOpts) awsFlags(f *pflag.FlagSet, what string) {
 	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile")
 	f.StringVar(&o.roleARN, "role-arn", "", "role to assume for reading the bucket")
 	f.StringVar(&o.externalID, "external-id", "", "sts:ExternalId for --role-arn")
+	timeoutFlag(f, &o.timeout)
 }
 
 func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
@@ -102,7 +103,7 @@ func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
 	if err := checkJobs(o.jobs); err != nil {
 		return err
 	}
-	o.exp.profile, o.exp.endpoint = o.src.profile, o.src.endpoint
+	o.exp.profile, o.exp.endpoint, o.exp.timeout = o.src.profile, o.src.endpoint, o.src.timeout
 	if o.src.source == "" && o.exp.config != "" {
 		c, err := loadConfig(a, o.exp.config)
 		if err != nil {

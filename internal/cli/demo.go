@@ -62,6 +62,7 @@ problems planted for audit to find), so audit and plan can be tried offline.`,
 	f.StringVar(&o.s3, "s3", "", "write into this bucket instead: s3://BUCKET[/PREFIX]")
 	f.StringVar(&o.src.endpoint, "endpoint", "", "S3-compatible endpoint for --s3, e.g. http://127.0.0.1:9000")
 	f.StringVar(&o.src.profile, "profile", "", "AWS shared-config profile for --s3")
+	timeoutFlag(f, &o.src.timeout)
 	f.IntVar(&o.opt.Accounts, "accounts", 5, "number of accounts (the first two are the management and log-archive accounts)")
 	f.StringSliceVar(&o.regions, "regions", []string{"us-east-1", "eu-west-1"}, "regions; the first is the trail's home region")
 	f.IntVar(&o.opt.Days, "days", 1, "days of logs")

@@ -53,6 +53,11 @@ func report(w io.Writer, err error) int {
 	if errors.As(err, &pe) || errors.As(err, &fe) {
 		code = ExitBadInput
 	}
+	// A stalled endpoint is a problem found while running, whatever step
+	// met it (even one that blames bad input for its other failures).
+	if h := stallHint(err); h != "" {
+		code, hint = ExitFailure, h
+	}
 	// Joined errors (one per config field) print one per line.
 	msg := strings.ReplaceAll(err.Error(), "\n", "\n  ")
 	fmt.Fprintf(w, "Error: %s\n", msg)

@@ -27,8 +27,10 @@ const liveTimeout = 2 * time.Minute
 type expectOpts struct {
 	config, snapshot  string
 	accounts, regions []string
-	// profile and endpoint reach AWS for the live organization read.
+	// profile, endpoint and timeout reach AWS for the live organization
+	// read.
 	profile, endpoint string
+	timeout           time.Duration
 }
 
 // expectFlags registers --accounts, --regions and --snapshot (the config
@@ -88,7 +90,7 @@ func (a *app) expectSources(o expectOpts, dir string) (*config.Config, *snapshot
 // regions) with the config's access role. accountsOnly skips the regions.
 func (a *app) expected(ctx context.Context, o expectOpts, in coverage.Input, accountsOnly bool) (*coverage.Expected, error) {
 	in.Accounts, in.Regions = o.accounts, o.regions
-	live := awsread.Options{Profile: o.profile, Endpoint: o.endpoint}
+	live := awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout}
 	if in.WantsOrganization() {
 		lctx, cancel := context.WithTimeout(ctx, liveTimeout)
 		org, err := awsread.Organization(lctx, in.Config, live)
@@ -96,9 +98,13 @@ func (a *app) expected(ctx context.Context, o expectOpts, in coverage.Input, acc
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if err != nil {
+		switch {
+		case stallHint(err) != "":
+			// Not unknowable: unreachable now. The run stops on it.
+			return nil, fmt.Errorf("expected set: read the organization live: %w", err)
+		case err != nil:
 			in.OrganizationErr = err
-		} else {
+		default:
 			in.Organization = org
 		}
 	}
@@ -114,9 +120,12 @@ func (a *app) expected(ctx context.Context, o expectOpts, in coverage.Input, acc
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			if err != nil {
+			switch {
+			case stallHint(err) != "":
+				return nil, fmt.Errorf("expected set: read the enabled regions live: %w", err)
+			case err != nil:
 				in.LiveRegionsErr = err
-			} else {
+			default:
 				in.LiveRegions = rs
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -24,6 +25,7 @@ import (
 // liveOpts say how to reach AWS.
 type liveOpts struct {
 	config, snapshot, profile, endpoint string
+	timeout                             time.Duration
 }
 
 func (o *liveOpts) flags(f *pflag.FlagSet) {
@@ -32,6 +34,7 @@ func (o *liveOpts) flags(f *pflag.FlagSet) {
 	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile of the base credentials")
 	f.StringVar(&o.endpoint, "endpoint", "", "send every AWS call to this URL (tests)")
 	_ = f.MarkHidden("endpoint")
+	timeoutFlag(f, &o.timeout)
 }
 
 // load reads the config and the live state and builds the plan.
@@ -48,7 +51,7 @@ func (o liveOpts) load(ctx context.Context, a *app) (*config.Config, *plan.Plan,
 		if err := s.CheckTakenFor(c.Bucket, c.OrganizationID); err != nil {
 			return nil, nil, badInput(fmt.Errorf("%s: %w", o.snapshot, err), "trailwarden snapshot --config "+o.config+" --out "+o.snapshot)
 		}
-	} else if s, err = a.readLive(ctx, c, awsread.Options{Profile: o.profile, Endpoint: o.endpoint}, "--profile"); err != nil {
+	} else if s, err = a.readLive(ctx, c, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout}, "--profile"); err != nil {
 		return nil, nil, err
 	}
 	p, err := plan.Build(c, s)
@@ -59,7 +62,8 @@ func (o liveOpts) load(ctx context.Context, a *app) (*config.Config, *plan.Plan,
 }
 
 func (o liveOpts) executor(ctx context.Context, c *config.Config) (*awswrite.Writer, error) {
-	w, err := awswrite.New(ctx, awswrite.Options{Profile: o.profile, AccessRole: c.AWS.AccessRole, Partition: c.Partition(), Endpoint: o.endpoint})
+	w, err := awswrite.New(ctx, awswrite.Options{Profile: o.profile, AccessRole: c.AWS.AccessRole, Partition: c.Partition(), Endpoint: o.endpoint,
+		Timeout: o.timeout})
 	if err != nil {
 		return nil, badInput(err, "check --profile and the AWS credentials in the environment")
 	}
@@ -255,7 +259,7 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 // checkDrift reads the live state and refuses to apply a plan made from a
 // snapshot when the live state would plan anything else.
 func (a *app) checkDrift(ctx context.Context, c *config.Config, o liveOpts, reviewed *plan.Plan) error {
-	live, err := a.readLive(ctx, c, awsread.Options{Profile: o.profile, Endpoint: o.endpoint}, "--profile")
+	live, err := a.readLive(ctx, c, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout}, "--profile")
 	if err != nil {
 		return err
 	}
@@ -341,6 +345,7 @@ failed or the run was already rolled back, 2 for bad input.`,
 	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile of the base credentials")
 	f.StringVar(&o.endpoint, "endpoint", "", "send every AWS call to this URL (tests)")
 	_ = f.MarkHidden("endpoint")
+	timeoutFlag(f, &o.timeout)
 	f.StringVar(&to, "to", "", "the id of the run to undo (see --list)")
 	f.BoolVar(&list, "list", false, "list the runs in the backup folder")
 	f.BoolVarP(&yes, "yes", "y", false, "roll back without asking")

@@ -83,6 +83,7 @@ Output: table for people, csv, jsonl (one object per row) or json.`,
 	f.StringSliceVar(&o.exp.accounts, "accounts", nil, "--engine athena: the accounts the table must project (default: the organization's, from --snapshot or read live, else the config's source_accounts)")
 	f.StringVar(&o.exp.snapshot, "snapshot", "", "--engine athena: a snapshot file to take the organization's accounts from")
 	f.StringVar(&o.exp.endpoint, "endpoint-url", "", "--engine athena: send AWS calls to this URL (tests, or a private endpoint)")
+	timeoutFlag(f, &o.exp.timeout)
 	o.athena.flags(cmd)
 	return cmd
 }
@@ -126,7 +127,7 @@ func (a *app) engine(ctx context.Context, o queryOpts) (query.Engine, func(), er
 			}
 			opt.Region = c.HomeRegion
 		}
-		opt.Endpoint = o.exp.endpoint
+		opt.Endpoint, opt.Timeout = o.exp.endpoint, o.exp.timeout
 		cl, err := athena.New(ctx, opt)
 		if err != nil {
 			return nil, nil, badInput(err, "check --athena-region, --profile and the AWS credentials")

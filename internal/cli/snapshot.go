@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,7 @@ import (
 type snapshotOpts struct {
 	config, out, profile, endpoint, format string
 	jobs                                   int
+	timeout                                time.Duration
 }
 
 func newSnapshotCmd(a *app) *cobra.Command {
@@ -70,6 +72,7 @@ still written), 2 for bad input.`,
 	f.StringVar(&o.format, "format", "text", "summary format: text or json")
 	f.StringVar(&o.endpoint, "endpoint", "", "send every AWS call to this URL (tests)")
 	_ = f.MarkHidden("endpoint")
+	timeoutFlag(f, &o.timeout)
 	return cmd
 }
 
@@ -87,7 +90,7 @@ func (a *app) runSnapshot(cmd *cobra.Command, o snapshotOpts) error {
 	if err != nil {
 		return err
 	}
-	snap, err := a.readLive(cmd.Context(), cfg, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Jobs: o.jobs}, "--profile")
+	snap, err := a.readLive(cmd.Context(), cfg, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Jobs: o.jobs, Timeout: o.timeout}, "--profile")
 	if err != nil {
 		return err
 	}

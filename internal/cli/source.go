@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -23,6 +24,8 @@ type sourceOpts struct {
 	// Which trail and chains of the bucket to read.
 	bucket, prefix, org string
 	accounts, regions   []string
+	// timeout is --timeout: the limit on a network call's silence.
+	timeout time.Duration
 }
 
 // scopeFlags are the flags that select the trail and chains of a bucket.
@@ -54,6 +57,7 @@ func (o *sourceOpts) flags(f *pflag.FlagSet, what string) {
 	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile")
 	f.StringVar(&o.roleARN, "role-arn", "", "role to assume for reading the bucket")
 	f.StringVar(&o.externalID, "external-id", "", "sts:ExternalId for --role-arn")
+	timeoutFlag(f, &o.timeout)
 }
 
 // opened is a store plus what its location says about the trail.
@@ -75,7 +79,7 @@ func (o *sourceOpts) open(ctx context.Context, create bool) (*opened, error) {
 			return nil, badInput(err, "")
 		}
 		st, err := s3store.New(ctx, s3store.Options{Bucket: bucket, Prefix: prefix, Region: o.region, Endpoint: o.endpoint,
-			PathStyle: o.endpoint != "", RoleARN: o.roleARN, ExternalID: o.externalID, Profile: o.profile})
+			PathStyle: o.endpoint != "", RoleARN: o.roleARN, ExternalID: o.externalID, Profile: o.profile, Timeout: o.timeout})
 		if err != nil {
 			return nil, badInput(err, "check --endpoint, --profile and the AWS credentials in the environment")
 		}

@@ -187,7 +187,7 @@ func (a *app) verifyExpected(ctx context.Context, o verifyOpts, op *opened, opt 
 	if cfg == nil && snap == nil && len(o.exp.accounts) == 0 && len(o.exp.regions) == 0 {
 		return nil, nil, nil
 	}
-	o.exp.profile = o.src.profile
+	o.exp.profile, o.exp.timeout = o.src.profile, o.src.timeout
 	exp, err := a.expected(ctx, o.exp, coverageInput(cfg, snap, snapName, opt.Bucket, opt.Prefix), false)
 	if err != nil {
 		return nil, nil, err
@@ -266,7 +266,8 @@ func (o verifyOpts) window(op *opened) (time.Time, time.Time, error) {
 func publicKeys(ctx context.Context, src sourceOpts, path string, op *opened, start, end time.Time) (
 	*digest.KeySet, func(context.Context, string) (*digest.KeySet, error), error) {
 	if path == "" && op.dir == "" && src.endpoint == "" {
-		client, err := awscloudtrail.New(ctx, awscloudtrail.Options{Profile: src.profile, RoleARN: src.roleARN, ExternalID: src.externalID})
+		client, err := awscloudtrail.New(ctx, awscloudtrail.Options{Profile: src.profile, RoleARN: src.roleARN, ExternalID: src.externalID,
+			Timeout: src.timeout})
 		if err != nil {
 			return nil, nil, badInput(err, "pass --public-keys FILE to check digests without calling CloudTrail")
 		}

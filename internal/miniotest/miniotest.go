@@ -137,6 +137,9 @@ func (s *Server) launch(t testing.TB) {
 		Credentials:  credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, ""),
 		HTTPClient:   &http.Client{Transport: &http.Transport{Proxy: nil}},
 	})
+	if err := s.waitInitialized(); err != nil {
+		t.Fatalf("miniotest: %v", err)
+	}
 }
 
 // Signal sends sig to the server process: SIGSTOP stalls it (connections
@@ -163,6 +166,25 @@ func (s *Server) Restart(t testing.TB) {
 		t.Fatalf("miniotest: Restart of a server that is still running")
 	}
 	s.launch(t)
+}
+
+// waitInitialized waits until the server answers S3 requests: live and
+// even ready, MinIO may still refuse them for a moment with
+// XMinioServerNotInitialized (503).
+func (s *Server) waitInitialized() error {
+	deadline := time.Now().Add(StartTimeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := s.client.ListBuckets(ctx, &s3.ListBucketsInput{})
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("minio at %s not answering S3 requests after %v: %w", s.Endpoint, StartTimeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // start runs one attempt: a process on two fresh ports, until live.
@@ -215,7 +237,7 @@ func (s *Server) start(t testing.TB, bin string) error {
 	}
 
 	s.Endpoint = "http://" + addr
-	health := s.Endpoint + "/minio/health/live"
+	health := s.Endpoint + "/minio/health/ready"
 	client := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 2 * time.Second}
 	deadline := time.Now().Add(StartTimeout)
 	started := time.Now()

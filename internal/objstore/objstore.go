@@ -13,6 +13,36 @@ import (
 // ErrNotFound is returned (wrapped) by Get and Head for a missing key.
 var ErrNotFound = errors.New("object not found")
 
+// ErrStalled is returned (wrapped, as a *StallError) by any call, and by
+// a body's Read, when the store's endpoint stopped answering: no
+// connection, or no progress for the store's idle limit, after its
+// retries. It says nothing about the object: callers stop rather than
+// count the object as bad, and a later run can start again.
+var ErrStalled = errors.New("stalled endpoint")
+
+// StallError is a call that failed on a stalled endpoint. Msg names the
+// call, the object and the endpoint; Err is the transport's error.
+type StallError struct {
+	Msg string
+	Err error
+}
+
+func (e *StallError) Error() string { return e.Msg }
+
+// Unwrap makes errors.Is(err, ErrStalled) true, and keeps Err's chain.
+func (e *StallError) Unwrap() []error { return []error{ErrStalled, e.Err} }
+
+// Stalled returns the *StallError in err's chain, or nil: callers that
+// stop on a stall report it as the store worded it, without the layers
+// (a hash, a parser) it went through.
+func Stalled(err error) *StallError {
+	var se *StallError
+	if errors.As(err, &se) {
+		return se
+	}
+	return nil
+}
+
 // Object describes one stored object.
 type Object struct {
 	Key          string

@@ -182,7 +182,7 @@ func (p *pipeline) parse(ctx context.Context, parser *batch.Parser, b **batch.Ev
 	}
 	data, err := p.get(ctx, o)
 	if err != nil {
-		return 0, problemOf(err), ctxErr(ctx, err)
+		return 0, problemOf(err), stopErr(ctx, err)
 	}
 	if err := p.take(ctx, b); err != nil {
 		return 0, "", err
@@ -232,7 +232,7 @@ func (p *pipeline) take(ctx context.Context, b **batch.Events) error {
 }
 
 // get downloads o into memory. An error is a bad (missing, unreadable)
-// file unless ctx ended.
+// file unless ctx ended or the endpoint stalled (stopErr).
 func (p *pipeline) get(ctx context.Context, o object) ([]byte, error) {
 	body, _, err := p.store.Get(ctx, o.key)
 	if err != nil {
@@ -255,7 +255,7 @@ func (p *pipeline) stream(ctx context.Context, parser *batch.Parser, b *batch.Ev
 		defer func() { _ = os.Remove(path) }()
 	}
 	if err != nil {
-		return 0, problemOf(err), ctxErr(ctx, err)
+		return 0, problemOf(err), stopErr(ctx, err)
 	}
 	open := func() (io.ReadCloser, error) { return os.Open(path) } //nolint:gosec // our own temporary file
 	emit := func(b *batch.Events) error {
@@ -369,9 +369,18 @@ func (p *pipeline) update(fn func(*Summary, *Progress)) {
 	}
 }
 
-func ctxErr(ctx context.Context, err error) error {
-	if err != nil && ctx.Err() != nil {
+// stopErr is the error that stops the pull when a download failed with
+// err: the context's, or the store's endpoint stalling (the file is not
+// bad; the pull stops, keeping only the whole files it committed, and the
+// next pull loads the rest). nil means the file is bad.
+func stopErr(ctx context.Context, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
 		return ctx.Err()
+	case objstore.Stalled(err) != nil:
+		return fmt.Errorf("pull: %w", objstore.Stalled(err))
 	}
 	return nil
 }

@@ -55,7 +55,9 @@ func (v *verifier) chain(ctx, fileCtx context.Context, id ChainID) error {
 		if err := v.fetch(ctx, ds); err != nil {
 			return err
 		}
-		v.walk(fileCtx, c, ds, keys, logs)
+		if err := v.walk(fileCtx, c, ds, keys, logs); err != nil {
+			return err
+		}
 	}
 	if logs != nil {
 		if err := v.unlisted(ctx, id, c, logs); err != nil {
@@ -94,7 +96,7 @@ func (v *verifier) list(ctx context.Context, id ChainID) (regular, backfill []*l
 			return nil
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("verify: list %s: %w", prefix, err)
+			return nil, nil, listErr(prefix, err)
 		}
 	}
 	return regular, backfill, nil
@@ -124,7 +126,7 @@ func (v *verifier) unlisted(ctx context.Context, id ChainID, c *Chain, logs map[
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("verify: list %s: %w", prefix, err)
+			return listErr(prefix, err)
 		}
 	}
 	return nil
@@ -141,12 +143,18 @@ func (v *verifier) fetch(ctx context.Context, ds []*listed) error {
 				if gctx.Err() != nil {
 					return gctx.Err()
 				}
+				if se := objstore.Stalled(err); se != nil {
+					return fmt.Errorf("verify: %w", se) // the endpoint, not the digest: no verdict
+				}
 				d.err = err
 				return nil
 			}
 			defer func() { _ = body.Close() }()
 			var raw bytes.Buffer
 			d.hash, _, d.err = digest.HashGzipTee(body, &raw)
+			if se := objstore.Stalled(d.err); se != nil {
+				return fmt.Errorf("verify: %w", se)
+			}
 			if d.err == nil {
 				d.file, d.err = digest.Parse(raw.Bytes())
 			}
@@ -160,9 +168,9 @@ func (v *verifier) fetch(ctx context.Context, ds []*listed) error {
 
 // walk follows the chain backwards from the newest digest, as validate-logs
 // does, checking each digest and queueing its log files.
-func (v *verifier) walk(ctx context.Context, c *Chain, ds []*listed, keys *digest.KeySet, logs map[string]bool) {
+func (v *verifier) walk(ctx context.Context, c *Chain, ds []*listed, keys *digest.KeySet, logs map[string]bool) error {
 	if len(ds) == 0 {
-		return
+		return nil
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i].key < ds[j].key })
 	index := make(map[string]int, len(ds))
@@ -183,13 +191,16 @@ func (v *verifier) walk(ctx context.Context, c *Chain, ds []*listed, keys *diges
 	// digest moved to a later key must not hide the ones it skips over.
 	for start := len(ds) - 1; start >= 0; start-- {
 		if !seen[start] {
-			v.walkFrom(ctx, c, ds, index, seen, start, keys, logs)
+			if err := v.walkFrom(ctx, c, ds, index, seen, start, keys, logs); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
 }
 
 func (v *verifier) walkFrom(ctx context.Context, c *Chain, ds []*listed, index map[string]int, seen []bool, cur int, keys *digest.KeySet,
-	logs map[string]bool) {
+	logs map[string]bool) error {
 	var expectHash string // previousDigestHashValue of the digest checked just before
 	for cur >= 0 && !seen[cur] {
 		d := ds[cur]
@@ -252,10 +263,14 @@ func (v *verifier) walkFrom(ctx context.Context, c *Chain, ds []*listed, index m
 		}
 		pk, err := layout.Parse(prev)
 		if err != nil || pk.FileTime.Before(v.opt.Start) {
-			return // the chain leads out of the range: done
+			return nil //nolint:nilerr // the chain leads out of the range: done
 		}
-		if _, _, err := v.store.Head(ctx, prev); err == nil {
-			return // it exists but was not listed with these digests: another chain's
+		_, _, err = v.store.Head(ctx, prev)
+		if err == nil {
+			return nil // it exists but was not listed with these digests: another chain's
+		}
+		if se := objstore.Stalled(err); se != nil {
+			return fmt.Errorf("verify: %w", se) // the endpoint, not the digest: no verdict
 		}
 		// A digest the chain names but the bucket lacks counts as one of
 		// the chain's digests, and an invalid one.
@@ -266,6 +281,15 @@ func (v *verifier) walkFrom(ctx context.Context, c *Chain, ds []*listed, index m
 		expectHash = ""
 		cur = olderThan(ds, pk.FileTime, cur)
 	}
+	return nil
+}
+
+// listErr is a failed listing of prefix; a stall already names it.
+func listErr(prefix string, err error) error {
+	if se := objstore.Stalled(err); se != nil {
+		return fmt.Errorf("verify: %w", se)
+	}
+	return fmt.Errorf("verify: list %s: %w", prefix, err)
 }
 
 func (d *listed) res() bool {

@@ -67,7 +67,8 @@ var (
 
 // Run verifies every chain in [Start, End] and returns the report. An error
 // is returned only when the run itself cannot proceed (listing fails, the
-// context ends); invalid files are results, not errors.
+// store's endpoint stalls, the context ends); invalid files are results,
+// not errors. A stall is never a file's verdict: the run stops with it.
 func Run(ctx context.Context, store objstore.Store, opt Options) (*Report, error) {
 	began := time.Now()
 	if opt.Keys == nil && opt.KeysFor == nil {
@@ -90,8 +91,11 @@ func Run(ctx context.Context, store objstore.Store, opt Options) (*Report, error
 	v.prog.Chains = len(chains)
 	// Chains and files share one limit: a chain's walk is cheap, its files
 	// are the work, and both go through the same store.
+	// A failed walk stops the files too, and a failed file the walks.
+	fbase, stopFiles := context.WithCancel(ctx)
+	defer stopFiles()
 	var fctx context.Context
-	v.files, fctx = errgroup.WithContext(ctx)
+	v.files, fctx = errgroup.WithContext(fbase)
 	v.files.SetLimit(opt.Jobs)
 	walks, wctx := errgroup.WithContext(fctx)
 	walks.SetLimit(max(1, opt.Jobs/4))
@@ -101,8 +105,11 @@ func Run(ctx context.Context, store objstore.Store, opt Options) (*Report, error
 		walks.Go(func() error { return v.chain(wctx, fctx, c) })
 	}
 	werr := walks.Wait()
+	if werr != nil {
+		stopFiles()
+	}
 	ferr := v.files.Wait()
-	if err := errors.Join(werr, ferr); err != nil {
+	if err := runErr(ctx, werr, ferr); err != nil {
 		return nil, err
 	}
 	r := v.rep
@@ -144,6 +151,20 @@ func Run(ctx context.Context, store objstore.Store, opt Options) (*Report, error
 	}
 	r.Elapsed = time.Since(began)
 	return r, nil
+}
+
+// runErr is what stopped a run: the walks' and the files' errors, less
+// the cancellations that one group's error caused in the other.
+func runErr(ctx context.Context, werr, ferr error) error {
+	if ctx.Err() == nil {
+		switch {
+		case werr != nil && ferr != nil && errors.Is(ferr, context.Canceled):
+			return werr
+		case werr != nil && ferr != nil && errors.Is(werr, context.Canceled):
+			return ferr
+		}
+	}
+	return errors.Join(werr, ferr)
 }
 
 // ChainID names one account x region of one layout root.
@@ -260,6 +281,9 @@ func (v *verifier) verifyLog(ctx context.Context, c *Chain, lf digest.LogFile) e
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if se := objstore.Stalled(err); se != nil {
+			return fmt.Errorf("verify: %w", se) // the endpoint, not the file: no verdict
+		}
 		res.Problem = problem(err)
 		v.record(c, res)
 		return nil
@@ -267,6 +291,9 @@ func (v *verifier) verifyLog(ctx context.Context, c *Chain, lf digest.LogFile) e
 	n := &countingReader{r: body}
 	hash, _, err := digest.HashGzip(n)
 	_ = body.Close()
+	if se := objstore.Stalled(err); se != nil {
+		return fmt.Errorf("verify: %w", se)
+	}
 	v.mu.Lock()
 	c.Bytes += n.n
 	v.prog.Bytes += n.n

@@ -2,7 +2,7 @@ package s3
 
 import (
 	"context"
-	"io"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,7 +25,8 @@ import (
 // Anything but 200 OK (a missing key, a denial, a redirect, a skewed
 // clock) and any transport error goes back to the SDK, which retries
 // and explains the failure as it always has, so the fast path changes
-// the cost of a read, never its outcome.
+// the cost of a read, never its outcome. Its connections are the SDK's
+// client's, watched as every AWS call's are (awsconf.HTTPClient).
 type direct struct {
 	http   aws.HTTPClient
 	creds  aws.CredentialsProvider
@@ -59,12 +60,15 @@ func newDirect(ctx context.Context, c *s3.Client, bucket string) *direct {
 	return &direct{http: o.HTTPClient, creds: o.Credentials, signer: v4.NewSigner(), base: ep.URI, region: o.Region}
 }
 
-// get returns the object's body and metadata, or ok false for the SDK to
-// take over.
-func (d *direct) get(ctx context.Context, key string) (io.ReadCloser, objstore.Metadata, bool) {
+// errDeclined is a response the fast path leaves to the SDK.
+var errDeclined = errors.New("not 200 OK")
+
+// get returns the object's response (200 OK) and metadata, or an error
+// for the SDK to take over: why the fast path did not answer.
+func (d *direct) get(ctx context.Context, key string) (*http.Response, objstore.Metadata, error) {
 	creds, err := d.creds.Retrieve(ctx)
 	if err != nil {
-		return nil, nil, false
+		return nil, nil, err
 	}
 	u := d.base
 	u.Path = strings.TrimSuffix(d.base.Path, "/") + "/" + key
@@ -73,7 +77,7 @@ func (d *direct) get(ctx context.Context, key string) (io.ReadCloser, objstore.M
 	// the escaping above.
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "", nil)
 	if err != nil {
-		return nil, nil, false
+		return nil, nil, err
 	}
 	req.URL, req.Host = &u, u.Host
 	// identity: a log file stored with Content-Encoding gzip must arrive
@@ -84,15 +88,15 @@ func (d *direct) get(ctx context.Context, key string) (io.ReadCloser, objstore.M
 	req.Header.Set("X-Amz-Content-Sha256", emptySHA256)
 	if err := d.signer.SignHTTP(ctx, creds, req, emptySHA256, "s3", d.region, time.Now().UTC(),
 		func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }); err != nil {
-		return nil, nil, false
+		return nil, nil, err
 	}
 	resp, err := d.http.Do(req)
 	if err != nil {
-		return nil, nil, false
+		return nil, nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		_ = resp.Body.Close()
-		return nil, nil, false
+		return nil, nil, errDeclined
 	}
 	meta := objstore.Metadata{}
 	for k, v := range resp.Header {
@@ -100,7 +104,7 @@ func (d *direct) get(ctx context.Context, key string) (io.ReadCloser, objstore.M
 			meta[name] = v[0]
 		}
 	}
-	return resp.Body, meta, true
+	return resp, meta, nil
 }
 
 // escapeKey percent-encodes a key for an S3 URL path: every byte but the

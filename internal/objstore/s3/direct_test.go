@@ -41,12 +41,12 @@ func TestDirectGetAgainstMinIO(t *testing.T) {
 			Body: strings.NewReader(body), Metadata: map[string]string{"signature": "sig-" + key[:4], "signature-algorithm": "SHA256withRSA"}}); err != nil {
 			t.Fatalf("put %q: %v", key, err)
 		}
-		rc, meta, ok := s.direct.get(ctx, key)
-		if !ok {
-			t.Fatalf("direct get %q declined", key)
+		resp, meta, err := s.direct.get(ctx, key)
+		if err != nil {
+			t.Fatalf("direct get %q declined: %v", key, err)
 		}
-		got, err := io.ReadAll(rc)
-		_ = rc.Close()
+		got, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
 		if err != nil || string(got) != body {
 			t.Fatalf("direct get %q = %q, %v; want %q", key, got, err, body)
 		}
@@ -69,26 +69,28 @@ func TestDirectGetAgainstMinIO(t *testing.T) {
 			Body: bytes.NewReader(gz.Bytes()), ContentEncoding: aws.String("gzip"), ContentType: aws.String("application/json")}); err != nil {
 			t.Fatal(err)
 		}
-		rc, _, ok := s.direct.get(ctx, "enc.json.gz")
-		if !ok {
+		resp, _, err := s.direct.get(ctx, "enc.json.gz")
+		if err != nil {
 			t.Fatal("declined")
 		}
-		got, _ := io.ReadAll(rc)
-		_ = rc.Close()
+		got, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
 		if !bytes.Equal(got, gz.Bytes()) {
 			t.Fatalf("got %d bytes, want the %d stored gzip bytes", len(got), gz.Len())
 		}
 	})
 
 	t.Run("DeclinesWhatTheSDKMustExplain", func(t *testing.T) {
-		if _, _, ok := s.direct.get(ctx, "no/such/key"); ok {
+		if resp, _, err := s.direct.get(ctx, "no/such/key"); err == nil {
+			_ = resp.Body.Close()
 			t.Error("a missing key was served")
 		}
 		missing, err := New(ctx, Options{Bucket: "no-such-bucket", Endpoint: srv.Endpoint})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, ok := missing.direct.get(ctx, keys[0]); ok {
+		if resp, _, err := missing.direct.get(ctx, keys[0]); err == nil {
+			_ = resp.Body.Close()
 			t.Error("a missing bucket was served")
 		}
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret-0123456789")
@@ -96,12 +98,14 @@ func TestDirectGetAgainstMinIO(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, ok := wrong.direct.get(ctx, keys[0]); ok {
+		if resp, _, err := wrong.direct.get(ctx, keys[0]); err == nil {
+			_ = resp.Body.Close()
 			t.Error("a request with a wrong secret key was served")
 		}
 		cancelled, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, _, ok := s.direct.get(cancelled, keys[0]); ok {
+		if resp, _, err := s.direct.get(cancelled, keys[0]); err == nil {
+			_ = resp.Body.Close()
 			t.Error("a cancelled request was served")
 		}
 	})

@@ -18,12 +18,15 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/trailwarden/trailwarden/internal/awsconf"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -56,6 +59,12 @@ type Options struct {
 	// MaxRetries is how many times a failed request is retried; 0 keeps the
 	// SDK's default (2 retries, 3 attempts).
 	MaxRetries int
+	// Timeout is how long a request, or an object's body, may go without
+	// progress (connecting, waiting for the first byte, between reads):
+	// a stalled request is retried, and once the retries are spent the
+	// call (or the body's Read) fails with objstore.ErrStalled. 0 means
+	// awsconf.DefaultTimeout. A body that keeps moving is never cut.
+	Timeout time.Duration
 }
 
 // Store is an S3 bucket. It is safe for concurrent use.
@@ -69,6 +78,11 @@ type Store struct {
 	unsignedStreams bool
 	// direct is Get's fast path; nil when the endpoint did not resolve.
 	direct *direct
+	// idle is the limit on a body's silence; endpoint names the store's
+	// endpoint in stall errors ("" when unknown: the connection's address
+	// is named instead).
+	idle     time.Duration
+	endpoint string
 }
 
 var _ objstore.Store = (*Store)(nil)
@@ -84,7 +98,7 @@ func New(ctx context.Context, o Options) (*Store, error) {
 		return nil, err
 	}
 	cfg, endpoint, err := awsconf.Load(ctx, awsconf.Options{Region: o.Region, Profile: o.Profile, RoleARN: o.RoleARN,
-		ExternalID: o.ExternalID, Endpoint: o.Endpoint, MaxRetries: o.MaxRetries})
+		ExternalID: o.ExternalID, Endpoint: o.Endpoint, MaxRetries: o.MaxRetries, Timeout: o.Timeout})
 	if err != nil {
 		return nil, fmt.Errorf("s3: %w", err)
 	}
@@ -105,13 +119,22 @@ func New(ctx context.Context, o Options) (*Store, error) {
 			so.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 		}
 	})
-	return &Store{
+	st := &Store{
 		client:          client,
 		bucket:          o.Bucket,
 		prefix:          o.Prefix,
 		unsignedStreams: endpoint != "",
 		direct:          newDirect(ctx, client, o.Bucket),
-	}, nil
+		idle:            o.Timeout,
+		endpoint:        endpoint,
+	}
+	if st.idle == 0 {
+		st.idle = awsconf.DefaultTimeout
+	}
+	if st.endpoint == "" && st.direct != nil {
+		st.endpoint = st.direct.base.Scheme + "://" + st.direct.base.Host
+	}
+	return st, nil
 }
 
 // ParseURL splits s3://bucket/prefix into its bucket and prefix ("" when
@@ -258,7 +281,7 @@ func (s *Store) List(ctx context.Context, prefix, startAfter string, fn func(obj
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("s3: list %s: %w", s.loc(prefix), s.explain(err))
+			return s.fail("list", s.loc(prefix), err)
 		}
 		for _, o := range page.Contents {
 			if err := ctx.Err(); err != nil {
@@ -284,7 +307,7 @@ func (s *Store) ListDirs(ctx context.Context, prefix string) ([]string, error) {
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("s3: list %s: %w", s.loc(prefix), s.explain(err))
+			return nil, s.fail("list", s.loc(prefix), err)
 		}
 		for _, cp := range page.CommonPrefixes {
 			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), prefix), "/")
@@ -297,25 +320,166 @@ func (s *Store) ListDirs(ctx context.Context, prefix string) ([]string, error) {
 }
 
 // Get implements objstore.Store, through the direct fast path when it
-// answers, else with the SDK's GetObject.
+// answers, else with the SDK's GetObject. The body's reads fail with
+// objstore.ErrStalled once no byte has come for the store's limit; a body
+// that stalls is first resumed once where it stopped (see bodyResumes).
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, objstore.Metadata, error) {
+	// The body is read after Get returns: the request's context lives as
+	// long as the body, and the watchdog cancels it.
+	rctx, cancel := context.WithCancel(ctx)
+	var opts []func(*s3.Options)
+	earlier := 0
 	if s.direct != nil {
-		if body, meta, ok := s.direct.get(ctx, key); ok {
-			return body, meta, nil
+		resp, meta, err := s.direct.get(rctx, key) //nolint:bodyclose // the caller closes it, through watch
+		if err == nil {
+			return s.watch(ctx, key, resp.Body, cancel, resp.Header.Get("ETag"), resp.ContentLength), meta, nil
+		}
+		if errors.Is(err, awsconf.ErrStalled) {
+			// The stalled fast path was the first attempt.
+			opts = append(opts, s.fewerAttempts)
+			earlier = 1
 		}
 	}
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	out, err := s.client.GetObject(rctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}, opts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("s3: get object %s: %w", s.loc(key), s.explain(err))
+		cancel()
+		return nil, nil, s.failAfter("get object", s.loc(key), err, earlier)
 	}
-	return out.Body, metadata(out.Metadata), nil
+	size := int64(-1)
+	if out.ContentLength != nil {
+		size = *out.ContentLength
+	}
+	return s.watch(ctx, key, out.Body, cancel, aws.ToString(out.ETag), size), metadata(out.Metadata), nil
 }
+
+// fewerAttempts makes a call one attempt shorter than the client's.
+func (s *Store) fewerAttempts(o *s3.Options) {
+	if n := s.client.Options().Retryer.MaxAttempts(); n > 1 {
+		o.RetryMaxAttempts = n - 1
+	}
+}
+
+// bodyResumes is how many times a body that stalls is asked for again,
+// from the byte where it stopped, on a new connection (through the SDK
+// and its retries): a single half-open connection does not end a read,
+// an endpoint that keeps stalling does.
+const bodyResumes = 1
+
+// watch wraps the body of the request that ctx (the caller's) made and
+// cancel ends, of size bytes (-1 unknown) and entity tag etag.
+func (s *Store) watch(ctx context.Context, key string, body io.ReadCloser, cancel context.CancelFunc, etag string, size int64) io.ReadCloser {
+	return &watchedBody{s: s, ctx: ctx, key: key, etag: etag, size: size, resumes: bodyResumes, cur: s.watchRequest(body, cancel)}
+}
+
+// watchedBody is an object's body: a Read that gets no byte for the
+// store's limit ends its request and fails with ErrStalled, unless the
+// object can be asked for again from where it stopped. Only the time
+// spent inside Read counts: a caller that pauses between reads is not
+// the endpoint stalling.
+type watchedBody struct {
+	s       *Store
+	ctx     context.Context
+	key     string
+	etag    string
+	size    int64
+	read    int64
+	resumes int
+	cur     *watchedRequest
+}
+
+// watchedRequest is one request's body and its watchdog.
+type watchedRequest struct {
+	body   io.ReadCloser
+	cancel context.CancelFunc
+	timer  *time.Timer
+	fired  atomic.Bool
+}
+
+func (s *Store) watchRequest(body io.ReadCloser, cancel context.CancelFunc) *watchedRequest {
+	r := &watchedRequest{body: body, cancel: cancel}
+	r.timer = time.AfterFunc(time.Hour, func() {
+		r.fired.Store(true)
+		cancel()
+	})
+	r.timer.Stop()
+	return r
+}
+
+func (r *watchedRequest) close() error {
+	r.timer.Stop()
+	err := r.body.Close()
+	r.cancel()
+	return err
+}
+
+func (w *watchedBody) Read(p []byte) (int, error) {
+	for {
+		r := w.cur
+		r.timer.Reset(w.s.idle)
+		n, err := r.body.Read(p)
+		r.timer.Stop()
+		w.read += int64(n)
+		if err == nil {
+			return n, nil
+		}
+		if r.fired.Load() && !errors.Is(err, io.EOF) {
+			err = &awsconf.StallError{Op: "read", Addr: w.s.endpoint, Limit: w.s.idle}
+		}
+		if !errors.Is(err, awsconf.ErrStalled) || objstore.Stalled(err) != nil {
+			return n, err
+		}
+		if w.resumes == 0 || w.etag == "" || w.ctx.Err() != nil {
+			return n, w.s.fail("get object", w.s.loc(w.key), err)
+		}
+		w.resumes--
+		if rerr := w.resume(err); rerr != nil {
+			return n, rerr
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+}
+
+// resume replaces the request that stalled (with the error stalled) by
+// one for the rest of the same object (If-Match its entity tag), or
+// returns why it cannot.
+func (w *watchedBody) resume(stalled error) error {
+	_ = w.cur.close()
+	if w.size >= 0 && w.read >= w.size {
+		w.cur = w.s.watchRequest(io.NopCloser(strings.NewReader("")), func() {})
+		return nil
+	}
+	rctx, cancel := context.WithCancel(w.ctx)
+	out, err := w.s.client.GetObject(rctx, &s3.GetObjectInput{Bucket: aws.String(w.s.bucket), Key: aws.String(w.key),
+		Range: aws.String(fmt.Sprintf("bytes=%d-", w.read)), IfMatch: aws.String(w.etag)})
+	if err != nil {
+		cancel()
+		if !errors.Is(err, awsconf.ErrStalled) {
+			// The object changed (If-Match failed), or another error:
+			// the read stays a stall, never a verdict on a mix.
+			err = stalled
+		}
+		return w.s.fail("get object", w.s.loc(w.key), err)
+	}
+	// Only the bytes from w.read on may follow: a response that is not
+	// that range would corrupt the object, not resume it.
+	if !strings.HasPrefix(aws.ToString(out.ContentRange), fmt.Sprintf("bytes %d-", w.read)) {
+		_ = out.Body.Close()
+		cancel()
+		return w.s.fail("get object", w.s.loc(w.key), stalled)
+	}
+	w.cur = w.s.watchRequest(out.Body, cancel)
+	return nil
+}
+
+func (w *watchedBody) Close() error { return w.cur.close() }
 
 // Head implements objstore.Store.
 func (s *Store) Head(ctx context.Context, key string) (objstore.Object, objstore.Metadata, error) {
 	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
 	if err != nil {
-		return objstore.Object{}, nil, fmt.Errorf("s3: head object %s: %w", s.loc(key), s.explain(err))
+		return objstore.Object{}, nil, s.fail("head object", s.loc(key), err)
 	}
 	obj := objstore.Object{Key: key, Size: aws.ToInt64(out.ContentLength), LastModified: aws.ToTime(out.LastModified)}
 	return obj, metadata(out.Metadata), nil
@@ -357,7 +521,7 @@ func (s *Store) Put(ctx context.Context, key string, body io.Reader, size int64,
 		opts = append(opts, s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware))
 	}
 	if _, err := s.client.PutObject(ctx, in, opts...); err != nil {
-		return fmt.Errorf("s3: put object %s: %w", s.loc(key), s.explain(err))
+		return s.fail("put object", s.loc(key), err)
 	}
 	return nil
 }
@@ -365,9 +529,44 @@ func (s *Store) Put(ctx context.Context, key string, body io.Reader, size int64,
 // Delete implements objstore.Store.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}); err != nil {
-		return fmt.Errorf("s3: delete object %s: %w", s.loc(key), s.explain(err))
+		return s.fail("delete object", s.loc(key), err)
 	}
 	return nil
+}
+
+// fail is the error of call op on the object or prefix at loc: a stall
+// names the endpoint and what did not happen, and matches both
+// objstore.ErrStalled and awsconf.ErrStalled; anything else is
+// explained.
+func (s *Store) fail(op, loc string, err error) error {
+	return s.failAfter(op, loc, err, 0)
+}
+
+// failAfter is fail for a call that had earlier attempts than the SDK's
+// (the fast path's).
+func (s *Store) failAfter(op, loc string, err error, earlier int) error {
+	var se *awsconf.StallError
+	if !errors.As(err, &se) {
+		return fmt.Errorf("s3: %s %s: %w", op, loc, s.explain(err))
+	}
+	endpoint := s.endpoint
+	if endpoint == "" {
+		endpoint = se.Addr
+	}
+	dir := "from"
+	if op == "put object" {
+		dir = "to"
+	}
+	msg := fmt.Sprintf("s3: %s %s %s %s: %s (stalled endpoint)", op, loc, dir, endpoint, se.Problem())
+	attempts := earlier + 1
+	var mae *retry.MaxAttemptsError
+	if errors.As(err, &mae) {
+		attempts = earlier + mae.Attempt
+	}
+	if attempts > 1 {
+		msg += fmt.Sprintf(", %d attempts", attempts)
+	}
+	return &objstore.StallError{Msg: msg, Err: err}
 }
 
 // explain maps a missing object to objstore.ErrNotFound and gives the other
