@@ -95,9 +95,8 @@ fuzz-long:
 # prints what it injected and its seed. Settings (CI's defaults):
 # FAULTS_SEED (the clock), FAULTS_KILLS (12 per source, folder and MinIO),
 # FAULTS_ENDPOINT_KILLS (3), FAULTS_BOMB_MB (1024), FAULTS_DEMO_ACCOUNTS
-# (4), FAULTS_DEMO_DAYS (1). FAULTS_PENDING names the tests that wait for
-# another part of issue 14 (the stalled endpoint's deadlines, the
-# read-only query): remove a name once its part is merged.
+# (4), FAULTS_DEMO_DAYS (1). FAULTS_PENDING names tests to skip (none by
+# default), e.g. while a fix they check is not merged yet.
 FAULTS_PENDING ?=
 faults: build
 	set -o pipefail; TRAILWARDEN_BIN=$(abspath $(BIN)) $(GO) test -tags duckdb_arrow,faults -count=1 -timeout 20m -v \
