@@ -282,6 +282,9 @@ func (l *Loader) Commit(ctx context.Context) error {
 			w.tx = nil
 		}
 	}
+	// A commit may checkpoint, and DuckDB deletes the log then: it is
+	// created again, 0600, before anything is written to it.
+	err = errors.Join(err, l.s.privateWAL())
 	l.mu.Lock()
 	l.pending = 0
 	if err == nil {

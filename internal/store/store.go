@@ -34,11 +34,14 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -59,12 +62,12 @@ var ErrLocked = errors.New("store in use by another process")
 var ErrNotStore = errors.New("not a DuckDB database file")
 
 // openErr marks DuckDB's errors for a file another process holds the
-// lock on (ErrLocked) and for a file that is no database (ErrNotStore):
+// lock on (a *LockedError, ErrLocked) and for a file that is no database (ErrNotStore):
 // each needs its own fix.
-func openErr(err error) error {
+func openErr(path string, err error) error {
 	switch msg := err.Error(); {
 	case strings.Contains(msg, "Could not set lock on file"):
-		return fmt.Errorf("%w: %w", err, ErrLocked)
+		return lockedError(path, err)
 	case strings.Contains(msg, "not a valid DuckDB database file"):
 		return fmt.Errorf("%w: %w", err, ErrNotStore)
 	}
@@ -143,17 +146,31 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 
 	dsn, init := path+"?"+q.Encode(), func(driver.ExecerContext) error { return nil }
+	opened, createdWAL := time.Now(), false
 	if !opt.ReadOnly {
 		dsn, init = attached(path, q)
+		createdWAL = prepareFiles(path)
+	}
+	fail := func(err error) (*Store, error) {
+		if _, serr := os.Lstat(path); createdWAL && errors.Is(serr, fs.ErrNotExist) {
+			_ = os.Remove(walPath(path))
+		}
+		return nil, openErr(path, err)
 	}
 	conn, err := duckdb.NewConnector(dsn, init)
 	if err != nil {
-		return nil, openErr(fmt.Errorf("store: open %s: %w", path, err))
+		return fail(fmt.Errorf("store: open %s: %w", path, err))
 	}
 	s := &Store{db: sql.OpenDB(conn), path: path, opt: opt, bigFile: batch.InMemoryFile}
 	if err := s.migrate(ctx); err != nil {
 		_ = s.db.Close()
-		return nil, openErr(err)
+		return fail(err)
+	}
+	if !opt.ReadOnly {
+		if err := s.private(opened); err != nil {
+			_ = s.db.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -189,6 +206,9 @@ func attached(path string, q url.Values) (string, func(driver.ExecerContext) err
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close %s: %w", s.path, err)
+	}
+	if !s.opt.ReadOnly {
+		s.removeEmptyTempDir()
 	}
 	return nil
 }
