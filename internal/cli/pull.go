@@ -48,8 +48,10 @@ transaction as its events, so a killed pull resumes without loss or
 duplicates. Files newer than the latest digest wait for the next pull.
 
 Memory stays bounded whatever the files' sizes: about 450 MB at most with the
-default --jobs. Files over 8 MB compressed are downloaded to a temporary
-folder and streamed. GOMEMLIMIT, if set, replaces the pull's own soft limit
+default --jobs. Files over 8 MB compressed are downloaded to the store's
+temporary folder (the --db path with .tmp added, 0700) and streamed; a
+killed pull's leftovers there are removed by the next pull, and the folder
+itself when a pull ends. The store file is created 0600. GOMEMLIMIT, if set, replaces the pull's own soft limit
 for Go's heap (144 MiB).
 
 Evidence of deletion fails the pull: a log file that a valid digest lists
@@ -167,6 +169,7 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 		}
 		return badInput(err, "pass a DuckDB file written by trailwarden with --db")
 	}
+	opt.TempDir = st.TempDir()
 	sink := &storeSink{st: st}
 	defer func() {
 		_ = sink.close()

@@ -61,7 +61,11 @@ type Options struct {
 	// InMemoryFile is the largest compressed file read in memory (8 MB
 	// by default); larger ones are downloaded to TempDir and streamed.
 	InMemoryFile int64
-	TempDir      string
+	// TempDir is the folder downloads go to (in a folder of their own,
+	// removed when the pull ends): the store's (store.TempDir), which a
+	// later pull empties should this one be killed. Required: nothing of
+	// a pull goes to the system's temporary folder.
+	TempDir string
 	Progress     func(Progress)
 	// Now is the time the bucket is read at (time.Now by default): digests
 	// newer than now minus verify.DeliveryDelay may still be on their way.
@@ -183,6 +187,9 @@ func (o *Options) defaults() error {
 	if !o.Until.After(o.Since) {
 		return fmt.Errorf("pull: --until %s is not after --since %s", o.Until.Format(time.RFC3339), o.Since.Format(time.RFC3339))
 	}
+	if o.TempDir == "" {
+		return errors.New("pull: no folder for temporary downloads")
+	}
 	if !o.NoVerify && o.Keys == nil && o.KeysFor == nil {
 		return errors.New("pull: no public keys to verify digests with: pass --public-keys, or --no-verify to load unverified")
 	}
@@ -216,7 +223,7 @@ func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Su
 	if err := opt.defaults(); err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(opt.TempDir, "trailwarden-pull-")
+	tmp, err := os.MkdirTemp(opt.TempDir, "pull-")
 	if err != nil {
 		return nil, fmt.Errorf("pull: temporary folder: %w", err)
 	}
