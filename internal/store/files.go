@@ -103,6 +103,20 @@ func (s *Store) privateWAL() error {
 	return nil
 }
 
+// privateTree makes the folders under root 0700 and the files 0600.
+func privateTree(root string) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		perm := fs.FileMode(filePerm)
+		if d.IsDir() {
+			perm = dirPerm
+		}
+		return os.Chmod(p, perm)
+	})
+}
+
 // removeEmptyTempDir removes the temporary folder once the store is
 // closed, if nothing is left in it.
 func (s *Store) removeEmptyTempDir() {

@@ -166,3 +166,38 @@ func TestFailedOpenLeavesNoLog(t *testing.T) {
 		}
 	}
 }
+
+// An export holds the events as the store does: under the usual umask,
+// its folders are 0700 and its files 0600, the folder given included.
+func TestExportIsPrivate(t *testing.T) {
+	withUmask(t, 0o022)
+	d := sharedDemo(t)
+	s := openStore(t)
+	ctx := context.Background()
+	if _, err := s.IngestFiles(ctx, d.files[:8]); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "parquet")
+	if err := s.ExportParquet(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	files := 0
+	err := filepath.WalkDir(out, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		want := fs.FileMode(0o600)
+		if e.IsDir() {
+			want = 0o700
+		} else {
+			files++
+		}
+		if m := mode(t, p); m != want {
+			t.Errorf("%s: %v, want %v", p, m, want)
+		}
+		return nil
+	})
+	if err != nil || files < 2 {
+		t.Fatalf("walked %d files: %v", files, err)
+	}
+}
