@@ -70,6 +70,12 @@ type Event struct {
 	// and fields whose value did not fit their column (a number where a
 	// string belongs, a time in another format). nil when there is none.
 	// A key a record repeats counts as its last value, as in
-	// encoding/json; Extra also keeps the earlier values no field holds.
+	// encoding/json; Extra also keeps the earlier values no field holds
+	// (those of a repeated userIdentity excepted).
 	Extra []byte
+
+	// DuplicateKey is the first top-level key the record repeats ("eventID"
+	// in {"eventID":"a",...,"eventID":"b"}), nil when it repeats none. A
+	// repeated key is ambiguous: readers disagree on which value counts.
+	DuplicateKey Field
 }
