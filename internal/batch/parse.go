@@ -53,8 +53,11 @@ func (p *Parser) Append(b *Events, f File, data []byte, limit int) (string, erro
 		return "", err
 	}
 	sum := sha256.Sum256(raw)
-	err = record.Scan(raw, func(_ int, e *record.Event) error {
+	err = record.Scan(raw, func(n int, e *record.Event) error {
 		b.Add(e)
+		if e.DuplicateKey != nil {
+			b.Repeated(n, e.DuplicateKey)
+		}
 		return nil
 	})
 	if err != nil {
@@ -183,8 +186,11 @@ func (p *Parser) Stream(b *Events, f File, open func() (io.ReadCloser, error), w
 			return "", err
 		}
 		zr.Multistream(false)
-		return "", record.Stream(zr, MaxRecord, func(_ int, e *record.Event) error {
+		return "", record.Stream(zr, MaxRecord, func(n int, e *record.Event) error {
 			b.Add(e)
+			if e.DuplicateKey != nil {
+				b.Repeated(n, e.DuplicateKey)
+			}
 			if b.Bytes() < maxBytes {
 				return nil
 			}

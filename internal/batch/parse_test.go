@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -129,5 +130,72 @@ func TestStreamLoadsInPartsOnlyWhatVerifies(t *testing.T) {
 		if !errors.Is(err, c.err) || b.Rows() != 0 {
 			t.Fatalf("%s: err = %v, rows %d; want %v and nothing kept", name, err, b.Rows(), c.err)
 		}
+	}
+}
+
+// A record that repeats a top-level key is kept and named with its
+// ordinal in the file, read whole or in parts; a file that turns out bad
+// names nothing.
+func TestRepeatedKeysAreNamed(t *testing.T) {
+	var recs []string
+	for i := range 40 {
+		r := ev(fmt.Sprint(i), "1", "2026-11-20T10:00:00Z")
+		switch i {
+		case 1: // record 2
+			r = strings.Replace(r, `"eventName"`, `"eventID":"shadow","eventName"`, 1)
+		case 6, 9, 30, 31: // records 7, 10, 31, 32
+			r = strings.Replace(r, `"readOnly":true`, `"readOnly":true,"recipientAccountId":"2"`, 1)
+		}
+		recs = append(recs, r)
+	}
+	body := `{"Records":[` + strings.Join(recs, ",") + `]}`
+	want := []RepeatedKey{{2, "eventID"}, {7, "recipientAccountId"}, {10, "recipientAccountId"}}
+	check := func(how string, files []FileRows) {
+		t.Helper()
+		n, rows := 0, 0
+		var named []RepeatedKey
+		for _, f := range files {
+			n += f.RepeatedKeys
+			rows += f.Rows
+			named = append(named, f.Repeats...)
+		}
+		if n != 5 || rows != 40 || len(named) < 3 || !slices.Equal(named[:3], want) {
+			t.Fatalf("%s: %d records repeat a key, %d rows, named %v; want 5, 40 and %v first", how, n, rows, named, want)
+		}
+	}
+	var p Parser
+	var b Events
+	if _, err := p.Append(&b, file("k"), gz(body), 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	b.Commit()
+	check("in memory", b.Files())
+	if got := b.Files()[0].Repeats; len(got) != MaxRepeatedKeys {
+		t.Fatalf("a file names %d records, want the first %d", len(got), MaxRepeatedKeys)
+	}
+	var parts []FileRows
+	var s Events
+	open := func() (io.ReadCloser, error) { return bytesFile{bytes.NewReader(gz(body))}, nil }
+	err := p.Stream(&s, file("k"), open, "", 2<<10, func(e *Events) error {
+		parts = append(parts, e.Files()...)
+		e.Reset()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Commit()
+	parts = append(parts, s.Files()...)
+	if len(parts) < 3 {
+		t.Fatalf("%d parts, want several", len(parts))
+	}
+	check("in parts", parts)
+	var bad Events
+	if _, err := p.Append(&bad, file("bad"), gz(body[:len(body)-2]+`,1]}`), 1<<20); err == nil {
+		t.Fatal("a bad file was read")
+	}
+	bad.Commit()
+	if len(bad.Files()) != 0 {
+		t.Fatalf("a bad file left %+v", bad.Files())
 	}
 }

@@ -240,6 +240,17 @@ func renderPull(a *app, db string, op *opened, s *pull.Summary) {
 	for _, g := range s.Gaps {
 		fmt.Fprintf(a.stdout, "  gap: %s\n", gapText(g))
 	}
+	for _, r := range s.RepeatedKeys {
+		for _, k := range r.First {
+			fmt.Fprintf(a.stdout, "  duplicate key %s in record %d of %s\n", k.Key, k.Record, r.Key)
+		}
+		if more := r.Records - len(r.First); more > 0 {
+			fmt.Fprintf(a.stdout, "  duplicate keys in %s more of %s\n", plural(more, "record"), r.Key)
+		}
+	}
+	if len(s.RepeatedKeys) > 0 {
+		fmt.Fprintln(a.stdout, "  (a record that repeats a key is stored with its last value in the column, the earlier ones in extra)")
+	}
 	if s.Digests != nil {
 		if u := chainsEndText(s.Digests); u != "" {
 			fmt.Fprintf(a.stdout, "  %s\n", u)

@@ -344,6 +344,9 @@ func (p *pipeline) load(ctx context.Context) error {
 			}
 		}
 		p.update(func(s *Summary, pr *Progress) {
+			for _, f := range j.b.Files() {
+				s.addRepeated(f)
+			}
 			s.Loaded += whole
 			s.Events += got.Events
 			s.Duplicates += got.Duplicates

@@ -112,6 +112,12 @@ type Summary struct {
 	// covers, a chain that ends before the others or the window included.
 	Gaps    []verify.Gap   `json:"gaps"`
 	Digests *verify.Report `json:"digests,omitempty"`
+	// RepeatedKeys lists the loaded files with records that repeat a
+	// top-level key ("eventID" twice, say). Such a record is loaded all
+	// the same, with the last value in the key's column and the earlier
+	// ones in extra, and named here, since readers disagree on which value
+	// counts. It does not make the pull fail: nothing was lost.
+	RepeatedKeys []FileRepeatedKeys `json:"duplicate_keys"`
 	// Newest is the newest log file of the bucket's chains, found when
 	// the window holds none, so that the window can be moved to it; nil
 	// otherwise, or when no chain holds a log file.
@@ -123,6 +129,31 @@ type Summary struct {
 	checked map[[2]string]checkedFiles
 	// uncovered are the listed files no valid digest vouched for.
 	uncovered []uncovered
+}
+
+// FileRepeatedKeys is a loaded file with records that repeat a key: how
+// many, and the first few.
+type FileRepeatedKeys struct {
+	Key     string              `json:"key"`
+	Records int                 `json:"records"`
+	First   []batch.RepeatedKey `json:"first"`
+}
+
+// addRepeated counts a loaded file's (or part's) records that repeat a
+// key.
+func (s *Summary) addRepeated(f batch.FileRows) {
+	if f.RepeatedKeys == 0 {
+		return
+	}
+	for i := range s.RepeatedKeys {
+		r := &s.RepeatedKeys[i]
+		if r.Key == f.Key {
+			r.Records += f.RepeatedKeys
+			r.First = append(r.First, f.Repeats[:min(len(f.Repeats), batch.MaxRepeatedKeys-len(r.First))]...)
+			return
+		}
+	}
+	s.RepeatedKeys = append(s.RepeatedKeys, FileRepeatedKeys{Key: f.Key, Records: f.RepeatedKeys, First: f.Repeats})
 }
 
 // checkedFiles are the log files of a chain a pull checked against their
@@ -228,7 +259,8 @@ func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Su
 		return nil, fmt.Errorf("pull: temporary folder: %w", err)
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
-	sum := &Summary{Verified: !opt.NoVerify, Since: opt.Since, Until: opt.Until, Bad: []BadFile{}, Gaps: []verify.Gap{}}
+	sum := &Summary{Verified: !opt.NoVerify, Since: opt.Since, Until: opt.Until, Bad: []BadFile{}, Gaps: []verify.Gap{},
+		RepeatedKeys: []FileRepeatedKeys{}}
 	// The digests are verified while the log files are downloaded and
 	// parsed: the queue hands out a file once a valid digest vouches for
 	// it (or once verification is over, as not covered), and its records
@@ -284,6 +316,7 @@ func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Su
 	}
 	// Workers finish in any order; the summary lists bad files by key.
 	sort.SliceStable(sum.Bad, func(i, j int) bool { return sum.Bad[i].Key < sum.Bad[j].Key })
+	sort.Slice(sum.RepeatedKeys, func(i, j int) bool { return sum.RepeatedKeys[i].Key < sum.RepeatedKeys[j].Key })
 	sum.OK = sum.Listed > 0 && len(sum.Bad) == 0 && len(sum.Gaps) == 0
 	sum.Elapsed = time.Since(began)
 	return sum, nil
