@@ -199,3 +199,53 @@ func TestRepeatedKeysAreNamed(t *testing.T) {
 		t.Fatalf("a bad file left %+v", bad.Files())
 	}
 }
+
+// A record over RecordLimit makes its file bad, read whole or streamed,
+// with nothing of it kept: the error names the record, its size and its
+// largest field; a record at the limit is kept.
+func TestRecordOverTheLimitIsRefused(t *testing.T) {
+	pad := func(n int) string {
+		// A record of exactly n bytes, its userAgent filling it.
+		r := ev("big", "1", "2026-11-20T10:00:00Z")
+		return strings.Replace(r, `"readOnly":true`, `"readOnly":true,"userAgent":"`+strings.Repeat("a", n-len(r)-len(`,"userAgent":""`))+`"`, 1)
+	}
+	at, over := pad(RecordLimit), pad(RecordLimit+1)
+	huge := strings.Replace(over, `"userAgent":"`, `"userAgent":"`+strings.Repeat("b", 49<<20), 1)
+	if len(at) != RecordLimit || len(over) != RecordLimit+1 {
+		t.Fatalf("padded records of %d and %d bytes", len(at), len(over))
+	}
+	var p Parser
+	for name, c := range map[string]struct {
+		rec  string
+		want string
+	}{
+		"at the limit": {at, ""},
+		"one byte over": {over, "record 3 is 1048577 bytes, over the 1 MiB limit on a record (CloudTrail writes at most 256 KB an event): its field userAgent is 1023.8 KiB"},
+		"50 MB":        {huge, "record 3 is 50.0 MiB, over the 1 MiB limit on a record (CloudTrail writes at most 256 KB an event): its field userAgent is 50.0 MiB"},
+	} {
+		body := `{"Records":[` + ev("a", "1", "2026-11-20T10:00:00Z") + "," + ev("b", "1", "2026-11-20T10:00:00Z") + "," + c.rec + "]}"
+		var b Events
+		_, err := p.Append(&b, file("k"), gz(body), 64<<20)
+		b.Commit()
+		var s Events
+		open := func() (io.ReadCloser, error) { return bytesFile{bytes.NewReader(gz(body))}, nil }
+		serr := p.Stream(&s, file("k"), open, "", 1<<10, func(*Events) error {
+			if c.want != "" {
+				t.Errorf("%s: a part of a file with a record over the limit was emitted", name)
+			}
+			return nil
+		})
+		s.Commit()
+		for how, e := range map[string]error{"in memory": err, "streamed": serr} {
+			switch {
+			case c.want == "" && e != nil:
+				t.Errorf("%s, %s: %v", name, how, e)
+			case c.want != "" && (!errors.Is(e, ErrRecordTooLarge) || e.Error() != c.want):
+				t.Errorf("%s, %s: err = %v\nwant %s", name, how, e, c.want)
+			}
+		}
+		if c.want != "" && (b.Rows() != 0 || s.Rows() != 0) {
+			t.Errorf("%s: %d and %d rows kept of a refused file", name, b.Rows(), s.Rows())
+		}
+	}
+}

@@ -381,7 +381,7 @@ func ctxErr(ctx context.Context, err error) error {
 
 // isBad says whether err is about the file's content rather than the pull.
 func isBad(err error) bool {
-	return errors.Is(err, record.ErrNotLogFile) || errors.Is(err, digest.ErrCorrupt) ||
+	return errors.Is(err, record.ErrNotLogFile) || errors.Is(err, digest.ErrCorrupt) || errors.Is(err, batch.ErrRecordTooLarge) ||
 		errors.Is(err, digest.ErrTrailingData) || errors.Is(err, batch.ErrHashMismatch) || errors.Is(err, objstore.ErrNotFound)
 }
 

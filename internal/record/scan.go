@@ -123,6 +123,7 @@ func (s *scanner) records(i int, fn func(int, *Event) error) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		s.ev.Size = end - i
 		if err := fn(n, &s.ev); err != nil {
 			return 0, err
 		}
