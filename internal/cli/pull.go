@@ -302,7 +302,7 @@ func (s *storeSink) Prepare(ctx context.Context, b *batch.Events) error {
 
 func (s *storeSink) Load(ctx context.Context, b *batch.Events) (pull.Loaded, error) {
 	got, err := s.l.Load(ctx, b)
-	return pull.Loaded{Events: got.Events, Duplicates: got.Duplicates}, err
+	return pull.Loaded{Events: got.Events, Duplicates: got.Duplicates}, lostError(err)
 }
 
 func (s *storeSink) Commit(ctx context.Context) error {
@@ -310,7 +310,17 @@ func (s *storeSink) Commit(ctx context.Context) error {
 		return nil
 	}
 	err := s.l.Commit(ctx)
-	return errors.Join(err, s.close())
+	return errors.Join(lostError(err), s.close())
+}
+
+// lostError is the store's LoadError as pull's LostError.
+func lostError(err error) error {
+	var le *store.LoadError
+	if !errors.As(err, &le) {
+		return err
+	}
+	return &pull.LostError{Keys: le.Keys, Loaded: pull.Loaded{Events: le.Events, Duplicates: le.Duplicates}, Files: le.Files,
+		Refused: le.Refused, AtCommit: le.AtCommit, Reason: le.Reason()}
 }
 
 // close ends the loader, rolling back what was not committed.

@@ -32,12 +32,43 @@ type Loaded struct {
 // inserts earlier batches, Options.Loaders of them at once. A batch is
 // loaded together with the record that its files were ingested, in
 // transactions the sink commits when it likes and at Commit: after a
-// crash, a file is either stored and recorded or neither.
+// crash, a file is either stored and recorded or neither. Load and Commit
+// may fail with a *LostError and be called again: Load then returns what
+// the batch loaded, unless the LostError says it was refused. Once a part
+// of a file loaded in parts is rolled back, Load refuses the batches
+// holding its later parts until Commit is called.
 type Sink interface {
 	IngestedKeys(ctx context.Context, prefix string) (map[string]bool, error)
 	Prepare(ctx context.Context, b *batch.Events) error
 	Load(ctx context.Context, b *batch.Events) (Loaded, error)
 	Commit(ctx context.Context) error
+}
+
+// LostError is a Sink's error for files it could not store: it rolled
+// them back whole (nothing of them is stored or recorded) and goes on
+// with the others. The pull loads each of them again alone (unless
+// AtCommit), so that a file the sink refuses alone is a bad file, named
+// with Reason, and the rest is loaded.
+type LostError struct {
+	Keys []string
+	// Loaded and Files are what earlier Loads reported of the files (to
+	// take back from the summary).
+	Loaded Loaded
+	Files  int
+	// Refused says that the batch given to Load was not loaded at all:
+	// Load reported nothing of it, and Loaded does not count it.
+	Refused bool
+	// AtCommit says that the sink could not commit the files, and that
+	// loading them again in smaller transactions is not safe: they are
+	// bad files then, named with Reason, and not loaded again in this
+	// pull (the next one tries them again).
+	AtCommit bool
+	// Reason is the sink's, on one line.
+	Reason string
+}
+
+func (e *LostError) Error() string {
+	return fmt.Sprintf("%d files rolled back: %s", len(e.Keys), e.Reason)
 }
 
 // Options select what to pull.
@@ -174,6 +205,15 @@ func (s *Summary) countChecked(account, region string, valid bool, size int64) {
 		c.valid++
 		c.bytes += size
 	}
+	s.checked[[2]string{account, region}] = c
+}
+
+// uncountChecked takes back a file counted valid by countChecked that
+// turned out bad.
+func (s *Summary) uncountChecked(account, region string, size int64) {
+	c := s.checked[[2]string{account, region}]
+	c.valid--
+	c.bytes -= size
 	s.checked[[2]string{account, region}] = c
 }
 
