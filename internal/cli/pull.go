@@ -163,6 +163,9 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 	if errors.Is(err, store.ErrLocked) || errors.Is(err, store.ErrNotStore) {
 		return storeError(err, o.db)
 	}
+	if errors.Is(err, store.ErrEventsLost) {
+		return err // not bad input: the store is not what it records
+	}
 	if err != nil {
 		if created {
 			_ = store.Remove(o.db)

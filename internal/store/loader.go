@@ -340,6 +340,9 @@ func (l *Loader) Commit(ctx context.Context) error {
 	for _, w := range l.writers {
 		w.free <- struct{}{}
 	}
+	if err == nil {
+		err = l.checkCounts(ctx)
+	}
 	if err != nil {
 		return l.fail(ctx, fmt.Errorf("commit: %w", err))
 	}

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -179,4 +181,39 @@ func (e *LoadError) join(o *LoadError) *LoadError {
 	slices.Sort(keys)
 	return &LoadError{Keys: slices.Compact(keys), Events: e.Events + o.Events, Duplicates: e.Duplicates + o.Duplicates,
 		Files: e.Files + o.Files, Refused: e.Refused || o.Refused, AtCommit: e.AtCommit || o.AtCommit, Err: errors.Join(e.Err, o.Err)}
+}
+
+// ErrEventsLost matches the error of a commit after which the store holds
+// fewer events than ingested_files records for its files.
+var ErrEventsLost = errors.New("the store holds fewer events than it records for its files")
+
+// checkCounts checks, after a commit, that the events table holds at
+// least the events ingested_files records (more when files loaded in
+// parts have parts committed and are not recorded yet). With DuckDB 1.4.5
+// an automatic checkpoint that failed for lack of memory (during a
+// commit of large values) left the events table empty while
+// ingested_files kept its rows: the store would then skip those files
+// forever. Both counts are cheap (DuckDB counts a table's rows from its
+// metadata; ingested_files has a row per file).
+func (l *Loader) checkCounts(ctx context.Context) error {
+	return checkCounts(ctx, l.read)
+}
+
+// checkCounts is Loader.checkCounts on q, the check a store opened for
+// writing makes too: a pull with nothing new would otherwise pass over
+// a store that lost events.
+func checkCounts(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}) error {
+	var events, recorded int64
+	err := q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM events), (SELECT coalesce(sum(events), 0) FROM ingested_files)`).
+		Scan(&events, &recorded)
+	if err != nil {
+		return fmt.Errorf("count events: %w", err)
+	}
+	if events < recorded {
+		return fmt.Errorf("%w: %d events, %d recorded (DuckDB lost committed events; restore the store from a copy or pull again into a new one)",
+			ErrEventsLost, events, recorded)
+	}
+	return nil
 }

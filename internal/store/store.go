@@ -167,7 +167,13 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 		return fail(err)
 	}
 	if !opt.ReadOnly {
-		if err := s.private(opened); err != nil {
+		err := s.private(opened)
+		if err == nil {
+			if err = checkCounts(ctx, s.db); err != nil {
+				err = fmt.Errorf("store: open %s: %w", path, err)
+			}
+		}
+		if err != nil {
 			_ = s.db.Close()
 			return nil, err
 		}
