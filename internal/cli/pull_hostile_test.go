@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -146,6 +147,63 @@ func TestPullNamesAFileWithAnOversizedRecord(t *testing.T) {
 		"duplicate key eventID in record 2 of " + keyOf(dir, dup)} {
 		if code != ExitFailure || !strings.Contains(stdout, want) {
 			t.Errorf("text: exit %d, no %q in\n%s", code, want, stdout)
+		}
+	}
+}
+
+// Many large values in a row (hostile, or an unlucky burst: 1,464 records
+// of 200 KB userAgent, each under the limit on a record) are more than
+// DuckDB can commit within the pull's memory. The files of the refused
+// commit are named bad with DuckDB's reason, the rest is loaded, and the
+// store holds exactly the events it records, then and after pulling
+// again; nothing is loaded again in smaller commits (see
+// store.LoadError.AtCommit).
+func TestPullNamesFilesTheStoreCouldNotCommit(t *testing.T) {
+	dir := makeDemo(t, "--accounts", "5", "--days", "2")
+	logs := logFiles(t, dir)
+	heavy := map[string]bool{}
+	for _, p := range logs[100:161] {
+		rewriteLog(t, p, func(recs []map[string]any) []byte {
+			for i, r := range recs {
+				r["userAgent"] = strings.Repeat(string(rune('A'+i%26)), 200_000)
+			}
+			b, _ := json.Marshal(map[string]any{"Records": recs})
+			return b
+		})
+		heavy[keyOf(dir, p)] = true
+	}
+	db := filepath.Join(t.TempDir(), "trail.duckdb")
+	args := []string{"pull", "--source", dir, "--db", db, "--no-verify", "--since", "2026-11-20T00:00:00Z", "--until", "2026-11-22T00:00:00Z", "--format", "json"}
+	for round := range 2 {
+		stdout, stderr, code := run(args...)
+		var s struct {
+			OK                    bool
+			Listed, AlreadyLoaded int
+			Loaded                int
+			Bad                   []struct{ Key, Problem string }
+		}
+		if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+			t.Fatalf("round %d: exit %d: %v\n%s", round, code, err, stderr)
+		}
+		heavyBad := 0
+		for _, b := range s.Bad {
+			if !strings.HasPrefix(b.Problem, "the store could not commit it with the files loaded beside it: TransactionContext Error: Failed to commit: ") {
+				t.Fatalf("round %d: bad %s: %s", round, b.Key, b.Problem)
+			}
+			if heavy[b.Key] {
+				heavyBad++
+			}
+		}
+		if s.Loaded+s.AlreadyLoaded+len(s.Bad) != s.Listed || (len(s.Bad) > 0) != (code == ExitFailure) || (len(s.Bad) == 0 && code != 0) {
+			t.Fatalf("round %d: exit %d, %d listed, %d loaded, %d already there, %d bad", round, code, s.Listed, s.Loaded, s.AlreadyLoaded, len(s.Bad))
+		}
+		if round == 0 && heavyBad == 0 {
+			t.Logf("DuckDB committed every heavy file: nothing to name (a newer DuckDB, or more memory)")
+		}
+		stdout, stderr, code = run("query", "--db", db, "--format", "csv",
+			"select (select count(*) from events) = (select sum(events) from ingested_files), (select count(*) from ingested_files)")
+		if code != 0 || !strings.Contains(stdout, "true,"+fmt.Sprint(s.Loaded+s.AlreadyLoaded)) {
+			t.Fatalf("round %d: the store does not hold what it records for %d files: %s%s", round, s.Loaded+s.AlreadyLoaded, stdout, stderr)
 		}
 	}
 }
