@@ -219,9 +219,9 @@ func TestRecordOverTheLimitIsRefused(t *testing.T) {
 		rec  string
 		want string
 	}{
-		"at the limit": {at, ""},
+		"at the limit":  {at, ""},
 		"one byte over": {over, "record 3 is 1048577 bytes, over the 1 MiB limit on a record (CloudTrail writes at most 256 KB an event): its field userAgent is 1023.8 KiB"},
-		"50 MB":        {huge, "record 3 is 50.0 MiB, over the 1 MiB limit on a record (CloudTrail writes at most 256 KB an event): its field userAgent is 50.0 MiB"},
+		"50 MB":         {huge, "record 3 is 50.0 MiB, over the 1 MiB limit on a record (CloudTrail writes at most 256 KB an event): its field userAgent is 50.0 MiB"},
 	} {
 		body := `{"Records":[` + ev("a", "1", "2026-11-20T10:00:00Z") + "," + ev("b", "1", "2026-11-20T10:00:00Z") + "," + c.rec + "]}"
 		var b Events

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -114,7 +115,8 @@ func (p *started) stopWhen(t *testing.T, path string) bool {
 func (p *started) wait(t *testing.T) int {
 	t.Helper()
 	err := p.cmd.Wait()
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
 		t.Fatal(err)
 	}
 	return p.cmd.ProcessState.ExitCode()

@@ -61,14 +61,21 @@ digest should have come (CloudTrail delivers digests within about an hour:
 window's end, or before the other chains' newest digest ("chain ends
 early"). Files newer than that wait for the next pull.
 
+A file with a record over 1 MiB (CloudTrail writes at most 256 KB an event)
+is a bad file, named with the record and its largest field. A file the store
+refuses is named with the store's reason, and the rest is loaded. A record
+that repeats a top-level key is loaded (the last value in its column, the
+earlier ones in extra) and named under "duplicate key".
+
 When no log file falls in the window, pull says which window it listed and
 the newest log file it found, and leaves no store behind. A pull that fails
 before loading anything removes the store file it created.
 
 Exit status: 0 when every listed file was loaded, already there or waiting
 for its digest; 1 when some files were bad or missing, a chain has a gap
-(all listed in the summary), or the window held no log file; 2 for bad
-input.`,
+(all listed in the summary), the window held no log file, or another
+process holds the store (the message names it); 2 for bad input; 130 when
+interrupted (SIGINT or SIGTERM), after which pulling again resumes.`,
 		Example: `  trailwarden pull --source ./demo-bucket --db ./trail.duckdb
   trailwarden pull --source s3://acme-org-cloudtrail/prefix --since 7d --db ./trail.duckdb
   trailwarden pull --source s3://demo-bucket --endpoint http://127.0.0.1:9000 --public-keys keys.json --db trail.duckdb --format json`,

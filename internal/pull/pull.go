@@ -96,8 +96,8 @@ type Options struct {
 	// removed when the pull ends): the store's (store.TempDir), which a
 	// later pull empties should this one be killed. Required: nothing of
 	// a pull goes to the system's temporary folder.
-	TempDir string
-	Progress     func(Progress)
+	TempDir  string
+	Progress func(Progress)
 	// Now is the time the bucket is read at (time.Now by default): digests
 	// newer than now minus verify.DeliveryDelay may still be on their way.
 	Now time.Time

@@ -42,15 +42,26 @@ func (s *Store) TempDir() string { return s.path + ".tmp" }
 // first transaction to a file others can read; it reports whether it
 // created it (to be removed again should the open fail).
 func prepareFiles(path string) (createdWAL bool) {
-	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) { //nolint:gosec // the store's path, the caller's to choose
 		return false
 	}
-	f, err := os.OpenFile(walPath(path), os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+	f, err := os.OpenFile(walPath(path), os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm) //nolint:gosec // beside the store
 	if err != nil {
 		return false // DuckDB creates it, and private makes it 0600
 	}
 	_ = f.Close()
 	return true
+}
+
+// unprepareFiles undoes prepareFiles after a failed open: the log it
+// created goes, unless DuckDB created the store beside it.
+func unprepareFiles(path string, createdWAL bool) {
+	if !createdWAL {
+		return
+	}
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) { //nolint:gosec // the store's path, the caller's to choose
+		_ = os.Remove(walPath(path)) //nolint:gosec // beside the store
+	}
 }
 
 // private runs once a store is open for writing (its lock held, its
@@ -103,9 +114,15 @@ func (s *Store) privateWAL() error {
 	return nil
 }
 
-// privateTree makes the folders under root 0700 and the files 0600.
-func privateTree(root string) error {
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+// privateTree makes the folders under dir 0700 and the files 0600,
+// without following links out of it.
+func privateTree(dir string) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = root.Close() }()
+	return fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -113,14 +130,14 @@ func privateTree(root string) error {
 		if d.IsDir() {
 			perm = dirPerm
 		}
-		return os.Chmod(p, perm)
+		return root.Chmod(p, perm)
 	})
 }
 
 // removeEmptyTempDir removes the temporary folder once the store is
 // closed, if nothing is left in it.
 func (s *Store) removeEmptyTempDir() {
-	_ = os.Remove(s.TempDir())
+	_ = os.Remove(s.TempDir()) //nolint:gosec // beside the store
 }
 
 // LockedError is ErrLocked with what DuckDB says of the process holding

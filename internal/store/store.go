@@ -7,10 +7,10 @@
 // # One process
 //
 // A store file is opened read-write by one process at a time: DuckDB locks
-// the file, and a second process gets an error naming the lock. Within the
-// process a Store is safe for concurrent use: ingests are serialized (so
-// deduplication never races), queries run beside them on their own
-// connections and see only committed data.
+// the file, and a second process gets a *LockedError naming the process
+// that holds it. Within the process a Store is safe for concurrent use:
+// ingests are serialized (so deduplication never races), queries run
+// beside them on their own connections and see only committed data.
 //
 // # Crash safety
 //
@@ -34,9 +34,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -152,9 +150,7 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 		createdWAL = prepareFiles(path)
 	}
 	fail := func(err error) (*Store, error) {
-		if _, serr := os.Lstat(path); createdWAL && errors.Is(serr, fs.ErrNotExist) {
-			_ = os.Remove(walPath(path))
-		}
+		unprepareFiles(path, createdWAL)
 		return nil, openErr(path, err)
 	}
 	conn, err := duckdb.NewConnector(dsn, init)
