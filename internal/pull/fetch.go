@@ -522,20 +522,25 @@ func (p *pipeline) retryLost(ctx context.Context) error {
 		day := time.Date(k.Year, time.Month(k.Month), k.Day, 0, 0, 0, 0, time.UTC)
 		f := batch.File{Key: key, Account: k.Account, Region: k.Region, Day: day, Verified: !p.opt.NoVerify}
 		want := p.queue.hash(key)
-		if p.given[key] {
+		p.mu.Lock()
+		given := p.given[key]
+		p.mu.Unlock()
+		if given {
 			continue // refused at a commit meanwhile: not loaded again
 		}
-		got, parts, size, problem, err := p.alone(ctx, &parser, f, want)
+		got, parts, size, problem, refused, err := p.alone(ctx, &parser, f, want)
 		if err != nil {
 			return err
 		}
 		p.update(func(s *Summary, pr *Progress) {
 			if problem != "" {
-				// Counted as loaded when it was parsed: no more.
+				// Counted as loaded when it was parsed: no more. Refused
+				// by the sink, it still matched its digest; read again and
+				// found bad, it did not.
 				s.Bytes -= size
 				pr.Bytes -= size
 				s.Bad = append(s.Bad, BadFile{Key: key, Problem: problem})
-				if want != "" {
+				if want != "" && !refused {
 					s.uncountChecked(k.Account, k.Region, size)
 				}
 				return
@@ -554,17 +559,17 @@ func (p *pipeline) retryLost(ctx context.Context) error {
 
 // alone loads file f by itself, from a download to disk (its size is not
 // kept from the listing), checked against want as before, and commits
-// it. A file the sink refuses is a problem, not an error.
-func (p *pipeline) alone(ctx context.Context, parser *batch.Parser, f batch.File, want string) (Loaded, []batch.FileRows, int64, string, error) {
+// it. A file the sink refuses (refused) or found bad this time is a
+// problem, not an error.
+func (p *pipeline) alone(ctx context.Context, parser *batch.Parser, f batch.File, want string) (
+	got Loaded, parts []batch.FileRows, size int64, problem string, refused bool, err error) {
 	path, size, err := p.download(ctx, f.Key)
 	if path != "" {
 		defer func() { _ = os.Remove(path) }()
 	}
 	if err != nil {
-		return Loaded{}, nil, 0, problemOf(err), ctxErr(ctx, err)
+		return Loaded{}, nil, 0, problemOf(err), false, ctxErr(ctx, err)
 	}
-	var got Loaded
-	var parts []batch.FileRows
 	b := &batch.Events{}
 	load := func(b *batch.Events) error {
 		if err := p.sink.Prepare(ctx, b); err != nil {
@@ -588,17 +593,17 @@ func (p *pipeline) alone(ctx context.Context, parser *batch.Parser, f batch.File
 	var lost *LostError
 	switch {
 	case err == nil:
-		return got, parts, size, "", nil
+		return got, parts, size, "", false, nil
 	case ctx.Err() != nil:
-		return Loaded{}, nil, 0, "", ctx.Err()
+		return Loaded{}, nil, 0, "", false, ctx.Err()
 	case errors.As(err, &lost) && lost.AtCommit:
-		return Loaded{}, nil, size, "the store could not commit it: " + lost.Reason, nil
+		return Loaded{}, nil, size, "the store could not commit it: " + lost.Reason, true, nil
 	case errors.As(err, &lost):
 		// Nothing of it is stored: a rolled back part took the others
 		// with it. The sink goes on without it.
-		return Loaded{}, nil, size, "the store could not load it: " + lost.Reason, nil
+		return Loaded{}, nil, size, "the store could not load it: " + lost.Reason, true, nil
 	case isBad(err):
-		return Loaded{}, nil, size, problemOf(err), nil
+		return Loaded{}, nil, size, problemOf(err), false, nil
 	}
-	return Loaded{}, nil, 0, "", fmt.Errorf("pull: load %s again: %w", f.Key, err)
+	return Loaded{}, nil, 0, "", false, fmt.Errorf("pull: load %s again: %w", f.Key, err)
 }
