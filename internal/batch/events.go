@@ -52,6 +52,31 @@ type FileRows struct {
 	// Duplicates counts the file's records dropped (Drop); Compact leaves
 	// only the others in Rows.
 	Duplicates int
+	// RepeatedKeys counts the file's records that repeat a top-level key
+	// (record.Event.DuplicateKey); the first MaxRepeatedKeys of them are
+	// named in Repeats.
+	RepeatedKeys int
+	Repeats      []RepeatedKey
+}
+
+// RepeatedKey names a record that repeats a top-level key, by its ordinal
+// in its file (from 1), and the key.
+type RepeatedKey struct {
+	Record int    `json:"record"`
+	Key    string `json:"field"`
+}
+
+// MaxRepeatedKeys is how many records repeating a key a FileRows names.
+const MaxRepeatedKeys = 3
+
+// Repeated notes that record n of the open file (its ordinal in the file,
+// from 1) repeats key.
+func (b *Events) Repeated(n int, key []byte) {
+	f := b.open
+	f.RepeatedKeys++
+	if len(f.Repeats) < MaxRepeatedKeys {
+		f.Repeats = append(f.Repeats, RepeatedKey{Record: n, Key: string(key)})
+	}
 }
 
 // textColumns are the VARCHAR columns, then the JSON ones, in the order of

@@ -27,9 +27,63 @@ const (
 	InMemoryRecords = 64 << 20
 )
 
-// MaxRecord bounds one record of a streamed file. CloudTrail's records
-// are far smaller (its events are limited to 256 KB).
+// MaxRecord bounds the bytes of one record a streamed file's reader holds
+// to read it. Records over RecordLimit are refused once read.
 const MaxRecord = 64 << 20
+
+// RecordLimit is the largest record a file may hold to be loaded, in
+// bytes: four times the 256 KB CloudTrail gives an event (of version 1.05
+// and later). A larger record cannot come from CloudTrail, and the store
+// cannot hold every such value: one 50 MB value failed every later
+// commit of a pull (DuckDB could not allocate it within the pull's
+// memory). Its file is bad, named with the record and its largest field.
+const RecordLimit = 1 << 20
+
+// ErrRecordTooLarge matches errors for a file with a record over
+// RecordLimit (a *RecordTooLargeError).
+var ErrRecordTooLarge = errors.New("record over the size limit")
+
+// RecordTooLargeError names the record over RecordLimit, its size and its
+// largest value.
+type RecordTooLargeError struct {
+	Record, Size int // the record's ordinal in its file (from 1), its bytes
+	Field        string
+	FieldSize    int
+}
+
+func (e *RecordTooLargeError) Error() string {
+	size := Size(int64(e.Size))
+	if size == Size(RecordLimit) {
+		size = fmt.Sprintf("%d bytes", e.Size) // just over: 1.0 MiB would read as the limit
+	}
+	return fmt.Sprintf("record %d is %s, over the 1 MiB limit on a record (CloudTrail writes at most 256 KB an event): its field %s is %s",
+		e.Record, size, e.Field, Size(int64(e.FieldSize)))
+}
+
+// Is makes errors.Is(err, ErrRecordTooLarge) hold.
+func (e *RecordTooLargeError) Is(target error) bool { return target == ErrRecordTooLarge }
+
+// checkSize refuses record n if it is over RecordLimit.
+func checkSize(n int, e *record.Event) error {
+	if e.Size <= RecordLimit {
+		return nil
+	}
+	field, size := e.Largest()
+	return &RecordTooLargeError{Record: n, Size: e.Size, Field: field, FieldSize: size}
+}
+
+// Size writes a byte count for people: 812 bytes, 256.0 KiB, 47.7 MiB.
+func Size(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+}
 
 // Parser reads gzipped log files into batches, reusing its buffers. One
 // goroutine uses a Parser at a time.
@@ -53,8 +107,14 @@ func (p *Parser) Append(b *Events, f File, data []byte, limit int) (string, erro
 		return "", err
 	}
 	sum := sha256.Sum256(raw)
-	err = record.Scan(raw, func(_ int, e *record.Event) error {
+	err = record.Scan(raw, func(n int, e *record.Event) error {
+		if err := checkSize(n, e); err != nil {
+			return err
+		}
 		b.Add(e)
+		if e.DuplicateKey != nil {
+			b.Repeated(n, e.DuplicateKey)
+		}
 		return nil
 	})
 	if err != nil {
@@ -156,7 +216,7 @@ func (p *Parser) Stream(b *Events, f File, open func() (io.ReadCloser, error), w
 		pr, pw := io.Pipe()
 		done := make(chan error, 1)
 		go func() {
-			err := record.Stream(pr, MaxRecord, func(int, *record.Event) error { return nil })
+			err := record.Stream(pr, MaxRecord, checkSize)
 			_ = pr.CloseWithError(err)
 			done <- err
 		}()
@@ -165,7 +225,7 @@ func (p *Parser) Stream(b *Events, f File, open func() (io.ReadCloser, error), w
 		// A bad record stops the reader first; the hash then fails to
 		// write, and the record's error is the one that explains it.
 		var se *record.SyntaxError
-		if serr := <-done; errors.As(serr, &se) {
+		if serr := <-done; errors.As(serr, &se) || errors.Is(serr, ErrRecordTooLarge) {
 			return "", serr
 		}
 		return hash, err
@@ -183,8 +243,14 @@ func (p *Parser) Stream(b *Events, f File, open func() (io.ReadCloser, error), w
 			return "", err
 		}
 		zr.Multistream(false)
-		return "", record.Stream(zr, MaxRecord, func(_ int, e *record.Event) error {
+		return "", record.Stream(zr, MaxRecord, func(n int, e *record.Event) error {
+			if err := checkSize(n, e); err != nil {
+				return err
+			}
 			b.Add(e)
+			if e.DuplicateKey != nil {
+				b.Repeated(n, e.DuplicateKey)
+			}
 			if b.Bytes() < maxBytes {
 				return nil
 			}

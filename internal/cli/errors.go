@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/trailwarden/trailwarden/internal/config"
@@ -16,6 +17,9 @@ const (
 	ExitOK       = 0
 	ExitFailure  = 1 // the command ran and found a problem (e.g. a conflict)
 	ExitBadInput = 2 // bad flags, config or input files
+	// ExitInterrupted is for a command stopped by SIGINT or SIGTERM, as
+	// shells report a process ended by SIGINT (128+2).
+	ExitInterrupted = 130
 )
 
 // usageError is bad input from the user, with an optional hint.
@@ -86,13 +90,34 @@ func checkJobs(n int) error {
 }
 
 // storeError explains why a store could not be opened: held by another
-// process, some other file, or (for reading) not created yet.
+// process (nothing wrong with the input: exit 1, naming the process to
+// wait for), some other file, or (for reading) not created yet.
 func storeError(err error, db string) error {
+	var le *store.LockedError
+	if errors.As(err, &le) {
+		return lockedError(le, db)
+	}
 	if errors.Is(err, store.ErrLocked) {
-		return badInput(err, "another process has "+db+" open (a pull keeps it until it ends): wait for it to finish, or use a copy of the file")
+		return fmt.Errorf("another process has %s open (a pull keeps it until it ends): wait for it to finish, or use a copy of the file", db)
 	}
 	if errors.Is(err, store.ErrNotStore) {
 		return badInput(err, db+" is some other file, not a trailwarden store: check --db (pull creates a new store at a path that does not exist yet)")
 	}
 	return badInput(err, "pull logs first: trailwarden pull --source ... --db "+db)
+}
+
+// lockedError says who holds a store and whom to wait for.
+func lockedError(le *store.LockedError, db string) error {
+	if le.PID == 0 {
+		return fmt.Errorf("another process has %s open (a pull keeps it until it ends): wait for it to finish, or use a copy of the file", db)
+	}
+	who := fmt.Sprintf("another program (%s, process %d)", filepath.Base(le.Program), le.PID)
+	if strings.HasPrefix(filepath.Base(le.Program), "trailwarden") {
+		who = fmt.Sprintf("another trailwarden (process %d)", le.PID)
+	}
+	if le.Pulling {
+		return fmt.Errorf("%s is pulling into %s: wait for process %d to finish", who, db, le.PID)
+	}
+	return fmt.Errorf("%s has %s open (a pull keeps it until it ends, a query until it returns): wait for process %d to finish, or use a copy of the file",
+		who, db, le.PID)
 }

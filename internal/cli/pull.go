@@ -48,8 +48,10 @@ transaction as its events, so a killed pull resumes without loss or
 duplicates. Files newer than the latest digest wait for the next pull.
 
 Memory stays bounded whatever the files' sizes: about 450 MB at most with the
-default --jobs. Files over 8 MB compressed are downloaded to a temporary
-folder and streamed. GOMEMLIMIT, if set, replaces the pull's own soft limit
+default --jobs. Files over 8 MB compressed are downloaded to the store's
+temporary folder (the --db path with .tmp added, 0700) and streamed; a
+killed pull's leftovers there are removed by the next pull, and the folder
+itself when a pull ends. The store file is created 0600. GOMEMLIMIT, if set, replaces the pull's own soft limit
 for Go's heap (144 MiB).
 
 Evidence of deletion fails the pull: a log file that a valid digest lists
@@ -59,14 +61,21 @@ digest should have come (CloudTrail delivers digests within about an hour:
 window's end, or before the other chains' newest digest ("chain ends
 early"). Files newer than that wait for the next pull.
 
+A file with a record over 1 MiB (CloudTrail writes at most 256 KB an event)
+is a bad file, named with the record and its largest field. A file the store
+refuses is named with the store's reason, and the rest is loaded. A record
+that repeats a top-level key is loaded (the last value in its column, the
+earlier ones in extra) and named under "duplicate key".
+
 When no log file falls in the window, pull says which window it listed and
 the newest log file it found, and leaves no store behind. A pull that fails
 before loading anything removes the store file it created.
 
 Exit status: 0 when every listed file was loaded, already there or waiting
 for its digest; 1 when some files were bad or missing, a chain has a gap
-(all listed in the summary), or the window held no log file; 2 for bad
-input.`,
+(all listed in the summary), the window held no log file, or another
+process holds the store (the message names it); 2 for bad input; 130 when
+interrupted (SIGINT or SIGTERM), after which pulling again resumes.`,
 		Example: `  trailwarden pull --source ./demo-bucket --db ./trail.duckdb
   trailwarden pull --source s3://acme-org-cloudtrail/prefix --since 7d --db ./trail.duckdb
   trailwarden pull --source s3://demo-bucket --endpoint http://127.0.0.1:9000 --public-keys keys.json --db trail.duckdb --format json`,
@@ -161,12 +170,16 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 	if errors.Is(err, store.ErrLocked) || errors.Is(err, store.ErrNotStore) {
 		return storeError(err, o.db)
 	}
+	if errors.Is(err, store.ErrEventsLost) {
+		return err // not bad input: the store is not what it records
+	}
 	if err != nil {
 		if created {
 			_ = store.Remove(o.db)
 		}
 		return badInput(err, "pass a DuckDB file written by trailwarden with --db")
 	}
+	opt.TempDir = st.TempDir()
 	sink := &storeSink{st: st}
 	defer func() {
 		_ = sink.close()
@@ -237,6 +250,17 @@ func renderPull(a *app, db string, op *opened, s *pull.Summary) {
 	for _, g := range s.Gaps {
 		fmt.Fprintf(a.stdout, "  gap: %s\n", gapText(g))
 	}
+	for _, r := range s.RepeatedKeys {
+		for _, k := range r.First {
+			fmt.Fprintf(a.stdout, "  duplicate key %s in record %d of %s\n", k.Key, k.Record, r.Key)
+		}
+		if more := r.Records - len(r.First); more > 0 {
+			fmt.Fprintf(a.stdout, "  duplicate keys in %s more of %s\n", plural(more, "record"), r.Key)
+		}
+	}
+	if len(s.RepeatedKeys) > 0 {
+		fmt.Fprintln(a.stdout, "  (a record that repeats a key is stored with its last value in the column, the earlier ones in extra)")
+	}
 	if s.Digests != nil {
 		if u := chainsEndText(s.Digests); u != "" {
 			fmt.Fprintf(a.stdout, "  %s\n", u)
@@ -288,7 +312,7 @@ func (s *storeSink) Prepare(ctx context.Context, b *batch.Events) error {
 
 func (s *storeSink) Load(ctx context.Context, b *batch.Events) (pull.Loaded, error) {
 	got, err := s.l.Load(ctx, b)
-	return pull.Loaded{Events: got.Events, Duplicates: got.Duplicates}, err
+	return pull.Loaded{Events: got.Events, Duplicates: got.Duplicates}, lostError(err)
 }
 
 func (s *storeSink) Commit(ctx context.Context) error {
@@ -296,7 +320,17 @@ func (s *storeSink) Commit(ctx context.Context) error {
 		return nil
 	}
 	err := s.l.Commit(ctx)
-	return errors.Join(err, s.close())
+	return errors.Join(lostError(err), s.close())
+}
+
+// lostError is the store's LoadError as pull's LostError.
+func lostError(err error) error {
+	var le *store.LoadError
+	if !errors.As(err, &le) {
+		return err
+	}
+	return &pull.LostError{Keys: le.Keys, Loaded: pull.Loaded{Events: le.Events, Duplicates: le.Duplicates}, Files: le.Files,
+		Refused: le.Refused, AtCommit: le.AtCommit, Reason: le.Reason()}
 }
 
 // close ends the loader, rolling back what was not committed.

@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"runtime/debug"
 
@@ -31,6 +32,13 @@ func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
+		if ctx.Err() != nil {
+			// SIGINT or SIGTERM (see cmd/trailwarden): the command stopped
+			// because it was asked to, and its error (a cancelled context,
+			// or whatever the cancellation broke) says nothing more.
+			fmt.Fprintln(stderr, "interrupted")
+			return ExitInterrupted
+		}
 		return report(stderr, err)
 	}
 	return ExitOK

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/trailwarden/trailwarden/internal/batch"
 	"github.com/trailwarden/trailwarden/internal/digest"
+	"github.com/trailwarden/trailwarden/internal/layout"
 	"github.com/trailwarden/trailwarden/internal/objstore"
 	"github.com/trailwarden/trailwarden/internal/record"
 )
@@ -47,9 +50,13 @@ type pipeline struct {
 	loads    chan job           // parsed batches, to prepare
 	prepared chan job           // prepared batches, to load
 
-	mu   sync.Mutex // guards sum and prog
+	mu   sync.Mutex // guards sum, prog, lost and given
 	sum  *Summary
 	prog Progress
+	// lost are the files the sink rolled back (see LostError), loaded
+	// again one at a time once the others are; given are those it could
+	// not commit, bad files.
+	lost, given map[string]bool
 }
 
 // fetchAndLoad downloads and parses the queue's files with Jobs workers,
@@ -63,7 +70,7 @@ func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Opti
 	// Parsing is CPU work: more batches than cores only hold memory.
 	// Downloads, which wait on the network, still run Jobs at once.
 	parsers := min(opt.Jobs, runtime.GOMAXPROCS(0))
-	p := &pipeline{store: store, sink: sink, opt: opt, tmp: tmp, queue: q, sum: sum,
+	p := &pipeline{store: store, sink: sink, opt: opt, tmp: tmp, queue: q, sum: sum, lost: map[string]bool{}, given: map[string]bool{},
 		memory: semaphore.NewWeighted(memoryBudget), free: make(chan *batch.Events, parsers+1+opt.Loaders),
 		loads: make(chan job, opt.Jobs), prepared: make(chan job), prog: Progress{FilesTotal: files, Started: time.Now()}}
 	// One batch per parser, one being prepared, one per loader.
@@ -80,7 +87,7 @@ func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Opti
 		if err := l.Wait(); err != nil {
 			return err
 		}
-		return p.sink.Commit(gctx)
+		return p.commit(gctx)
 	})
 	g.Go(func() error {
 		defer close(p.loads)
@@ -117,7 +124,10 @@ func fetchAndLoad(ctx context.Context, store objstore.Store, sink Sink, opt Opti
 			}
 		}
 	})
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return p.retryLost(ctx)
 }
 
 // file pulls one log file into a batch from the pool and gives the batch
@@ -143,10 +153,13 @@ func (p *pipeline) file(ctx context.Context, parser *batch.Parser, t ticket) err
 	}
 	p.update(func(s *Summary, pr *Progress) {
 		pr.FilesDone++
-		if problem == "" {
+		switch {
+		case problem == "" && p.given[o.key]:
+			// The sink could not commit its parts so far (see lose).
+		case problem == "":
 			s.Bytes += size
 			pr.Bytes += size
-		} else {
+		default:
 			s.Bad = append(s.Bad, BadFile{Key: o.key, Problem: problem})
 		}
 		if t.want != "" {
@@ -265,20 +278,30 @@ func (p *pipeline) stream(ctx context.Context, parser *batch.Parser, b *batch.Ev
 		}
 		select {
 		case <-done:
-			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		if p.isLost(f.Key) {
+			return errLost // its parts so far were rolled back: it is loaded again later
+		}
+		return nil
 	}
 	err = parser.Stream(b, f, open, want, p.opt.BatchBytes, emit)
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, "", ctx.Err()
 		}
+		if errors.Is(err, errLost) {
+			return size, "", nil
+		}
 		if isBad(err) {
 			return 0, problemOf(err), nil
 		}
 		return 0, "", fmt.Errorf("pull: %s: %w", o.key, err)
+	}
+	if p.isLost(f.Key) {
+		b.Abort() // its last part: the sink would refuse it
+		return size, "", nil
 	}
 	b.Commit()
 	return size, "", nil
@@ -330,11 +353,13 @@ func (p *pipeline) prepare(ctx context.Context) error {
 }
 
 // load is one of the Loaders: it inserts prepared batches, empties them
-// and hands them back.
+// and hands them back. Files the sink rolls back are set aside for
+// retryLost.
 func (p *pipeline) load(ctx context.Context) error {
 	for j := range p.prepared {
 		got, err := p.sink.Load(ctx, j.b)
-		if err != nil {
+		var lost *LostError
+		if err != nil && !errors.As(err, &lost) {
 			return fmt.Errorf("pull: load %d files: %w", len(j.b.Files()), err)
 		}
 		whole := 0
@@ -343,11 +368,18 @@ func (p *pipeline) load(ctx context.Context) error {
 				whole++
 			}
 		}
+		sizes := p.sizes(ctx, lost)
 		p.update(func(s *Summary, pr *Progress) {
-			s.Loaded += whole
-			s.Events += got.Events
-			s.Duplicates += got.Duplicates
-			pr.Events += got.Events
+			if lost == nil || !lost.Refused {
+				for _, f := range j.b.Files() {
+					s.addRepeated(f)
+				}
+				s.Loaded += whole
+				s.Events += got.Events
+				s.Duplicates += got.Duplicates
+				pr.Events += got.Events
+			}
+			p.lose(s, pr, lost, sizes)
 		})
 		j.b.Reset()
 		if j.done != nil {
@@ -387,7 +419,7 @@ func stopErr(ctx context.Context, err error) error {
 
 // isBad says whether err is about the file's content rather than the pull.
 func isBad(err error) bool {
-	return errors.Is(err, record.ErrNotLogFile) || errors.Is(err, digest.ErrCorrupt) ||
+	return errors.Is(err, record.ErrNotLogFile) || errors.Is(err, digest.ErrCorrupt) || errors.Is(err, batch.ErrRecordTooLarge) ||
 		errors.Is(err, digest.ErrTrailingData) || errors.Is(err, batch.ErrHashMismatch) || errors.Is(err, objstore.ErrNotFound)
 }
 
@@ -411,4 +443,176 @@ func problemOf(err error) string {
 		return "not a CloudTrail log file: " + err.Error()
 	}
 	return err.Error()
+}
+
+// errLost stops reading a file in parts whose earlier parts the sink
+// rolled back: it is loaded again, alone, by retryLost.
+var errLost = errors.New("rolled back by the store")
+
+// isLost says whether the sink rolled back file key.
+func (p *pipeline) isLost(key string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lost[key] || p.given[key]
+}
+
+// lose takes back from the summary what the sink reported of the files it
+// rolled back, and sets them aside for retryLost; p.mu is held. lost may
+// be nil.
+func (p *pipeline) lose(s *Summary, pr *Progress, lost *LostError, sizes map[string]int64) {
+	if lost == nil {
+		return
+	}
+	s.Loaded -= lost.Files
+	s.Events -= lost.Loaded.Events
+	s.Duplicates -= lost.Loaded.Duplicates
+	pr.Events -= lost.Loaded.Events
+	for _, k := range lost.Keys {
+		switch {
+		case !lost.AtCommit:
+			p.lost[k] = true
+		case !p.given[k]:
+			// Checked and parsed, not stored: its digest check stays
+			// valid, its bytes are not loaded.
+			p.given[k] = true
+			delete(p.lost, k)
+			s.Bytes -= sizes[k]
+			pr.Bytes -= sizes[k]
+			s.Bad = append(s.Bad, BadFile{Key: k, Problem: "the store could not commit it with the files loaded beside it: " + lost.Reason})
+		}
+	}
+	s.RepeatedKeys = slices.DeleteFunc(s.RepeatedKeys, func(r FileRepeatedKeys) bool { return p.lost[r.Key] || p.given[r.Key] })
+}
+
+// commit commits what the loaders loaded; files the sink rolls back are
+// set aside for retryLost.
+func (p *pipeline) commit(ctx context.Context) error {
+	err := p.sink.Commit(ctx)
+	var lost *LostError
+	if !errors.As(err, &lost) {
+		return err
+	}
+	sizes := p.sizes(ctx, lost)
+	p.update(func(s *Summary, pr *Progress) { p.lose(s, pr, lost, sizes) })
+	return nil
+}
+
+// sizes reads the sizes of the files the sink could not commit (counted
+// in Summary.Bytes when they were parsed): the pipeline does not keep
+// every file's size until it is committed. A size it cannot read is 0.
+func (p *pipeline) sizes(ctx context.Context, lost *LostError) map[string]int64 {
+	if lost == nil || !lost.AtCommit {
+		return nil
+	}
+	out := map[string]int64{}
+	for _, k := range lost.Keys {
+		if o, _, err := p.store.Head(ctx, k); err == nil {
+			out[k] = o.Size
+		}
+	}
+	return out
+}
+
+// retryLost loads the files the sink rolled back one at a time, each
+// downloaded and checked again and committed alone, so that a file the
+// sink refuses alone is a bad file with the sink's reason, and the others
+// are loaded.
+func (p *pipeline) retryLost(ctx context.Context) error {
+	keys := slices.Sorted(maps.Keys(p.lost))
+	var parser batch.Parser
+	for _, key := range keys {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		k, err := layout.Parse(key)
+		if err != nil {
+			return fmt.Errorf("pull: load %s again: %w", key, err)
+		}
+		day := time.Date(k.Year, time.Month(k.Month), k.Day, 0, 0, 0, 0, time.UTC)
+		f := batch.File{Key: key, Account: k.Account, Region: k.Region, Day: day, Verified: !p.opt.NoVerify}
+		want := p.queue.hash(key)
+		p.mu.Lock()
+		given := p.given[key]
+		p.mu.Unlock()
+		if given {
+			continue // refused at a commit meanwhile: not loaded again
+		}
+		got, parts, size, problem, refused, err := p.alone(ctx, &parser, f, want)
+		if err != nil {
+			return err
+		}
+		p.update(func(s *Summary, pr *Progress) {
+			if problem != "" {
+				// Counted as loaded when it was parsed: no more. Refused
+				// by the sink, it still matched its digest; read again and
+				// found bad, it did not.
+				s.Bytes -= size
+				pr.Bytes -= size
+				s.Bad = append(s.Bad, BadFile{Key: key, Problem: problem})
+				if want != "" && !refused {
+					s.uncountChecked(k.Account, k.Region, size)
+				}
+				return
+			}
+			s.Loaded++
+			s.Events += got.Events
+			s.Duplicates += got.Duplicates
+			pr.Events += got.Events
+			for _, f := range parts {
+				s.addRepeated(f)
+			}
+		})
+	}
+	return nil
+}
+
+// alone loads file f by itself, from a download to disk (its size is not
+// kept from the listing), checked against want as before, and commits
+// it. A file the sink refuses (refused) or found bad this time is a
+// problem, not an error.
+func (p *pipeline) alone(ctx context.Context, parser *batch.Parser, f batch.File, want string) (
+	got Loaded, parts []batch.FileRows, size int64, problem string, refused bool, err error) {
+	path, size, err := p.download(ctx, f.Key)
+	if path != "" {
+		defer func() { _ = os.Remove(path) }()
+	}
+	if err != nil {
+		return Loaded{}, nil, 0, problemOf(err), false, stopErr(ctx, err)
+	}
+	b := &batch.Events{}
+	load := func(b *batch.Events) error {
+		if err := p.sink.Prepare(ctx, b); err != nil {
+			return err
+		}
+		n, err := p.sink.Load(ctx, b)
+		got.Events += n.Events
+		got.Duplicates += n.Duplicates
+		parts = append(parts, b.Files()...)
+		b.Reset()
+		return err
+	}
+	open := func() (io.ReadCloser, error) { return os.Open(path) } //nolint:gosec // our own temporary file
+	err = parser.Stream(b, f, open, want, p.opt.BatchBytes, load)
+	if err == nil {
+		b.Commit()
+		if err = load(b); err == nil {
+			err = p.sink.Commit(ctx)
+		}
+	}
+	var lost *LostError
+	switch {
+	case err == nil:
+		return got, parts, size, "", false, nil
+	case ctx.Err() != nil:
+		return Loaded{}, nil, 0, "", false, ctx.Err()
+	case errors.As(err, &lost) && lost.AtCommit:
+		return Loaded{}, nil, size, "the store could not commit it: " + lost.Reason, true, nil
+	case errors.As(err, &lost):
+		// Nothing of it is stored: a rolled back part took the others
+		// with it. The sink goes on without it.
+		return Loaded{}, nil, size, "the store could not load it: " + lost.Reason, true, nil
+	case isBad(err):
+		return Loaded{}, nil, size, problemOf(err), false, nil
+	}
+	return Loaded{}, nil, 0, "", false, fmt.Errorf("pull: load %s again: %w", f.Key, err)
 }

@@ -32,12 +32,43 @@ type Loaded struct {
 // inserts earlier batches, Options.Loaders of them at once. A batch is
 // loaded together with the record that its files were ingested, in
 // transactions the sink commits when it likes and at Commit: after a
-// crash, a file is either stored and recorded or neither.
+// crash, a file is either stored and recorded or neither. Load and Commit
+// may fail with a *LostError and be called again: Load then returns what
+// the batch loaded, unless the LostError says it was refused. Once a part
+// of a file loaded in parts is rolled back, Load refuses the batches
+// holding its later parts until Commit is called.
 type Sink interface {
 	IngestedKeys(ctx context.Context, prefix string) (map[string]bool, error)
 	Prepare(ctx context.Context, b *batch.Events) error
 	Load(ctx context.Context, b *batch.Events) (Loaded, error)
 	Commit(ctx context.Context) error
+}
+
+// LostError is a Sink's error for files it could not store: it rolled
+// them back whole (nothing of them is stored or recorded) and goes on
+// with the others. The pull loads each of them again alone (unless
+// AtCommit), so that a file the sink refuses alone is a bad file, named
+// with Reason, and the rest is loaded.
+type LostError struct {
+	Keys []string
+	// Loaded and Files are what earlier Loads reported of the files (to
+	// take back from the summary).
+	Loaded Loaded
+	Files  int
+	// Refused says that the batch given to Load was not loaded at all:
+	// Load reported nothing of it, and Loaded does not count it.
+	Refused bool
+	// AtCommit says that the sink could not commit the files, and that
+	// loading them again in smaller transactions is not safe: they are
+	// bad files then, named with Reason, and not loaded again in this
+	// pull (the next one tries them again).
+	AtCommit bool
+	// Reason is the sink's, on one line.
+	Reason string
+}
+
+func (e *LostError) Error() string {
+	return fmt.Sprintf("%d files rolled back: %s", len(e.Keys), e.Reason)
 }
 
 // Options select what to pull.
@@ -61,8 +92,12 @@ type Options struct {
 	// InMemoryFile is the largest compressed file read in memory (8 MB
 	// by default); larger ones are downloaded to TempDir and streamed.
 	InMemoryFile int64
-	TempDir      string
-	Progress     func(Progress)
+	// TempDir is the folder downloads go to (in a folder of their own,
+	// removed when the pull ends): the store's (store.TempDir), which a
+	// later pull empties should this one be killed. Required: nothing of
+	// a pull goes to the system's temporary folder.
+	TempDir  string
+	Progress func(Progress)
 	// Now is the time the bucket is read at (time.Now by default): digests
 	// newer than now minus verify.DeliveryDelay may still be on their way.
 	Now time.Time
@@ -108,6 +143,12 @@ type Summary struct {
 	// covers, a chain that ends before the others or the window included.
 	Gaps    []verify.Gap   `json:"gaps"`
 	Digests *verify.Report `json:"digests,omitempty"`
+	// RepeatedKeys lists the loaded files with records that repeat a
+	// top-level key ("eventID" twice, say). Such a record is loaded all
+	// the same, with the last value in the key's column and the earlier
+	// ones in extra, and named here, since readers disagree on which value
+	// counts. It does not make the pull fail: nothing was lost.
+	RepeatedKeys []FileRepeatedKeys `json:"duplicate_keys"`
 	// Newest is the newest log file of the bucket's chains, found when
 	// the window holds none, so that the window can be moved to it; nil
 	// otherwise, or when no chain holds a log file.
@@ -119,6 +160,31 @@ type Summary struct {
 	checked map[[2]string]checkedFiles
 	// uncovered are the listed files no valid digest vouched for.
 	uncovered []uncovered
+}
+
+// FileRepeatedKeys is a loaded file with records that repeat a key: how
+// many, and the first few.
+type FileRepeatedKeys struct {
+	Key     string              `json:"key"`
+	Records int                 `json:"records"`
+	First   []batch.RepeatedKey `json:"first"`
+}
+
+// addRepeated counts a loaded file's (or part's) records that repeat a
+// key.
+func (s *Summary) addRepeated(f batch.FileRows) {
+	if f.RepeatedKeys == 0 {
+		return
+	}
+	for i := range s.RepeatedKeys {
+		r := &s.RepeatedKeys[i]
+		if r.Key == f.Key {
+			r.Records += f.RepeatedKeys
+			r.First = append(r.First, f.Repeats[:min(len(f.Repeats), batch.MaxRepeatedKeys-len(r.First))]...)
+			return
+		}
+	}
+	s.RepeatedKeys = append(s.RepeatedKeys, FileRepeatedKeys{Key: f.Key, Records: f.RepeatedKeys, First: f.Repeats})
 }
 
 // checkedFiles are the log files of a chain a pull checked against their
@@ -139,6 +205,15 @@ func (s *Summary) countChecked(account, region string, valid bool, size int64) {
 		c.valid++
 		c.bytes += size
 	}
+	s.checked[[2]string{account, region}] = c
+}
+
+// uncountChecked takes back a file counted valid by countChecked that
+// turned out bad.
+func (s *Summary) uncountChecked(account, region string, size int64) {
+	c := s.checked[[2]string{account, region}]
+	c.valid--
+	c.bytes -= size
 	s.checked[[2]string{account, region}] = c
 }
 
@@ -183,6 +258,9 @@ func (o *Options) defaults() error {
 	if !o.Until.After(o.Since) {
 		return fmt.Errorf("pull: --until %s is not after --since %s", o.Until.Format(time.RFC3339), o.Since.Format(time.RFC3339))
 	}
+	if o.TempDir == "" {
+		return errors.New("pull: no folder for temporary downloads")
+	}
 	if !o.NoVerify && o.Keys == nil && o.KeysFor == nil {
 		return errors.New("pull: no public keys to verify digests with: pass --public-keys, or --no-verify to load unverified")
 	}
@@ -216,12 +294,13 @@ func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Su
 	if err := opt.defaults(); err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(opt.TempDir, "trailwarden-pull-")
+	tmp, err := os.MkdirTemp(opt.TempDir, "pull-")
 	if err != nil {
 		return nil, fmt.Errorf("pull: temporary folder: %w", err)
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
-	sum := &Summary{Verified: !opt.NoVerify, Since: opt.Since, Until: opt.Until, Bad: []BadFile{}, Gaps: []verify.Gap{}}
+	sum := &Summary{Verified: !opt.NoVerify, Since: opt.Since, Until: opt.Until, Bad: []BadFile{}, Gaps: []verify.Gap{},
+		RepeatedKeys: []FileRepeatedKeys{}}
 	// The digests are verified while the log files are downloaded and
 	// parsed: the queue hands out a file once a valid digest vouches for
 	// it (or once verification is over, as not covered), and its records
@@ -277,6 +356,7 @@ func Run(ctx context.Context, store objstore.Store, sink Sink, opt Options) (*Su
 	}
 	// Workers finish in any order; the summary lists bad files by key.
 	sort.SliceStable(sum.Bad, func(i, j int) bool { return sum.Bad[i].Key < sum.Bad[j].Key })
+	sort.Slice(sum.RepeatedKeys, func(i, j int) bool { return sum.RepeatedKeys[i].Key < sum.RepeatedKeys[j].Key })
 	sum.OK = sum.Listed > 0 && len(sum.Bad) == 0 && len(sum.Gaps) == 0
 	sum.Elapsed = time.Since(began)
 	return sum, nil

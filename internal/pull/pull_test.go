@@ -5,8 +5,10 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"path"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -526,5 +528,46 @@ func TestPullReplacedDigestKeepsThePredecessorsHour(t *testing.T) {
 	}
 	if want := m.LogFiles - int64(len(withheld)); int64(sum.Loaded) != want {
 		t.Errorf("loaded %d, want the %d files no replaced digest lists", sum.Loaded, want)
+	}
+}
+
+// A record that repeats a top-level key is loaded, and the summary names
+// it by file and ordinal, whether the file is read in memory or in parts;
+// the pull still passes.
+func TestPullNamesRecordsThatRepeatAKey(t *testing.T) {
+	st, res := bucket(t)
+	var victim string
+	_ = st.List(context.Background(), "", "", func(o objstore.Object) error {
+		if victim == "" && strings.Contains(o.Key, "/CloudTrail/eu-west-1/") && strings.HasSuffix(o.Key, ".json.gz") {
+			victim = o.Key
+		}
+		return nil
+	})
+	var recs []string
+	for i := range 30 {
+		r := fmt.Sprintf(`{"eventID":"e%d","recipientAccountId":"111111111111","eventTime":"2026-11-20T01:00:00Z","eventName":"Get"}`, i)
+		if i == 4 || i == 20 {
+			r = strings.Replace(r, `"eventName"`, `"eventID":"other","eventName"`, 1)
+		}
+		recs = append(recs, r)
+	}
+	body := gz(`{"Records":[` + strings.Join(recs, ",") + `]}`)
+	if err := st.Put(context.Background(), victim, bytes.NewReader(body), int64(len(body)), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, streamed := range []bool{false, true} {
+		opt := options(t, res)
+		opt.NoVerify = true
+		if streamed {
+			opt.InMemoryFile, opt.BatchBytes = 1, 1<<10
+		}
+		sum, err := pull.Run(context.Background(), st, &memSink{keys: map[string]int{}, unverifiedOK: true}, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []pull.FileRepeatedKeys{{Key: victim, Records: 2, First: []batch.RepeatedKey{{Record: 5, Key: "eventID"}, {Record: 21, Key: "eventID"}}}}
+		if !sum.OK || len(sum.Bad) != 0 || !reflect.DeepEqual(sum.RepeatedKeys, want) {
+			t.Fatalf("streamed %v: ok %v, bad %v, repeated keys %+v; want %+v", streamed, sum.OK, sum.Bad, sum.RepeatedKeys, want)
+		}
 	}
 }

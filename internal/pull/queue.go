@@ -129,3 +129,10 @@ func (h *byTime) Pop() any {
 	*h = old[:len(old)-1]
 	return o
 }
+
+// hash is what a valid digest vouches for key ("" when none does).
+func (q *queue) hash(key string) string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.hashes[key]
+}

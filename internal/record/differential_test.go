@@ -132,6 +132,9 @@ func view(e *record.Event) map[string]string {
 	if e.Extra != nil {
 		v["Extra"] = string(e.Extra)
 	}
+	if e.DuplicateKey != nil {
+		v["DuplicateKey"] = string(e.DuplicateKey)
+	}
 	return v
 }
 

@@ -70,6 +70,49 @@ type Event struct {
 	// and fields whose value did not fit their column (a number where a
 	// string belongs, a time in another format). nil when there is none.
 	// A key a record repeats counts as its last value, as in
-	// encoding/json; Extra also keeps the earlier values no field holds.
+	// encoding/json; Extra also keeps the earlier values no field holds
+	// (those of a repeated userIdentity excepted).
 	Extra []byte
+
+	// Size is the record's length in the file, in bytes.
+	Size int
+
+	// DuplicateKey is the first top-level key the record repeats ("eventID"
+	// in {"eventID":"a",...,"eventID":"b"}), nil when it repeats none. A
+	// repeated key is ambiguous: readers disagree on which value counts.
+	DuplicateKey Field
+}
+
+// Largest names the record's largest value and its length in bytes (as
+// held: unescaped for a string field, JSON text otherwise); "extra" for
+// the fields without a column of their own, which Extra holds together.
+func (e *Event) Largest() (string, int) {
+	name, size := "", -1
+	for _, f := range []struct {
+		name string
+		v    []byte
+	}{
+		{"eventID", e.EventID}, {"eventTime", e.EventTime}, {"eventVersion", e.EventVersion}, {"eventSource", e.EventSource},
+		{"eventName", e.EventName}, {"awsRegion", e.AWSRegion}, {"sourceIPAddress", e.SourceIPAddress}, {"userAgent", e.UserAgent},
+		{"errorCode", e.ErrorCode}, {"errorMessage", e.ErrorMessage}, {"requestID", e.RequestID}, {"eventType", e.EventType},
+		{"eventCategory", e.EventCategory}, {"recipientAccountId", e.RecipientAccountID}, {"sharedEventID", e.SharedEventID},
+		{"vpcEndpointId", e.VPCEndpointID}, {"sessionCredentialFromConsole", e.SessionCredentialFromConsole},
+		{"requestParameters", e.RequestParameters}, {"responseElements", e.ResponseElements},
+		{"additionalEventData", e.AdditionalEventData}, {"resources", e.Resources}, {"serviceEventDetails", e.ServiceEventDetails},
+		{"tlsDetails", e.TLSDetails}, {"addendum", e.Addendum}, {"edgeDeviceDetails", e.EdgeDeviceDetails},
+		{"insightDetails", e.InsightDetails}, {"extra", e.Extra},
+		{"userIdentity.type", e.Identity.Type}, {"userIdentity.principalId", e.Identity.PrincipalID},
+		{"userIdentity.arn", e.Identity.ARN}, {"userIdentity.accountId", e.Identity.AccountID},
+		{"userIdentity.accessKeyId", e.Identity.AccessKeyID}, {"userIdentity.userName", e.Identity.UserName},
+		{"userIdentity.invokedBy", e.Identity.InvokedBy}, {"userIdentity.identityProvider", e.Identity.IdentityProvider},
+		{"userIdentity.sessionContext.sessionIssuer.arn", e.Identity.IssuerARN},
+		{"userIdentity.sessionContext.sessionIssuer.userName", e.Identity.IssuerUserName},
+		{"userIdentity.sessionContext.sessionIssuer.principalId", e.Identity.IssuerPrincipalID},
+		{"userIdentity.sessionContext.sourceIdentity", e.Identity.SourceIdentity},
+	} {
+		if len(f.v) > size {
+			name, size = f.name, len(f.v)
+		}
+	}
+	return name, size
 }

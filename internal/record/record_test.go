@@ -569,26 +569,52 @@ func TestScan_Shapes(t *testing.T) {
 }
 
 // TestScan_RepeatedKeys checks that a key a record repeats counts as its
-// last value, as in encoding/json, while Extra keeps what the earlier ones
-// held that no field does.
+// last value, as in encoding/json, while Extra keeps the earlier values
+// (but those of a repeated userIdentity), and the first top-level key
+// repeated is named: a repeated eventID or recipientAccountId would
+// otherwise decide, unseen, which event a record is.
 func TestScan_RepeatedKeys(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
 		want map[string]string
 	}{
-		{"StringThenString", `{"eventName":"A","eventName":"B"}`, map[string]string{"eventName": "B"}},
-		{"StringThenNull", `{"eventName":"A","eventName":null}`, map[string]string{"Extra": `{"eventName":null}`}},
-		{"NullThenString", `{"eventName":null,"eventName":"B"}`, map[string]string{"eventName": "B", "Extra": `{"eventName":null}`}},
-		{"TimeThenBadTime", `{"eventTime":"2024-01-01T00:00:00Z","eventTime":"yesterday"}`, map[string]string{
-			"eventTime": "yesterday", "Extra": `{"eventTime":"yesterday"}`,
+		{"StringThenString", `{"eventName":"A","eventName":"B"}`, map[string]string{"eventName": "B", "Extra": `{"eventName":"A"}`, "DuplicateKey": "eventName"}},
+		{"EventIDTwice", `{"eventID":"real","recipientAccountId":"111122223333","eventID":"other"}`, map[string]string{
+			"eventID": "other", "recipientAccountId": "111122223333", "Extra": `{"eventID":"real"}`, "DuplicateKey": "eventID",
 		}},
-		{"BoolThenString", `{"readOnly":true,"readOnly":"true"}`, map[string]string{"Extra": `{"readOnly":"true"}`}},
+		{"RecipientTwice", `{"recipientAccountId":"111122223333","eventID":"e","recipientAccountId":"444455556666"}`, map[string]string{
+			"eventID": "e", "recipientAccountId": "444455556666", "Extra": `{"recipientAccountId":"111122223333"}`, "DuplicateKey": "recipientAccountId",
+		}},
+		{"EscapedEarlierValue", `{"userAgent":"a \"quoted\" \u00e9","userAgent":"b"}`, map[string]string{
+			"userAgent": "b", "Extra": `{"userAgent":"a \"quoted\" é"}`, "DuplicateKey": "userAgent",
+		}},
+		{"FirstRepeatedKeyIsNamed", `{"eventName":"A","eventSource":"s","eventSource":"t","eventName":"B"}`, map[string]string{
+			"eventName": "B", "eventSource": "t", "Extra": `{"eventSource":"s","eventName":"A"}`, "DuplicateKey": "eventSource",
+		}},
+		{"OtherKeyTwice", `{"apiVersion":"1","eventName":"A","apiVersion":"2"}`, map[string]string{
+			"eventName": "A", "Extra": `{"apiVersion":"1","apiVersion":"2"}`, "DuplicateKey": "apiVersion",
+		}},
+		{"JSONTwice", `{"requestParameters":{"a":1},"requestParameters":null}`, map[string]string{
+			"requestParameters": "null", "Extra": `{"requestParameters":{"a":1}}`, "DuplicateKey": "requestParameters",
+		}},
+		{"NoRepeat", `{"eventName":"A","userIdentity":{"type":"Root"},"apiVersion":"1"}`, map[string]string{
+			"eventName": "A", "userIdentity": "{}", "userIdentity.type": "Root", "Extra": `{"apiVersion":"1"}`,
+		}},
+		{"StringThenNull", `{"eventName":"A","eventName":null}`, map[string]string{"Extra": `{"eventName":"A","eventName":null}`, "DuplicateKey": "eventName"}},
+		{"NullThenString", `{"eventName":null,"eventName":"B"}`, map[string]string{"eventName": "B", "Extra": `{"eventName":null}`, "DuplicateKey": "eventName"}},
+		{"TimeThenBadTime", `{"eventTime":"2024-01-01T00:00:00Z","eventTime":"yesterday"}`, map[string]string{
+			"eventTime": "yesterday", "Extra": `{"eventTime":"2024-01-01T00:00:00Z","eventTime":"yesterday"}`, "DuplicateKey": "eventTime",
+		}},
+		{"BadTimeThenTime", `{"eventTime":"yesterday","eventTime":"2024-01-01T00:00:00Z"}`, map[string]string{
+			"eventTime": "2024-01-01T00:00:00Z", "Time": "2024-01-01T00:00:00Z", "Extra": `{"eventTime":"yesterday"}`, "DuplicateKey": "eventTime",
+		}},
+		{"BoolThenString", `{"readOnly":true,"readOnly":"true"}`, map[string]string{"Extra": `{"readOnly":true,"readOnly":"true"}`, "DuplicateKey": "readOnly"}},
 		{"IdentityThenNull", `{"userIdentity":{"type":"Root","x":1},"userIdentity":null}`, map[string]string{
-			"Extra": `{"userIdentity.x":1,"userIdentity":null}`,
+			"Extra": `{"userIdentity.x":1,"userIdentity":null}`, "DuplicateKey": "userIdentity",
 		}},
 		{"IdentityThenIdentity", `{"userIdentity":{"type":"Root","arn":"a"},"userIdentity":{"type":"IAMUser"}}`, map[string]string{
-			"userIdentity": "{}", "userIdentity.type": "IAMUser",
+			"userIdentity": "{}", "userIdentity.type": "IAMUser", "DuplicateKey": "userIdentity",
 		}},
 		{"SessionThenSession", `{"userIdentity":{"sessionContext":{"sessionIssuer":{"type":"Role"},"attributes":{"mfaAuthenticated":"true"}},"sessionContext":{"sourceIdentity":"s"}}}`, map[string]string{
 			"userIdentity": "{}", "userIdentity.sessionContext": "{}", "userIdentity.sessionContext.sourceIdentity": "s",

@@ -43,6 +43,13 @@ type scanner struct {
 	scratch []byte
 	extra   []byte
 	ev      Event
+	// keys counts the record's members, members has a bit for each one
+	// with a column, others lists the others; careful says the record
+	// repeats a key and is read again checking each. See event.
+	keys    int
+	members uint64
+	others  [][]byte
+	careful bool
 }
 
 func (s *scanner) fail(pos int, format string, args ...any) error {
@@ -116,6 +123,7 @@ func (s *scanner) records(i int, fn func(int, *Event) error) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		s.ev.Size = end - i
 		if err := fn(n, &s.ev); err != nil {
 			return 0, err
 		}

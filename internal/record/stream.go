@@ -58,6 +58,7 @@ func Stream(r io.Reader, maxRecord int64, fn func(n int, e *Event) error) error 
 			if _, err := s.event(i); err != nil {
 				return err
 			}
+			s.ev.Size = len(raw)
 			if err := fn(n, &s.ev); err != nil {
 				return err
 			}

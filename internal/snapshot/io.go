@@ -97,13 +97,14 @@ func Encode(w io.Writer, s *Snapshot) error {
 }
 
 // WriteFile writes s to path atomically: readers see the old file or the
-// whole new one.
+// whole new one. The file is the owner's alone (0600): a snapshot holds
+// the pipeline's policies, which say who can read the logs.
 func WriteFile(path string, s *Snapshot) error {
 	var buf bytes.Buffer
 	if err := Encode(&buf, s); err != nil {
 		return err
 	}
-	if err := safefile.Write(path, buf.Bytes(), 0o644); err != nil {
+	if err := safefile.Write(path, buf.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -38,6 +39,10 @@ func TestRoundTrip(t *testing.T) {
 	want := sample()
 	if err := WriteFile(path, want); err != nil {
 		t.Fatal(err)
+	}
+	// It holds the pipeline's policies: the owner's alone.
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("snapshot file mode %v, %v; want 0600", st.Mode(), err)
 	}
 	got, err := ReadFile(path)
 	if err != nil {

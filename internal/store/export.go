@@ -54,7 +54,14 @@ TO `+sqlString(tmp)+` (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (account, 
 		return fmt.Errorf("store: export %s: %w", dir, err)
 	}
 	stamp := []byte(`{"exportedAt":"` + time.Now().UTC().Format(time.RFC3339) + `"}` + "\n")
-	if err := os.WriteFile(filepath.Join(tmp, exportMarker), stamp, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, exportMarker), stamp, filePerm); err != nil {
+		return fmt.Errorf("store: export %s: %w", dir, err)
+	}
+	// DuckDB wrote the files with the process umask; an export holds the
+	// events as the store does, so it is the owner's alone too. tmp has
+	// been 0700 from the start (MkdirTemp), so no one else could open
+	// them meanwhile.
+	if err := privateTree(tmp); err != nil {
 		return fmt.Errorf("store: export %s: %w", dir, err)
 	}
 	if replace {

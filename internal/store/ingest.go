@@ -147,7 +147,8 @@ func badFile(key string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, record.ErrNotLogFile) || errors.Is(err, digest.ErrCorrupt) || errors.Is(err, digest.ErrTrailingData) {
+	if errors.Is(err, record.ErrNotLogFile) || errors.Is(err, digest.ErrCorrupt) || errors.Is(err, digest.ErrTrailingData) ||
+		errors.Is(err, batch.ErrRecordTooLarge) {
 		return &BadFileError{Key: key, Err: err}
 	}
 	return fmt.Errorf("store: ingest %s: %w", key, err)

@@ -57,7 +57,10 @@ type Loader struct {
 	manual       bool // commit only when asked (IngestFiles is all or nothing)
 	// parts counts the rows of files loaded in parts so far, until their
 	// last part records them.
-	parts    map[string]*Ingested
+	parts map[string]*Ingested
+	// broken are files loaded in parts whose earlier parts were rolled
+	// back (see LoadError): their later parts are refused.
+	broken   map[string]bool
 	commitMu sync.Mutex // one Commit at a time
 }
 
@@ -70,6 +73,8 @@ type writer struct {
 	free  chan struct{}
 	// view names the writer's Arrow view (see view).
 	view string
+	// held is what tx holds (see LoadError).
+	held held
 }
 
 // MaxWriters is the most writers a Loader inserts through at once.
@@ -85,7 +90,7 @@ func (s *Store) NewLoader(ctx context.Context, writers int) (*Loader, error) {
 		return nil, fmt.Errorf("store: ingest into %s: opened read-only", s.path)
 	}
 	s.mu.Lock()
-	l := &Loader{s: s, parts: map[string]*Ingested{}, seen: &batch.Seen{}, every: commitRows,
+	l := &Loader{s: s, parts: map[string]*Ingested{}, broken: map[string]bool{}, seen: &batch.Seen{}, every: commitRows,
 		gens: map[*batch.Events]uint64{}, loaded: map[uint64]bool{}}
 	fail := func(err error) (*Loader, error) {
 		_ = l.Close()
@@ -175,6 +180,11 @@ func (l *Loader) Prepare(ctx context.Context, b *batch.Events) error {
 // Load inserts a prepared batch's records and records its files (the
 // last part of a file loaded in parts records the whole file). Loads may
 // run concurrently, as many as the Loader has writers.
+//
+// Should DuckDB refuse the batch, or the commit Load may make, the error
+// is a *LoadError and the Loader goes on; got is then what the batch
+// itself loaded (zero if it was refused), and the LoadError says what is
+// lost, the batch's files included when they are.
 func (l *Loader) Load(ctx context.Context, b *batch.Events) (Ingested, error) {
 	l.mu.Lock()
 	gen := l.gens[b]
@@ -183,16 +193,31 @@ func (l *Loader) Load(ctx context.Context, b *batch.Events) (Ingested, error) {
 	for _, f := range b.Files() {
 		first = first || f.Partial
 	}
+	broken := l.brokenIn(b)
 	l.mu.Unlock()
+	if broken != nil {
+		l.mu.Lock()
+		l.seen.Forget(map[uint64]bool{gen: true})
+		l.mu.Unlock()
+		return Ingested{}, &LoadError{Keys: broken, Refused: true, Err: errBroken}
+	}
 	w, err := l.acquire(ctx, first)
 	if err != nil {
 		return Ingested{}, l.fail(ctx, err)
 	}
 	got, err := l.load(ctx, w, b)
-	w.free <- struct{}{}
 	if err != nil {
+		if ctx.Err() == nil && refused(err) {
+			l.mu.Lock()
+			lost := l.rollBack(w, b, gen, err)
+			l.mu.Unlock()
+			err = lost
+		}
+		w.free <- struct{}{}
 		return Ingested{}, err
 	}
+	w.hold(b, gen, got)
+	w.free <- struct{}{}
 	l.mu.Lock()
 	l.loaded[gen] = true
 	l.pending += b.Rows()
@@ -200,7 +225,7 @@ func (l *Loader) Load(ctx context.Context, b *batch.Events) (Ingested, error) {
 	l.mu.Unlock()
 	if commit {
 		if err := l.Commit(ctx); err != nil {
-			return Ingested{}, err
+			return got, err
 		}
 	}
 	return got, nil
@@ -275,12 +300,30 @@ func (l *Loader) Commit(ctx context.Context) error {
 		}
 	}
 	var err error
+	var lost *LoadError
+	l.mu.Lock()
 	for _, w := range l.writers {
-		if w.tx != nil {
-			err = errors.Join(err, w.tx.Commit())
-			w.tx = nil
+		if w.tx == nil {
+			continue
+		}
+		cerr := w.tx.Commit()
+		w.tx = nil
+		switch {
+		case cerr == nil:
+			w.held = held{}
+		case ctx.Err() == nil && refused(cerr):
+			// DuckDB rolled the transaction back: say what it held.
+			le := l.rollBack(w, nil, 0, cerr)
+			le.AtCommit = true
+			lost = lost.join(le)
+		default:
+			err = errors.Join(err, cerr)
 		}
 	}
+	l.mu.Unlock()
+	// A commit may checkpoint, and DuckDB deletes the log then: it is
+	// created again, 0600, before anything is written to it.
+	err = errors.Join(err, l.s.privateWAL())
 	l.mu.Lock()
 	l.pending = 0
 	if err == nil {
@@ -296,8 +339,14 @@ func (l *Loader) Commit(ctx context.Context) error {
 	for _, w := range l.writers {
 		w.free <- struct{}{}
 	}
+	if err == nil {
+		err = l.checkCounts(ctx)
+	}
 	if err != nil {
 		return l.fail(ctx, fmt.Errorf("commit: %w", err))
+	}
+	if lost != nil {
+		return lost
 	}
 	return nil
 }

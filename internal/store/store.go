@@ -7,10 +7,10 @@
 // # One process
 //
 // A store file is opened read-write by one process at a time: DuckDB locks
-// the file, and a second process gets an error naming the lock. Within the
-// process a Store is safe for concurrent use: ingests are serialized (so
-// deduplication never races), queries run beside them on their own
-// connections and see only committed data.
+// the file, and a second process gets a *LockedError naming the process
+// that holds it. Within the process a Store is safe for concurrent use:
+// ingests are serialized (so deduplication never races), queries run
+// beside them on their own connections and see only committed data.
 //
 // # Crash safety
 //
@@ -48,6 +48,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -68,12 +69,12 @@ var ErrLocked = errors.New("store in use by another process")
 var ErrNotStore = errors.New("not a DuckDB database file")
 
 // openErr marks DuckDB's errors for a file another process holds the
-// lock on (ErrLocked) and for a file that is no database (ErrNotStore):
+// lock on (a *LockedError, ErrLocked) and for a file that is no database (ErrNotStore):
 // each needs its own fix.
-func openErr(err error) error {
+func openErr(path string, err error) error {
 	switch msg := err.Error(); {
 	case strings.Contains(msg, "Could not set lock on file"):
-		return fmt.Errorf("%w: %w", err, ErrLocked)
+		return lockedError(path, err)
 	case strings.Contains(msg, "not a valid DuckDB database file"):
 		return fmt.Errorf("%w: %w", err, ErrNotStore)
 	}
@@ -181,20 +182,26 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 
 	dsn, init := path+"?"+q.Encode(), func(driver.ExecerContext) error { return nil }
+	opened, createdWAL := time.Now(), false
 	if !opt.ReadOnly {
 		if err := removeCrashLeftover(path); err != nil {
 			return nil, fmt.Errorf("store: open %s: remove the empty file a crash left: %w", path, err)
 		}
 		dsn, init = attached(path, q)
+		createdWAL = prepareFiles(path)
+	}
+	failOpen := func(err error) (*Store, error) {
+		unprepareFiles(path, createdWAL)
+		return nil, openErr(path, err)
 	}
 	conn, err := duckdb.NewConnector(dsn, init)
 	if err != nil {
-		return nil, openErr(fmt.Errorf("store: open %s: %w", path, err))
+		return failOpen(fmt.Errorf("store: open %s: %w", path, err))
 	}
 	s := &Store{db: sql.OpenDB(conn), path: path, opt: opt, bigFile: batch.InMemoryFile}
 	fail := func(err error) (*Store, error) {
 		_ = s.db.Close()
-		return nil, openErr(err)
+		return failOpen(err)
 	}
 	if sealed {
 		if err := s.seal(ctx, readable); err != nil {
@@ -206,6 +213,18 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	if err := s.migrate(ctx); err != nil {
 		return fail(err)
+	}
+	if !opt.ReadOnly {
+		err := s.private(opened)
+		if err == nil {
+			if err = checkCounts(ctx, s.db); err != nil {
+				err = fmt.Errorf("store: open %s: %w", path, err)
+			}
+		}
+		if err != nil {
+			_ = s.db.Close()
+			return nil, err
+		}
 	}
 	if err := s.loaderViews(ctx); err != nil {
 		return fail(err)
@@ -244,6 +263,9 @@ func attached(path string, q url.Values) (string, func(driver.ExecerContext) err
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close %s: %w", s.path, err)
+	}
+	if !s.opt.ReadOnly {
+		s.removeEmptyTempDir()
 	}
 	return nil
 }

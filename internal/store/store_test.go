@@ -206,6 +206,11 @@ func TestOpenSaysWhenAnotherProcessHoldsTheStore(t *testing.T) {
 		if !errors.Is(err, ErrLocked) {
 			t.Fatalf("read-only %v: err = %v, want ErrLocked", opt.ReadOnly, err)
 		}
+		// The holder is named, so the user knows which process to wait for.
+		var le *LockedError
+		if !errors.As(err, &le) || le.PID != cmd.Process.Pid || filepath.Base(le.Program) != filepath.Base(os.Args[0]) || le.Pulling {
+			t.Fatalf("read-only %v: %#v, want the holder's PID %d and program %s, not pulling", opt.ReadOnly, le, cmd.Process.Pid, os.Args[0])
+		}
 	}
 }
 
