@@ -49,11 +49,10 @@ func TestFaultsKillPull(t *testing.T) {
 			tally.add("SIGKILLs of a pull survived ("+src.name+")", k.kills)
 			t.Logf("%s: %d SIGKILLs in %d pulls over %d rounds (%d after the pull had committed), every store consistent after each, "+
 				"each round's store equal to a clean pull: %v", src.name, k.kills, k.pulls, k.rounds, k.afterCommit, f.clean)
+			// Downloads live in the store's own temporary folder, never
+			// the system's: killed pulls leave nothing there.
 			if n := leftovers(tmp); n > 0 {
-				// Cleaning crash leftovers is another part of issue 14; the
-				// suite reports them until it is in.
-				t.Logf("%s: %d entries left in the pulls' temporary folder", src.name, n)
-				tally.note("%d entries left in the temporary folder by killed pulls (%s)", n, src.name)
+				t.Errorf("%s: killed pulls left %d entries in the system's temporary folder", src.name, n)
 			}
 		})
 	}
@@ -182,5 +181,10 @@ func (k *killer) expectClean(what string) {
 	}
 	if !got.same(k.f.clean) {
 		t.Fatalf("%s: the store holds %v; a clean pull holds %v", what, got, k.f.clean)
+	}
+	// The pull that completed removed what the killed ones left in the
+	// store's temporary folder.
+	if n := leftovers(k.db + ".tmp"); n > 0 {
+		t.Fatalf("%s: %d entries left in %s.tmp after a completed pull", what, n, k.db)
 	}
 }
