@@ -33,6 +33,15 @@ func (e *usageError) Unwrap() error { return e.err }
 
 func badInput(err error, hint string) error { return &usageError{err: err, hint: hint} }
 
+// problem is a failure found while running (exit 1) that has a hint.
+type problem struct {
+	err  error
+	hint string
+}
+
+func (p *problem) Error() string { return p.err.Error() }
+func (p *problem) Unwrap() error { return p.err }
+
 // exitError carries a non-zero exit code for a result that was already
 // printed (e.g. conflicts found), so nothing more is shown.
 type exitError struct{ code int }
@@ -51,6 +60,10 @@ func report(w io.Writer, err error) int {
 	var ue *usageError
 	if errors.As(err, &ue) {
 		code, hint = ExitBadInput, ue.hint
+	}
+	var pr *problem
+	if errors.As(err, &pr) {
+		hint = pr.hint
 	}
 	var pe *policy.ParseError
 	var fe *config.FieldError
@@ -99,6 +112,9 @@ func storeError(err error, db string) error {
 	}
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("another process has %s open (a pull keeps it until it ends): wait for it to finish, or use a copy of the file", db)
+	}
+	if errors.Is(err, store.ErrEmptyStore) {
+		return &problem{err: err, hint: "it holds no events: pull again to " + db + " (the pull replaces the empty file)"}
 	}
 	if errors.Is(err, store.ErrNotStore) {
 		return badInput(err, db+" is some other file, not a trailwarden store: check --db (pull creates a new store at a path that does not exist yet)")

@@ -29,3 +29,22 @@ func TestStoreCommandsSayWhenDBIsNotAStore(t *testing.T) {
 		}
 	}
 }
+
+// A store file a killed pull left empty holds no events: query and export
+// say so and that the next pull replaces it (exit 1), rather than calling
+// it some other file.
+func TestStoreCommandsOnAnEmptyStoreFile(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "trail.duckdb")
+	if err := os.WriteFile(db, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"query", "--db", db, "select 1"},
+		{"export", "--db", db, "--out", filepath.Join(t.TempDir(), "out")},
+	} {
+		_, stderr, code := run(args...)
+		if code != ExitFailure || !strings.Contains(stderr, "the store file is empty") || !strings.Contains(stderr, "pull again") {
+			t.Errorf("%s: exit %d, stderr:\n%s\nwant exit %d saying the store is empty and to pull again", args[0], code, stderr, ExitFailure)
+		}
+	}
+}

@@ -17,14 +17,15 @@ import (
 
 // A pull killed while DuckDB created the store leaves an empty file,
 // which DuckDB refuses for good. Opening for writing replaces it with a
-// new store; opening read-only still refuses it, touching nothing.
+// new store; opening read-only refuses it as an empty store (not "some
+// other file"), touching nothing.
 func TestOpenReplacesTheEmptyFileACrashLeft(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "trail.duckdb")
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenWith(context.Background(), path, Options{ReadOnly: true}); !errors.Is(err, ErrNotStore) {
-		t.Fatalf("read-only open of an empty file: %v, want ErrNotStore", err)
+	if _, err := OpenWith(context.Background(), path, Options{ReadOnly: true}); !errors.Is(err, ErrEmptyStore) {
+		t.Fatalf("read-only open of an empty file: %v, want ErrEmptyStore", err)
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Size() != 0 {
 		t.Fatalf("read-only open changed the file: %v, %v", fi, err)

@@ -44,6 +44,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -67,6 +68,11 @@ var ErrLocked = errors.New("store in use by another process")
 // ErrNotStore matches errors for a path that holds some other file than
 // a DuckDB database.
 var ErrNotStore = errors.New("not a DuckDB database file")
+
+// ErrEmptyStore matches errors for a store file that is empty: what a
+// pull killed while DuckDB created the store leaves. It holds no events;
+// the next pull replaces it.
+var ErrEmptyStore = errors.New("the store file is empty (a pull stopped before it wrote anything leaves such a file)")
 
 // openErr marks DuckDB's errors for a file another process holds the
 // lock on (a *LockedError, ErrLocked) and for a file that is no database (ErrNotStore):
@@ -181,6 +187,13 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 		}
 	}
 
+	if opt.ReadOnly {
+		// DuckDB calls an empty file "not a valid DuckDB database file",
+		// which would send the user after the wrong problem.
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+			return nil, fmt.Errorf("store: open %s: %w", path, ErrEmptyStore)
+		}
+	}
 	dsn, init := path+"?"+q.Encode(), func(driver.ExecerContext) error { return nil }
 	opened, createdWAL := time.Now(), false
 	if !opt.ReadOnly {
