@@ -194,9 +194,14 @@ var ErrEventsLost = errors.New("the store holds fewer events than it records for
 // commit of large values) left the events table empty while
 // ingested_files kept its rows: the store would then skip those files
 // forever. Both counts are cheap (DuckDB counts a table's rows from its
-// metadata; ingested_files has a row per file).
+// metadata; ingested_files has a row per file). The counts are read on a
+// connection of their own, as a new reader would see the store: the
+// Loader's read connection carries the Arrow scans and temporary tables
+// of duplicate searches, and once (under a load average of 18) a count
+// on it failed with DuckDB's "unsuccessful or closed pending query
+// result" after a good commit.
 func (l *Loader) checkCounts(ctx context.Context) error {
-	return checkCounts(ctx, l.read)
+	return checkCounts(ctx, l.s.db)
 }
 
 // checkCounts is Loader.checkCounts on q, the check a store opened for
