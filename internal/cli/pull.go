@@ -5,16 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailwarden/trailwarden/internal/batch"
 	"github.com/trailwarden/trailwarden/internal/pull"
 	"github.com/trailwarden/trailwarden/internal/store"
 )
@@ -152,21 +148,7 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 			return err
 		}
 	}
-	// One DuckDB thread: a statement inserts a batch faster on one than on
-	// two, so the loader inserts two batches at once instead, through two
-	// connections (store.MaxWriters). Memory: 112 MB for DuckDB, which
-	// spills beyond it (two writers' row groups of store.RowGroupSize
-	// rows mostly fit), and a soft 144 MiB for Go's heap (unless
-	// GOMEMLIMIT says otherwise) keep a 2-million-event pull near 450 MB
-	// peak RSS.
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(144 << 20)
-	}
-	// A store this pull creates is removed again if the pull fails before
-	// anything is committed to it: no empty or half-made store is left.
-	_, statErr := os.Stat(o.db)
-	created := errors.Is(statErr, fs.ErrNotExist)
-	st, err := store.OpenWith(ctx, o.db, store.Options{Threads: 1, MemoryLimit: "112MB"})
+	sink, err := store.OpenSink(ctx, o.db)
 	if errors.Is(err, store.ErrLocked) || errors.Is(err, store.ErrNotStore) {
 		return storeError(err, o.db)
 	}
@@ -174,27 +156,12 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 		return err // not bad input: the store is not what it records
 	}
 	if err != nil {
-		if created {
-			_ = store.Remove(o.db)
-		}
 		return badInput(err, "pass a DuckDB file written by trailwarden with --db")
 	}
-	opt.TempDir = st.TempDir()
-	sink := &storeSink{st: st}
+	opt.TempDir = sink.TempDir()
 	defer func() {
-		_ = sink.close()
-		// Keep the store unless this pull created it, failed, and
-		// committed nothing to it (an error reading it keeps it).
-		remove := false
-		if created && rerr != nil {
-			empty, err := st.Empty(context.WithoutCancel(ctx))
-			remove = err == nil && empty
-		}
-		_ = st.Close()
-		if remove {
-			if err := store.Remove(o.db); err != nil {
-				fmt.Fprintf(a.stderr, "warning: %v\n", err)
-			}
+		if err := sink.Close(ctx, rerr != nil); err != nil {
+			fmt.Fprintf(a.stderr, "warning: %v\n", err)
 		}
 	}()
 	p := newProgress(a.stderr, "pull")
@@ -287,58 +254,3 @@ func renderEmptyPull(a *app, op *opened, s *pull.Summary) {
 	}
 }
 
-// storeSink adapts the DuckDB store to what pull needs: one loader,
-// started at the first batch and finished by Commit.
-type storeSink struct {
-	st *store.Store
-	l  *store.Loader
-}
-
-func (s *storeSink) IngestedKeys(ctx context.Context, prefix string) (map[string]bool, error) {
-	return s.st.IngestedKeys(ctx, prefix)
-}
-
-// Prepare comes first for every batch, so it starts the loader.
-func (s *storeSink) Prepare(ctx context.Context, b *batch.Events) error {
-	if s.l == nil {
-		l, err := s.st.NewLoader(ctx, store.MaxWriters)
-		if err != nil {
-			return err
-		}
-		s.l = l
-	}
-	return s.l.Prepare(ctx, b)
-}
-
-func (s *storeSink) Load(ctx context.Context, b *batch.Events) (pull.Loaded, error) {
-	got, err := s.l.Load(ctx, b)
-	return pull.Loaded{Events: got.Events, Duplicates: got.Duplicates}, lostError(err)
-}
-
-func (s *storeSink) Commit(ctx context.Context) error {
-	if s.l == nil {
-		return nil
-	}
-	err := s.l.Commit(ctx)
-	return errors.Join(lostError(err), s.close())
-}
-
-// lostError is the store's LoadError as pull's LostError.
-func lostError(err error) error {
-	var le *store.LoadError
-	if !errors.As(err, &le) {
-		return err
-	}
-	return &pull.LostError{Keys: le.Keys, Loaded: pull.Loaded{Events: le.Events, Duplicates: le.Duplicates}, Files: le.Files,
-		Refused: le.Refused, AtCommit: le.AtCommit, Reason: le.Reason()}
-}
-
-// close ends the loader, rolling back what was not committed.
-func (s *storeSink) close() error {
-	if s.l == nil {
-		return nil
-	}
-	err := s.l.Close()
-	s.l = nil
-	return err
-}
