@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/trailwarden/trailwarden/internal/awsread"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/coverage"
+	"github.com/trailwarden/trailwarden/internal/objstore/source"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
 
@@ -48,22 +47,14 @@ func (o *expectOpts) given() bool {
 }
 
 // expectSources loads the config and snapshot the flags name; for a demo
-// folder (dir) its own .trailwarden files are the defaults.
-func (a *app) expectSources(o expectOpts, dir string) (*config.Config, *snapshot.Snapshot, string, error) {
+// folder its own .trailwarden files are the defaults.
+func (a *app) expectSources(o expectOpts, op *source.Source) (*config.Config, *snapshot.Snapshot, string, error) {
 	cfgPath, snapPath := o.config, o.snapshot
-	if dir != "" {
-		if _, err := readManifest(dir); err == nil {
-			if cfgPath == "" {
-				if _, err := os.Stat(filepath.Join(dir, demoConfigFile)); err == nil {
-					cfgPath = filepath.Join(dir, demoConfigFile)
-				}
-			}
-			if snapPath == "" {
-				if _, err := os.Stat(filepath.Join(dir, snapshotFile)); err == nil {
-					snapPath = filepath.Join(dir, snapshotFile)
-				}
-			}
-		}
+	if cfgPath == "" {
+		cfgPath = op.DemoFile(source.ConfigFile)
+	}
+	if snapPath == "" {
+		snapPath = op.DemoFile(source.SnapshotFile)
 	}
 	var cfg *config.Config
 	if cfgPath != "" {

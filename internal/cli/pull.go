@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailwarden/trailwarden/internal/objstore/source"
 	"github.com/trailwarden/trailwarden/internal/pull"
 	"github.com/trailwarden/trailwarden/internal/store"
 )
@@ -122,7 +123,7 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 	if err != nil {
 		return err
 	}
-	defer op.close()
+	defer op.Close()
 	bucket, prefix := o.src.trail(op)
 	opt := pull.Options{Bucket: bucket, Prefix: prefix, OrgID: o.src.org, Accounts: o.src.accounts, Regions: o.src.regions,
 		NoVerify: o.noVerify, Jobs: o.jobs, Loaders: store.MaxWriters}
@@ -137,14 +138,14 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 	if opt.Since, err = sinceTime(o.since, opt.Until); err != nil {
 		return err
 	}
-	if m, merr := readManifest(op.dir); op.dir != "" && merr == nil && o.until == "" && !o.sinceSet {
+	if start, end, ok := op.DemoWindow(); ok && o.until == "" && !o.sinceSet {
 		// A demo folder: its own range, unless the user chose one. Its
 		// last log files are delivered before its end, and the digests
 		// that list them end at it.
-		opt.Since, opt.Until = m.Start, m.End
+		opt.Since, opt.Until = start, end
 	}
 	if !o.noVerify {
-		if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.src, o.keys, op, opt.Since, opt.Until); err != nil {
+		if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.keys, op, opt.Since, opt.Until); err != nil {
 			return err
 		}
 	}
@@ -175,7 +176,7 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 		p.update(fmt.Sprintf("%d/%d files, %s, %d events, %.1f MB/s%s", pr.FilesDone, pr.FilesTotal, mb(pr.Bytes), pr.Events,
 			float64(pr.Bytes)/1e6/max(elapsed, 0.001), eta))
 	}
-	sum, err := pull.Run(ctx, op.store, sink, opt)
+	sum, err := pull.Run(ctx, op.Store, sink, opt)
 	p.done()
 	if err != nil {
 		return err
@@ -195,7 +196,7 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 	return nil
 }
 
-func renderPull(a *app, db string, op *opened, s *pull.Summary) {
+func renderPull(a *app, db string, op *source.Source, s *pull.Summary) {
 	if s.Listed == 0 {
 		renderEmptyPull(a, op, s)
 		return
@@ -237,7 +238,7 @@ func renderPull(a *app, db string, op *opened, s *pull.Summary) {
 
 // renderEmptyPull says that the window held no log file, which window was
 // listed, where the newest log file is and how to reach it.
-func renderEmptyPull(a *app, op *opened, s *pull.Summary) {
+func renderEmptyPull(a *app, op *source.Source, s *pull.Summary) {
 	fmt.Fprintf(a.stdout, "nothing pulled: no log file was delivered between %s and %s (the window listed)\n",
 		s.Since.Format(time.RFC3339), s.Until.Format(time.RFC3339))
 	n := s.Newest
@@ -245,12 +246,11 @@ func renderEmptyPull(a *app, op *opened, s *pull.Summary) {
 	case n == nil:
 		fmt.Fprintln(a.stdout, "  no log file found in any account and region folder")
 	case n.Time.Before(s.Since):
-		fmt.Fprintf(a.stdout, "  the newest log file is %s, delivered %s\n", location(op, n.Key), n.Time.Format(time.RFC3339))
+		fmt.Fprintf(a.stdout, "  the newest log file is %s, delivered %s\n", op.Location(n.Key), n.Time.Format(time.RFC3339))
 		fmt.Fprintf(a.stdout, "  to include it: --since %s (or earlier)\n", n.Time.UTC().Truncate(24*time.Hour).Format(time.RFC3339))
 	default:
-		fmt.Fprintf(a.stdout, "  the newest log file is %s, delivered %s, after the window\n", location(op, n.Key), n.Time.Format(time.RFC3339))
+		fmt.Fprintf(a.stdout, "  the newest log file is %s, delivered %s, after the window\n", op.Location(n.Key), n.Time.Format(time.RFC3339))
 		fmt.Fprintf(a.stdout, "  to include it: --until %s (or later), with --since before it\n",
 			n.Time.UTC().Truncate(time.Minute).Add(time.Minute).Format(time.RFC3339))
 	}
 }
-

@@ -258,7 +258,7 @@ func (a *app) checkAthenaTable(ctx context.Context, cl *athena.Client, o queryOp
 		}
 		return a.checkTable(ctx, cl, o, exp)
 	}
-	cfg, snap, snapName, err := a.expectSources(o.exp, "")
+	cfg, snap, snapName, err := a.expectSources(o.exp, nil)
 	if err != nil {
 		return err
 	}
