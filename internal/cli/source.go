@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/trailwarden/trailwarden/internal/digest"
+	"github.com/trailwarden/trailwarden/internal/objstore/s3"
 	"github.com/trailwarden/trailwarden/internal/objstore/source"
 )
 
@@ -75,6 +76,8 @@ func sourceError(err error) error {
 	const listKeys = "aws cloudtrail list-public-keys --start-time START --end-time END > keys.json, then --public-keys keys.json"
 	var se *source.Error
 	switch {
+	case errors.Is(err, s3.ErrNoRegion):
+		return badInput(err, regionHint)
 	case errors.Is(err, source.ErrNoSource):
 		return badInput(errors.New("--source is required"), "name a bucket (s3://bucket/prefix) or a folder")
 	case errors.Is(err, source.ErrEndpointOnFolder):
