@@ -280,3 +280,15 @@ func pass(open func() (io.ReadCloser, error), fn func(io.Reader) (string, error)
 	defer func() { _ = r.Close() }()
 	return fn(r)
 }
+
+// BadContent says whether err is about a file's bytes rather than the
+// reading of them: not gzip or cut short, data after the gzip stream, not
+// a CloudTrail log file (a digest, an Insights file, not JSON), a record
+// over the size limit, or bytes its digest does not vouch for. Such a
+// file is bad whoever reads it; anything else (I/O, a cancelled context,
+// a stalled endpoint) stops the reading instead. It is the one test of a
+// bad file: pull asks it of every file it reads.
+func BadContent(err error) bool {
+	return errors.Is(err, record.ErrNotLogFile) || errors.Is(err, digest.ErrCorrupt) || errors.Is(err, digest.ErrTrailingData) ||
+		errors.Is(err, ErrRecordTooLarge) || errors.Is(err, ErrHashMismatch)
+}

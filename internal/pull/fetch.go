@@ -417,10 +417,10 @@ func stopErr(ctx context.Context, err error) error {
 	return nil
 }
 
-// isBad says whether err is about the file's content rather than the pull.
+// isBad says whether err is about the file rather than the pull: its
+// content (batch.BadContent), or its absence.
 func isBad(err error) bool {
-	return errors.Is(err, record.ErrNotLogFile) || errors.Is(err, digest.ErrCorrupt) || errors.Is(err, batch.ErrRecordTooLarge) ||
-		errors.Is(err, digest.ErrTrailingData) || errors.Is(err, batch.ErrHashMismatch) || errors.Is(err, objstore.ErrNotFound)
+	return batch.BadContent(err) || errors.Is(err, objstore.ErrNotFound)
 }
 
 func problemOf(err error) string {
