@@ -233,8 +233,10 @@ func (p *Parser) Stream(b *Events, f File, open func() (io.ReadCloser, error), w
 	if err != nil {
 		return err
 	}
-	if want != "" && hash != want {
-		return ErrHashMismatch
+	if want != "" {
+		if err := digest.CheckHash(hash, want); err != nil {
+			return err
+		}
 	}
 	b.Begin(f)
 	_, err = pass(open, func(r io.Reader) (string, error) {
@@ -269,8 +271,8 @@ func (p *Parser) Stream(b *Events, f File, open func() (io.ReadCloser, error), w
 }
 
 // ErrHashMismatch is the error for a file whose bytes are not the ones its
-// digest vouches for.
-var ErrHashMismatch = errors.New("hash value doesn't match its digest")
+// digest vouches for (digest.ErrHashMismatch).
+var ErrHashMismatch = digest.ErrHashMismatch
 
 func pass(open func() (io.ReadCloser, error), fn func(io.Reader) (string, error)) (string, error) {
 	r, err := open()

@@ -321,7 +321,7 @@ func (v *verifier) verifyLog(ctx context.Context, c *Chain, lf digest.LogFile) e
 	switch {
 	case err != nil:
 		res.Problem = problem(err)
-	case hash != lf.HashValue:
+	case digest.CheckHash(hash, lf.HashValue) != nil:
 		res.Problem = ProblemHash
 	default:
 		res.Valid = true
