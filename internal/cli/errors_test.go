@@ -83,7 +83,9 @@ func TestLibraryErrorsNameNoFlags(t *testing.T) {
 				return true
 			}
 			pkg, ok := sel.X.(*ast.Ident)
-			if !ok || !(pkg.Name == "errors" && sel.Sel.Name == "New" || pkg.Name == "fmt" && sel.Sel.Name == "Errorf") {
+			isNew := ok && pkg.Name == "errors" && sel.Sel.Name == "New"
+			isErrorf := ok && pkg.Name == "fmt" && sel.Sel.Name == "Errorf"
+			if !isNew && !isErrorf {
 				return true
 			}
 			lit, ok := call.Args[0].(*ast.BasicLit)

@@ -8,7 +8,6 @@ import (
 	"github.com/trailwarden/trailwarden/internal/proof"
 )
 
-
 // TestJudge sorts findings for the policy commands: trailwarden's own
 // over-grants and unexplained missing grants are refused, unaccepted
 // foreign grants are warnings, accepted ones neither.

@@ -65,7 +65,7 @@ func TestSink_LostError(t *testing.T) {
 		t.Errorf("LostError = %+v from %+v", lost, le)
 	}
 	other := errors.New("other")
-	if lostError(other) != other || lostError(nil) != nil {
+	if err := lostError(other); !errors.Is(err, other) || err.Error() != other.Error() || lostError(nil) != nil {
 		t.Error("an error that is not a LoadError changed")
 	}
 }
