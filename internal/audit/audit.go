@@ -109,7 +109,12 @@ func Run(c *config.Config, s *snapshot.Snapshot, profile string) (*Report, error
 	if c == nil || s == nil {
 		return nil, fmt.Errorf("audit: a config and a snapshot are required")
 	}
-	e := newEnv(c, s, profile)
+	return newEnv(c, s, profile).run(), nil
+}
+
+// run checks every rule of the env's profile.
+func (e *env) run() *Report {
+	profile := e.profile
 	rep := &Report{Profile: profile, Findings: []Finding{}}
 	for i := range catalogue {
 		r := &catalogue[i]
@@ -126,7 +131,7 @@ func Run(c *config.Config, s *snapshot.Snapshot, profile string) (*Report, error
 	}
 	sortFindings(rep.Findings)
 	rep.Counts = count(rep.Findings)
-	return rep, nil
+	return rep
 }
 
 // sortFindings orders by severity, then account, resource and rule.

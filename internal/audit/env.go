@@ -5,8 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/trailwarden/trailwarden/internal/access"
 	"github.com/trailwarden/trailwarden/internal/config"
-	"github.com/trailwarden/trailwarden/internal/eval"
 	"github.com/trailwarden/trailwarden/internal/policy"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
@@ -26,13 +26,14 @@ type env struct {
 	accounts map[string]*snapshot.Account
 
 	// Caches of the evaluation (see evaluate.go).
-	evals    map[string]*eval.Evaluator
-	orgDocs  map[string]parsedDoc
-	levels   map[string]orgPath
-	keys     []logKey
-	keysOK   bool
-	trailsC  []trailRef
-	trailsOK bool
+	evals     *access.Cache
+	generated map[string]generated
+	orgDocs   map[string]parsedDoc
+	levels    map[string]orgPath
+	keys      []logKey
+	keysOK    bool
+	trailsC   []trailRef
+	trailsOK  bool
 }
 
 type parsedDoc struct {
@@ -42,7 +43,7 @@ type parsedDoc struct {
 
 func newEnv(c *config.Config, s *snapshot.Snapshot, profile string) *env {
 	e := &env{c: c, s: s, profile: profile, keyDocs: map[string]parsedDoc{}, accounts: map[string]*snapshot.Account{},
-		evals: map[string]*eval.Evaluator{}, orgDocs: map[string]parsedDoc{}, levels: map[string]orgPath{}}
+		evals: access.NewCache(), generated: map[string]generated{}, orgDocs: map[string]parsedDoc{}, levels: map[string]orgPath{}}
 	if b := s.Bucket; b != nil && b.Policy != "" {
 		e.bucketDoc, e.bucketErr = policy.Parse([]byte(b.Policy))
 	}

@@ -6,21 +6,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/trailwarden/trailwarden/internal/access"
 	"github.com/trailwarden/trailwarden/internal/eval"
 	"github.com/trailwarden/trailwarden/internal/policy"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
-
-// allowAll stands for a caller's own identity policies when audit does not
-// have them (a role in another account): the question is then only what
-// the resource side allows.
-var allowAll = &policy.Document{Version: policy.Version2012, Statements: []policy.Statement{
-	{Effect: policy.Allow, Action: []string{"*"}, Resource: []string{"*"}},
-}}
-
-// probeAccount is an account outside every configuration, for callers that
-// must be refused.
-const probeAccount = "999999999999"
 
 // decider answers requests against one resource policy with the snapshot's
 // SCPs and RCPs.
@@ -65,17 +55,16 @@ func (d *decider) decide(c caller, action, resource string, ctx map[string][]str
 	mgmtPrin := d.orgLayers && c.p.Account != "" && d.e.s.IsManagementAccount(c.p.Account)
 	mgmtRes := d.orgLayers && d.e.s.IsManagementAccount(d.resAcct)
 	key := fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%t%t", d.id, c.id, scps.sig, rcps.sig, mgmtPrin, mgmtRes)
-	ev := d.e.evals[key]
-	if ev == nil {
+	ev, err := d.e.evals.Evaluator(key, func() (eval.Policies, error) {
 		ps := eval.Policies{Identity: c.identity, Resource: d.resource, Boundary: c.boundary, ResourceKind: d.kind,
 			SCPs: scps.levels, RCPs: rcps.levels, PrincipalIsManagementAccount: mgmtPrin, ResourceInManagementAccount: mgmtRes}
 		if d.resource == nil {
 			ps.Resource = &eval.Named{Name: "(no policy)", Doc: &policy.Document{Version: policy.Version2012}}
 		}
-		if ev, err = eval.Compile(ps); err != nil {
-			return eval.Result{}, err
-		}
-		d.e.evals[key] = ev
+		return ps, nil
+	})
+	if err != nil {
+		return eval.Result{}, err
 	}
 	return ev.Evaluate(eval.Request{Principal: c.p, Action: action, Resource: resource, ResourceAccount: d.resAcct, Context: ctx}), nil
 }
@@ -123,7 +112,7 @@ func (e *env) orgLevels(account, typ string) (orgPath, error) {
 			sig.WriteString(p.ID + ",")
 		}
 		if typ == snapshot.PolicySCP && len(named) == 0 {
-			named = append(named, eval.Named{Name: "FullAWSAccess (none recorded at " + lvl.Target + ")", Doc: allowAll})
+			named = append(named, eval.Named{Name: "FullAWSAccess (none recorded at " + lvl.Target + ")", Doc: access.AllowAll()})
 			sig.WriteString("(none)")
 		}
 		out.levels = append(out.levels, named)
@@ -206,7 +195,7 @@ func (e *env) roleCaller(roleARN string, inOrg bool) (caller, error) {
 	if inOrg {
 		p.OrgID = e.orgID()
 	}
-	return caller{p: p, identity: []eval.Named{{Name: "assumed: the caller's own permissions allow", Doc: allowAll}}, id: "allow-all"}, nil
+	return caller{p: p, identity: []eval.Named{{Name: "assumed: the caller's own permissions allow", Doc: access.AllowAll()}}, id: "allow-all"}, nil
 }
 
 func (e *env) partition() string {

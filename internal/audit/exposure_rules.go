@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/trailwarden/trailwarden/internal/access"
 	"github.com/trailwarden/trailwarden/internal/eval"
 	"github.com/trailwarden/trailwarden/internal/generator"
 	"github.com/trailwarden/trailwarden/internal/policy"
@@ -89,13 +90,13 @@ func (e *env) outsiders() []struct {
 	who string
 	c   caller
 } {
-	anon := caller{p: eval.Principal{Kind: eval.KindAnonymous}}
-	foreign, _ := e.roleCaller(fmt.Sprintf("arn:%s:iam::%s:role/outsider", e.partition(), probeAccount), false)
+	anon := caller{p: access.Anonymous()}
+	foreign, _ := e.roleCaller(access.OutsiderRole(e.partition()), false)
 	foreign.p.OrgID = probeOrg
 	return []struct {
 		who string
 		c   caller
-	}{{"anonymous", anon}, {"arn:" + e.partition() + ":iam::" + probeAccount + ":role/outsider", foreign}}
+	}{{"anonymous", anon}, {access.OutsiderRole(e.partition()), foreign}}
 }
 
 // checkPublic: neither the bucket policy (by evaluation), the ACL nor a
@@ -208,11 +209,11 @@ func checkDeliveryScoped(e *env, _ *Rule) []Finding {
 			bad = append(bad, line+": neither aws:SourceArn nor aws:SourceOrgID")
 		}
 	}
-	foreignTrail := fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/foreign", e.partition(), e.c.HomeRegion, probeAccount)
-	ctx := map[string][]string{"aws:SourceArn": {foreignTrail}, "aws:SourceAccount": {probeAccount}, "aws:SourceOrgID": {probeOrg},
+	foreignTrail := fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/foreign", e.partition(), e.c.HomeRegion, access.OutsiderAccount)
+	ctx := map[string][]string{"aws:SourceArn": {foreignTrail}, "aws:SourceAccount": {access.OutsiderAccount}, "aws:SourceOrgID": {probeOrg},
 		"s3:x-amz-acl": {"bucket-owner-full-control"}}
 	ps := []probe{
-		{d: d, action: "s3:PutObject", res: bucket + "/" + e.logRoot() + probeAccount + "/CloudTrail/" + e.c.HomeRegion + "/2026/01/01/x.json.gz", ctx: ctx},
+		{d: d, action: "s3:PutObject", res: bucket + "/" + e.logRoot() + access.OutsiderAccount + "/CloudTrail/" + e.c.HomeRegion + "/2026/01/01/x.json.gz", ctx: ctx},
 		{d: d, action: "s3:PutObject", res: bucket + "/" + e.sampleLogKey(e.member()), ctx: ctx},
 	}
 	pev, pbad, _, err := runProbes("cloudtrail.amazonaws.com for "+foreignTrail, caller{p: eval.Principal{Kind: eval.KindService, Service: "cloudtrail.amazonaws.com"}}, ps)
@@ -285,7 +286,7 @@ func checkReadersNamed(e *env, _ *Rule) []Finding {
 }
 
 func (e *env) readerStatements() string {
-	out, err := generator.Bucket(e.baselineConfig(), nil)
+	out, err := e.generate("bucket", false)
 	if err != nil {
 		return cannotGenerate("bucket")
 	}

@@ -27,6 +27,38 @@ func (e *env) accelerateConfig() *config.Config {
 	return &c
 }
 
+// generated is the generator's output for one kind and profile of the
+// remedies, made once per audit: every finding that quotes it gets the
+// same statements.
+type generated struct {
+	out *generator.Output
+	err error
+}
+
+// generate returns the generator's output of kind ("bucket", "key",
+// "reader-trust") for the baseline config, or the accelerate one, once.
+func (e *env) generate(kind string, accelerate bool) (*generator.Output, error) {
+	k := fmt.Sprintf("%s/%t", kind, accelerate)
+	if g, ok := e.generated[k]; ok {
+		return g.out, g.err
+	}
+	c := e.baselineConfig()
+	if accelerate {
+		c = e.accelerateConfig()
+	}
+	var g generated
+	switch kind {
+	case "bucket":
+		g.out, g.err = generator.Bucket(c, nil)
+	case "key":
+		g.out, g.err = generator.Key(c, &policy.Document{Version: policy.Version2012})
+	default:
+		g.out, g.err = generator.ReaderTrust(c)
+	}
+	e.generated[k] = g
+	return g.out, g.err
+}
+
 func (e *env) baselineConfig() *config.Config {
 	c := *e.c
 	if c.Profile == config.ProfileAccelerate {
@@ -59,11 +91,7 @@ func cannotGenerate(kind string) string {
 // accelerate, the onboarding guide's reader statements) to add to the
 // bucket policy.
 func (e *env) generatedBucketStatements(accelerate bool) string {
-	c := e.baselineConfig()
-	if accelerate {
-		c = e.accelerateConfig()
-	}
-	out, err := generator.Bucket(c, nil)
+	out, err := e.generate("bucket", accelerate)
 	if err != nil {
 		return cannotGenerate("bucket")
 	}
@@ -77,7 +105,7 @@ func (e *env) generatedBucketStatements(accelerate bool) string {
 
 // generatedStatement is one generated bucket statement by Sid.
 func (e *env) generatedStatement(sid string) string {
-	out, err := generator.Bucket(e.baselineConfig(), nil)
+	out, err := e.generate("bucket", false)
 	if err != nil {
 		return cannotGenerate("bucket")
 	}
@@ -93,7 +121,7 @@ func (e *env) generatedKeyStatements(accelerate bool) string {
 	if c.KMSKeyARN == "" {
 		return "set kms_key_arn in trailwarden.yaml, then `trailwarden policy key --config trailwarden.yaml` prints the statements"
 	}
-	out, err := generator.Key(c, &policy.Document{Version: policy.Version2012})
+	out, err := e.generate("key", accelerate)
 	if err != nil {
 		return cannotGenerate("key")
 	}
@@ -107,7 +135,7 @@ func (e *env) generatedKeyStatements(accelerate bool) string {
 
 // generatedTrust is the reader role's trust policy.
 func (e *env) generatedTrust() string {
-	out, err := generator.ReaderTrust(e.baselineConfig())
+	out, err := e.generate("reader-trust", false)
 	if err != nil {
 		return cannotGenerate("reader-trust")
 	}

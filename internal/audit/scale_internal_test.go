@@ -120,3 +120,31 @@ func BenchmarkAudit1000Accounts(b *testing.B) {
 		})
 	}
 }
+
+// TestRun_CompilesOncePerPolicySet: the evaluators of an audit are one per
+// distinct policy set (resource policy, identity, SCP and RCP paths), and
+// the remedies' generated policies one per kind, so an organization ten
+// times larger, whose accounts share their policies, compiles no more.
+func TestRun_CompilesOncePerPolicySet(t *testing.T) {
+	for _, org := range []bool{true, false} {
+		var compiles, generated []int
+		for _, n := range []int{40, 400} {
+			c, s := scaleOrganization(t, n, org)
+			for _, p := range Profiles {
+				e := newEnv(c, s, p)
+				if rep := e.run(); len(rep.Findings) == 0 {
+					t.Fatalf("%s: no findings", p)
+				}
+				if p == config.ProfileBaseline {
+					compiles, generated = append(compiles, e.evals.Compiles()), append(generated, len(e.generated))
+				}
+			}
+		}
+		if compiles[0] != compiles[1] || compiles[0] == 0 {
+			t.Errorf("organization trail %v: compiles for 40 and 400 accounts = %v, want equal", org, compiles)
+		}
+		if generated[0] != generated[1] || generated[0] > 4 {
+			t.Errorf("organization trail %v: generated policies for 40 and 400 accounts = %v, want equal and at most one per kind", org, generated)
+		}
+	}
+}

@@ -233,8 +233,10 @@ func (p *Parser) Stream(b *Events, f File, open func() (io.ReadCloser, error), w
 	if err != nil {
 		return err
 	}
-	if want != "" && hash != want {
-		return ErrHashMismatch
+	if want != "" {
+		if err := digest.CheckHash(hash, want); err != nil {
+			return err
+		}
 	}
 	b.Begin(f)
 	_, err = pass(open, func(r io.Reader) (string, error) {
@@ -269,8 +271,8 @@ func (p *Parser) Stream(b *Events, f File, open func() (io.ReadCloser, error), w
 }
 
 // ErrHashMismatch is the error for a file whose bytes are not the ones its
-// digest vouches for.
-var ErrHashMismatch = errors.New("hash value doesn't match its digest")
+// digest vouches for (digest.ErrHashMismatch).
+var ErrHashMismatch = digest.ErrHashMismatch
 
 func pass(open func() (io.ReadCloser, error), fn func(io.Reader) (string, error)) (string, error) {
 	r, err := open()
@@ -279,4 +281,16 @@ func pass(open func() (io.ReadCloser, error), fn func(io.Reader) (string, error)
 	}
 	defer func() { _ = r.Close() }()
 	return fn(r)
+}
+
+// BadContent says whether err is about a file's bytes rather than the
+// reading of them: not gzip or cut short, data after the gzip stream, not
+// a CloudTrail log file (a digest, an Insights file, not JSON), a record
+// over the size limit, or bytes its digest does not vouch for. Such a
+// file is bad whoever reads it; anything else (I/O, a cancelled context,
+// a stalled endpoint) stops the reading instead. It is the one test of a
+// bad file: pull asks it of every file it reads.
+func BadContent(err error) bool {
+	return errors.Is(err, record.ErrNotLogFile) || errors.Is(err, digest.ErrCorrupt) || errors.Is(err, digest.ErrTrailingData) ||
+		errors.Is(err, ErrRecordTooLarge) || errors.Is(err, ErrHashMismatch)
 }

@@ -108,7 +108,7 @@ func (a *app) runAthena(ctx context.Context, o athenaDDLOpts, setup bool) error 
 // project (accounts only: the table projects every region of the
 // partition unless told otherwise).
 func (a *app) athenaAccounts(ctx context.Context, o expectOpts) (*config.Config, *coverage.Expected, error) {
-	c, snap, snapName, err := a.expectSources(o, "")
+	c, snap, snapName, err := a.expectSources(o, nil)
 	if err != nil {
 		return nil, nil, err
 	}

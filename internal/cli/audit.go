@@ -115,15 +115,9 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 	if profile == "" {
 		profile = c.Profile
 	}
-	var s *snapshot.Snapshot
-	if o.snapshot != "" {
-		if s, err = snapshot.ReadFile(o.snapshot); err != nil {
-			return badInput(err, "take a snapshot with `trailwarden snapshot --config trailwarden.yaml -o snapshot.json`")
-		}
-		if err := s.CheckTakenFor(c.Bucket, c.OrganizationID); err != nil {
-			return badInput(fmt.Errorf("%s: %w", o.snapshot, err), "trailwarden snapshot --config "+o.config+" --out "+o.snapshot)
-		}
-	} else if s, err = a.readLive(cmd.Context(), c, awsread.Options{Profile: o.awsProfile, Endpoint: o.endpoint, Timeout: o.timeout}, "--aws-profile"); err != nil {
+	s, err := a.liveState(cmd.Context(), c, configPath{o.config, o.snapshot}, awsread.Options{Profile: o.awsProfile, Endpoint: o.endpoint, Timeout: o.timeout},
+		"take a snapshot with `trailwarden snapshot --config trailwarden.yaml -o snapshot.json`", "--aws-profile")
+	if err != nil {
 		return err
 	}
 	rep, err := audit.Run(c, s, profile)

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/trailwarden/trailwarden/internal/coverage"
+	"github.com/trailwarden/trailwarden/internal/objstore/source"
 	"github.com/trailwarden/trailwarden/internal/verify"
 )
 
@@ -121,15 +122,15 @@ func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
 	if err != nil {
 		return err
 	}
-	defer op.close()
-	cfg, snap, snapName, err := a.expectSources(o.exp, op.dir)
+	defer op.Close()
+	cfg, snap, snapName, err := a.expectSources(o.exp, op)
 	if err != nil {
 		return err
 	}
 	bucket, prefix := o.src.trail(op)
 	orgID := ""
 	if cfg != nil {
-		if bucket == "" && op.dir != "" {
+		if bucket == "" && op.Dir != "" {
 			bucket, prefix = cfg.Bucket, cfg.KeyPrefix
 		}
 		if cfg.Trail.Organization {
@@ -146,14 +147,14 @@ func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
 		return err
 	}
 	opt.Since, opt.Until = coverage.Window(opt.Since, opt.Until)
-	if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.src, o.keys, op, opt.Since, opt.Until); err != nil {
+	if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.keys, op, opt.Since, opt.Until); err != nil {
 		return err
 	}
 	p := newProgress(a.stderr, "coverage")
 	opt.Progress = func(pr verify.Progress) {
 		p.update(fmt.Sprintf("%d/%d account-regions listed, %d digests checked", pr.ChainsDone, pr.Chains, pr.Files))
 	}
-	rep, err := coverage.Run(ctx, op.store, opt)
+	rep, err := coverage.Run(ctx, op.Store, opt)
 	p.done()
 	if err != nil {
 		return err
@@ -180,7 +181,7 @@ func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
 // window reads --since and --until: a duration back from now, a date or an
 // RFC 3339 time. Without them, a demo folder's own days, else the last 24
 // hours.
-func window(since, until string, op *opened, now time.Time) (time.Time, time.Time, error) {
+func window(since, until string, op *source.Source, now time.Time) (time.Time, time.Time, error) {
 	var s, u time.Time
 	var err error
 	if until != "" {
@@ -193,9 +194,9 @@ func window(since, until string, op *opened, now time.Time) (time.Time, time.Tim
 			return s, u, err
 		}
 	}
-	if since == "" && until == "" && op.dir != "" {
-		if m, merr := readManifest(op.dir); merr == nil {
-			s, u = m.Start, m.End
+	if since == "" && until == "" {
+		if ds, du, ok := op.DemoWindow(); ok {
+			s, u = ds, du
 		}
 	}
 	if u.IsZero() {
@@ -231,7 +232,7 @@ func when(flag, v string, now time.Time) (time.Time, error) {
 		"e.g. --"+flag+" 24h, --"+flag+" 2026-11-20 or --"+flag+" 2026-11-20T00:00:00Z")
 }
 
-func renderCoverage(w io.Writer, op *opened, r *coverage.Report, wide bool) {
+func renderCoverage(w io.Writer, op *source.Source, r *coverage.Report, wide bool) {
 	oneDay := r.Until.Sub(r.Since) <= 24*time.Hour && r.Since.Truncate(24*time.Hour).Equal(r.Until.Add(-time.Nanosecond).Truncate(24*time.Hour))
 	fmt.Fprintf(w, "Coverage of %s from %s to %s (%d hours)\n", r.Source, r.Since.Format(time.RFC3339), r.Until.Format(time.RFC3339),
 		int(r.Until.Sub(r.Since)/time.Hour))
@@ -263,7 +264,7 @@ func renderCoverage(w io.Writer, op *opened, r *coverage.Report, wide bool) {
 		if f.Backfill {
 			prefix = "(backfill) "
 		}
-		fmt.Fprintf(w, "%s%s\t%s\tINVALID: %s\n", prefix, f.Type, location(op, f.Key), f.Problem)
+		fmt.Fprintf(w, "%s%s\t%s\tINVALID: %s\n", prefix, f.Type, op.Location(f.Key), f.Problem)
 	}
 	for _, l := range r.Expected.Left {
 		name := ""

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trailwarden/trailwarden/internal/objstore/source"
 )
 
 // demoDir makes a demo organization of n accounts over us-east-1 and
@@ -26,7 +28,7 @@ func demoDir(t *testing.T, n string, extra ...string) string {
 // demoAccounts are the accounts of a demo folder, from its manifest.
 func demoAccounts(t *testing.T, dir string) []string {
 	t.Helper()
-	m, err := readManifest(dir)
+	m, err := source.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

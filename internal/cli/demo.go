@@ -1,20 +1,16 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/demo"
+	"github.com/trailwarden/trailwarden/internal/objstore/source"
 	"github.com/trailwarden/trailwarden/internal/safefile"
-	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
 
 type demoOpts struct {
@@ -105,31 +101,31 @@ func (a *app) runDemo(cmd *cobra.Command, o demoOpts) error {
 	if err != nil {
 		return err
 	}
-	defer op.close()
+	defer op.Close()
 	if o.s3 != "" {
-		o.opt.Bucket, o.opt.Prefix = op.bucket, op.prefix
+		o.opt.Bucket, o.opt.Prefix = op.Bucket, op.Prefix
 	}
 	p := newProgress(a.stderr, "demo")
 	o.opt.Progress = func(pr demo.Progress) {
 		p.update(fmt.Sprintf("%d/%d chains, %d files, %s", pr.ChainsDone, pr.Chains, pr.Files, mb(pr.Bytes)))
 	}
-	res, err := demo.Generate(ctx, op.store, o.opt)
+	res, err := demo.Generate(ctx, op.Store, o.opt)
 	p.done()
 	if err != nil {
 		return err
 	}
-	if err := demo.Apply(ctx, op.store, res.Manifest, tampers); err != nil {
+	if err := demo.Apply(ctx, op.Store, res.Manifest, tampers); err != nil {
 		return err
 	}
 	manifest, err := json.MarshalIndent(res.Manifest, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := a.saveDemoFiles(ctx, o, op, res.PublicKeys, manifest); err != nil {
+	if err := op.SaveDemo(ctx, res); err != nil {
 		return err
 	}
-	if op.dir != "" {
-		if err := saveDemoLive(op.dir, res.Manifest); err != nil {
+	if o.keysOut != "" {
+		if err := safefile.Write(o.keysOut, res.PublicKeys, 0o644); err != nil {
 			return err
 		}
 	}
@@ -138,7 +134,7 @@ func (a *app) runDemo(cmd *cobra.Command, o demoOpts) error {
 		return nil
 	}
 	m := res.Manifest
-	fmt.Fprintf(a.stdout, "demo organization %s: %d accounts x %d regions x %d days in %s\n", m.Org.ID, len(m.Org.Accounts), len(m.Org.Regions), o.opt.Days, op.store)
+	fmt.Fprintf(a.stdout, "demo organization %s: %d accounts x %d regions x %d days in %s\n", m.Org.ID, len(m.Org.Accounts), len(m.Org.Regions), o.opt.Days, op.Store)
 	fmt.Fprintf(a.stdout, "  %d log files (%s compressed), %d events (%d delivered twice), %d digest files\n", m.LogFiles, mb(m.LogBytes), m.Events, m.Duplicates, m.DigestFiles)
 	fmt.Fprintf(a.stdout, "  %d pipeline-tampering events planted (listed in the manifest)\n", len(m.PipelineEvents))
 	for _, t := range m.Tampered {
@@ -149,60 +145,16 @@ func (a *app) runDemo(cmd *cobra.Command, o demoOpts) error {
 		fmt.Fprintln(a.stdout)
 	}
 	keys := o.keysOut
-	if keys == "" && op.dir != "" {
-		keys = filepath.Join(op.dir, publicKeysFile)
+	if keys == "" && op.Dir != "" {
+		keys = filepath.Join(op.Dir, source.PublicKeysFile)
 	}
 	fmt.Fprintf(a.stdout, "verify it with:\n  trailwarden verify --source %s --public-keys %s --start %s --end %s\n",
 		o.src.source, keys, m.Start.Format(time.RFC3339), m.End.Format(time.RFC3339))
-	if op.dir != "" {
-		cfg, snap := filepath.Join(op.dir, demoConfigFile), filepath.Join(op.dir, snapshotFile)
+	if op.Dir != "" {
+		cfg, snap := filepath.Join(op.Dir, source.ConfigFile), filepath.Join(op.Dir, source.SnapshotFile)
 		fmt.Fprintf(a.stdout, "audit and plan its configuration offline (%d findings planted) with:\n", len(demo.Planted))
 		fmt.Fprintf(a.stdout, "  trailwarden audit --config %s --snapshot %s --profile baseline\n", cfg, snap)
 		fmt.Fprintf(a.stdout, "  trailwarden plan --config %s --snapshot %s\n", cfg, snap)
-	}
-	return nil
-}
-
-// saveDemoLive writes the demo organization's trailwarden.yaml and a
-// snapshot of its configuration, taken when its logs end, so audit and
-// plan can be tried offline.
-func saveDemoLive(dir string, m *demo.Manifest) error {
-	if err := safefile.Write(filepath.Join(dir, demoConfigFile), config.Render(m.Org.Config()), 0o644); err != nil {
-		return err
-	}
-	s, err := m.Org.Snapshot(m.End)
-	if err != nil {
-		return err
-	}
-	return snapshot.WriteFile(filepath.Join(dir, snapshotFile), s)
-}
-
-// saveDemoFiles writes the public keys and the manifest: into the folder's
-// .trailwarden/ directory, or beside the objects in a bucket.
-func (a *app) saveDemoFiles(ctx context.Context, o demoOpts, op *opened, keys, manifest []byte) error {
-	if op.dir != "" {
-		if err := os.MkdirAll(filepath.Join(op.dir, ".trailwarden"), 0o750); err != nil {
-			return err
-		}
-		if err := safefile.Write(filepath.Join(op.dir, publicKeysFile), keys, 0o644); err != nil {
-			return err
-		}
-		if err := safefile.Write(filepath.Join(op.dir, manifestFile), manifest, 0o644); err != nil {
-			return err
-		}
-	} else {
-		root := op.prefix
-		if root != "" {
-			root += "/"
-		}
-		for name, body := range map[string][]byte{publicKeysFile: keys, manifestFile: manifest} {
-			if err := op.store.Put(ctx, root+name, bytes.NewReader(body), int64(len(body)), nil); err != nil {
-				return err
-			}
-		}
-	}
-	if o.keysOut != "" {
-		return safefile.Write(o.keysOut, keys, 0o644)
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trailwarden/trailwarden/internal/objstore/source"
 )
 
 // The demo folder carries a config and a snapshot of its organization, so
@@ -15,7 +17,7 @@ func TestDemoAuditAndPlanOffline(t *testing.T) {
 	if out, errOut, code := run("demo", "--out", dir, "--accounts", "3"); code != 0 {
 		t.Fatalf("demo: exit %d\n%s%s", code, out, errOut)
 	}
-	cfg, snap := filepath.Join(dir, demoConfigFile), filepath.Join(dir, snapshotFile)
+	cfg, snap := filepath.Join(dir, source.ConfigFile), filepath.Join(dir, source.SnapshotFile)
 	out, errOut, code := run("audit", "--config", cfg, "--snapshot", snap, "--profile", "baseline")
 	if code != ExitFailure {
 		t.Fatalf("audit: exit %d (want 1: a high finding is planted)\n%s%s", code, out, errOut)

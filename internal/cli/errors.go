@@ -8,8 +8,12 @@ import (
 	"strings"
 
 	"github.com/trailwarden/trailwarden/internal/config"
+	"github.com/trailwarden/trailwarden/internal/demo"
+	"github.com/trailwarden/trailwarden/internal/objstore/s3"
+	"github.com/trailwarden/trailwarden/internal/plan"
 	"github.com/trailwarden/trailwarden/internal/policy"
 	"github.com/trailwarden/trailwarden/internal/store"
+	"github.com/trailwarden/trailwarden/internal/verify"
 )
 
 // Exit codes, documented in the README.
@@ -70,6 +74,14 @@ func report(w io.Writer, err error) int {
 	if errors.As(err, &pe) || errors.As(err, &fe) {
 		code = ExitBadInput
 	}
+	if c, h := libraryHint(err); h != "" {
+		if c != 0 {
+			code = c
+		}
+		if hint == "" {
+			hint = h
+		}
+	}
 	// A stalled endpoint is a problem found while running, whatever step
 	// met it (even one that blames bad input for its other failures).
 	if h := stallHint(err); h != "" {
@@ -82,6 +94,30 @@ func report(w io.Writer, err error) int {
 		fmt.Fprintf(w, "Try: %s\n", hint)
 	}
 	return code
+}
+
+// regionHint says how to give the bucket's region.
+const regionHint = "give the bucket's region: --region (coverage) or --aws-region (pull, verify, demo), AWS_REGION, or the profile's region"
+
+// libraryHint is the hint, naming flags, for an error of a library (which
+// names none), and the exit code it calls for (0: as the caller says).
+func libraryHint(err error) (int, string) {
+	var nf *verify.NothingFoundError
+	switch {
+	case errors.Is(err, verify.ErrNoKeys):
+		return ExitBadInput, "pass --public-keys FILE (the JSON `aws cloudtrail list-public-keys` prints), or, for pull, --no-verify to load unverified"
+	case errors.As(err, &nf):
+		return 0, "check --source, --prefix, --account and --region"
+	case errors.Is(err, s3.ErrNoRegion):
+		return ExitBadInput, regionHint
+	case errors.Is(err, s3.ErrWrongRegion):
+		return 0, regionHint
+	case errors.Is(err, demo.ErrOptions):
+		return ExitBadInput, "trailwarden demo --help lists what --accounts, --days, --regions and --tamper take"
+	case errors.Is(err, plan.ErrNoBackup):
+		return ExitBadInput, "trailwarden rollback --list shows the ids"
+	}
+	return 0, ""
 }
 
 // checkFormat refuses an --format value the command does not print.

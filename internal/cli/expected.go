@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,12 +13,9 @@ import (
 	"github.com/trailwarden/trailwarden/internal/awsread"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/coverage"
+	"github.com/trailwarden/trailwarden/internal/objstore/source"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
-
-// liveTimeout bounds the live reads of the expected set (the organization's
-// accounts, each account's regions), retries included.
-const liveTimeout = 2 * time.Minute
 
 // expectOpts are the flags that say which accounts and regions should
 // deliver: coverage, verify and athena share them.
@@ -48,22 +43,14 @@ func (o *expectOpts) given() bool {
 }
 
 // expectSources loads the config and snapshot the flags name; for a demo
-// folder (dir) its own .trailwarden files are the defaults.
-func (a *app) expectSources(o expectOpts, dir string) (*config.Config, *snapshot.Snapshot, string, error) {
+// folder its own .trailwarden files are the defaults.
+func (a *app) expectSources(o expectOpts, op *source.Source) (*config.Config, *snapshot.Snapshot, string, error) {
 	cfgPath, snapPath := o.config, o.snapshot
-	if dir != "" {
-		if _, err := readManifest(dir); err == nil {
-			if cfgPath == "" {
-				if _, err := os.Stat(filepath.Join(dir, demoConfigFile)); err == nil {
-					cfgPath = filepath.Join(dir, demoConfigFile)
-				}
-			}
-			if snapPath == "" {
-				if _, err := os.Stat(filepath.Join(dir, snapshotFile)); err == nil {
-					snapPath = filepath.Join(dir, snapshotFile)
-				}
-			}
-		}
+	if cfgPath == "" {
+		cfgPath = op.DemoFile(source.ConfigFile)
+	}
+	if snapPath == "" {
+		snapPath = op.DemoFile(source.SnapshotFile)
 	}
 	var cfg *config.Config
 	if cfgPath != "" {
@@ -84,53 +71,14 @@ func (a *app) expectSources(o expectOpts, dir string) (*config.Config, *snapshot
 	return cfg, snap, snapPath, nil
 }
 
-// expected resolves the expected set. When only the organization can say
-// which accounts should deliver and no snapshot holds it, it reads the
-// organization live (and, when regions are wanted, each account's enabled
-// regions) with the config's access role. accountsOnly skips the regions.
+// expected resolves the expected set (awsread.Expected), reading the
+// organization live with the flags' AWS access when it must.
 func (a *app) expected(ctx context.Context, o expectOpts, in coverage.Input, accountsOnly bool) (*coverage.Expected, error) {
 	in.Accounts, in.Regions = o.accounts, o.regions
-	live := awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout}
-	if in.WantsOrganization() {
-		lctx, cancel := context.WithTimeout(ctx, liveTimeout)
-		org, err := awsread.Organization(lctx, in.Config, live)
-		cancel()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		switch {
-		case stallHint(err) != "":
-			// Not unknowable: unreachable now. The run stops on it.
-			return nil, fmt.Errorf("expected set: read the organization live: %w", err)
-		case err != nil:
-			in.OrganizationErr = err
-		default:
-			in.Organization = org
-		}
+	e, err := awsread.Expected(ctx, in, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout}, accountsOnly)
+	if err != nil && (ctx.Err() != nil || stallHint(err) != "") {
+		return nil, err
 	}
-	if accountsOnly {
-		e, err := coverage.ResolveAccounts(in)
-		return e, expectError(err)
-	}
-	if e, err := coverage.ResolveAccounts(in); err == nil && in.Config != nil {
-		if want := in.WantsRegions(e); len(want) > 0 {
-			lctx, cancel := context.WithTimeout(ctx, liveTimeout)
-			rs, err := awsread.Regions(lctx, in.Config, want, live)
-			cancel()
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			switch {
-			case stallHint(err) != "":
-				return nil, fmt.Errorf("expected set: read the enabled regions live: %w", err)
-			case err != nil:
-				in.LiveRegionsErr = err
-			default:
-				in.LiveRegions = rs
-			}
-		}
-	}
-	e, err := coverage.Resolve(in)
 	return e, expectError(err)
 }
 

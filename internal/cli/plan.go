@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,15 +42,8 @@ func (o liveOpts) load(ctx context.Context, a *app) (*config.Config, *plan.Plan,
 	if err != nil {
 		return nil, nil, err
 	}
-	var s *snapshot.Snapshot
-	if o.snapshot != "" {
-		if s, err = snapshot.ReadFile(o.snapshot); err != nil {
-			return nil, nil, badInput(err, "take a new one with `trailwarden snapshot --out FILE`")
-		}
-		if err := s.CheckTakenFor(c.Bucket, c.OrganizationID); err != nil {
-			return nil, nil, badInput(fmt.Errorf("%s: %w", o.snapshot, err), "trailwarden snapshot --config "+o.config+" --out "+o.snapshot)
-		}
-	} else if s, err = a.readLive(ctx, c, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout}, "--profile"); err != nil {
+	s, err := o.state(ctx, a, c, o.snapshot)
+	if err != nil {
 		return nil, nil, err
 	}
 	p, err := plan.Build(c, s)
@@ -59,6 +51,13 @@ func (o liveOpts) load(ctx context.Context, a *app) (*config.Config, *plan.Plan,
 		return nil, nil, err
 	}
 	return c, p, nil
+}
+
+// state reads the live state from the snapshot file at path, or from AWS
+// when path is "".
+func (o liveOpts) state(ctx context.Context, a *app, c *config.Config, path string) (*snapshot.Snapshot, error) {
+	return a.liveState(ctx, c, configPath{o.config, path}, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout},
+		"take a new one with `trailwarden snapshot --out FILE`", "--profile")
 }
 
 func (o liveOpts) executor(ctx context.Context, c *config.Config) (*awswrite.Writer, error) {
@@ -236,7 +235,13 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 	if o.snapshot != "" {
 		// The backups must hold what is live now, not what the file saw:
 		// apply only the reviewed plan, and only if AWS still matches it.
-		if err := a.checkDrift(ctx, c, o, p); err != nil {
+		live, err := o.state(ctx, a, c, "")
+		if err != nil {
+			return err
+		}
+		if err := plan.CheckDrift(c, p, live); errors.Is(err, plan.ErrDrifted) {
+			return fmt.Errorf("the live configuration changed since %s was taken, so its plan is not what apply would do now; nothing was changed: run plan again (or take a new snapshot) and review it", o.snapshot)
+		} else if err != nil {
 			return err
 		}
 	}
@@ -252,28 +257,6 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 	renderResult(a.stdout, res, backups(c))
 	if !res.OK() {
 		return &exitError{code: ExitFailure}
-	}
-	return nil
-}
-
-// checkDrift reads the live state and refuses to apply a plan made from a
-// snapshot when the live state would plan anything else.
-func (a *app) checkDrift(ctx context.Context, c *config.Config, o liveOpts, reviewed *plan.Plan) error {
-	live, err := a.readLive(ctx, c, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout}, "--profile")
-	if err != nil {
-		return err
-	}
-	now, err := plan.Build(c, live)
-	if err != nil {
-		return err
-	}
-	was, errA := json.Marshal(reviewed.Steps)
-	is, errB := json.Marshal(now.Steps)
-	if err := errors.Join(errA, errB); err != nil {
-		return fmt.Errorf("compare plans: %w", err)
-	}
-	if !bytes.Equal(was, is) {
-		return fmt.Errorf("the live configuration changed since %s was taken, so its plan is not what apply would do now; nothing was changed: run plan again (or take a new snapshot) and review it", o.snapshot)
 	}
 	return nil
 }

@@ -54,34 +54,22 @@ printed with warnings or conflicts, or refused, 2 bad input.`,
 		newPolicyKindCmd(a, proof.TargetBucket, "The central bucket's policy: CloudTrail delivery, TLS-only, readers",
 			`  trailwarden policy bucket --config trailwarden.yaml > bucket.json
   aws s3api get-bucket-policy --bucket acme-org-cloudtrail --query Policy --output text > current.json
-  trailwarden policy bucket --config trailwarden.yaml --existing current.json --diff`, true,
-			func(c *config.Config, existing *policy.Document) (*generator.Output, error) {
-				return generator.Bucket(c, existing)
-			}),
+  trailwarden policy bucket --config trailwarden.yaml --existing current.json --diff`),
 		newPolicyKindCmd(a, proof.TargetKey, "The KMS key policy: CloudTrail encrypt and describe, reader decrypt",
 			`  aws kms get-key-policy --key-id <key arn> --policy-name default --query Policy --output text > key.json
-  trailwarden policy key --config trailwarden.yaml --existing key.json`, true,
-			func(c *config.Config, existing *policy.Document) (*generator.Output, error) {
-				return generator.Key(c, existing)
-			}),
+  trailwarden policy key --config trailwarden.yaml --existing key.json`),
 		newPolicyKindCmd(a, proof.TargetTrust, "The reader role's trust policy: named roles only, never an account root",
-			`  trailwarden policy reader-trust --config trailwarden.yaml > trust.json`, false,
-			func(c *config.Config, _ *policy.Document) (*generator.Output, error) {
-				return generator.ReaderTrust(c)
-			}),
+			`  trailwarden policy reader-trust --config trailwarden.yaml > trust.json`),
 		newPolicyKindCmd(a, proof.TargetAccess, "The reader role's permissions: list and get logs, decrypt, nothing else",
-			`  trailwarden policy reader-access --config trailwarden.yaml > reader-access.json`, false,
-			func(c *config.Config, _ *policy.Document) (*generator.Output, error) {
-				return generator.ReaderAccess(c)
-			}),
+			`  trailwarden policy reader-access --config trailwarden.yaml > reader-access.json`),
 	)
 	return cmd
 }
 
-func newPolicyKindCmd(a *app, target proof.Target, short, example string, mergeable bool,
-	gen func(*config.Config, *policy.Document) (*generator.Output, error)) *cobra.Command {
+func newPolicyKindCmd(a *app, target proof.Target, short, example string) *cobra.Command {
 	var o policyOpts
 	name := string(target)
+	mergeable := generator.Mergeable(target)
 	cmd := &cobra.Command{
 		Use:     name,
 		Short:   short,
@@ -104,17 +92,13 @@ func newPolicyKindCmd(a *app, target proof.Target, short, example string, mergea
 					return err
 				}
 			}
-			res, err := gen(c, existing)
+			pr, err := generator.Prove(c, target, existing)
 			if err != nil {
 				return err
 			}
-			rep, err := proveBeforeEmit(c, target, res)
-			if err != nil {
-				return err
-			}
-			v := judge(rep, res)
-			src := generatedSource(target, o.config, o.existing, len(v.refused) > 0)
-			if o.out != "" && o.out != "-" && o.format == "text" && !o.diff && (len(v.refused) == 0 || o.allowUnproven) {
+			res, rep := pr.Output, pr.Report
+			src := generatedSource(target, o.config, o.existing, len(pr.Refused) > 0)
+			if o.out != "" && o.out != "-" && o.format == "text" && !o.diff && (len(pr.Refused) == 0 || o.allowUnproven) {
 				// The file written below is the policy itself.
 				src = policySource{label: o.out, file: o.out, linesOf: src.linesOf}
 				if src.linesOf != "" && src.linesOf != o.out {
@@ -124,22 +108,22 @@ func newPolicyKindCmd(a *app, target proof.Target, short, example string, mergea
 			for i := range rep.Findings {
 				rep.Findings[i].Reproduce = reproduce(rep.Findings[i], src)
 			}
-			if len(v.refused) > 0 && !o.allowUnproven {
+			if len(pr.Refused) > 0 && !o.allowUnproven {
 				var foreign []policyWarning
-				for _, w := range policyWarnings(rep, v, src, o.config) {
+				for _, w := range policyWarnings(pr, src, o.config) {
 					if w.Kind == proof.KindUnintended && !w.Owned {
 						foreign = append(foreign, w)
 					}
 				}
 				writeWarnings(a.stderr, foreign, src)
 				fmt.Fprintf(a.stderr, "refusing to print the %s: it grants more (or less) than the config intends:\n", res.Kind)
-				for _, f := range v.refused {
+				for _, f := range pr.Refused {
 					writeFinding(a.stderr, f, rep.AcceptedSetting)
 				}
 				fmt.Fprintf(a.stderr, "Fix the statements named above, or pass --allow-unproven to print it anyway.\n")
 				return &exitError{code: ExitFailure}
 			}
-			return a.renderPolicy(o, existing, res, rep, v, src)
+			return a.renderPolicy(o, existing, pr, src)
 		},
 	}
 	f := cmd.Flags()
@@ -152,37 +136,6 @@ func newPolicyKindCmd(a *app, target proof.Target, short, example string, mergea
 	f.BoolVar(&o.allowUnproven, "allow-unproven", false, "print the policy even when the proof finds a grant beyond the config's intent (the findings are warnings and the exit status is 1)")
 	f.StringVarP(&o.out, "out", "o", "", "write the policy to this file (atomically) instead of stdout")
 	return cmd
-}
-
-// verdict sorts the proof's findings for a policy command: refused ones
-// stop the command unless --allow-unproven; the others are warnings about
-// foreign statements the merge keeps.
-type verdict struct {
-	// refused are findings of trailwarden's own statements, and intended
-	// requests the policy denies (unless a foreign Deny explains them: the
-	// conflicts say so more precisely).
-	refused []proof.Finding
-	// foreign is true when a kept foreign statement grants more than the
-	// config intends and the config does not accept it.
-	foreign bool
-}
-
-func judge(rep *proof.Report, res *generator.Output) verdict {
-	var v verdict
-	for _, f := range rep.Findings {
-		switch {
-		case !f.Blocking():
-		case f.Kind == proof.KindMissing:
-			if len(res.Conflicts) == 0 {
-				v.refused = append(v.refused, f)
-			}
-		case f.Foreign:
-			v.foreign = true
-		default:
-			v.refused = append(v.refused, f)
-		}
-	}
-	return v
 }
 
 // policyWarning is one problem with a printed policy, for people (stderr)
@@ -208,7 +161,8 @@ type policyWarning struct {
 // policyWarnings lists one warning per statement that grants more than the
 // config intends (unless accepted), and one per missing grant that would
 // have been refused.
-func policyWarnings(rep *proof.Report, v verdict, src policySource, configPath string) []policyWarning {
+func policyWarnings(pr *generator.Proved, src policySource, configPath string) []policyWarning {
+	rep := pr.Report
 	var out []policyWarning
 	for _, g := range rep.Unintended {
 		if g.Accepted {
@@ -223,7 +177,7 @@ func policyWarnings(rep *proof.Report, v verdict, src policySource, configPath s
 			Advice:    statementAdvice(g.Grant, rep.AcceptedSetting, configPath),
 			Reproduce: ex.Reproduce})
 	}
-	for _, f := range v.refused {
+	for _, f := range pr.Refused {
 		if f.Kind != proof.KindMissing {
 			continue
 		}
@@ -272,8 +226,9 @@ type policyJSON struct {
 	Warnings []policyWarning `json:"warnings,omitempty"`
 }
 
-func (a *app) renderPolicy(o policyOpts, existing *policy.Document, res *generator.Output, rep *proof.Report, v verdict, src policySource) error {
-	warnings := policyWarnings(rep, v, src, o.config)
+func (a *app) renderPolicy(o policyOpts, existing *policy.Document, pr *generator.Proved, src policySource) error {
+	res, rep := pr.Output, pr.Report
+	warnings := policyWarnings(pr, src, o.config)
 	res.Notes = append(res.Notes, acceptedNotes(rep, src, o.config, existing != nil)...)
 	var data []byte
 	switch {

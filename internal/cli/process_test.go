@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/trailwarden/trailwarden/internal/objstore/source"
 )
 
 // These tests run trailwarden as users do, a process of its own built from
@@ -150,7 +152,7 @@ func storeCounts(t *testing.T, db string) (events, keys, files int) {
 // once, and every log file.
 func checkComplete(t *testing.T, dir, db string) {
 	t.Helper()
-	m, err := readManifest(dir)
+	m, err := source.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

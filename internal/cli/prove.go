@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/eval"
 	"github.com/trailwarden/trailwarden/internal/generator"
+	"github.com/trailwarden/trailwarden/internal/policy"
 	"github.com/trailwarden/trailwarden/internal/proof"
 )
 
@@ -77,15 +77,8 @@ func (a *app) runProve(o proveOpts) error {
 	var results []provedPolicy
 	var sources []policySource
 	failed := false
-	for _, target := range []proof.Target{proof.TargetBucket, proof.TargetKey, proof.TargetTrust, proof.TargetAccess} {
-		if target == proof.TargetKey && c.KMSKeyARN == "" {
-			continue
-		}
-		gen, err := generateFor(c, target)
-		if err != nil {
-			return err
-		}
-		doc := gen.Doc
+	for _, target := range generator.Targets(c) {
+		var doc *policy.Document
 		src := generatedSource(target, o.config, "", true)
 		if path := *o.files[target]; path != "" {
 			if doc, err = loadPolicy(a, path); err != nil {
@@ -93,7 +86,7 @@ func (a *app) runProve(o proveOpts) error {
 			}
 			src = fileSource(path)
 		}
-		rep, err := proof.Prove(c, proof.Input{Target: target, Doc: doc, Scope: gen.Scope, Owned: generator.Owned(c)})
+		rep, err := generator.ProveDoc(c, target, doc)
 		if err != nil {
 			return err
 		}
@@ -119,18 +112,6 @@ func (a *app) runProve(o proveOpts) error {
 		return &exitError{code: ExitFailure}
 	}
 	return nil
-}
-
-func generateFor(c *config.Config, t proof.Target) (*generator.Output, error) {
-	switch t {
-	case proof.TargetBucket:
-		return generator.Bucket(c, nil)
-	case proof.TargetKey:
-		return generator.Key(c, nil)
-	case proof.TargetTrust:
-		return generator.ReaderTrust(c)
-	}
-	return generator.ReaderAccess(c)
 }
 
 // policySource says where a proved policy is, so that a reproduce line
@@ -383,9 +364,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n-1] + "…"
-}
-
-// proveBeforeEmit proves a generated or merged policy before it is printed.
-func proveBeforeEmit(c *config.Config, t proof.Target, out *generator.Output) (*proof.Report, error) {
-	return proof.Prove(c, proof.Input{Target: t, Doc: out.Doc, Scope: out.Scope, Owned: generator.Owned(c)})
 }

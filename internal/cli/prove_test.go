@@ -376,40 +376,6 @@ func reproduceLineOf(t *testing.T, out string) string {
 	return ""
 }
 
-// TestJudge sorts findings for the policy commands: trailwarden's own
-// over-grants and unexplained missing grants are refused, unaccepted
-// foreign grants are warnings, accepted ones neither.
-func TestJudge(t *testing.T) {
-	owned := proof.Finding{Kind: proof.KindUnintended, Grants: []proof.Grant{{Statement: 3, Sid: "TrailwardenX", Owned: true}}}
-	foreign := proof.Finding{Kind: proof.KindUnintended, Foreign: true, Grants: []proof.Grant{{Statement: 0, Sid: "PartnerRead"}}}
-	accepted := proof.Finding{Kind: proof.KindUnintended, Foreign: true, Accepted: true, Grants: []proof.Grant{{Statement: 0, Sid: "PartnerRead", Accepted: true}}}
-	missing := proof.Finding{Kind: proof.KindMissing}
-	conflict := &generator.Output{Conflicts: []proof.Conflict{{Statement: 1}}}
-	tests := []struct {
-		name        string
-		findings    []proof.Finding
-		res         *generator.Output
-		refused     int
-		wantForeign bool
-	}{
-		{"Clean", nil, &generator.Output{}, 0, false},
-		{"OwnedOverGrant", []proof.Finding{owned}, &generator.Output{}, 1, false},
-		{"ForeignOverGrant", []proof.Finding{foreign}, &generator.Output{}, 0, true},
-		{"AcceptedForeign", []proof.Finding{accepted}, &generator.Output{}, 0, false},
-		{"MissingGrant", []proof.Finding{missing}, &generator.Output{}, 1, false},
-		{"MissingGrantExplainedByConflict", []proof.Finding{missing}, conflict, 0, false},
-		{"All", []proof.Finding{owned, foreign, accepted, missing}, &generator.Output{}, 2, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			v := judge(&proof.Report{Findings: tt.findings}, tt.res)
-			if len(v.refused) != tt.refused || v.foreign != tt.wantForeign {
-				t.Fatalf("refused %d, foreign %v; want %d, %v", len(v.refused), v.foreign, tt.refused, tt.wantForeign)
-			}
-		})
-	}
-}
-
 // TestRenderPolicy_AllowUnprovenStillFails: --allow-unproven prints the
 // policy, but the findings are warnings and the exit status is 1.
 func TestRenderPolicy_AllowUnprovenStillFails(t *testing.T) {
@@ -420,7 +386,7 @@ func TestRenderPolicy_AllowUnprovenStillFails(t *testing.T) {
 	res := &generator.Output{Kind: "bucket policy", Doc: &policy.Document{Version: policy.Version2012}}
 	var out, errb bytes.Buffer
 	a := &app{stdout: &out, stderr: &errb}
-	err := a.renderPolicy(policyOpts{config: "trailwarden.yaml", format: "text", allowUnproven: true}, nil, res, rep, judge(rep, res), policySource{file: "p.json"})
+	err := a.renderPolicy(policyOpts{config: "trailwarden.yaml", format: "text", allowUnproven: true}, nil, generator.Judge(res, rep), policySource{file: "p.json"})
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != ExitFailure {
 		t.Fatalf("err %v, want exit 1", err)

@@ -5,16 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailwarden/trailwarden/internal/batch"
+	"github.com/trailwarden/trailwarden/internal/objstore/source"
 	"github.com/trailwarden/trailwarden/internal/pull"
 	"github.com/trailwarden/trailwarden/internal/store"
 )
@@ -126,7 +123,7 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 	if err != nil {
 		return err
 	}
-	defer op.close()
+	defer op.Close()
 	bucket, prefix := o.src.trail(op)
 	opt := pull.Options{Bucket: bucket, Prefix: prefix, OrgID: o.src.org, Accounts: o.src.accounts, Regions: o.src.regions,
 		NoVerify: o.noVerify, Jobs: o.jobs, Loaders: store.MaxWriters}
@@ -141,32 +138,18 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 	if opt.Since, err = sinceTime(o.since, opt.Until); err != nil {
 		return err
 	}
-	if m, merr := readManifest(op.dir); op.dir != "" && merr == nil && o.until == "" && !o.sinceSet {
+	if start, end, ok := op.DemoWindow(); ok && o.until == "" && !o.sinceSet {
 		// A demo folder: its own range, unless the user chose one. Its
 		// last log files are delivered before its end, and the digests
 		// that list them end at it.
-		opt.Since, opt.Until = m.Start, m.End
+		opt.Since, opt.Until = start, end
 	}
 	if !o.noVerify {
-		if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.src, o.keys, op, opt.Since, opt.Until); err != nil {
+		if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.keys, op, opt.Since, opt.Until); err != nil {
 			return err
 		}
 	}
-	// One DuckDB thread: a statement inserts a batch faster on one than on
-	// two, so the loader inserts two batches at once instead, through two
-	// connections (store.MaxWriters). Memory: 112 MB for DuckDB, which
-	// spills beyond it (two writers' row groups of store.RowGroupSize
-	// rows mostly fit), and a soft 144 MiB for Go's heap (unless
-	// GOMEMLIMIT says otherwise) keep a 2-million-event pull near 450 MB
-	// peak RSS.
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(144 << 20)
-	}
-	// A store this pull creates is removed again if the pull fails before
-	// anything is committed to it: no empty or half-made store is left.
-	_, statErr := os.Stat(o.db)
-	created := errors.Is(statErr, fs.ErrNotExist)
-	st, err := store.OpenWith(ctx, o.db, store.Options{Threads: 1, MemoryLimit: "112MB"})
+	sink, err := store.OpenSink(ctx, o.db)
 	if errors.Is(err, store.ErrLocked) || errors.Is(err, store.ErrNotStore) {
 		return storeError(err, o.db)
 	}
@@ -174,27 +157,12 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 		return err // not bad input: the store is not what it records
 	}
 	if err != nil {
-		if created {
-			_ = store.Remove(o.db)
-		}
 		return badInput(err, "pass a DuckDB file written by trailwarden with --db")
 	}
-	opt.TempDir = st.TempDir()
-	sink := &storeSink{st: st}
+	opt.TempDir = sink.TempDir()
 	defer func() {
-		_ = sink.close()
-		// Keep the store unless this pull created it, failed, and
-		// committed nothing to it (an error reading it keeps it).
-		remove := false
-		if created && rerr != nil {
-			empty, err := st.Empty(context.WithoutCancel(ctx))
-			remove = err == nil && empty
-		}
-		_ = st.Close()
-		if remove {
-			if err := store.Remove(o.db); err != nil {
-				fmt.Fprintf(a.stderr, "warning: %v\n", err)
-			}
+		if err := sink.Close(ctx, rerr != nil); err != nil {
+			fmt.Fprintf(a.stderr, "warning: %v\n", err)
 		}
 	}()
 	p := newProgress(a.stderr, "pull")
@@ -208,7 +176,7 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 		p.update(fmt.Sprintf("%d/%d files, %s, %d events, %.1f MB/s%s", pr.FilesDone, pr.FilesTotal, mb(pr.Bytes), pr.Events,
 			float64(pr.Bytes)/1e6/max(elapsed, 0.001), eta))
 	}
-	sum, err := pull.Run(ctx, op.store, sink, opt)
+	sum, err := pull.Run(ctx, op.Store, sink, opt)
 	p.done()
 	if err != nil {
 		return err
@@ -228,7 +196,7 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 	return nil
 }
 
-func renderPull(a *app, db string, op *opened, s *pull.Summary) {
+func renderPull(a *app, db string, op *source.Source, s *pull.Summary) {
 	if s.Listed == 0 {
 		renderEmptyPull(a, op, s)
 		return
@@ -270,7 +238,7 @@ func renderPull(a *app, db string, op *opened, s *pull.Summary) {
 
 // renderEmptyPull says that the window held no log file, which window was
 // listed, where the newest log file is and how to reach it.
-func renderEmptyPull(a *app, op *opened, s *pull.Summary) {
+func renderEmptyPull(a *app, op *source.Source, s *pull.Summary) {
 	fmt.Fprintf(a.stdout, "nothing pulled: no log file was delivered between %s and %s (the window listed)\n",
 		s.Since.Format(time.RFC3339), s.Until.Format(time.RFC3339))
 	n := s.Newest
@@ -278,67 +246,11 @@ func renderEmptyPull(a *app, op *opened, s *pull.Summary) {
 	case n == nil:
 		fmt.Fprintln(a.stdout, "  no log file found in any account and region folder")
 	case n.Time.Before(s.Since):
-		fmt.Fprintf(a.stdout, "  the newest log file is %s, delivered %s\n", location(op, n.Key), n.Time.Format(time.RFC3339))
+		fmt.Fprintf(a.stdout, "  the newest log file is %s, delivered %s\n", op.Location(n.Key), n.Time.Format(time.RFC3339))
 		fmt.Fprintf(a.stdout, "  to include it: --since %s (or earlier)\n", n.Time.UTC().Truncate(24*time.Hour).Format(time.RFC3339))
 	default:
-		fmt.Fprintf(a.stdout, "  the newest log file is %s, delivered %s, after the window\n", location(op, n.Key), n.Time.Format(time.RFC3339))
+		fmt.Fprintf(a.stdout, "  the newest log file is %s, delivered %s, after the window\n", op.Location(n.Key), n.Time.Format(time.RFC3339))
 		fmt.Fprintf(a.stdout, "  to include it: --until %s (or later), with --since before it\n",
 			n.Time.UTC().Truncate(time.Minute).Add(time.Minute).Format(time.RFC3339))
 	}
-}
-
-// storeSink adapts the DuckDB store to what pull needs: one loader,
-// started at the first batch and finished by Commit.
-type storeSink struct {
-	st *store.Store
-	l  *store.Loader
-}
-
-func (s *storeSink) IngestedKeys(ctx context.Context, prefix string) (map[string]bool, error) {
-	return s.st.IngestedKeys(ctx, prefix)
-}
-
-// Prepare comes first for every batch, so it starts the loader.
-func (s *storeSink) Prepare(ctx context.Context, b *batch.Events) error {
-	if s.l == nil {
-		l, err := s.st.NewLoader(ctx, store.MaxWriters)
-		if err != nil {
-			return err
-		}
-		s.l = l
-	}
-	return s.l.Prepare(ctx, b)
-}
-
-func (s *storeSink) Load(ctx context.Context, b *batch.Events) (pull.Loaded, error) {
-	got, err := s.l.Load(ctx, b)
-	return pull.Loaded{Events: got.Events, Duplicates: got.Duplicates}, lostError(err)
-}
-
-func (s *storeSink) Commit(ctx context.Context) error {
-	if s.l == nil {
-		return nil
-	}
-	err := s.l.Commit(ctx)
-	return errors.Join(lostError(err), s.close())
-}
-
-// lostError is the store's LoadError as pull's LostError.
-func lostError(err error) error {
-	var le *store.LoadError
-	if !errors.As(err, &le) {
-		return err
-	}
-	return &pull.LostError{Keys: le.Keys, Loaded: pull.Loaded{Events: le.Events, Duplicates: le.Duplicates}, Files: le.Files,
-		Refused: le.Refused, AtCommit: le.AtCommit, Reason: le.Reason()}
-}
-
-// close ends the loader, rolling back what was not committed.
-func (s *storeSink) close() error {
-	if s.l == nil {
-		return nil
-	}
-	err := s.l.Close()
-	s.l = nil
-	return err
 }

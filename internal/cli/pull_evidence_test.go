@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trailwarden/trailwarden/internal/objstore/source"
 )
 
 // makeDemo writes a demo folder (3 accounts x 2 regions x 1 day) and
@@ -51,7 +53,7 @@ func pullReport(t *testing.T, stdout string) pullJSON {
 
 func manifestOf(t *testing.T, dir string) (tampered []string) {
 	t.Helper()
-	m, err := readManifest(dir)
+	m, err := source.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func TestPullNamesADeletedLogFile(t *testing.T) {
 // file, which no digest lists any more.
 func truncateChain(t *testing.T, dir string) (account, orphan string) {
 	t.Helper()
-	m, err := readManifest(dir)
+	m, err := source.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +212,7 @@ func TestPullFailureLeavesNoStore(t *testing.T) {
 	defer srv.Close()
 	isolateAWS(t)
 	dir := makeDemo(t)
-	keys := filepath.Join(dir, publicKeysFile)
+	keys := filepath.Join(dir, source.PublicKeysFile)
 	db := filepath.Join(t.TempDir(), "trail.duckdb")
 	args := []string{"pull", "--source", "s3://demo-bucket", "--endpoint", srv.URL, "--public-keys", keys, "--db", db}
 	if stdout, stderr, code := run(args...); code == 0 || !strings.Contains(stderr, "AccessDenied") {

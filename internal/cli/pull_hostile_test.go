@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/trailwarden/trailwarden/internal/objstore/source"
 )
 
 // logFiles lists a demo folder's log files, sorted.
@@ -100,7 +102,7 @@ func TestPullNamesAFileWithAnOversizedRecord(t *testing.T) {
 		}
 		return []byte(`{"Records":[` + strings.Join(parts, ",") + `]}`)
 	})
-	m, err := readManifest(dir)
+	m, err := source.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailwarden/trailwarden/internal/athena"
+	"github.com/trailwarden/trailwarden/internal/awsread"
 	"github.com/trailwarden/trailwarden/internal/coverage"
 	"github.com/trailwarden/trailwarden/internal/query"
 	"github.com/trailwarden/trailwarden/internal/store"
@@ -258,7 +259,7 @@ func (a *app) checkAthenaTable(ctx context.Context, cl *athena.Client, o queryOp
 		}
 		return a.checkTable(ctx, cl, o, exp)
 	}
-	cfg, snap, snapName, err := a.expectSources(o.exp, "")
+	cfg, snap, snapName, err := a.expectSources(o.exp, nil)
 	if err != nil {
 		return err
 	}
@@ -274,7 +275,7 @@ func (a *app) checkAthenaTable(ctx context.Context, cl *athena.Client, o queryOp
 }
 
 func (a *app) checkTable(ctx context.Context, cl *athena.Client, o queryOpts, exp *coverage.Expected) error {
-	cctx, cancel := context.WithTimeout(ctx, liveTimeout)
+	cctx, cancel := context.WithTimeout(ctx, awsread.ExpectedTimeout)
 	defer cancel()
 	known, err := cl.CheckTable(cctx, o.athena.database, o.athena.table, exp.IDs())
 	var pe *athena.ProjectionError

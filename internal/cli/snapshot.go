@@ -90,7 +90,7 @@ func (a *app) runSnapshot(cmd *cobra.Command, o snapshotOpts) error {
 	if err != nil {
 		return err
 	}
-	snap, err := a.readLive(cmd.Context(), cfg, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Jobs: o.jobs, Timeout: o.timeout}, "--profile")
+	snap, err := a.liveState(cmd.Context(), cfg, configPath{config: o.config}, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Jobs: o.jobs, Timeout: o.timeout}, "", "--profile")
 	if err != nil {
 		return err
 	}
@@ -281,23 +281,30 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// readLive reads the live configuration with a progress line on stderr;
-// snapshot, a live audit, plan and apply all read through it, so they
-// decide from the same data. profileFlag is the command's AWS-profile flag,
-// named in the hint when the read cannot start.
-func (a *app) readLive(ctx context.Context, cfg *config.Config, o awsread.Options, profileFlag string) (*snapshot.Snapshot, error) {
-	p := newProgress(a.stderr, "reading AWS")
-	o.Progress = func(pr awsread.Progress) { p.update(fmt.Sprintf("%s %d/%d", pr.Step, pr.Done, pr.Total)) }
-	snap, err := awsread.Read(ctx, cfg, o)
-	p.done()
-	if err != nil {
-		err = fmt.Errorf("read the live configuration: %w", err)
-		if ctx.Err() != nil {
-			return nil, err
-		}
-		// What stops a whole read is the caller's identity: no or wrong
-		// credentials, or no STS access.
+// liveState reads the state the config describes, from the snapshot file
+// at path or (path "") from AWS with a progress line on stderr: snapshot, a
+// live audit, plan and apply all read through it, so they decide from the
+// same data. The hints name the command's flags: readHint for a snapshot
+// that does not read, profileFlag for credentials.
+func (a *app) liveState(ctx context.Context, c *config.Config, path configPath, o awsread.Options, readHint, profileFlag string) (*snapshot.Snapshot, error) {
+	if path.snapshot == "" {
+		p := newProgress(a.stderr, "reading AWS")
+		o.Progress = func(pr awsread.Progress) { p.update(fmt.Sprintf("%s %d/%d", pr.Step, pr.Done, pr.Total)) }
+		defer p.done()
+	}
+	s, err := awsread.State(ctx, c, path.snapshot, o)
+	var se *awsread.SnapshotError
+	var st *awsread.StartError
+	switch {
+	case errors.As(err, &se) && se.Mismatch:
+		return nil, badInput(err, "trailwarden snapshot --config "+path.config+" --out "+path.snapshot)
+	case errors.As(err, &se):
+		return nil, badInput(err, readHint)
+	case errors.As(err, &st):
 		return nil, badInput(err, "give AWS credentials of the management account: "+profileFlag+" NAME, AWS_PROFILE, or aws configure / aws sso login")
 	}
-	return snap, nil
+	return s, err
 }
+
+// configPath names the config and snapshot files a command read, for hints.
+type configPath struct{ config, snapshot string }

@@ -2,19 +2,14 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
+	"errors"
 	"time"
 
 	"github.com/spf13/pflag"
 
-	"github.com/trailwarden/trailwarden/internal/demo"
-	"github.com/trailwarden/trailwarden/internal/objstore"
-	"github.com/trailwarden/trailwarden/internal/objstore/folder"
-	s3store "github.com/trailwarden/trailwarden/internal/objstore/s3"
+	"github.com/trailwarden/trailwarden/internal/digest"
+	"github.com/trailwarden/trailwarden/internal/objstore/s3"
+	"github.com/trailwarden/trailwarden/internal/objstore/source"
 )
 
 // sourceOpts name a bucket: an s3:// URL (AWS or an S3-compatible endpoint)
@@ -39,15 +34,8 @@ func (o *sourceOpts) scopeFlags(f *pflag.FlagSet) {
 
 // trail is the bucket and prefix to check digests against: the flags when
 // given, else what the source says.
-func (o *sourceOpts) trail(op *opened) (bucket, prefix string) {
-	bucket, prefix = op.bucket, op.prefix
-	if o.bucket != "" {
-		bucket = o.bucket
-	}
-	if o.prefix != "" {
-		prefix = o.prefix
-	}
-	return bucket, prefix
+func (o *sourceOpts) trail(op *source.Source) (bucket, prefix string) {
+	return op.Trail(o.bucket, o.prefix)
 }
 
 func (o *sourceOpts) flags(f *pflag.FlagSet, what string) {
@@ -60,70 +48,56 @@ func (o *sourceOpts) flags(f *pflag.FlagSet, what string) {
 	timeoutFlag(f, &o.timeout)
 }
 
-// opened is a store plus what its location says about the trail.
-type opened struct {
-	store  objstore.Store
-	bucket string // "" for a folder with no demo manifest
-	prefix string
-	dir    string // the folder, for folder sources
-	close  func()
-}
-
-func (o *sourceOpts) open(ctx context.Context, create bool) (*opened, error) {
-	if o.source == "" {
-		return nil, badInput(fmt.Errorf("--source is required"), "name a bucket (s3://bucket/prefix) or a folder")
-	}
-	if strings.Contains(o.source, "://") {
-		bucket, prefix, err := s3store.ParseURL(o.source)
-		if err != nil {
-			return nil, badInput(err, "")
-		}
-		st, err := s3store.New(ctx, s3store.Options{Bucket: bucket, Prefix: prefix, Region: o.region, Endpoint: o.endpoint,
-			PathStyle: o.endpoint != "", RoleARN: o.roleARN, ExternalID: o.externalID, Profile: o.profile, Timeout: o.timeout})
-		if err != nil {
-			return nil, badInput(err, "check --endpoint, --profile and the AWS credentials in the environment")
-		}
-		return &opened{store: st, bucket: bucket, prefix: strings.TrimSuffix(prefix, "/"), close: func() {}}, nil
-	}
-	if o.endpoint != "" {
-		return nil, badInput(fmt.Errorf("--endpoint only applies to s3:// sources"), "")
-	}
-	openFn := folder.New
-	if create {
-		openFn = folder.Create
-	}
-	st, err := openFn(o.source)
+// open opens the source the flags name (create: a folder the demo writes).
+func (o *sourceOpts) open(ctx context.Context, create bool) (*source.Source, error) {
+	op, err := source.Open(ctx, source.Options{Source: o.source, Endpoint: o.endpoint, Region: o.region, Profile: o.profile,
+		RoleARN: o.roleARN, ExternalID: o.externalID, Timeout: o.timeout, Create: create})
 	if err != nil {
-		return nil, badInput(err, "pass an existing folder, or create one with trailwarden demo --out DIR")
-	}
-	if create {
-		// Demo data can be made again from its seed: atomic renames, but no
-		// fsync per file, which would dominate the time to write it.
-		st.WithoutSync()
-	}
-	op := &opened{store: st, dir: st.Dir(), close: func() { _ = st.Close() }}
-	if m, err := readManifest(st.Dir()); err == nil {
-		op.bucket, op.prefix = m.Org.Bucket, m.Org.Prefix
+		return nil, sourceError(err)
 	}
 	return op, nil
 }
 
-// Files a demo folder holds beside its objects.
-const (
-	manifestFile   = ".trailwarden/demo.json"
-	publicKeysFile = ".trailwarden/public-keys.json"
-	demoConfigFile = ".trailwarden/trailwarden.yaml"
-	snapshotFile   = ".trailwarden/snapshot.json"
-)
-
-func readManifest(dir string) (*demo.Manifest, error) {
-	data, err := os.ReadFile(filepath.Join(dir, manifestFile))
+// publicKeys finds the keys that verify the source's digests: the
+// --public-keys file, a demo folder's own keys, or, for an s3:// source on
+// AWS, each region's keys from CloudTrail's ListPublicKeys.
+func publicKeys(ctx context.Context, path string, op *source.Source, start, end time.Time) (
+	*digest.KeySet, func(context.Context, string) (*digest.KeySet, error), error) {
+	ks, keysFor, err := op.PublicKeys(ctx, path, start, end)
 	if err != nil {
-		return nil, err
+		return nil, nil, sourceError(err)
 	}
-	var m demo.Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, manifestFile), err)
+	return ks, keysFor, nil
+}
+
+// sourceError adds what to pass to a source that cannot be opened or
+// whose public keys cannot be read: all bad input.
+func sourceError(err error) error {
+	const listKeys = "aws cloudtrail list-public-keys --start-time START --end-time END > keys.json, then --public-keys keys.json"
+	var se *source.Error
+	switch {
+	case errors.Is(err, s3.ErrNoRegion):
+		return badInput(err, regionHint)
+	case errors.Is(err, source.ErrNoSource):
+		return badInput(errors.New("--source is required"), "name a bucket (s3://bucket/prefix) or a folder")
+	case errors.Is(err, source.ErrEndpointOnFolder):
+		return badInput(errors.New("--endpoint only applies to s3:// sources"), "")
+	case errors.Is(err, source.ErrNoKeys):
+		return badInput(errors.New("no public keys: --public-keys is required for folders and S3-compatible endpoints"), listKeys)
+	case !errors.As(err, &se):
+		return err
 	}
-	return &m, nil
+	switch se.Kind {
+	case source.KindConnect:
+		return badInput(err, "check --endpoint, --profile and the AWS credentials in the environment")
+	case source.KindFolder:
+		return badInput(err, "pass an existing folder, or create one with trailwarden demo --out DIR")
+	case source.KindCloudTrail:
+		return badInput(err, "pass --public-keys FILE to check digests without calling CloudTrail")
+	case source.KindKeyFile:
+		return badInput(err, listKeys)
+	case source.KindKeyParse:
+		return badInput(err, "pass the JSON `aws cloudtrail list-public-keys` prints")
+	}
+	return badInput(err, "")
 }

@@ -3,19 +3,15 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailwarden/trailwarden/internal/awscloudtrail"
 	"github.com/trailwarden/trailwarden/internal/coverage"
-	"github.com/trailwarden/trailwarden/internal/digest"
+	"github.com/trailwarden/trailwarden/internal/objstore/source"
 	"github.com/trailwarden/trailwarden/internal/verify"
 )
 
@@ -106,13 +102,13 @@ func (a *app) runVerify(cmd *cobra.Command, o verifyOpts) error {
 	if err != nil {
 		return err
 	}
-	defer op.close()
+	defer op.Close()
 	bucket, prefix := o.src.trail(op)
 	opt := verify.Options{Bucket: bucket, Prefix: prefix, OrgID: o.src.org, Accounts: o.src.accounts, Regions: o.src.regions, Jobs: o.jobs}
 	if opt.Start, opt.End, err = o.window(op); err != nil {
 		return err
 	}
-	if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.src, o.keys, op, opt.Start, opt.End); err != nil {
+	if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.keys, op, opt.Start, opt.End); err != nil {
 		return err
 	}
 	p := newProgress(a.stderr, "verify")
@@ -122,7 +118,7 @@ func (a *app) runVerify(cmd *cobra.Command, o verifyOpts) error {
 	if o.verbose && o.format == "text" {
 		opt.OnFile = func(r verify.FileResult) {
 			if r.Valid {
-				fmt.Fprintf(a.stdout, "%s\t%s\tvalid\n", r.Type, location(op, r.Key))
+				fmt.Fprintf(a.stdout, "%s\t%s\tvalid\n", r.Type, op.Location(r.Key))
 			}
 		}
 	}
@@ -134,9 +130,9 @@ func (a *app) runVerify(cmd *cobra.Command, o verifyOpts) error {
 	var rep *verify.Report
 	var missing []verify.Gap
 	if exp != nil {
-		rep, missing, err = verify.RunExpected(ctx, op.store, opt, expected)
+		rep, missing, err = verify.RunExpected(ctx, op.Store, opt, expected)
 	} else {
-		rep, err = verify.Run(ctx, op.store, opt)
+		rep, err = verify.Run(ctx, op.Store, opt)
 	}
 	p.done()
 	if err != nil {
@@ -179,8 +175,8 @@ func (a *app) runVerify(cmd *cobra.Command, o verifyOpts) error {
 // verifyExpected resolves what should be there when the flags (or a demo
 // folder) say: nil without any. Explicit --accounts and --regions also
 // scope the run when --account and --region do not.
-func (a *app) verifyExpected(ctx context.Context, o verifyOpts, op *opened, opt *verify.Options) (*coverage.Expected, []verify.Expected, error) {
-	cfg, snap, snapName, err := a.expectSources(o.exp, op.dir)
+func (a *app) verifyExpected(ctx context.Context, o verifyOpts, op *source.Source, opt *verify.Options) (*coverage.Expected, []verify.Expected, error) {
+	cfg, snap, snapName, err := a.expectSources(o.exp, op)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -220,7 +216,7 @@ func renderMissing(w io.Writer, exp *coverage.Expected, missing []verify.Gap) {
 	}
 }
 
-func (o verifyOpts) window(op *opened) (time.Time, time.Time, error) {
+func (o verifyOpts) window(op *source.Source) (time.Time, time.Time, error) {
 	parse := func(flag, v string) (time.Time, error) {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
@@ -240,12 +236,12 @@ func (o verifyOpts) window(op *opened) (time.Time, time.Time, error) {
 			return start, end, err
 		}
 	}
-	if m, merr := readManifest(op.dir); op.dir != "" && merr == nil {
+	if ds, de, ok := op.DemoWindow(); ok {
 		if start.IsZero() {
-			start = m.Start
+			start = ds
 		}
 		if end.IsZero() {
-			end = m.End
+			end = de
 		}
 	}
 	if end.IsZero() {
@@ -260,54 +256,7 @@ func (o verifyOpts) window(op *opened) (time.Time, time.Time, error) {
 	return start, end, nil
 }
 
-// publicKeys finds the keys that verify digests: the --public-keys file, a
-// demo folder's own keys, or, for an s3:// source on AWS, each region's
-// keys from CloudTrail's ListPublicKeys.
-func publicKeys(ctx context.Context, src sourceOpts, path string, op *opened, start, end time.Time) (
-	*digest.KeySet, func(context.Context, string) (*digest.KeySet, error), error) {
-	if path == "" && op.dir == "" && src.endpoint == "" {
-		client, err := awscloudtrail.New(ctx, awscloudtrail.Options{Profile: src.profile, RoleARN: src.roleARN, ExternalID: src.externalID,
-			Timeout: src.timeout})
-		if err != nil {
-			return nil, nil, badInput(err, "pass --public-keys FILE to check digests without calling CloudTrail")
-		}
-		return nil, client.KeysFor(start, end), nil
-	}
-	ks, err := loadKeyFile(path, op)
-	return ks, nil, err
-}
-
-func loadKeyFile(path string, op *opened) (*digest.KeySet, error) {
-	if path == "" && op.dir != "" {
-		if _, err := os.Stat(filepath.Join(op.dir, publicKeysFile)); err == nil {
-			path = filepath.Join(op.dir, publicKeysFile)
-		}
-	}
-	if path == "" {
-		return nil, badInput(errors.New("no public keys: --public-keys is required for folders and S3-compatible endpoints"),
-			"aws cloudtrail list-public-keys --start-time START --end-time END > keys.json, then --public-keys keys.json")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, badInput(fmt.Errorf("read public keys: %w", err),
-			"aws cloudtrail list-public-keys --start-time START --end-time END > keys.json, then --public-keys keys.json")
-	}
-	defer func() { _ = f.Close() }()
-	ks, err := digest.ReadKeySet(f)
-	if err != nil {
-		return nil, badInput(fmt.Errorf("%s: %w", path, err), "pass the JSON `aws cloudtrail list-public-keys` prints")
-	}
-	return ks, nil
-}
-
-func location(op *opened, key string) string {
-	if op.dir != "" {
-		return filepath.Join(op.dir, key)
-	}
-	return "s3://" + op.bucket + "/" + key
-}
-
-func renderVerify(w io.Writer, op *opened, r *verify.Report) {
+func renderVerify(w io.Writer, op *source.Source, r *verify.Report) {
 	fmt.Fprintf(w, "Results requested for %s to %s\n", r.Start.Format(time.RFC3339), r.End.Format(time.RFC3339))
 	fmt.Fprintf(w, "%-14s %-16s %-10s %-12s %-5s %s\n", "ACCOUNT", "REGION", "DIGESTS", "LOG FILES", "GAPS", "STATUS")
 	for _, c := range r.Chains {
@@ -326,7 +275,7 @@ func renderVerify(w io.Writer, op *opened, r *verify.Report) {
 		if f.Backfill {
 			prefix = "(backfill) "
 		}
-		fmt.Fprintf(w, "%s%s\t%s\tINVALID: %s\n", prefix, f.Type, location(op, f.Key), f.Problem)
+		fmt.Fprintf(w, "%s%s\t%s\tINVALID: %s\n", prefix, f.Type, op.Location(f.Key), f.Problem)
 	}
 	for _, g := range r.Gaps {
 		fmt.Fprintln(w, gapText(g))

@@ -22,6 +22,9 @@ import (
 	"github.com/trailwarden/trailwarden/internal/objstore"
 )
 
+// ErrOptions matches errors for options the demo cannot generate from.
+var ErrOptions = errors.New("demo: bad options")
+
 // DefaultStart is where a demo begins unless told otherwise: a fixed date,
 // so that the same flags give the same bucket on any day.
 var DefaultStart = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
@@ -80,13 +83,13 @@ type signer struct {
 
 func (o *Options) defaults() error {
 	if o.Accounts < 2 {
-		return fmt.Errorf("demo: --accounts must be at least 2 (management and log archive), got %d", o.Accounts)
+		return fmt.Errorf("%w: at least 2 accounts are needed (management and log archive), got %d", ErrOptions, o.Accounts)
 	}
 	if o.Days < 1 {
-		return fmt.Errorf("demo: --days must be at least 1, got %d", o.Days)
+		return fmt.Errorf("%w: at least 1 day is needed, got %d", ErrOptions, o.Days)
 	}
 	if len(o.Regions) == 0 {
-		return errors.New("demo: at least one region is needed")
+		return fmt.Errorf("%w: at least one region is needed", ErrOptions)
 	}
 	if o.Start.IsZero() {
 		o.Start = DefaultStart

@@ -37,7 +37,7 @@ func ParseTamper(s string) (Tamper, error) {
 	case TamperModify, TamperDelete, TamperMove, TamperBreakChain, TamperTruncate:
 		return Tamper{Kind: kind, Key: key}, nil
 	}
-	return Tamper{}, fmt.Errorf("demo: unknown --tamper %q: use modify, delete, move, break-chain or truncate, optionally =KEY", kind)
+	return Tamper{}, fmt.Errorf("%w: unknown tampering %q: use modify, delete, move, break-chain or truncate, optionally =KEY", ErrOptions, kind)
 }
 
 // Tampered records what a tampering did, for tests and for people trying

@@ -29,7 +29,20 @@ var (
 	ErrKeyNotFound   = errors.New("public key not found")
 	ErrTrailingData  = errors.New("unexpected data after end of compressed stream")
 	ErrCorrupt       = errors.New("corrupt gzip stream")
+	// ErrHashMismatch is a log file whose bytes are not the ones its
+	// digest vouches for.
+	ErrHashMismatch = errors.New("hash value doesn't match its digest")
 )
+
+// CheckHash compares a log file's SHA-256 (hex, as HashGzip returns it)
+// with the hashValue its digest lists for it: the one test of a log file
+// against its digest, wherever the bytes were read (verify, pull).
+func CheckHash(got, want string) error {
+	if got != want {
+		return ErrHashMismatch
+	}
+	return nil
+}
 
 // File is one digest file. Times are kept as the strings CloudTrail wrote,
 // because the signing string uses digestEndTime verbatim; StartTime and

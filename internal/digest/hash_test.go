@@ -159,3 +159,18 @@ func TestHashGzipTee(t *testing.T) {
 		t.Errorf("tee with a second member: %v; the first member's %d bytes reach w, the second's never", err, out.Len())
 	}
 }
+
+func TestCheckHash(t *testing.T) {
+	data := gz(t, []byte(`{"Records":[]}`))
+	got, _, err := HashGzip(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckHash(got, got); err != nil {
+		t.Errorf("CheckHash of the same hash = %v", err)
+	}
+	other := strings.Repeat("0", len(got))
+	if err := CheckHash(got, other); !errors.Is(err, ErrHashMismatch) {
+		t.Errorf("CheckHash of another hash = %v, want ErrHashMismatch", err)
+	}
+}

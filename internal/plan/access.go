@@ -5,20 +5,12 @@ import (
 	"regexp"
 	"slices"
 
+	"github.com/trailwarden/trailwarden/internal/access"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/eval"
 	"github.com/trailwarden/trailwarden/internal/policy"
 	"github.com/trailwarden/trailwarden/internal/proof"
 )
-
-// outsiderAccount stands for any account outside the configuration.
-const outsiderAccount = "999999999999"
-
-// allowAll is a caller's own identity policy in its account: asking what a
-// resource policy grants across accounts needs the caller's side to allow.
-var allowAll = &policy.Document{Version: policy.Version2012, Statements: []policy.Statement{
-	{Effect: policy.Allow, Action: []string{"*"}, Resource: []string{"*"}},
-}}
 
 // probe is one representative request of a target.
 type probe struct {
@@ -57,11 +49,11 @@ func accessDiff(c *config.Config, was, want desired) ([]AccessChange, error) {
 			continue
 		}
 		seen[key] = true
-		before, err := decide(pr, docs(was, pr.target))
+		before, err := decide(pr, docs(was, pr.target), was.evals)
 		if err != nil {
 			return nil, err
 		}
-		after, err := decide(pr, docs(want, pr.target))
+		after, err := decide(pr, docs(want, pr.target), want.evals)
 		if err != nil {
 			return nil, err
 		}
@@ -84,25 +76,11 @@ func principalName(p eval.Principal) string {
 	return p.ARN
 }
 
-// decide evaluates one probe against doc (nil: no policy).
-func decide(pr probe, doc *policy.Document) (eval.Decision, error) {
-	named := &eval.Named{Name: string(pr.target) + " policy", Doc: orEmpty(doc)}
-	var ps eval.Policies
-	switch pr.target {
-	case proof.TargetAccess:
-		ps.Identity = []eval.Named{*named}
-	case proof.TargetKey:
-		ps.Resource, ps.ResourceKind = named, eval.KMSKey
-	case proof.TargetTrust:
-		ps.Resource, ps.ResourceKind = named, eval.RoleTrust
-	default:
-		ps.Resource = named
-	}
-	p := pr.req.Principal
-	if pr.target != proof.TargetAccess && p.Kind != eval.KindService && p.Kind != eval.KindAnonymous && p.Account != pr.req.ResourceAccount {
-		ps.Identity = []eval.Named{{Name: "caller's own permissions", Doc: allowAll}}
-	}
-	ev, err := eval.Compile(ps)
+// decide evaluates one probe against doc (nil: no policy). A caller of
+// another account gets the caller's own permissions, so that only doc can
+// refuse it.
+func decide(pr probe, doc *policy.Document, evals *access.Cache) (eval.Decision, error) {
+	ev, err := evals.Target(pr.target, doc, access.CrossAccount(pr.req.Principal, pr.req.ResourceAccount))
 	if err != nil {
 		return "", fmt.Errorf("plan access diff %s: %w", pr.target, err)
 	}
@@ -127,12 +105,12 @@ func representative(c *config.Config) ([]probe, error) {
 			out = append(out, probe{target: t, description: it.Description, req: it.Request})
 		}
 	}
-	outsider, err := eval.ParsePrincipal(fmt.Sprintf("arn:%s:sts::%s:assumed-role/outsider/session", c.Partition(), outsiderAccount))
+	outsider, err := access.Outsider(c.Partition(), "session")
 	if err != nil {
 		return nil, fmt.Errorf("plan access diff: %w", err)
 	}
 	obj := logObject(c, c.LogArchiveAccount)
-	anon := eval.Principal{Kind: eval.KindAnonymous}
+	anon := access.Anonymous()
 	bucket := func(desc string, p eval.Principal, action, res string, ctx map[string][]string) probe {
 		return probe{target: proof.TargetBucket, description: desc,
 			req: eval.Request{Principal: p, Action: action, Resource: res, ResourceAccount: c.LogArchiveAccount, Context: ctx}}
@@ -142,16 +120,16 @@ func representative(c *config.Config) ([]probe, error) {
 		bucket("an anonymous caller lists the bucket", anon, "s3:ListBucket", c.BucketARN(), nil),
 		bucket("a role in a foreign account gets a log file", outsider, "s3:GetObject", obj, nil),
 		bucket("a foreign account's CloudTrail writes into the bucket", eval.Principal{Kind: eval.KindService, Service: cloudTrailService},
-			"s3:PutObject", fmt.Sprintf("arn:%s:s3:::%s/%sAWSLogs/%s/x.json.gz", c.Partition(), c.Bucket, c.LogRoot(), outsiderAccount),
-			map[string][]string{"aws:SourceArn": {fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", c.Partition(), c.HomeRegion, outsiderAccount, c.Trail.Name)},
-				"aws:SourceAccount": {outsiderAccount}, "s3:x-amz-acl": {"bucket-owner-full-control"}}),
+			"s3:PutObject", fmt.Sprintf("arn:%s:s3:::%s/%sAWSLogs/%s/x.json.gz", c.Partition(), c.Bucket, c.LogRoot(), access.OutsiderAccount),
+			map[string][]string{"aws:SourceArn": {fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", c.Partition(), c.HomeRegion, access.OutsiderAccount, c.Trail.Name)},
+				"aws:SourceAccount": {access.OutsiderAccount}, "s3:x-amz-acl": {"bucket-owner-full-control"}}),
 		probe{target: proof.TargetTrust, description: "a role in a foreign account assumes the reader role",
 			req: eval.Request{Principal: outsider, Action: "sts:AssumeRole", Resource: c.ReaderRoleARN(), ResourceAccount: c.LogArchiveAccount}},
 	)
 	// Plain HTTP: every intended reader request again, without TLS.
 	for _, pr := range out {
 		if pr.target == proof.TargetBucket && pr.req.Principal.Kind != eval.KindService && pr.req.Principal.Kind != eval.KindAnonymous &&
-			pr.req.Action == "s3:GetObject" && pr.req.Principal.Account != outsiderAccount {
+			pr.req.Action == "s3:GetObject" && pr.req.Principal.Account != access.OutsiderAccount {
 			r := pr.req
 			r.Context = with(r.Context, "aws:SecureTransport", "false")
 			out = append(out, probe{target: proof.TargetBucket, description: pr.description + " over plain HTTP", req: r})

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/trailwarden/trailwarden/internal/access"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/generator"
 	"github.com/trailwarden/trailwarden/internal/policy"
@@ -20,6 +21,9 @@ const AccessPolicyName = "trailwarden-log-access"
 // resource does not change; predictions and the access diff read them.
 type desired struct {
 	bucket, key, trust, access *policy.Document
+	// evals compiles each document's policy set once for the predictions
+	// and the access diff.
+	evals *access.Cache
 }
 
 // live holds the parsed live documents (nil when there is none).
@@ -34,8 +38,8 @@ func Build(c *config.Config, s *snapshot.Snapshot) (*Plan, error) {
 		return nil, fmt.Errorf("plan: no snapshot of the live configuration")
 	}
 	p := &Plan{}
-	var want desired
-	var was live
+	evals := access.NewCache()
+	want, was := desired{evals: evals}, live{evals: evals}
 
 	step, err := bucketStep(c, s, p, &want, &was)
 	if err != nil {

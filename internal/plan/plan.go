@@ -10,6 +10,12 @@
 package plan
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/eval"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
@@ -212,3 +218,27 @@ func (a AccessChange) Gained() bool { return a.After == eval.Allowed }
 
 // Lost reports whether the request stops being allowed.
 func (a AccessChange) Lost() bool { return a.Before == eval.Allowed }
+
+// ErrDrifted is a plan made from a snapshot that the live state no longer
+// gives: applying it would not do what was reviewed.
+var ErrDrifted = errors.New("plan: the live configuration plans other changes than the reviewed plan")
+
+// CheckDrift builds the plan of c over live and returns ErrDrifted when
+// its steps are not those of reviewed, the plan made from a snapshot:
+// backups must hold what is live, so only the reviewed plan is applied,
+// and only while AWS still matches it.
+func CheckDrift(c *config.Config, reviewed *Plan, live *snapshot.Snapshot) error {
+	now, err := Build(c, live)
+	if err != nil {
+		return err
+	}
+	was, errA := json.Marshal(reviewed.Steps)
+	is, errB := json.Marshal(now.Steps)
+	if err := errors.Join(errA, errB); err != nil {
+		return fmt.Errorf("plan: compare plans: %w", err)
+	}
+	if !bytes.Equal(was, is) {
+		return ErrDrifted
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trailwarden/trailwarden/internal/access"
 	"github.com/trailwarden/trailwarden/internal/eval"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
@@ -62,10 +63,10 @@ func TestBuildFromScratch(t *testing.T) {
 			// CloudTrail gains delivery; nobody outside gains anything.
 			gainedDelivery := false
 			for _, a := range p.Access {
-				if a.Action == "s3:PutObject" && a.Principal == cloudTrailService && a.Gained() && !strings.Contains(a.Resource, outsiderAccount) {
+				if a.Action == "s3:PutObject" && a.Principal == cloudTrailService && a.Gained() && !strings.Contains(a.Resource, access.OutsiderAccount) {
 					gainedDelivery = true
 				}
-				if a.Gained() && (a.Principal == "anonymous" || strings.Contains(a.Principal, outsiderAccount) || strings.Contains(a.Resource, outsiderAccount) ||
+				if a.Gained() && (a.Principal == "anonymous" || strings.Contains(a.Principal, access.OutsiderAccount) || strings.Contains(a.Resource, access.OutsiderAccount) ||
 					strings.Contains(a.Description, "plain HTTP")) {
 					t.Errorf("unintended gain: %+v", a)
 				}

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 
+	"github.com/trailwarden/trailwarden/internal/access"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/eval"
 	"github.com/trailwarden/trailwarden/internal/policy"
@@ -36,7 +37,7 @@ func predictTrail(c *config.Config, s *snapshot.Snapshot, owner string, create b
 		add("S3BucketDoesNotExistException", "bucket "+c.Bucket+" does not exist",
 			"create the bucket in account "+c.LogArchiveAccount+", then plan again")
 	default:
-		if miss := bucketDenies(c, owner, want.bucket); miss != "" {
+		if miss := bucketDenies(c, owner, want.bucket, want.evals); miss != "" {
 			add("InsufficientS3BucketPolicyException", "the desired bucket policy does not let CloudTrail "+miss,
 				"keep trailwarden's CloudTrail statements in the bucket policy and remove foreign Deny statements that match CloudTrail's delivery (see `trailwarden policy bucket --diff`)")
 		}
@@ -89,7 +90,7 @@ func predictKey(c *config.Config, s *snapshot.Snapshot, owner string, want desir
 			Message: fmt.Sprintf("key %s is in %s but the bucket is in %s; CloudTrail needs both in one region", k.ARN, k.Region, s.Bucket.Region),
 			Fix:     "use a key in " + s.Bucket.Region + " (kms_key_arn)"}}
 	}
-	if miss := keyDenies(c, owner, want.key); miss != "" {
+	if miss := keyDenies(c, owner, want.key, want.evals); miss != "" {
 		return []Prediction{{Code: "InsufficientEncryptionPolicyException", Message: "the desired key policy does not let CloudTrail " + miss,
 			Fix: "keep trailwarden's CloudTrail statements in the key policy and remove foreign Deny statements that match them (see `trailwarden policy key --diff`)"}}
 	}
@@ -141,8 +142,8 @@ func with(ctx map[string][]string, k string, v ...string) map[string][]string {
 
 // bucketDenies returns what CloudTrail's create-time check cannot do under
 // the bucket policy doc, or "".
-func bucketDenies(c *config.Config, owner string, doc *policy.Document) string {
-	ev, err := eval.Compile(eval.Policies{Resource: &eval.Named{Name: "bucket policy", Doc: orEmpty(doc)}})
+func bucketDenies(c *config.Config, owner string, doc *policy.Document, evals *access.Cache) string {
+	ev, err := evals.Target(access.Bucket, doc, false)
 	if err != nil {
 		return "be checked: the policy does not compile: " + err.Error()
 	}
@@ -176,8 +177,8 @@ func bucketDenies(c *config.Config, owner string, doc *policy.Document) string {
 }
 
 // keyDenies returns what CloudTrail cannot do with the key under doc, or "".
-func keyDenies(c *config.Config, owner string, doc *policy.Document) string {
-	ev, err := eval.Compile(eval.Policies{Resource: &eval.Named{Name: "key policy", Doc: orEmpty(doc)}, ResourceKind: eval.KMSKey})
+func keyDenies(c *config.Config, owner string, doc *policy.Document, evals *access.Cache) string {
+	ev, err := evals.Target(access.Key, doc, false)
 	if err != nil {
 		return "be checked: the policy does not compile: " + err.Error()
 	}
@@ -194,12 +195,4 @@ func keyDenies(c *config.Config, owner string, doc *policy.Document) string {
 		}
 	}
 	return ""
-}
-
-// orEmpty stands an empty policy in for no policy, which allows nothing.
-func orEmpty(d *policy.Document) *policy.Document {
-	if d == nil {
-		return &policy.Document{Version: policy.Version2012}
-	}
-	return d
 }

@@ -27,12 +27,6 @@ func (c Conflict) String() string {
 	return fmt.Sprintf("%s blocks: %s (%s)", who, c.Blocks, c.Why)
 }
 
-// allowAll stands in for the caller's own identity policy, so that only
-// the policy under test can deny: cross-account readers need both sides.
-var allowAll = &policy.Document{Version: policy.Version2012, Statements: []policy.Statement{{
-	Effect: policy.Allow, Action: []string{"*"}, Resource: []string{"*"},
-}}}
-
 // Conflicts evaluates every intended request of target against doc and
 // reports each foreign statement that denies one. A request denied without
 // a foreign deny is reported too, since the merge cannot be trusted then.
@@ -41,28 +35,7 @@ func Conflicts(c *config.Config, target Target, doc *policy.Document, owned func
 	if err != nil {
 		return nil, err
 	}
-	ps := eval.Policies{}
-	switch target {
-	case TargetBucket:
-		ps.Resource = &eval.Named{Name: "bucket policy", Doc: doc}
-	case TargetKey:
-		ps.Resource = &eval.Named{Name: "key policy", Doc: doc}
-		ps.ResourceKind = eval.KMSKey
-	case TargetTrust:
-		ps.Resource = &eval.Named{Name: "trust policy", Doc: doc}
-		ps.ResourceKind = eval.RoleTrust
-	case TargetAccess:
-		ps.Identity = []eval.Named{{Name: "reader access", Doc: doc}}
-	}
-	withIdentity := ps
-	if target != TargetAccess {
-		withIdentity.Identity = []eval.Named{{Name: "caller's own permissions", Doc: allowAll}}
-	}
-	evService, err := eval.Compile(ps)
-	if err != nil {
-		return nil, fmt.Errorf("check conflicts: %w", err)
-	}
-	evCaller, err := eval.Compile(withIdentity)
+	evService, evCaller, err := evaluators(target, doc)
 	if err != nil {
 		return nil, fmt.Errorf("check conflicts: %w", err)
 	}

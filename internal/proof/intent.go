@@ -8,20 +8,21 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/trailwarden/trailwarden/internal/access"
 	"github.com/trailwarden/trailwarden/internal/awsid"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/eval"
 )
 
-// Target names which policy a request is decided by.
-type Target string
+// Target names which policy a request is decided by (see access.Target).
+type Target = access.Target
 
 // Targets.
 const (
-	TargetBucket Target = "bucket"
-	TargetKey    Target = "key"
-	TargetTrust  Target = "reader-trust"
-	TargetAccess Target = "reader-access"
+	TargetBucket = access.Bucket
+	TargetKey    = access.Key
+	TargetTrust  = access.Trust
+	TargetAccess = access.Identity
 )
 
 // Intent is one request the config means to allow.

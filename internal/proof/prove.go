@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/trailwarden/trailwarden/internal/access"
 	"github.com/trailwarden/trailwarden/internal/awsid"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/eval"
@@ -182,17 +183,7 @@ func acceptedSids(c *config.Config, t Target) []string {
 // Prove evaluates the policy over the representative requests of the
 // config's universe and compares every decision with the intended access.
 func Prove(c *config.Config, in Input) (*Report, error) {
-	ps, err := policySet(c, in)
-	if err != nil {
-		return nil, err
-	}
-	evPlain, err := eval.Compile(ps)
-	if err != nil {
-		return nil, fmt.Errorf("prove %s: %w", in.Target, err)
-	}
-	withID := ps
-	withID.Identity = []eval.Named{{Name: "caller's own permissions", Doc: allowAll}}
-	evCaller, err := eval.Compile(withID)
+	evPlain, evCaller, err := evaluators(in.Target, in.Doc)
 	if err != nil {
 		return nil, fmt.Errorf("prove %s: %w", in.Target, err)
 	}
@@ -309,19 +300,17 @@ func stale(doc *policy.Document, accepted []string) []string {
 	return out
 }
 
-func policySet(c *config.Config, in Input) (eval.Policies, error) {
-	named := &eval.Named{Name: string(in.Target) + " policy", Doc: in.Doc}
-	switch in.Target {
-	case TargetBucket:
-		return eval.Policies{Resource: named}, nil
-	case TargetKey:
-		return eval.Policies{Resource: named, ResourceKind: eval.KMSKey}, nil
-	case TargetTrust:
-		return eval.Policies{Resource: named, ResourceKind: eval.RoleTrust}, nil
-	case TargetAccess:
-		return eval.Policies{Identity: []eval.Named{*named}}, nil
+// evaluators compiles the policy set of target with doc: plain, and with
+// the caller's own permissions standing in (access.WithCaller).
+func evaluators(t Target, doc *policy.Document) (plain, caller *eval.Evaluator, err error) {
+	cache := access.NewCache()
+	if plain, err = cache.Target(t, doc, false); err != nil {
+		return nil, nil, err
 	}
-	return eval.Policies{}, fmt.Errorf("prove: unknown target %q", in.Target)
+	if caller, err = cache.Target(t, doc, true); err != nil {
+		return nil, nil, err
+	}
+	return plain, caller, nil
 }
 
 func resourceAccount(c *config.Config, t Target) (string, error) {
@@ -403,7 +392,7 @@ func grantFinding(in Input, accepted map[string]bool, p probe, req eval.Request,
 		Judgements: out.Judgements}
 	allAccepted := true
 	for _, r := range out.Reasons {
-		if !r.Matched || r.Effect != policy.Allow || r.Policy == "caller's own permissions" {
+		if !r.Matched || r.Effect != policy.Allow || r.Policy == access.CallerPermissions {
 			continue
 		}
 		g := Grant{Statement: r.Statement, Sid: r.Sid, Line: r.Line}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/trailwarden/trailwarden/internal/access"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/eval"
 	"github.com/trailwarden/trailwarden/internal/policy"
@@ -13,7 +14,7 @@ import (
 // Accounts and organizations that appear in no config: the witnesses of
 // "someone else".
 const (
-	foreignAccount    = "999999999999"
+	foreignAccount    = access.OutsiderAccount
 	foreignOrgAccount = "888888888888"
 	foreignOrg        = "o-zzzzzzzzzz"
 )

@@ -223,9 +223,11 @@ func (p *pipeline) parse(ctx context.Context, parser *batch.Parser, b **batch.Ev
 	}
 	// The records are parsed; they are kept only if the digests vouch for
 	// exactly these bytes.
-	if t.want != "" && hash != t.want {
-		(*b).Abort()
-		return 0, problemOf(batch.ErrHashMismatch), nil
+	if t.want != "" {
+		if err := digest.CheckHash(hash, t.want); err != nil {
+			(*b).Abort()
+			return 0, problemOf(err), nil
+		}
 	}
 	(*b).Commit()
 	return int64(len(data)), "", nil
@@ -417,10 +419,10 @@ func stopErr(ctx context.Context, err error) error {
 	return nil
 }
 
-// isBad says whether err is about the file's content rather than the pull.
+// isBad says whether err is about the file rather than the pull: its
+// content (batch.BadContent), or its absence.
 func isBad(err error) bool {
-	return errors.Is(err, record.ErrNotLogFile) || errors.Is(err, digest.ErrCorrupt) || errors.Is(err, batch.ErrRecordTooLarge) ||
-		errors.Is(err, digest.ErrTrailingData) || errors.Is(err, batch.ErrHashMismatch) || errors.Is(err, objstore.ErrNotFound)
+	return batch.BadContent(err) || errors.Is(err, objstore.ErrNotFound)
 }
 
 func problemOf(err error) string {

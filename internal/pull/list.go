@@ -84,8 +84,7 @@ func chains(ctx context.Context, store objstore.Store, opt Options) ([]verify.Ch
 		return nil, err
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("pull: no log folders under %s/%s: check --source, the prefix, --account and --region",
-			store.String(), layout.AccountsPrefix(opt.Prefix, opt.OrgID))
+		return nil, fmt.Errorf("pull: %w", &verify.NothingFoundError{What: "log folders", Under: store.String() + "/" + layout.AccountsPrefix(opt.Prefix, opt.OrgID)})
 	}
 	return out, nil
 }

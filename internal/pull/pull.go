@@ -256,13 +256,13 @@ func (o *Options) defaults() error {
 		o.Until = o.Now
 	}
 	if !o.Until.After(o.Since) {
-		return fmt.Errorf("pull: --until %s is not after --since %s", o.Until.Format(time.RFC3339), o.Since.Format(time.RFC3339))
+		return fmt.Errorf("pull: the window's end %s is not after its start %s", o.Until.Format(time.RFC3339), o.Since.Format(time.RFC3339))
 	}
 	if o.TempDir == "" {
 		return errors.New("pull: no folder for temporary downloads")
 	}
 	if !o.NoVerify && o.Keys == nil && o.KeysFor == nil {
-		return errors.New("pull: no public keys to verify digests with: pass --public-keys, or --no-verify to load unverified")
+		return fmt.Errorf("pull: %w", verify.ErrNoKeys)
 	}
 	return nil
 }

@@ -59,7 +59,7 @@ func BenchmarkIngest(b *testing.B) {
 				b.StartTimer()
 				got := 0
 				for start := 0; start < len(d.files); start += c.batch {
-					n, err := s.IngestFiles(ctx, d.files[start:min(start+c.batch, len(d.files))])
+					n, err := ingest(ctx, s, d.files[start:min(start+c.batch, len(d.files))]...)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -11,7 +11,7 @@ func TestExportParquet(t *testing.T) {
 	d := sharedDemo(t)
 	s := openStore(t)
 	ctx := context.Background()
-	if _, err := s.IngestFiles(ctx, d.files); err != nil {
+	if _, err := ingest(ctx, s, d.files...); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "parquet")

@@ -55,7 +55,7 @@ func TestStoreFilesArePrivate(t *testing.T) {
 	}
 	check("open")
 	for i, f := range d.files[:6] {
-		if _, err := s.IngestFile(ctx, f); err != nil {
+		if _, err := ingest(ctx, s, f); err != nil {
 			t.Fatal(err)
 		}
 		if i%2 == 0 {
@@ -174,7 +174,7 @@ func TestExportIsPrivate(t *testing.T) {
 	d := sharedDemo(t)
 	s := openStore(t)
 	ctx := context.Background()
-	if _, err := s.IngestFiles(ctx, d.files[:8]); err != nil {
+	if _, err := ingest(ctx, s, d.files[:8]...); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "parquet")

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trailwarden/trailwarden/internal/batch"
 )
 
 func TestIngestDemoBatches(t *testing.T) {
@@ -16,7 +18,7 @@ func TestIngestDemoBatches(t *testing.T) {
 	ctx := context.Background()
 	var total Ingested
 	for start := 0; start < len(d.files); start += 40 {
-		got, err := s.IngestFiles(ctx, d.files[start:min(start+40, len(d.files))])
+		got, err := ingest(ctx, s, d.files[start:min(start+40, len(d.files))]...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +53,7 @@ func TestIngestDemoBatches(t *testing.T) {
 			t.Fatalf("Has(%s) = %v, %v", f.Key, ok, err)
 		}
 	}
-	again, err := s.IngestFiles(ctx, d.files)
+	again, err := ingest(ctx, s, d.files...)
 	if err != nil || again != (Ingested{}) {
 		t.Fatalf("re-ingest = %+v, %v; want nothing", again, err)
 	}
@@ -89,14 +91,14 @@ func TestIngestDemoFileByFile(t *testing.T) {
 	ctx := context.Background()
 	var total Ingested
 	for _, f := range d.files {
-		got, err := s.IngestFile(ctx, f)
+		got, err := ingest(ctx, s, f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		total.Events += got.Events
 		total.Duplicates += got.Duplicates
-		if again, err := s.IngestFile(ctx, f); err != nil || again != (Ingested{}) {
-			t.Fatalf("second IngestFile(%s) = %+v, %v", f.Key, again, err)
+		if again, err := ingest(ctx, s, f); err != nil || again != (Ingested{}) {
+			t.Fatalf("second ingest(%s) = %+v, %v", f.Key, again, err)
 		}
 	}
 	m := d.manifest
@@ -119,9 +121,9 @@ func TestIngestDeduplicates(t *testing.T) {
 	ctx := context.Background()
 	// Within one file: e1 twice for the same recipient; the same id for
 	// another recipient is another event.
-	got, err := s.IngestFile(ctx, writeGz(t, "a.json.gz", []byte(twoEvents)))
+	got, err := ingest(ctx, s, writeGz(t, "a.json.gz", []byte(twoEvents)))
 	if err != nil || got != (Ingested{Events: 3, Duplicates: 1}) {
-		t.Fatalf("IngestFile = %+v, %v; want 3 events, 1 duplicate", got, err)
+		t.Fatalf("ingest = %+v, %v; want 3 events, 1 duplicate", got, err)
 	}
 	// Against the table, and within a batch across files.
 	b := writeGz(t, "b.json.gz", []byte(`{"Records":[
@@ -129,9 +131,9 @@ func TestIngestDeduplicates(t *testing.T) {
  {"eventID":"e3","recipientAccountId":"111122223333","eventTime":"2026-11-20T12:00:00Z"}]}`))
 	c := writeGz(t, "c.json.gz", []byte(`{"Records":[
  {"eventID":"e3","recipientAccountId":"111122223333","eventTime":"2026-11-20T12:00:00Z"}]}`))
-	got, err = s.IngestFiles(ctx, []File{b, c})
+	got, err = ingest(ctx, s, b, c)
 	if err != nil || got != (Ingested{Events: 1, Duplicates: 2}) {
-		t.Fatalf("IngestFiles = %+v, %v; want 1 event, 2 duplicates", got, err)
+		t.Fatalf("ingest = %+v, %v; want 1 event, 2 duplicates", got, err)
 	}
 	if n := count(t, s, `SELECT count(*) FROM events`); n != 4 {
 		t.Fatalf("%d events stored, want 4", n)
@@ -166,19 +168,15 @@ func TestIngestBadFiles(t *testing.T) {
 			s := openStore(t)
 			ctx := context.Background()
 			for _, batch := range [][]File{{bad}, {d.files[1], bad, d.files[2]}} {
-				_, err := s.IngestFiles(ctx, batch)
-				var be *BadFileError
-				if !errors.Is(err, ErrBadFile) || !errors.As(err, &be) || be.Key != bad.Key {
-					t.Fatalf("err = %v; want a BadFileError for %s", err, bad.Key)
-				}
-				if !strings.Contains(err.Error(), bad.Key) {
-					t.Fatalf("error %q does not name the key", err)
+				_, err := ingest(ctx, s, batch...)
+				var be *badFileError
+				if !errors.As(err, &be) || be.Key != bad.Key {
+					t.Fatalf("err = %v; want a bad file error for %s", err, bad.Key)
 				}
 			}
 			// Streamed the way large files are, it fails the same way.
-			s.bigFile = 0
-			if _, err := s.IngestFile(ctx, bad); !errors.Is(err, ErrBadFile) {
-				t.Fatalf("streamed: err = %v; want ErrBadFile", err)
+			if _, err := ingestWith(ctx, s, 0, bad); !batch.BadContent(err) {
+				t.Fatalf("streamed: err = %v; want a bad file", err)
 			}
 			if n := count(t, s, `SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM ingested_files)`); n != 0 {
 				t.Fatalf("a batch with a bad file left %d rows", n)
@@ -193,9 +191,9 @@ func TestIngestBadFiles(t *testing.T) {
 func TestIngestEmptyRecordsIsRecorded(t *testing.T) {
 	s := openStore(t)
 	f := writeGz(t, "none.json.gz", []byte(`{"Records":[]}`))
-	got, err := s.IngestFile(context.Background(), f)
+	got, err := ingest(context.Background(), s, f)
 	if err != nil || got != (Ingested{}) {
-		t.Fatalf("IngestFile = %+v, %v", got, err)
+		t.Fatalf("ingest = %+v, %v", got, err)
 	}
 	if ok, _ := s.Has(context.Background(), f.Key); !ok {
 		t.Fatal("an empty log file should be recorded as ingested")
@@ -210,8 +208,8 @@ func TestIngestKeepsUnknownFieldsAndToleratesMissing(t *testing.T) {
   "userIdentity":{"type":"IAMUser","newThing":"kept"}},
  {"eventID":"f2"},
  {"eventTime":"not a time","readOnly":"maybe","userIdentity":"odd"}]}`))
-	if got, err := s.IngestFile(context.Background(), f); err != nil || got.Events != 3 {
-		t.Fatalf("IngestFile = %+v, %v", got, err)
+	if got, err := ingest(context.Background(), s, f); err != nil || got.Events != 3 {
+		t.Fatalf("ingest = %+v, %v", got, err)
 	}
 	// Fields without a column are kept in extra, nested ones under their
 	// dotted path.
@@ -244,7 +242,7 @@ func TestIngestInterruptedBatchLeavesNothing(t *testing.T) {
 		// The events are inserted but not committed, nor the files recorded.
 		cancel()
 	}
-	if _, err := s.IngestFiles(ctx, d.files); !errors.Is(err, context.Canceled) {
+	if _, err := ingest(ctx, s, d.files...); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	if n := count(t, s, `SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM ingested_files)`); n != 0 {
@@ -252,7 +250,7 @@ func TestIngestInterruptedBatchLeavesNothing(t *testing.T) {
 	}
 	// And it can simply be run again.
 	s.afterEvents = nil
-	got, err := s.IngestFiles(context.Background(), d.files)
+	got, err := ingest(context.Background(), s, d.files...)
 	if err != nil || got.Events != int(d.manifest.Events-d.manifest.Duplicates) {
 		t.Fatalf("retry = %+v, %v", got, err)
 	}
@@ -263,7 +261,7 @@ func TestIngestCancelledMidRead(t *testing.T) {
 	s := openStore(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.IngestFiles(ctx, d.files); err == nil {
+	if _, err := ingest(ctx, s, d.files...); err == nil {
 		t.Fatal("a cancelled context should fail the batch")
 	}
 	if n := count(t, s, `SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM ingested_files)`); n != 0 {
@@ -274,13 +272,13 @@ func TestIngestCancelledMidRead(t *testing.T) {
 func TestIngestLargeFilesStreamed(t *testing.T) {
 	d := sharedDemo(t)
 	direct, streamed := openStore(t), openStore(t)
-	streamed.bigFile = 4 << 10 // most demo files are larger: they take the streaming path
 	ctx := context.Background()
-	a, err := direct.IngestFiles(ctx, d.files)
+	a, err := ingest(ctx, direct, d.files...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := streamed.IngestFiles(ctx, d.files)
+	// Most demo files are larger than 4 KB: they take the streaming path.
+	b, err := ingestWith(ctx, streamed, 4<<10, d.files...)
 	if err != nil || a != b {
 		t.Fatalf("streamed %+v, %v; direct %+v", b, err, a)
 	}
@@ -288,13 +286,6 @@ func TestIngestLargeFilesStreamed(t *testing.T) {
 	sum := `SELECT (sum(hash(e::VARCHAR)) % 1000000007)::BIGINT FROM events e`
 	if x, y := count(t, direct, sum), count(t, streamed, sum); x != y {
 		t.Fatalf("streamed records differ from direct ones")
-	}
-}
-
-func TestIngestValidatesFiles(t *testing.T) {
-	s := openStore(t)
-	if _, err := s.IngestFile(context.Background(), File{Key: "k", Path: "p"}); err == nil {
-		t.Fatal("a File without account, region and day should be refused")
 	}
 }
 
@@ -336,8 +327,7 @@ func TestIngestStreamsLargeFilesInParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.bigFile = st.Size() - 1
-	got, err := s.IngestFiles(ctx, files)
+	got, err := ingestWith(ctx, s, st.Size()-1, files...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +352,7 @@ func TestIngestLargeBatchWithinMemoryLimit(t *testing.T) {
 	for i := range 50 {
 		batch = append(batch, writeGz(t, fmt.Sprintf("f%02d.json.gz", i), bigLog(3000, fmt.Sprint(i))))
 	}
-	got, err := s.IngestFiles(ctx, batch)
+	got, err := ingest(ctx, s, batch...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,20 +370,20 @@ func TestIngestDeduplicatesAcrossRecipients(t *testing.T) {
  {"eventID":"a","recipientAccountId":"111122223333","eventTime":"2026-11-20T10:00:00Z"},
  {"eventID":"b","recipientAccountId":"444455556666","eventTime":"2026-11-20T10:00:00Z"},
  {"eventID":"c","eventTime":"2026-11-20T10:00:00Z"}]}`))
-	if _, err := s.IngestFile(ctx, first); err != nil {
+	if _, err := ingest(ctx, s, first); err != nil {
 		t.Fatal(err)
 	}
 	again := writeGz(t, "again.json.gz", []byte(`{"Records":[
  {"eventID":"a","recipientAccountId":"111122223333","eventTime":"2026-11-20T10:00:00Z"},
  {"eventID":"b","recipientAccountId":"111122223333","eventTime":"2026-11-20T10:00:00Z"}]}`))
-	got, err := s.IngestFile(ctx, again)
+	got, err := ingest(ctx, s, again)
 	if err != nil || got != (Ingested{Events: 1, Duplicates: 1}) {
 		t.Fatalf("one recipient: %+v, %v; want a as duplicate, b (another recipient) as new", got, err)
 	}
 	none := writeGz(t, "none.json.gz", []byte(`{"Records":[
  {"eventID":"c","eventTime":"2026-11-20T10:00:00Z"},
  {"eventID":"b","recipientAccountId":"444455556666","eventTime":"2026-11-20T10:00:00Z"}]}`))
-	got, err = s.IngestFile(ctx, none)
+	got, err = ingest(ctx, s, none)
 	if err != nil || got != (Ingested{Events: 0, Duplicates: 2}) {
 		t.Fatalf("no recipient: %+v, %v; want both as duplicates", got, err)
 	}

@@ -53,8 +53,7 @@ type Loader struct {
 	gens         map[*batch.Events]uint64 // prepared batches' generations, until loaded
 	loaded       map[uint64]bool          // generations loaded since the last commit
 	pending      int
-	every        int  // commitRows, lowered by tests
-	manual       bool // commit only when asked (IngestFiles is all or nothing)
+	every        int // commitRows, lowered by tests
 	// parts counts the rows of files loaded in parts so far, until their
 	// last part records them.
 	parts map[string]*Ingested
@@ -221,7 +220,7 @@ func (l *Loader) Load(ctx context.Context, b *batch.Events) (Ingested, error) {
 	l.mu.Lock()
 	l.loaded[gen] = true
 	l.pending += b.Rows()
-	commit := l.pending >= l.every && !l.manual
+	commit := l.pending >= l.every
 	l.mu.Unlock()
 	if commit {
 		if err := l.Commit(ctx); err != nil {

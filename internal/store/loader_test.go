@@ -17,7 +17,7 @@ import (
 func TestLoaderFindsDuplicatesAcrossBatchesAndCommits(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
-	if _, err := s.IngestFile(ctx, writeGz(t, "before.json.gz", []byte(`{"Records":[
+	if _, err := ingest(ctx, s, writeGz(t, "before.json.gz", []byte(`{"Records":[
  {"eventID":"old","recipientAccountId":"111122223333","eventTime":"2026-11-20T08:00:00Z"},
  {"eventID":"norcpt","eventTime":"2026-11-20T08:00:00Z"}]}`))); err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 func TestQueryUserIdentity(t *testing.T) {
 	d := sharedDemo(t)
 	s := openStore(t)
-	if _, err := s.IngestFiles(context.Background(), d.files); err != nil {
+	if _, err := ingest(context.Background(), s, d.files...); err != nil {
 		t.Fatal(err)
 	}
 	cols, rows := queryAll(t, s, `select user_identity.type, count(*) from events group by 1 order by 1`)
@@ -125,7 +125,7 @@ func TestTrimStatement(t *testing.T) {
 func TestNamedQueriesRun(t *testing.T) {
 	d := sharedDemo(t)
 	s := openStore(t)
-	if _, err := s.IngestFiles(context.Background(), d.files); err != nil {
+	if _, err := ingest(context.Background(), s, d.files...); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range query.NamedQueries() {

@@ -61,8 +61,7 @@ const eventColumns = `event_id, event_version, event_source, event_name, aws_reg
 // found in Go and by a search of the table instead (see Loader). Queries
 // by time are made cheap by insertion order, not an index: a pull loads
 // files oldest first, so each row group's min/max zonemaps cover a narrow
-// range of event_time and event_date and DuckDB skips the rest
-// (IngestFiles sorts its files by account, region and day instead).
+// range of event_time and event_date and DuckDB skips the rest.
 // ingested_files has no key for the same reason. The ids and addresses
 // that are unique, or nearly, per event are stored uncompressed, as
 // DuckDB ends up storing them anyway: naming it saves DuckDB trying a

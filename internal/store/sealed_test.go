@@ -30,7 +30,7 @@ func demoStore(t *testing.T) (dir, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.IngestFiles(t.Context(), sharedDemo(t).files); err != nil {
+	if _, err := ingest(t.Context(), s, sharedDemo(t).files...); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -127,7 +127,7 @@ func TestLoadsLeaveNoViews(t *testing.T) {
 	// for among the committed events (the tw_dups view).
 	again := d.files[0]
 	again.Key += ".again"
-	got, err := s.IngestFiles(t.Context(), []File{again})
+	got, err := ingest(t.Context(), s, again)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,8 +52,6 @@ import (
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
-
-	"github.com/trailwarden/trailwarden/internal/batch"
 )
 
 // DefaultMemoryLimit bounds DuckDB's memory unless Options say otherwise;
@@ -115,9 +113,6 @@ type Store struct {
 	db   *sql.DB
 	path string
 	opt  Options
-	// bigFile is the largest gzipped file IngestFiles reads into memory;
-	// larger ones are streamed (tests lower it).
-	bigFile int64
 
 	// mu serializes ingests: deduplication reads the table it writes.
 	mu sync.Mutex
@@ -212,7 +207,7 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err != nil {
 		return failOpen(fmt.Errorf("store: open %s: %w", path, err))
 	}
-	s := &Store{db: sql.OpenDB(conn), path: path, opt: opt, bigFile: batch.InMemoryFile}
+	s := &Store{db: sql.OpenDB(conn), path: path, opt: opt}
 	fail := func(err error) (*Store, error) {
 		_ = s.db.Close()
 		return failOpen(err)

@@ -29,7 +29,7 @@ func TestOpenCreatesAndReopens(t *testing.T) {
 		t.Fatalf("schema version %d", n)
 	}
 	f := writeGz(t, "a.json.gz", []byte(twoEvents))
-	if _, err := s.IngestFile(ctx, f); err != nil {
+	if _, err := ingest(ctx, s, f); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -43,7 +43,7 @@ func TestOpenCreatesAndReopens(t *testing.T) {
 	if ok, err := s.Has(ctx, f.Key); err != nil || !ok {
 		t.Fatalf("Has after reopen = %v, %v", ok, err)
 	}
-	if _, err := s.IngestFile(ctx, writeGz(t, "b.json.gz", []byte(twoEvents))); err == nil {
+	if _, err := ingest(ctx, s, writeGz(t, "b.json.gz", []byte(twoEvents))); err == nil {
 		t.Fatal("a read-only store accepted an ingest")
 	}
 }
@@ -118,7 +118,7 @@ func TestQueriesRunBesideIngest(t *testing.T) {
 	go func() {
 		var err error
 		for start := 0; start < len(d.files) && err == nil; start += 10 {
-			_, err = s.IngestFiles(ctx, d.files[start:min(start+10, len(d.files))])
+			_, err = ingest(ctx, s, d.files[start:min(start+10, len(d.files))]...)
 		}
 		done <- err
 	}()
@@ -168,7 +168,7 @@ func TestOpenMigratesSchema1(t *testing.T) {
 	if _, rows := queryAll(t, s, `SELECT extra->>'$.eventName' FROM events WHERE event_id = 'old'`); rows[0][0] != "X" {
 		t.Fatalf("the old record is not in extra: %v", rows)
 	}
-	if _, err := s.IngestFile(ctx, writeGz(t, "new.json.gz", []byte(twoEvents))); err != nil {
+	if _, err := ingest(ctx, s, writeGz(t, "new.json.gz", []byte(twoEvents))); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, s, `SELECT count(*) FROM events`); n != 4 {
@@ -281,7 +281,7 @@ func TestStore_EmptyAndRemove(t *testing.T) {
 	if err != nil || !empty {
 		t.Fatalf("new store: empty %v, %v", empty, err)
 	}
-	if _, err := st.IngestFile(ctx, writeGz(t, "a.json.gz", []byte(`{"Records":[{"eventID":"e1","eventTime":"2026-11-20T00:01:00Z"}]}`))); err != nil {
+	if _, err := ingest(ctx, st, writeGz(t, "a.json.gz", []byte(`{"Records":[{"eventID":"e1","eventTime":"2026-11-20T00:01:00Z"}]}`))); err != nil {
 		t.Fatal(err)
 	}
 	if empty, err = st.Empty(ctx); err != nil || empty {

@@ -72,7 +72,7 @@ var (
 func Run(ctx context.Context, store objstore.Store, opt Options) (*Report, error) {
 	began := time.Now()
 	if opt.Keys == nil && opt.KeysFor == nil {
-		return nil, errors.New("verify: no public keys: pass --public-keys FILE (the JSON `aws cloudtrail list-public-keys` prints)")
+		return nil, ErrNoKeys
 	}
 	if !opt.End.After(opt.Start) {
 		return nil, fmt.Errorf("verify: end %s is not after start %s", opt.End.Format(time.RFC3339), opt.Start.Format(time.RFC3339))
@@ -219,6 +219,26 @@ func Discover(ctx context.Context, store objstore.Store, prefix, org string, acc
 	return out, nil
 }
 
+// ErrNoKeys is a run without public keys to check signatures with.
+var ErrNoKeys = errors.New("verify: no public keys to check the digests' signatures with")
+
+// NothingFoundError is a source with nothing to read under the trail's
+// folders: a wrong source, prefix or scope, or a trail that never wrote
+// there.
+type NothingFoundError struct {
+	// What was looked for ("digest files", "log folders"), Under which
+	// location, and where CloudTrail puts them (Layout, may be empty).
+	What, Under, Layout string
+}
+
+func (e *NothingFoundError) Error() string {
+	s := "no " + e.What + " under " + e.Under
+	if e.Layout != "" {
+		s += " (" + e.Layout + ")"
+	}
+	return s
+}
+
 // discover finds the digest chains to verify.
 func discover(ctx context.Context, store objstore.Store, opt Options) ([]ChainID, error) {
 	out, err := Discover(ctx, store, opt.Prefix, opt.OrgID, opt.Accounts, opt.Regions, layout.DigestFile)
@@ -226,8 +246,8 @@ func discover(ctx context.Context, store objstore.Store, opt Options) ([]ChainID
 		return nil, err
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("verify: no digest files under %s%s: check --source, --prefix, --account and --region (digests live in AWSLogs/[o-id/]ACCOUNT/CloudTrail-Digest/REGION/)",
-			store.String(), "/"+layout.AccountsPrefix(opt.Prefix, opt.OrgID))
+		return nil, &NothingFoundError{What: "digest files", Under: store.String() + "/" + layout.AccountsPrefix(opt.Prefix, opt.OrgID),
+			Layout: "digests live in AWSLogs/[o-id/]ACCOUNT/CloudTrail-Digest/REGION/"}
 	}
 	return out, nil
 }
@@ -301,7 +321,7 @@ func (v *verifier) verifyLog(ctx context.Context, c *Chain, lf digest.LogFile) e
 	switch {
 	case err != nil:
 		res.Problem = problem(err)
-	case hash != lf.HashValue:
+	case digest.CheckHash(hash, lf.HashValue) != nil:
 		res.Problem = ProblemHash
 	default:
 		res.Valid = true

@@ -87,6 +87,15 @@ type Store struct {
 
 var _ objstore.Store = (*Store)(nil)
 
+// Errors of the bucket's region.
+var (
+	// ErrNoRegion is a client for AWS with no region: none given, none in
+	// AWS_REGION or the profile.
+	ErrNoRegion = errors.New("s3: no AWS region: none given, and none in AWS_REGION or the profile")
+	// ErrWrongRegion is a bucket in another region than the client's.
+	ErrWrongRegion = errors.New("the bucket is in another region than the one configured")
+)
+
 // RoleSessionName is the session name of an assumed role, as it appears in
 // the role's CloudTrail events.
 const RoleSessionName = awsconf.RoleSessionName
@@ -104,7 +113,7 @@ func New(ctx context.Context, o Options) (*Store, error) {
 	}
 	if cfg.Region == "" {
 		if endpoint == "" {
-			return nil, errors.New("s3: no AWS region: set one with --region, AWS_REGION or the profile's region")
+			return nil, ErrNoRegion
 		}
 		cfg.Region = "us-east-1"
 	}
@@ -590,7 +599,7 @@ func (s *Store) explain(err error) error {
 		case "AccessDenied", "Forbidden":
 			return fmt.Errorf("access denied (check the credentials, role and bucket policy): %w", err)
 		case "PermanentRedirect", "AuthorizationHeaderMalformed":
-			return fmt.Errorf("the bucket is in another region than the one configured (set --region): %w", err)
+			return fmt.Errorf("%w: %w", ErrWrongRegion, err)
 		}
 	}
 	var re *smithyhttp.ResponseError
