@@ -209,3 +209,34 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+func TestAction(t *testing.T) {
+	tests := []struct {
+		in, want string // want: "" valid, else a part of the error
+	}{
+		{"s3:GetObject", ""},
+		{"kms:GenerateDataKey", ""},
+		{"sts:AssumeRole", ""},
+		{"cloudtrail:PutEventSelectors", ""},
+		{"execute-api:Invoke", ""},
+		{"newservice:DoThing", ""}, // not near a known prefix: taken as written
+		{"s3GetObject", "did you mean s3:GetObject?"},
+		{"kmsDecrypt", "did you mean kms:Decrypt?"},
+		{"S3:GetObject", "did you mean s3:GetObject?"},
+		{"s4:GetObject", "did you mean s3:GetObject?"},
+		{"cloudtrial:LookupEvents", "did you mean cloudtrail:LookupEvents?"},
+		{"s3:*", "without wildcards"},
+		{"s3:Get*", "without wildcards"},
+		{"s3:", "is service:Name"},
+		{":GetObject", "is service:Name"},
+		{"s3:Get Object", "is service:Name"},
+		{"GetObject", "an action is service:Name"},
+		{"", "an action is service:Name"},
+	}
+	for _, tt := range tests {
+		err := awsid.Action(tt.in)
+		if (err == nil) != (tt.want == "") || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("Action(%q) = %v, want %q", tt.in, err, tt.want)
+		}
+	}
+}

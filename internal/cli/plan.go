@@ -32,8 +32,8 @@ func (o *liveOpts) flags(f *pflag.FlagSet) {
 	f.StringVarP(&o.config, "config", "c", "trailwarden.yaml", "path of trailwarden.yaml")
 	f.StringVar(&o.snapshot, "snapshot", "", "use this snapshot file (trailwarden snapshot --out FILE) instead of reading AWS now")
 	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile of the base credentials")
-	f.StringVar(&o.endpoint, "endpoint", "", "send every AWS call to this URL (tests)")
-	_ = f.MarkHidden("endpoint")
+	f.StringVar(&o.endpoint, "endpoint-url", "", "send every AWS call to this URL (tests)")
+	_ = f.MarkHidden("endpoint-url")
 	timeoutFlag(f, &o.timeout)
 }
 
@@ -343,8 +343,8 @@ failed or the run was already rolled back, 2 for bad input.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.config, "config", "c", "trailwarden.yaml", "path of trailwarden.yaml")
 	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile of the base credentials")
-	f.StringVar(&o.endpoint, "endpoint", "", "send every AWS call to this URL (tests)")
-	_ = f.MarkHidden("endpoint")
+	f.StringVar(&o.endpoint, "endpoint-url", "", "send every AWS call to this URL (tests)")
+	_ = f.MarkHidden("endpoint-url")
 	timeoutFlag(f, &o.timeout)
 	f.StringVar(&to, "to", "", "the id of the run to undo (see --list)")
 	f.BoolVar(&list, "list", false, "list the runs in the backup folder")

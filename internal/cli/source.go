@@ -33,8 +33,13 @@ func (o *sourceOpts) scopeFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.bucket, "bucket", "", "bucket name the digests must name (default: from the s3:// URL or the demo manifest)")
 	f.StringVar(&o.prefix, "prefix", "", "the trail's key prefix (default: from the s3:// URL or the demo manifest)")
 	f.StringVar(&o.org, "org", "", "organization id of an organization trail (default: discovered)")
-	f.StringArrayVar(&o.accounts, "account", nil, "only this account (repeatable)")
-	f.StringArrayVar(&o.regions, "region", nil, "only this region (repeatable)")
+}
+
+// filterFlags are the flags that read only some accounts and regions of
+// the bucket: comma-separated and repeatable.
+func (o *sourceOpts) filterFlags(f *pflag.FlagSet) {
+	f.StringSliceVar(&o.accounts, "accounts", nil, "only these accounts, comma-separated (repeatable)")
+	regionsFlag(f, &o.regions, "regions", "only these CloudTrail regions, comma-separated (repeatable)")
 }
 
 // trail is the bucket and prefix to check digests against: the flags when
@@ -50,15 +55,6 @@ func (o *sourceOpts) trail(op *opened) (bucket, prefix string) {
 	return bucket, prefix
 }
 
-func (o *sourceOpts) flags(f *pflag.FlagSet, what string) {
-	f.StringVar(&o.source, "source", "", what+": s3://BUCKET[/PREFIX] or a local folder")
-	f.StringVar(&o.endpoint, "endpoint", "", "S3-compatible endpoint URL (path-style), e.g. http://127.0.0.1:9000")
-	f.StringVar(&o.region, "aws-region", "", "region of the bucket (default: from the AWS configuration)")
-	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile")
-	f.StringVar(&o.roleARN, "role-arn", "", "role to assume for reading the bucket")
-	f.StringVar(&o.externalID, "external-id", "", "sts:ExternalId for --role-arn")
-	timeoutFlag(f, &o.timeout)
-}
 
 // opened is a store plus what its location says about the trail.
 type opened struct {
@@ -81,12 +77,12 @@ func (o *sourceOpts) open(ctx context.Context, create bool) (*opened, error) {
 		st, err := s3store.New(ctx, s3store.Options{Bucket: bucket, Prefix: prefix, Region: o.region, Endpoint: o.endpoint,
 			PathStyle: o.endpoint != "", RoleARN: o.roleARN, ExternalID: o.externalID, Profile: o.profile, Timeout: o.timeout})
 		if err != nil {
-			return nil, badInput(err, "check --endpoint, --profile and the AWS credentials in the environment")
+			return nil, badInput(err, "check --endpoint-url, --region, --profile and the AWS credentials in the environment")
 		}
 		return &opened{store: st, bucket: bucket, prefix: strings.TrimSuffix(prefix, "/"), close: func() {}}, nil
 	}
 	if o.endpoint != "" {
-		return nil, badInput(fmt.Errorf("--endpoint only applies to s3:// sources"), "")
+		return nil, badInput(fmt.Errorf("--endpoint-url only applies to s3:// sources"), "")
 	}
 	openFn := folder.New
 	if create {
