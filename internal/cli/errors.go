@@ -8,7 +8,10 @@ import (
 	"strings"
 
 	"github.com/trailwarden/trailwarden/internal/config"
+	"github.com/trailwarden/trailwarden/internal/demo"
+	"github.com/trailwarden/trailwarden/internal/generator"
 	"github.com/trailwarden/trailwarden/internal/policy"
+	"github.com/trailwarden/trailwarden/internal/safefile"
 	"github.com/trailwarden/trailwarden/internal/store"
 )
 
@@ -20,6 +23,8 @@ const (
 	// ExitInterrupted is for a command stopped by SIGINT or SIGTERM, as
 	// shells report a process ended by SIGINT (128+2).
 	ExitInterrupted = 130
+	// ExitChanges is plan --detailed-exitcode's "there are changes".
+	ExitChanges = 2
 )
 
 // usageError is bad input from the user, with an optional hint.
@@ -57,6 +62,11 @@ func report(w io.Writer, err error) int {
 	if errors.As(err, &pe) || errors.As(err, &fe) {
 		code = ExitBadInput
 	}
+	if code != ExitBadInput {
+		if h, ok := inputHint(err); ok {
+			code, hint = ExitBadInput, h
+		}
+	}
 	// A stalled endpoint is a problem found while running, whatever step
 	// met it (even one that blames bad input for its other failures).
 	if h := stallHint(err); h != "" {
@@ -69,6 +79,24 @@ func report(w io.Writer, err error) int {
 		fmt.Fprintf(w, "Try: %s\n", hint)
 	}
 	return code
+}
+
+// inputHint says whether a library's error is about the user's input, and
+// the hint that names the flag to change.
+func inputHint(err error) (string, bool) {
+	var de *demo.OptionError
+	switch {
+	case errors.Is(err, generator.ErrNoKey):
+		return "set kms_key_arn in the config (or leave out the key policy: an SSE-S3 trail needs none)", true
+	case errors.Is(err, generator.ErrNoReaders):
+		return "set readers.roles or readers.role_pattern in the config", true
+	case errors.Is(err, safefile.ErrDirectory):
+		return "give -o/--out a file name, e.g. -o ./policy.json, not a folder", true
+	case errors.As(err, &de):
+		flag := map[string]string{"Accounts": "--accounts 2", "Days": "--days 1", "Regions": "--regions us-east-1"}[de.Option]
+		return "give at least " + flag, true
+	}
+	return "", false
 }
 
 // checkFormat refuses an --format value the command does not print.

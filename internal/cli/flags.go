@@ -81,7 +81,7 @@ func windowBadInput(err error) error {
 	var be *timewindow.BoundError
 	if errors.As(err, &be) {
 		return badInput(fmt.Errorf("--%s %w", be.Bound, be.Err),
-			"give --"+be.Bound+" as "+windowHelp+", e.g. --"+be.Bound+" 24h, --"+be.Bound+" 2026-11-20 or --"+be.Bound+" 2026-11-20T00:00:00Z")
+			"e.g. --"+be.Bound+" 24h, --"+be.Bound+" 2026-11-20 or --"+be.Bound+" 2026-11-20T00:00:00Z")
 	}
 	return badInput(err, "give an --until later than --since")
 }

@@ -141,6 +141,10 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "Plan: 0 of 4 resources change, 0 blocked") || !strings.Contains(stdout, "Access changes (+ gained, - lost, ~ still denied): 0") {
 		t.Errorf("plan after apply (exit %d):\n%s%s", code, stdout, stderr)
 	}
+	// As Terraform's -detailed-exitcode: nothing to change is 0.
+	if _, stderr, code = run("plan", "--config", cfgPath, "--endpoint-url", srv.URL, "--detailed-exitcode"); code != ExitOK {
+		t.Errorf("plan --detailed-exitcode after apply: exit %d, want 0\n%s", code, stderr)
+	}
 	stdout, _, code = run("rollback", "--config", cfgPath, "--list")
 	if code != 0 || !strings.Contains(stdout, id[1]+"  applied") || !strings.Contains(stdout, plan.StatusFailedRolledBack) {
 		t.Errorf("rollback --list (exit %d):\n%s", code, stdout)

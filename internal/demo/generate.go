@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"sort"
@@ -78,15 +77,23 @@ type signer struct {
 	pub  digest.PublicKey
 }
 
+// OptionError is an Options value Generate cannot use; Option names the
+// field.
+type OptionError struct {
+	Option, Msg string
+}
+
+func (e *OptionError) Error() string { return "demo: " + e.Msg }
+
 func (o *Options) defaults() error {
 	if o.Accounts < 2 {
-		return fmt.Errorf("demo: --accounts must be at least 2 (management and log archive), got %d", o.Accounts)
+		return &OptionError{Option: "Accounts", Msg: fmt.Sprintf("at least 2 accounts are needed (the management and log-archive accounts), not %d", o.Accounts)}
 	}
 	if o.Days < 1 {
-		return fmt.Errorf("demo: --days must be at least 1, got %d", o.Days)
+		return &OptionError{Option: "Days", Msg: fmt.Sprintf("at least 1 day of logs is needed, not %d", o.Days)}
 	}
 	if len(o.Regions) == 0 {
-		return errors.New("demo: at least one region is needed")
+		return &OptionError{Option: "Regions", Msg: "at least one region is needed"}
 	}
 	if o.Start.IsZero() {
 		o.Start = DefaultStart
