@@ -19,8 +19,8 @@ import (
 
 type auditOpts struct {
 	config, standard, snapshot, format, failOn, profile, endpoint string
-	timeout                                                         time.Duration
-	listRules, verbose                                              bool
+	timeout                                                       time.Duration
+	listRules, verbose                                            bool
 }
 
 func newAuditCmd(a *app) *cobra.Command {

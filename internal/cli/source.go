@@ -55,7 +55,6 @@ func (o *sourceOpts) trail(op *opened) (bucket, prefix string) {
 	return bucket, prefix
 }
 
-
 // opened is a store plus what its location says about the trail.
 type opened struct {
 	store  objstore.Store

@@ -20,12 +20,12 @@ import (
 )
 
 type verifyOpts struct {
-	src              sourceOpts
-	exp              expectOpts
+	src                sourceOpts
+	exp                expectOpts
 	keys, since, until string
-	jobs             int
-	format           string
-	verbose          bool
+	jobs               int
+	format             string
+	verbose            bool
 }
 
 func newVerifyCmd(a *app) *cobra.Command {

@@ -54,7 +54,7 @@ type Config struct {
 	// LegacyProfile is the old name of "standard", still read: Parse
 	// moves it to Profile and says so in Notices.
 	LegacyProfile string `yaml:"profile,omitempty"`
-	DeliveryScope     string   `yaml:"delivery_scope"`
+	DeliveryScope string `yaml:"delivery_scope"`
 	// AcceptedForeignSids are statements trailwarden does not own that grant
 	// more than this config intends and that the user keeps knowingly.
 	AcceptedForeignSids AcceptedSids `yaml:"accepted_foreign_sids"`
