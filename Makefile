@@ -11,7 +11,7 @@ FUZZTIME ?= 100000x
 # only with this tag; every go command here gets it.
 export GOFLAGS := $(strip $(GOFLAGS) -tags=duckdb_arrow)
 
-.PHONY: all build cdeps demo test setup lint vet unit fuzz-smoke fuzz-long faults golden bench clean
+.PHONY: all build cdeps demo docs test setup lint vet unit fuzz-smoke fuzz-long faults golden bench clean
 
 all: build
 
@@ -56,6 +56,11 @@ demo: build
 	  --standard baseline --fail-on never | grep -E 'FAIL|fix:|findings:'
 	@echo "== trailwarden plan --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json"
 	@$(BIN) plan --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json | head -1
+
+# The command reference in docs/cli, generated from the commands' help
+# (TestCLIReference fails when it is stale).
+docs:
+	$(GO) test ./internal/cli -run TestCLIReference -count=1 -update
 
 # Everything the tests need, installed from the project's own files. Tools
 # are cached outside the clone (in GOPATH/bin) and reused when present.

@@ -218,7 +218,10 @@ func newQueriesCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "queries",
 		Short: "List the named queries (run one with trailwarden query --named NAME)",
-		Args:  cobra.NoArgs,
+		Example: `  trailwarden queries
+  trailwarden queries --format json | jq -r '.[].name'
+  trailwarden query --db ./trail.duckdb --named console-logins-without-mfa`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			all := query.NamedQueries()
 			if format == "json" {
