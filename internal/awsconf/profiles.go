@@ -37,7 +37,7 @@ func sections(path string, config bool) []string {
 	if path == "" {
 		return nil
 	}
-	f, err := os.Open(path)
+	f, err := os.Open(path) //nolint:gosec // the AWS config files the user's environment names, as the AWS CLI reads them
 	if err != nil {
 		return nil
 	}
