@@ -11,7 +11,7 @@ FUZZTIME ?= 100000x
 # only with this tag; every go command here gets it.
 export GOFLAGS := $(strip $(GOFLAGS) -tags=duckdb_arrow)
 
-.PHONY: all build cdeps demo test setup lint vet unit fuzz-smoke fuzz-long faults golden bench clean
+.PHONY: all build cdeps demo docs test setup lint vet unit fuzz-smoke fuzz-long faults golden bench clean
 
 all: build
 
@@ -39,9 +39,9 @@ demo: build
 	@echo "== trailwarden demo --out out/demo-bucket --accounts 5 --regions us-east-1,eu-west-1 --days 2"
 	@rm -rf out/demo-bucket
 	@$(BIN) demo --out out/demo-bucket --accounts 5 --regions us-east-1,eu-west-1 --days 2
-	@echo "== trailwarden verify --source out/demo-bucket"
+	@echo "== trailwarden verify --source out/demo-bucket --since 2026-11-20 --until 2026-11-22"
 	@$(BIN) verify --source out/demo-bucket --public-keys out/demo-bucket/.trailwarden/public-keys.json \
-	  --start 2026-11-20T00:00:00Z --end 2026-11-22T00:00:00Z
+	  --since 2026-11-20 --until 2026-11-22
 	@echo "== trailwarden coverage --source out/demo-bucket --since 2026-11-20 --until 2026-11-22"
 	@$(BIN) coverage --source out/demo-bucket --since 2026-11-20 --until 2026-11-22
 	@echo "== trailwarden pull --source out/demo-bucket --db out/trail.duckdb"
@@ -51,11 +51,16 @@ demo: build
 	  echo "== trailwarden query --db out/trail.duckdb --named $$q (first lines)"; \
 	  $(BIN) query --db out/trail.duckdb --named $$q | head -8 || exit 1; \
 	done
-	@echo "== trailwarden audit --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json --profile baseline (failures; the demo plants them)"
+	@echo "== trailwarden audit --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json --standard baseline (failures; the demo plants them)"
 	@$(BIN) audit --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json \
-	  --profile baseline --fail-on never | grep -E 'FAIL|fix:|findings:'
+	  --standard baseline --fail-on never | grep -E 'FAIL|fix:|findings:'
 	@echo "== trailwarden plan --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json"
 	@$(BIN) plan --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json | head -1
+
+# The command reference in docs/cli, generated from the commands' help
+# (TestCLIReference fails when it is stale).
+docs:
+	$(GO) test ./internal/cli -run TestCLIReference -count=1 -update
 
 # Everything the tests need, installed from the project's own files. Tools
 # are cached outside the clone (in GOPATH/bin) and reused when present.

@@ -60,27 +60,10 @@ func CheckName(what, name string) error {
 	return nil
 }
 
-// partitionRegions are the regions of each partition, from the AWS SDK for
-// Go v2's partitions.json (aws-sdk-go-v2 v1.48.0), without the -global
-// pseudo-regions. A region with no logs costs one empty S3 listing when
-// a query does not filter on region.
-var partitionRegions = map[string][]string{
-	"aws": {"af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-		"ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
-		"ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1",
-		"eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3",
-		"il-central-1", "me-central-1", "me-south-1", "me-west-1", "mx-central-1", "sa-east-1", "sa-west-1",
-		"us-east-1", "us-east-2", "us-west-1", "us-west-2"},
-	"aws-cn":     {"cn-north-1", "cn-northwest-1"},
-	"aws-us-gov": {"us-gov-east-1", "us-gov-west-1"},
-	"aws-iso":    {"us-iso-east-1", "us-iso-west-1"},
-	"aws-iso-b":  {"us-isob-east-1", "us-isob-west-1"},
-}
-
 // DefaultRegions is the default region projection for a home region: the
 // home region and every region of its partition, sorted.
 func DefaultRegions(home string) []string {
-	rs := append([]string{home}, partitionRegions[awsid.Partition(home)]...)
+	rs := append([]string{home}, awsid.PartitionRegions(awsid.Partition(home))...)
 	slices.Sort(rs)
 	return slices.Compact(rs)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailwarden/trailwarden/internal/awsid"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/query"
 )
@@ -187,7 +188,7 @@ func TestDefaultRegions(t *testing.T) {
 		t.Errorf("GovCloud: %v", got)
 	}
 	aws := DefaultRegions("eu-west-1")
-	if len(aws) != len(partitionRegions["aws"]) || !slices.IsSorted(aws) || !slices.Contains(aws, "us-east-1") {
+	if len(aws) != len(awsid.PartitionRegions("aws")) || !slices.IsSorted(aws) || !slices.Contains(aws, "us-east-1") {
 		t.Errorf("commercial: %v", aws)
 	}
 	// A home region newer than the list is still projected.

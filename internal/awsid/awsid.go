@@ -43,14 +43,6 @@ func Organization(id string) error {
 	return nil
 }
 
-// Region checks a region name such as us-east-1 or us-gov-west-1.
-func Region(r string) error {
-	if !regionRe.MatchString(r) {
-		return fmt.Errorf("%q is not an AWS region name: expected a name such as us-east-1, eu-west-1 or ap-southeast-2", r)
-	}
-	return nil
-}
-
 // Partition returns the ARN partition of a region: aws, aws-cn or aws-us-gov.
 func Partition(region string) string {
 	switch {

@@ -1,6 +1,7 @@
 package awsid_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,4 +153,90 @@ func FuzzParseARN(f *testing.F) {
 		_, _ = awsid.RoleARN(s)
 		_, _ = awsid.KeyARN(s)
 	})
+}
+
+func TestRegion(t *testing.T) {
+	tests := []struct {
+		in, want string // want: "" valid, else a part of the error
+	}{
+		{"us-east-1", ""},
+		{"eu-west-1", ""},
+		{"ap-southeast-7", ""},
+		{"cn-northwest-1", ""},
+		{"us-gov-west-1", ""},
+		{"us-isob-east-1", ""},
+		{"us-esat-1", "did you mean us-east-1?"},
+		{"US-EAST-1", "did you mean us-east-1?"},
+		{"eu-wset-2", "did you mean eu-west-2?"},
+		{"useast1", "did you mean us-east-1?"},
+		{"us-east-9", "did you mean us-east-1?"},
+		{"xx-nowhere-7", "not an AWS region trailwarden knows"},
+		{"eusc-de-east-1", "partition trailwarden does not support"},
+		{"eu-isoe-west-1", "partition trailwarden does not support"},
+		{"", "not an AWS region name"},
+		{"banana", "not an AWS region name: expected"},
+	}
+	for _, tt := range tests {
+		err := awsid.Region(tt.in)
+		if (err == nil) != (tt.want == "") || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("Region(%q) = %v, want %q", tt.in, err, tt.want)
+		}
+	}
+	for _, r := range awsid.KnownRegions() {
+		if err := awsid.Region(r); err != nil {
+			t.Errorf("a known region is refused: %v", err)
+		}
+		if !slices.Contains(awsid.PartitionRegions(awsid.Partition(r)), r) {
+			t.Errorf("%s is not listed in its partition %s", r, awsid.Partition(r))
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	known := []string{"s3", "kms", "sts", "iam", "cloudtrail", "organizations"}
+	tests := []struct{ in, want string }{
+		{"S3", "s3"},
+		{"cloudtrial", "cloudtrail"},
+		{"organisations", "organizations"},
+		{"kns", "kms"},
+		{"ec2", ""},
+		{"lambda", ""},
+		{"x", ""},
+	}
+	for _, tt := range tests {
+		if got := awsid.Suggest(tt.in, known); got != tt.want {
+			t.Errorf("Suggest(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestAction(t *testing.T) {
+	tests := []struct {
+		in, want string // want: "" valid, else a part of the error
+	}{
+		{"s3:GetObject", ""},
+		{"kms:GenerateDataKey", ""},
+		{"sts:AssumeRole", ""},
+		{"cloudtrail:PutEventSelectors", ""},
+		{"execute-api:Invoke", ""},
+		{"newservice:DoThing", ""}, // not near a known prefix: taken as written
+		{"s3GetObject", "did you mean s3:GetObject?"},
+		{"kmsDecrypt", "did you mean kms:Decrypt?"},
+		{"S3:GetObject", "did you mean s3:GetObject?"},
+		{"s4:GetObject", "did you mean s3:GetObject?"},
+		{"cloudtrial:LookupEvents", "did you mean cloudtrail:LookupEvents?"},
+		{"s3:*", "without wildcards"},
+		{"s3:Get*", "without wildcards"},
+		{"s3:", "is service:Name"},
+		{":GetObject", "is service:Name"},
+		{"s3:Get Object", "is service:Name"},
+		{"GetObject", "an action is service:Name"},
+		{"", "an action is service:Name"},
+	}
+	for _, tt := range tests {
+		err := awsid.Action(tt.in)
+		if (err == nil) != (tt.want == "") || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("Action(%q) = %v, want %q", tt.in, err, tt.want)
+		}
+	}
 }

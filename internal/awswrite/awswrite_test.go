@@ -37,7 +37,7 @@ readers:
   role_name: "trailwarden-log-reader"
   roles: ["arn:aws:iam::444444444444:role/security-analytics"]
   athena_only: true
-profile: "baseline"
+standard: "baseline"
 delivery_scope: "auto"
 aws:
   access_role: "OrganizationAccountAccessRole"

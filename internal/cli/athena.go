@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -45,7 +46,8 @@ func newAthenaDDLCmd(a *app, setup bool) *cobra.Command {
 	example := "  trailwarden athena ddl --config trailwarden.yaml > cloudtrail.sql"
 	if setup {
 		use, short = "setup", "Create the database and the CloudTrail table in Athena"
-		example = "  trailwarden athena setup --config trailwarden.yaml --output s3://acme-athena-results/trailwarden/"
+		example = "  trailwarden athena setup --config trailwarden.yaml --athena-results s3://acme-athena-results/trailwarden/\n" +
+			"  trailwarden athena setup --config trailwarden.yaml --region eu-west-1 --since 2025-01-01 --accounts 111111111111,222222222222"
 	}
 	cmd := &cobra.Command{
 		Use: use, Short: short, Example: example, Args: cobra.NoArgs,
@@ -53,9 +55,9 @@ func newAthenaDDLCmd(a *app, setup bool) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.exp.config, "config", "c", "trailwarden.yaml", "path of trailwarden.yaml")
-	f.StringVar(&o.since, "since", "2020/01/01", "first day the table projects, yyyy/MM/dd")
+	f.StringVar(&o.since, "since", "2020-01-01", "first day the table projects: "+windowHelp+"; a time counts from its day")
 	f.StringSliceVar(&o.exp.accounts, "accounts", nil, "accounts to project (default: the organization's active accounts for an organization trail, from --snapshot or read live; else the config's source_accounts)")
-	f.StringSliceVar(&o.regions, "regions", nil, "regions to project (default: every region of the partition)")
+	regionsFlag(f, &o.regions, "regions", "regions to project, comma-separated (repeatable) (default: every region of the partition)")
 	f.StringVar(&o.exp.snapshot, "snapshot", "", "a snapshot file (trailwarden snapshot) to take the organization's accounts from")
 	f.StringVar(&o.exp.endpoint, "endpoint-url", "", "send AWS calls to this URL (tests, or a private endpoint)")
 	timeoutFlag(f, &o.exp.timeout)
@@ -70,12 +72,17 @@ func newAthenaDDLCmd(a *app, setup bool) *cobra.Command {
 }
 
 func (a *app) runAthena(ctx context.Context, o athenaDDLOpts, setup bool) error {
+	since, _, err := parseWindow(o.since, "", time.Now())
+	if err != nil {
+		return err
+	}
 	o.exp.profile = o.a.profile
 	c, exp, err := a.athenaAccounts(ctx, o.exp)
 	if err != nil {
 		return err
 	}
-	ddl, err := athena.DDL(c, athena.DDLOptions{Database: o.a.database, Table: o.a.table, Accounts: exp.IDs(), Regions: o.regions, Since: o.since})
+	ddl, err := athena.DDL(c, athena.DDLOptions{Database: o.a.database, Table: o.a.table, Accounts: exp.IDs(), Regions: o.regions,
+		Since: since.Format("2006/01/02")})
 	if err != nil {
 		return badInput(err, "")
 	}
@@ -94,7 +101,7 @@ func (a *app) runAthena(ctx context.Context, o athenaDDLOpts, setup bool) error 
 	}
 	cl, err := athena.New(ctx, opt)
 	if err != nil {
-		return badInput(err, "check --athena-region, --output and the AWS credentials")
+		return badInput(err, "check --region, --athena-results and the AWS credentials")
 	}
 	if err := cl.Setup(ctx, ddl, o.a.database); err != nil {
 		return err

@@ -61,7 +61,7 @@ func TestAthenaDDL_ProjectsTheWholeOrganization(t *testing.T) {
 func TestAthenaSetup_RefusesWithoutTheAccounts(t *testing.T) {
 	s := snapshotWorld(t)
 	s.Deny("organizations", "ListAccounts", "")
-	_, stderr, code := run("athena", "setup", "--config", orgInput, "--endpoint-url", s.URL, "--output", "s3://acme-athena-results/tw/")
+	_, stderr, code := run("athena", "setup", "--config", orgInput, "--endpoint-url", s.URL, "--athena-results", "s3://acme-athena-results/tw/")
 	if code != ExitBadInput || !strings.Contains(stderr, "organizations:ListAccounts") {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
@@ -131,7 +131,7 @@ func TestQueryAthena_ChecksTheTableProjectsEveryAccount(t *testing.T) {
 
 	// Nothing says which accounts should be there: exit 2, no call.
 	f.ops = nil
-	_, stderr, code = run("query", "--engine", "athena", "--athena-region", "us-east-1", "--named", "root-activity", "--endpoint-url", srv.URL)
+	_, stderr, code = run("query", "--engine", "athena", "--region", "us-east-1", "--named", "root-activity", "--endpoint-url", srv.URL)
 	if code != ExitBadInput || !strings.Contains(stderr, "--accounts") || len(f.ops) != 0 {
 		t.Fatalf("no expected set: exit %d, calls %v\n%s", code, f.ops, stderr)
 	}

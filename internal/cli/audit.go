@@ -18,22 +18,22 @@ import (
 )
 
 type auditOpts struct {
-	config, profile, snapshot, format, failOn, awsProfile, endpoint string
-	timeout                                                         time.Duration
-	listRules, verbose                                              bool
+	config, standard, snapshot, format, failOn, profile, endpoint string
+	timeout                                                       time.Duration
+	listRules, verbose                                            bool
 }
 
 func newAuditCmd(a *app) *cobra.Command {
 	var o auditOpts
 	cmd := &cobra.Command{
 		Use:   "audit",
-		Short: "Audit the live pipeline (or a snapshot) against the accelerate, cis or baseline profile",
-		Long: `audit checks the pipeline trailwarden.yaml describes against one profile and
+		Short: "Audit the live pipeline (or a snapshot) against the accelerate, cis or baseline standard",
+		Long: `audit checks the pipeline trailwarden.yaml describes against one standard and
 prints one finding per rule and resource: pass, fail or unknown, the evidence
 it looked at, and the exact fix (a command to run or the statement to add,
 with your bucket, prefix, trail and readers filled in).
 
-Profiles (--profile, default: the config's profile):
+Standards (--standard, default: the config's standard):
   accelerate  every requirement of the AMS Accelerate onboarding guide: an AWS
               Organization, multi-Region trail, global events, management
               events with KMS and RDS Data API, validation, bucket encryption,
@@ -68,23 +68,24 @@ NO_COLOR is set), json, or sarif (SARIF 2.1.0, for code-scanning dashboards).
 Exit status: 1 when a failing finding at or above --fail-on (default high;
 "never" disables) exists, 0 otherwise, 2 for bad input.`,
 		Example: `  trailwarden audit --config trailwarden.yaml --snapshot snapshot.json
-  trailwarden audit --config trailwarden.yaml --snapshot snapshot.json --profile accelerate --format sarif > audit.sarif
+  trailwarden audit --config trailwarden.yaml --snapshot snapshot.json --standard accelerate --format sarif > audit.sarif
   trailwarden audit --config trailwarden.yaml --snapshot snapshot.json --fail-on critical --format json
-  trailwarden audit --list-rules --profile cis`,
+  trailwarden audit --list-rules --standard cis
+  trailwarden audit --config trailwarden.yaml --profile org-audit`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAudit(cmd, o) },
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.config, "config", "c", "trailwarden.yaml", "path of trailwarden.yaml")
-	f.StringVar(&o.profile, "profile", "", "accelerate, cis or baseline (default: the config's profile)")
+	f.StringVar(&o.standard, "standard", "", "the requirements to audit against: accelerate, cis or baseline (default: the config's standard)")
 	f.StringVar(&o.snapshot, "snapshot", "", "audit this snapshot file instead of reading AWS")
 	f.StringVar(&o.format, "format", "text", "text, json or sarif")
 	f.StringVar(&o.failOn, "fail-on", "high", "exit 1 on a failing finding at or above: critical, high, medium, low or never")
-	f.BoolVar(&o.listRules, "list-rules", false, "print the rule catalogue (of --profile, if given) and exit")
+	f.BoolVar(&o.listRules, "list-rules", false, "print the rule catalogue (of --standard, if given) and exit")
 	f.BoolVar(&o.verbose, "verbose", false, "text format: also print the evidence of every finding")
-	f.StringVar(&o.awsProfile, "aws-profile", "", "AWS shared-config profile for a live audit")
-	f.StringVar(&o.endpoint, "endpoint", "", "send every AWS call to this URL (tests)")
-	_ = f.MarkHidden("endpoint")
+	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile of the base credentials, for a live audit")
+	f.StringVar(&o.endpoint, "endpoint-url", "", "send every AWS call to this URL (tests)")
+	_ = f.MarkHidden("endpoint-url")
 	timeoutFlag(f, &o.timeout)
 	return cmd
 }
@@ -101,8 +102,8 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 		}
 		failOn = s
 	}
-	if o.profile != "" && !validProfile(o.profile) {
-		return badInput(fmt.Errorf("unknown --profile %q", o.profile), "use one of: "+strings.Join(audit.Profiles, ", "))
+	if o.standard != "" && !validProfile(o.standard) {
+		return badInput(fmt.Errorf("unknown --standard %q", o.standard), "use one of: "+strings.Join(audit.Profiles, ", "))
 	}
 	if o.listRules {
 		return a.listRules(o)
@@ -111,12 +112,12 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 	if err != nil {
 		return err
 	}
-	profile := o.profile
+	profile := o.standard
 	if profile == "" {
 		profile = c.Profile
 	}
-	s, err := a.liveState(cmd.Context(), c, configPath{o.config, o.snapshot}, awsread.Options{Profile: o.awsProfile, Endpoint: o.endpoint, Timeout: o.timeout},
-		"take a snapshot with `trailwarden snapshot --config trailwarden.yaml -o snapshot.json`", "--aws-profile")
+	s, err := a.liveState(cmd.Context(), c, configPath{o.config, o.snapshot}, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout},
+		"take a snapshot with `trailwarden snapshot --config trailwarden.yaml -o snapshot.json`", "--profile")
 	if err != nil {
 		return err
 	}
@@ -161,7 +162,7 @@ func auditJSON(w io.Writer, v any) error {
 }
 
 func (a *app) listRules(o auditOpts) error {
-	rules := audit.Rules(o.profile)
+	rules := audit.Rules(o.standard)
 	switch o.format {
 	case "json":
 		return auditJSON(a.stdout, rules)
@@ -169,7 +170,7 @@ func (a *app) listRules(o auditOpts) error {
 		return badInput(errors.New("--list-rules prints text or json"), "use --format text or --format json")
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RULE\tSEVERITY\tPROFILES\tTITLE")
+	fmt.Fprintln(tw, "RULE\tSEVERITY\tSTANDARDS\tTITLE")
 	for _, r := range rules {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, strings.Join(r.Profiles, ","), r.Title)
 	}
@@ -202,7 +203,7 @@ func renderAudit(w io.Writer, rep *audit.Report, source string, s *snapshot.Snap
 	if source == "" {
 		source = "live read"
 	}
-	fmt.Fprintf(w, "trailwarden audit: profile %s, %s taken %s\n", rep.Profile, source, s.TakenAt.UTC().Format("2006-01-02T15:04:05Z"))
+	fmt.Fprintf(w, "trailwarden audit: standard %s, %s taken %s\n", rep.Profile, source, s.TakenAt.UTC().Format("2006-01-02T15:04:05Z"))
 	var accounts []string
 	groups := map[string]map[string][]audit.Finding{}
 	var resources = map[string][]string{}

@@ -22,14 +22,14 @@ func TestAudit_LiveEqualsSnapshot(t *testing.T) {
 		t.Run(profile, func(t *testing.T) {
 			s := snapshotWorld(t)
 			snap := filepath.Join(t.TempDir(), "snap.json")
-			if out, errOut, code := run("snapshot", "-c", snapConfig, "--out", snap, "--endpoint", s.URL); code != 0 {
+			if out, errOut, code := run("snapshot", "-c", snapConfig, "--out", snap, "--endpoint-url", s.URL); code != 0 {
 				t.Fatalf("snapshot: exit %d\n%s%s", code, out, errOut)
 			}
-			live, errOut, liveCode := run("audit", "-c", snapConfig, "--profile", profile, "--format", "json", "--fail-on", "never", "--endpoint", s.URL)
+			live, errOut, liveCode := run("audit", "-c", snapConfig, "--standard", profile, "--format", "json", "--fail-on", "never", "--endpoint-url", s.URL)
 			if liveCode != 0 {
 				t.Fatalf("live audit: exit %d\n%s", liveCode, errOut)
 			}
-			offline, errOut, code := run("audit", "-c", snapConfig, "--profile", profile, "--format", "json", "--fail-on", "never", "--snapshot", snap)
+			offline, errOut, code := run("audit", "-c", snapConfig, "--standard", profile, "--format", "json", "--fail-on", "never", "--snapshot", snap)
 			if code != 0 {
 				t.Fatalf("snapshot audit: exit %d\n%s", code, errOut)
 			}
@@ -88,14 +88,14 @@ func deployedWorld(t *testing.T, edit func(string) string, extra func(w *awsfake
 func auditBoth(t *testing.T, s *awsfake.Server, profile string) *audit.Report {
 	t.Helper()
 	snap := filepath.Join(t.TempDir(), "snap.json")
-	if out, errOut, code := run("snapshot", "-c", snapConfig, "--out", snap, "--endpoint", s.URL); code > 1 {
+	if out, errOut, code := run("snapshot", "-c", snapConfig, "--out", snap, "--endpoint-url", s.URL); code > 1 {
 		t.Fatalf("snapshot: exit %d\n%s%s", code, out, errOut)
 	}
-	live, errOut, code := run("audit", "-c", snapConfig, "--profile", profile, "--format", "json", "--fail-on", "never", "--endpoint", s.URL)
+	live, errOut, code := run("audit", "-c", snapConfig, "--standard", profile, "--format", "json", "--fail-on", "never", "--endpoint-url", s.URL)
 	if code != 0 {
 		t.Fatalf("live audit: exit %d\n%s", code, errOut)
 	}
-	offline, errOut, code := run("audit", "-c", snapConfig, "--profile", profile, "--format", "json", "--fail-on", "never", "--snapshot", snap)
+	offline, errOut, code := run("audit", "-c", snapConfig, "--standard", profile, "--format", "json", "--fail-on", "never", "--snapshot", snap)
 	if code != 0 {
 		t.Fatalf("snapshot audit: exit %d\n%s", code, errOut)
 	}

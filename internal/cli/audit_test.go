@@ -25,13 +25,13 @@ func TestAuditGolden(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"audit-text", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--profile", "cis"}},
-		{"audit-json", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--profile", "cis", "--format", "json"}},
-		{"audit-sarif", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--profile", "cis", "--format", "sarif"}},
-		{"audit-good-accelerate", []string{"audit", "-c", auditConfig, "--snapshot", auditGood, "--profile", "accelerate"}},
+		{"audit-text", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--standard", "cis"}},
+		{"audit-json", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--standard", "cis", "--format", "json"}},
+		{"audit-sarif", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--standard", "cis", "--format", "sarif"}},
+		{"audit-good-accelerate", []string{"audit", "-c", auditConfig, "--snapshot", auditGood, "--standard", "accelerate"}},
 		{"audit-list-rules", []string{"audit", "--list-rules"}},
 		{"audit-bad-snapshot", []string{"audit", "-c", auditConfig, "--snapshot", "testdata/input/org-bucket.json"}},
-		{"audit-bad-profile", []string{"audit", "-c", auditConfig, "--snapshot", auditGood, "--profile", "strict"}},
+		{"audit-bad-profile", []string{"audit", "-c", auditConfig, "--snapshot", auditGood, "--standard", "strict"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkGolden(t, tt.name, tt.args, nil) })
@@ -43,12 +43,12 @@ func TestAudit_ExitCodes(t *testing.T) {
 		args []string
 		want int
 	}{
-		{[]string{"--snapshot", auditGood, "--profile", "baseline"}, ExitOK},
-		{[]string{"--snapshot", auditBad, "--profile", "cis"}, ExitFailure},
+		{[]string{"--snapshot", auditGood, "--standard", "baseline"}, ExitOK},
+		{[]string{"--snapshot", auditBad, "--standard", "cis"}, ExitFailure},
 		// cis's only critical failure is TW-BKT-05; the rest are high or lower.
-		{[]string{"--snapshot", auditBad, "--profile", "cis", "--fail-on", "critical"}, ExitFailure},
-		{[]string{"--snapshot", auditBad, "--profile", "cis", "--fail-on", "never"}, ExitOK},
-		{[]string{"--snapshot", auditBad, "--profile", "cis", "--fail-on", "sometimes"}, ExitBadInput},
+		{[]string{"--snapshot", auditBad, "--standard", "cis", "--fail-on", "critical"}, ExitFailure},
+		{[]string{"--snapshot", auditBad, "--standard", "cis", "--fail-on", "never"}, ExitOK},
+		{[]string{"--snapshot", auditBad, "--standard", "cis", "--fail-on", "sometimes"}, ExitBadInput},
 		{[]string{"--snapshot", auditBad, "--format", "yaml"}, ExitBadInput},
 		{[]string{"--snapshot", "testdata/input/missing.json"}, ExitBadInput},
 	}
@@ -78,7 +78,7 @@ func TestAudit_FailOnThreshold(t *testing.T) {
 		t.Fatal(err)
 	}
 	for flag, want := range map[string]int{"high": ExitOK, "medium": ExitOK, "low": ExitFailure} {
-		if _, stderr, code := run("audit", "-c", auditConfig, "--snapshot", snap, "--profile", "cis", "--fail-on", flag); code != want {
+		if _, stderr, code := run("audit", "-c", auditConfig, "--snapshot", snap, "--standard", "cis", "--fail-on", flag); code != want {
 			t.Errorf("--fail-on %s: exit %d, want %d (%s)", flag, code, want, stderr)
 		}
 	}
@@ -89,7 +89,7 @@ func TestAudit_FailOnThreshold(t *testing.T) {
 // rule's id; each result's message.text, and ruleId matching a rule at
 // ruleIndex; level in the enumeration and "none" unless kind is "fail".
 func TestAudit_SARIFStructure(t *testing.T) {
-	stdout, stderr, _ := run("audit", "-c", auditConfig, "--snapshot", auditBad, "--profile", "baseline", "--format", "sarif")
+	stdout, stderr, _ := run("audit", "-c", auditConfig, "--snapshot", auditBad, "--standard", "baseline", "--format", "sarif")
 	var log map[string]any
 	if err := json.Unmarshal([]byte(stdout), &log); err != nil {
 		t.Fatalf("not JSON: %v (%s)", err, stderr)
@@ -152,7 +152,7 @@ func TestAudit_SARIFStructure(t *testing.T) {
 
 func TestAudit_ColorOnlyOnTerminal(t *testing.T) {
 	t.Setenv("NO_COLOR", "")
-	stdout, _, _ := run("audit", "-c", auditConfig, "--snapshot", auditBad, "--profile", "cis")
+	stdout, _, _ := run("audit", "-c", auditConfig, "--snapshot", auditBad, "--standard", "cis")
 	if strings.Contains(stdout, "\x1b[") {
 		t.Fatal("colour escape written to a non-terminal")
 	}
@@ -176,7 +176,7 @@ func TestAudit_AccelerateExitsOnAnyRequirement(t *testing.T) {
 		t.Fatal(err)
 	}
 	for profile, want := range map[string]int{"accelerate": ExitFailure, "baseline": ExitOK} {
-		out, stderr, code := run("audit", "-c", auditConfig, "--snapshot", snap, "--profile", profile)
+		out, stderr, code := run("audit", "-c", auditConfig, "--snapshot", snap, "--standard", profile)
 		if code != want {
 			t.Errorf("%s: exit %d, want %d\n%s%s", profile, code, want, out, stderr)
 		}

@@ -46,7 +46,7 @@ var awsSuiteEndpoint string
 // live adds the endpoint flag when the suite runs on a recorded world.
 func live(args ...string) []string {
 	if awsSuiteEndpoint != "" {
-		args = append(args, "--endpoint", awsSuiteEndpoint)
+		args = append(args, "--endpoint-url", awsSuiteEndpoint)
 	}
 	return args
 }
@@ -82,7 +82,7 @@ func awsSuite(t *testing.T, cfg string, apply bool) {
 		t.Fatalf("snapshot lacks the bucket or the accounts:\n%s", errOut)
 	}
 	for _, profile := range []string{"accelerate", "cis", "baseline"} {
-		out, errOut, code := run("audit", "-c", cfg, "--snapshot", snap, "--profile", profile, "--format", "json", "--fail-on", "never")
+		out, errOut, code := run("audit", "-c", cfg, "--snapshot", snap, "--standard", profile, "--format", "json", "--fail-on", "never")
 		if code != ExitOK || !json.Valid([]byte(out)) {
 			t.Fatalf("audit %s: exit %d\n%s", profile, code, errOut)
 		}

@@ -61,8 +61,8 @@ denied, 2 bad input.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.principal, "principal", "", "caller: IAM/STS ARN, 12-digit account, service principal (cloudtrail.amazonaws.com) or anonymous")
-	f.StringVar(&o.roleARN, "role-arn", "", "for an assumed-role session of a role with a path: the full role ARN")
-	f.StringVar(&o.action, "action", "", "action, e.g. s3:GetObject")
+	f.StringVar(&o.roleARN, "principal-role-arn", "", "for an assumed-role session (--principal arn:aws:sts::...:assumed-role/NAME/SESSION) of a role with a path: the role's full ARN")
+	f.Var((*actionValue)(&o.action), "action", "the action requested, service:Name, e.g. s3:GetObject")
 	f.StringVar(&o.resource, "resource", "", "resource ARN")
 	f.StringVar(&o.resourceAccount, "resource-account", "", "account owning the resource (S3 ARNs carry none; default: from the ARN, or the config's log-archive account for its bucket)")
 	f.StringVar(&o.resourceKind, "resource-kind", "auto", "auto, generic, kms-key or role-trust (KMS key policies and trust policies must allow explicitly)")

@@ -4,12 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/trailwarden/trailwarden/internal/coverage"
 	"github.com/trailwarden/trailwarden/internal/objstore/source"
@@ -76,24 +74,12 @@ valid digest, 1 when there is any gap or invalid digest, 2 for bad input
 	f.StringVarP(&o.exp.config, "config", "c", "", "trailwarden.yaml of the pipeline (the trail, organization, source accounts and regions)")
 	o.exp.expectFlags(f, "each must have a digest every due hour")
 	f.StringVar(&o.keys, "public-keys", "", "public keys JSON (aws cloudtrail list-public-keys --start-time ... --end-time ... > keys.json)")
-	f.StringVar(&o.since, "since", "", "start of the window: a duration back from now (24h, 7d), a date (2026-11-20) or an RFC 3339 time (default: 24h before --until)")
+	f.StringVar(&o.since, "since", "", "start of the window: "+windowHelp+" (default: 24h before --until)")
 	f.StringVar(&o.until, "until", "", "end of the window, exclusive, in the same forms (default: now)")
 	f.IntVar(&o.jobs, "jobs", 16, "concurrent requests")
 	f.StringVar(&o.format, "format", "text", "text or json")
 	f.BoolVar(&o.wide, "wide", false, "text: also the last log file and the hours pending, missing and invalid")
 	return cmd
-}
-
-// awsFlags registers the source and the AWS access to it under the AWS
-// CLI's names (--region is the bucket's region, the region of the calls).
-func (o *sourceOpts) awsFlags(f *pflag.FlagSet, what string) {
-	f.StringVar(&o.source, "source", "", what+": s3://BUCKET[/PREFIX] or a local folder")
-	f.StringVar(&o.endpoint, "endpoint-url", "", "send AWS calls to this URL, e.g. an S3-compatible endpoint http://127.0.0.1:9000 (path-style)")
-	f.StringVar(&o.region, "region", "", "AWS region of the calls, the bucket's (default: from the AWS configuration)")
-	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile")
-	f.StringVar(&o.roleARN, "role-arn", "", "role to assume for reading the bucket")
-	f.StringVar(&o.externalID, "external-id", "", "sts:ExternalId for --role-arn")
-	timeoutFlag(f, &o.timeout)
 }
 
 func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
@@ -182,17 +168,9 @@ func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
 // RFC 3339 time. Without them, a demo folder's own days, else the last 24
 // hours.
 func window(since, until string, op *source.Source, now time.Time) (time.Time, time.Time, error) {
-	var s, u time.Time
-	var err error
-	if until != "" {
-		if u, err = when("until", until, now); err != nil {
-			return s, u, err
-		}
-	}
-	if since != "" {
-		if s, err = when("since", since, now); err != nil {
-			return s, u, err
-		}
+	s, u, err := parseWindow(since, until, now)
+	if err != nil {
+		return s, u, err
 	}
 	if since == "" && until == "" {
 		if ds, du, ok := op.DemoWindow(); ok {
@@ -209,27 +187,6 @@ func window(since, until string, op *source.Source, now time.Time) (time.Time, t
 		return s, u, badInput(fmt.Errorf("--until %s is not after --since %s", u.Format(time.RFC3339), s.Format(time.RFC3339)), "")
 	}
 	return s, u, nil
-}
-
-// when reads one time flag: 36h or 7d back from now, a date (midnight
-// UTC) or an RFC 3339 time.
-func when(flag, v string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse("2006-01-02", v); err == nil {
-		return t.UTC(), nil
-	}
-	if d, ok := strings.CutSuffix(v, "d"); ok {
-		if n, err := strconv.Atoi(d); err == nil && n > 0 {
-			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
-		}
-	}
-	if d, err := time.ParseDuration(v); err == nil && d > 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, badInput(fmt.Errorf("--%s %q is neither a duration (36h, 7d), a date (2026-11-20) nor an RFC 3339 time", flag, v),
-		"e.g. --"+flag+" 24h, --"+flag+" 2026-11-20 or --"+flag+" 2026-11-20T00:00:00Z")
 }
 
 func renderCoverage(w io.Writer, op *source.Source, r *coverage.Report, wide bool) {

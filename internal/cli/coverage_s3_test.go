@@ -17,7 +17,7 @@ func TestCoverageAgainstMinIO(t *testing.T) {
 	srv.CreateBucket(t, "demo-bucket")
 	keys := filepath.Join(t.TempDir(), "keys.json")
 	url := "s3://demo-bucket/org-logs"
-	if _, stderr, code := run("demo", "--s3", url, "--endpoint", srv.Endpoint, "--accounts", "3", "--regions", "us-east-1,eu-west-1",
+	if _, stderr, code := run("demo", "--s3", url, "--endpoint-url", srv.Endpoint, "--accounts", "3", "--regions", "us-east-1,eu-west-1",
 		"--days", "1", "--public-keys-out", keys); code != 0 {
 		t.Fatalf("demo: %d %s", code, stderr)
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 type demoOpts struct {
-	out, s3, keysOut, start string
+	out, s3, keysOut, since string
 	src                     sourceOpts
 	opt                     demo.Options
 	regions, tamper         []string
@@ -49,20 +49,22 @@ and .trailwarden/snapshot.json, a snapshot of its configuration as
 problems planted for audit to find), so audit and plan can be tried offline.`,
 		Example: `  trailwarden demo --out ./demo-bucket --accounts 20 --regions us-east-1,eu-west-1,ap-southeast-2 --days 3
   trailwarden demo --out ./tampered --tamper modify --tamper break-chain
-  trailwarden demo --s3 s3://demo-bucket/prefix --endpoint http://127.0.0.1:9000 --public-keys-out keys.json`,
+  trailwarden demo --out ./recent --since 3d --days 3
+  trailwarden demo --s3 s3://demo-bucket/prefix --endpoint-url http://127.0.0.1:9000 --public-keys-out keys.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runDemo(cmd, o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.out, "out", "", "write into this folder (created if missing)")
+	f.StringVarP(&o.out, "out", "o", "", "write into this folder (created if missing)")
 	f.StringVar(&o.s3, "s3", "", "write into this bucket instead: s3://BUCKET[/PREFIX]")
-	f.StringVar(&o.src.endpoint, "endpoint", "", "S3-compatible endpoint for --s3, e.g. http://127.0.0.1:9000")
-	f.StringVar(&o.src.profile, "profile", "", "AWS shared-config profile for --s3")
+	f.StringVar(&o.src.endpoint, "endpoint-url", "", "--s3: send the S3 calls to this URL, e.g. an S3-compatible endpoint http://127.0.0.1:9000 (path-style)")
+	regionFlag(f, &o.src.region, "region", "--s3: AWS region of the calls, the bucket's (default: from the AWS configuration)")
+	f.StringVar(&o.src.profile, "profile", "", "--s3: AWS shared-config profile")
 	timeoutFlag(f, &o.src.timeout)
 	f.IntVar(&o.opt.Accounts, "accounts", 5, "number of accounts (the first two are the management and log-archive accounts)")
-	f.StringSliceVar(&o.regions, "regions", []string{"us-east-1", "eu-west-1"}, "regions; the first is the trail's home region")
+	regionsFlag(f, &o.regions, "regions", "regions, comma-separated (repeatable); the first is the trail's home region", "us-east-1", "eu-west-1")
 	f.IntVar(&o.opt.Days, "days", 1, "days of logs")
-	f.StringVar(&o.start, "start", demo.DefaultStart.Format("2006-01-02"), "first day (UTC), YYYY-MM-DD")
+	f.StringVar(&o.since, "since", demo.DefaultStart.Format(time.DateOnly), "the first day of logs (UTC): "+windowHelp+"; a time counts from its day's midnight")
 	f.Uint64Var(&o.seed, "seed", 1, "seed: the same seed and flags give the same bucket")
 	f.StringVar(&o.opt.Bucket, "bucket", "demo-bucket", "bucket name written into digests (taken from --s3 when given)")
 	f.StringVar(&o.opt.Prefix, "prefix", "", "trail key prefix (taken from --s3 when given)")
@@ -80,10 +82,11 @@ func (a *app) runDemo(cmd *cobra.Command, o demoOpts) error {
 	if (o.out == "") == (o.s3 == "") {
 		return badInput(fmt.Errorf("give exactly one of --out DIR and --s3 s3://BUCKET/PREFIX"), "")
 	}
-	start, err := time.Parse("2006-01-02", o.start)
+	start, _, err := parseWindow(o.since, "", time.Now())
 	if err != nil {
-		return badInput(fmt.Errorf("--start %q: %w", o.start, err), "write the day as YYYY-MM-DD")
+		return err
 	}
+	start = start.Truncate(24 * time.Hour)
 	o.opt.Start, o.opt.Seed, o.opt.Regions = start, o.seed, o.regions
 	var tampers []demo.Tamper
 	for _, t := range o.tamper {
@@ -148,12 +151,16 @@ func (a *app) runDemo(cmd *cobra.Command, o demoOpts) error {
 	if keys == "" && op.Dir != "" {
 		keys = filepath.Join(op.Dir, source.PublicKeysFile)
 	}
-	fmt.Fprintf(a.stdout, "verify it with:\n  trailwarden verify --source %s --public-keys %s --start %s --end %s\n",
-		o.src.source, keys, m.Start.Format(time.RFC3339), m.End.Format(time.RFC3339))
+	endpoint := ""
+	if o.src.endpoint != "" {
+		endpoint = " --endpoint-url " + o.src.endpoint
+	}
+	fmt.Fprintf(a.stdout, "verify it with:\n  trailwarden verify --source %s%s --public-keys %s --since %s --until %s\n",
+		o.src.source, endpoint, keys, m.Start.Format(time.RFC3339), m.End.Format(time.RFC3339))
 	if op.Dir != "" {
 		cfg, snap := filepath.Join(op.Dir, source.ConfigFile), filepath.Join(op.Dir, source.SnapshotFile)
 		fmt.Fprintf(a.stdout, "audit and plan its configuration offline (%d findings planted) with:\n", len(demo.Planted))
-		fmt.Fprintf(a.stdout, "  trailwarden audit --config %s --snapshot %s --profile baseline\n", cfg, snap)
+		fmt.Fprintf(a.stdout, "  trailwarden audit --config %s --snapshot %s --standard baseline\n", cfg, snap)
 		fmt.Fprintf(a.stdout, "  trailwarden plan --config %s --snapshot %s\n", cfg, snap)
 	}
 	return nil

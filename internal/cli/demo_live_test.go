@@ -18,7 +18,7 @@ func TestDemoAuditAndPlanOffline(t *testing.T) {
 		t.Fatalf("demo: exit %d\n%s%s", code, out, errOut)
 	}
 	cfg, snap := filepath.Join(dir, source.ConfigFile), filepath.Join(dir, source.SnapshotFile)
-	out, errOut, code := run("audit", "--config", cfg, "--snapshot", snap, "--profile", "baseline")
+	out, errOut, code := run("audit", "--config", cfg, "--snapshot", snap, "--standard", "baseline")
 	if code != ExitFailure {
 		t.Fatalf("audit: exit %d (want 1: a high finding is planted)\n%s%s", code, out, errOut)
 	}

@@ -9,9 +9,11 @@ import (
 
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/demo"
+	"github.com/trailwarden/trailwarden/internal/generator"
 	"github.com/trailwarden/trailwarden/internal/objstore/s3"
 	"github.com/trailwarden/trailwarden/internal/plan"
 	"github.com/trailwarden/trailwarden/internal/policy"
+	"github.com/trailwarden/trailwarden/internal/safefile"
 	"github.com/trailwarden/trailwarden/internal/store"
 	"github.com/trailwarden/trailwarden/internal/verify"
 )
@@ -24,6 +26,8 @@ const (
 	// ExitInterrupted is for a command stopped by SIGINT or SIGTERM, as
 	// shells report a process ended by SIGINT (128+2).
 	ExitInterrupted = 130
+	// ExitChanges is plan --detailed-exitcode's "there are changes".
+	ExitChanges = 2
 )
 
 // usageError is bad input from the user, with an optional hint.
@@ -97,25 +101,35 @@ func report(w io.Writer, err error) int {
 }
 
 // regionHint says how to give the bucket's region.
-const regionHint = "give the bucket's region: --region (coverage) or --aws-region (pull, verify, demo), AWS_REGION, or the profile's region"
+const regionHint = "give the bucket's region: --region, AWS_REGION, or the profile's region"
 
 // libraryHint is the hint, naming flags, for an error of a library (which
 // names none), and the exit code it calls for (0: as the caller says).
 func libraryHint(err error) (int, string) {
 	var nf *verify.NothingFoundError
+	var de *demo.OptionError
 	switch {
 	case errors.Is(err, verify.ErrNoKeys):
 		return ExitBadInput, "pass --public-keys FILE (the JSON `aws cloudtrail list-public-keys` prints), or, for pull, --no-verify to load unverified"
 	case errors.As(err, &nf):
-		return 0, "check --source, --prefix, --account and --region"
+		return 0, "check --source, --prefix, --accounts and --regions"
 	case errors.Is(err, s3.ErrNoRegion):
 		return ExitBadInput, regionHint
 	case errors.Is(err, s3.ErrWrongRegion):
 		return 0, regionHint
+	case errors.As(err, &de):
+		flag := map[string]string{"Accounts": "--accounts 2", "Days": "--days 1", "Regions": "--regions us-east-1"}[de.Option]
+		return ExitBadInput, "give at least " + flag
 	case errors.Is(err, demo.ErrOptions):
 		return ExitBadInput, "trailwarden demo --help lists what --accounts, --days, --regions and --tamper take"
 	case errors.Is(err, plan.ErrNoBackup):
 		return ExitBadInput, "trailwarden rollback --list shows the ids"
+	case errors.Is(err, generator.ErrNoKey):
+		return ExitBadInput, "set kms_key_arn in the config (or leave out the key policy: an SSE-S3 trail needs none)"
+	case errors.Is(err, generator.ErrNoReaders):
+		return ExitBadInput, "set readers.roles or readers.role_pattern in the config"
+	case errors.Is(err, safefile.ErrDirectory):
+		return ExitBadInput, "give -o/--out a file name, e.g. -o ./policy.json, not a folder"
 	}
 	return 0, ""
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,9 @@ func newExportCmd(a *app) *cobra.Command {
 		Example: "  trailwarden export --db ./trail.duckdb --format parquet --out ./events-parquet",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return badInput(errors.New("--out is required: the folder to write"), "e.g. trailwarden export --db "+db+" --out ./events-parquet")
+			}
 			if format != "parquet" {
 				return badInput(fmt.Errorf("unknown --format %q", format), "only parquet is supported")
 			}
@@ -35,8 +39,7 @@ func newExportCmd(a *app) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&db, "db", "trail.duckdb", "the DuckDB store")
-	f.StringVar(&out, "out", "", "folder to write (must not exist, or be empty)")
+	f.StringVarP(&out, "out", "o", "", "folder to write (must not exist, or be empty); required")
 	f.StringVar(&format, "format", "parquet", "parquet")
-	_ = cmd.MarkFlagRequired("out")
 	return cmd
 }

@@ -51,9 +51,9 @@ trail of the same name, and --source-account lists them.`,
 	f.StringVar(&c.LogArchiveAccount, "log-archive-account", "", "account that owns the central bucket")
 	f.StringArrayVar(&c.SourceAccounts, "source-account", nil, "account whose trail delivers here (repeatable)")
 	f.StringVar(&c.Bucket, "bucket", "", "central S3 bucket name")
-	f.StringVar(&c.BucketRegion, "bucket-region", "", "bucket region (default: --region)")
+	regionFlag(f, &c.BucketRegion, "bucket-region", "bucket region (default: --region)")
 	f.StringVar(&c.KeyPrefix, "prefix", "", "S3 key prefix of the trail (no leading or trailing slash)")
-	f.StringVar(&c.HomeRegion, "region", "", "home region of the trail")
+	regionFlag(f, &c.HomeRegion, "region", "home region of the trail (where it is created, as aws cloudtrail create-trail --region)")
 	f.StringVar(&c.Trail.Name, "trail", "", "trail name")
 	f.BoolVar(&perAccount, "per-account-trails", false, "one trail per source account even with --org")
 	f.StringVar(&c.KMSKeyARN, "kms-key", "", "KMS key ARN for SSE-KMS log files")
@@ -61,8 +61,9 @@ trail of the same name, and --source-account lists them.`,
 	f.StringArrayVar(&c.Readers.Roles, "reader-role", nil, "role ARN allowed to read the logs (repeatable)")
 	f.StringVar(&c.Readers.RolePattern, "reader-pattern", "", "role-name pattern allowed to read in any organization account, e.g. ams-access-*")
 	f.BoolVar(&c.Readers.AthenaOnly, "athena-only", false, "readers may read only through Amazon Athena")
-	f.StringVar(&c.Readers.ExternalID, "external-id", "", "sts:ExternalId required to assume the reader role")
-	f.StringVar(&c.Profile, "profile", c.Profile, "requirement profile: baseline, accelerate or cis")
+	f.StringVar(&c.Readers.ExternalID, "reader-external-id", "", "sts:ExternalId the reader role's trust policy requires of whoever assumes it "+
+		"(the value readers pass as --external-id with --role-arn to pull, verify or coverage)")
+	f.StringVar(&c.Profile, "standard", c.Profile, "the requirements to generate and audit for: baseline, accelerate (the AMS Accelerate onboarding guide) or cis")
 	f.StringVar(&c.DeliveryScope, "delivery-scope", c.DeliveryScope, "auto, per-account, account-list or organization")
 	f.StringVarP(&out, "out", "o", "", "write to this file (atomically) instead of stdout")
 	return cmd

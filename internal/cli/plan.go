@@ -31,8 +31,8 @@ func (o *liveOpts) flags(f *pflag.FlagSet) {
 	f.StringVarP(&o.config, "config", "c", "trailwarden.yaml", "path of trailwarden.yaml")
 	f.StringVar(&o.snapshot, "snapshot", "", "use this snapshot file (trailwarden snapshot --out FILE) instead of reading AWS now")
 	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile of the base credentials")
-	f.StringVar(&o.endpoint, "endpoint", "", "send every AWS call to this URL (tests)")
-	_ = f.MarkHidden("endpoint")
+	f.StringVar(&o.endpoint, "endpoint-url", "", "send every AWS call to this URL (tests)")
+	_ = f.MarkHidden("endpoint-url")
 	timeoutFlag(f, &o.timeout)
 }
 
@@ -96,6 +96,7 @@ listed in "trailwarden snapshot --help".`
 func newPlanCmd(a *app) *cobra.Command {
 	var o liveOpts
 	var format string
+	var detailed bool
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show what apply would change, who gains or loses access, and the errors AWS would return",
@@ -129,10 +130,14 @@ does not overwrite what it cannot see.
 ` + permissionsHelp + `
 
 Exit status: 0 when the plan can be applied (with or without changes), 1
-when a step is blocked by a predicted error, 2 for bad input.`,
+when a step is blocked by a predicted error, 2 for bad input. With
+--detailed-exitcode, as Terraform's: 0 when there is nothing to change, 2
+when there are changes and none is blocked, 1 for anything else (a blocked
+step, an error, bad input).`,
 		Example: `  trailwarden snapshot --config trailwarden.yaml --out live.json
   trailwarden plan --config trailwarden.yaml --snapshot live.json
-  trailwarden plan --config trailwarden.yaml --snapshot live.json --format json | jq '.accessChanges'`,
+  trailwarden plan --config trailwarden.yaml --snapshot live.json --format json | jq '.accessChanges'
+  trailwarden plan --config trailwarden.yaml --detailed-exitcode; [ $? -eq 2 ] && echo "changes to apply"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkFormat(format, "text", "json"); err != nil {
@@ -152,11 +157,15 @@ when a step is blocked by a predicted error, 2 for bad input.`,
 			if len(p.Blocked()) > 0 {
 				return &exitError{code: ExitFailure}
 			}
+			if detailed && p.Changes() {
+				return &exitError{code: ExitChanges}
+			}
 			return nil
 		},
 	}
 	o.flags(cmd.Flags())
 	cmd.Flags().StringVar(&format, "format", "text", "text or json")
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none, 1 for a blocked step or any error (as terraform plan -detailed-exitcode)")
 	return cmd
 }
 
@@ -326,8 +335,8 @@ failed or the run was already rolled back, 2 for bad input.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.config, "config", "c", "trailwarden.yaml", "path of trailwarden.yaml")
 	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile of the base credentials")
-	f.StringVar(&o.endpoint, "endpoint", "", "send every AWS call to this URL (tests)")
-	_ = f.MarkHidden("endpoint")
+	f.StringVar(&o.endpoint, "endpoint-url", "", "send every AWS call to this URL (tests)")
+	_ = f.MarkHidden("endpoint-url")
 	timeoutFlag(f, &o.timeout)
 	f.StringVar(&to, "to", "", "the id of the run to undo (see --list)")
 	f.BoolVar(&list, "list", false, "list the runs in the backup folder")

@@ -96,7 +96,7 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 	// A snapshot that no longer matches AWS: apply refuses before any write.
 	w.SetBucketPolicy("acme-org-cloudtrail", `{"Version":"2012-10-17","Statement":[{"Sid":"Changed","Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::acme-org-cloudtrail"}]}`)
 	w.ResetCalls()
-	stdout, stderr, code := run("apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint", srv.URL, "--yes")
+	stdout, stderr, code := run("apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint-url", srv.URL, "--yes")
 	if code != ExitFailure || !strings.Contains(stderr, "the live configuration changed since") {
 		t.Fatalf("apply of a stale snapshot: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -109,7 +109,7 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 
 	// A denied PutKeyPolicy: apply fails, rolls back the bucket policy.
 	w.Inject(awsfake.Fault{Service: "kms", Operation: "PutKeyPolicy", Times: 1, Code: "AccessDeniedException", Message: "not allowed"})
-	stdout, stderr, code = run("apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint", srv.URL, "--yes")
+	stdout, stderr, code = run("apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint-url", srv.URL, "--yes")
 	if code != ExitFailure {
 		t.Fatalf("failing apply exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -124,7 +124,7 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 	}
 
 	// A clean apply, then rollback --to its id.
-	stdout, stderr, code = run("apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint", srv.URL, "--yes")
+	stdout, stderr, code = run("apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint-url", srv.URL, "--yes")
 	if code != 0 {
 		t.Fatalf("apply exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -137,16 +137,20 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 	}
 	// Planning again from the live state (read through awsread) finds
 	// nothing left to do.
-	stdout, stderr, code = run("plan", "--config", cfgPath, "--endpoint", srv.URL)
+	stdout, stderr, code = run("plan", "--config", cfgPath, "--endpoint-url", srv.URL)
 	if code != 0 || !strings.Contains(stdout, "Plan: 0 of 4 resources change, 0 blocked") || !strings.Contains(stdout, "Access changes (+ gained, - lost, ~ still denied): 0") {
 		t.Errorf("plan after apply (exit %d):\n%s%s", code, stdout, stderr)
+	}
+	// As Terraform's -detailed-exitcode: nothing to change is 0.
+	if _, stderr, code = run("plan", "--config", cfgPath, "--endpoint-url", srv.URL, "--detailed-exitcode"); code != ExitOK {
+		t.Errorf("plan --detailed-exitcode after apply: exit %d, want 0\n%s", code, stderr)
 	}
 	stdout, _, code = run("rollback", "--config", cfgPath, "--list")
 	if code != 0 || !strings.Contains(stdout, id[1]+"  applied") || !strings.Contains(stdout, plan.StatusFailedRolledBack) {
 		t.Errorf("rollback --list (exit %d):\n%s", code, stdout)
 	}
 	// Without --yes and without a terminal, rollback only shows the run.
-	stdout, _, code = run("rollback", "--config", cfgPath, "--to", id[1], "--endpoint", srv.URL)
+	stdout, _, code = run("rollback", "--config", cfgPath, "--to", id[1], "--endpoint-url", srv.URL)
 	if code != 0 || !strings.Contains(stdout, "Dry run") {
 		t.Errorf("rollback dry run (exit %d):\n%s", code, stdout)
 	}
@@ -179,19 +183,19 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.SetBucketPolicy("acme-org-cloudtrail", string(edited))
-	stdout, stderr, code = run("apply", "--config", cfgPath, "--endpoint", srv.URL, "--yes")
+	stdout, stderr, code = run("apply", "--config", cfgPath, "--endpoint-url", srv.URL, "--yes")
 	second := regexp.MustCompile(`Backup: (\S+)`).FindStringSubmatch(stdout)
 	if code != 0 || second == nil {
 		t.Fatalf("second apply exit %d\n%s%s", code, stdout, stderr)
 	}
-	_, stderr, code = run("rollback", "--config", cfgPath, "--to", id[1], "--endpoint", srv.URL, "--yes")
+	_, stderr, code = run("rollback", "--config", cfgPath, "--to", id[1], "--endpoint-url", srv.URL, "--yes")
 	if code != ExitBadInput || !strings.Contains(stderr, "later runs changed the same resources and are still in effect: "+second[1]) {
 		t.Fatalf("rollback under a later run: exit %d\n%s", code, stderr)
 	}
-	if stdout, stderr, code = run("rollback", "--config", cfgPath, "--to", second[1], "--endpoint", srv.URL, "--yes"); code != 0 {
+	if stdout, stderr, code = run("rollback", "--config", cfgPath, "--to", second[1], "--endpoint-url", srv.URL, "--yes"); code != 0 {
 		t.Fatalf("rollback of the later run: exit %d\n%s%s", code, stdout, stderr)
 	}
-	stdout, stderr, code = run("rollback", "--config", cfgPath, "--to", id[1], "--endpoint", srv.URL, "--yes")
+	stdout, stderr, code = run("rollback", "--config", cfgPath, "--to", id[1], "--endpoint-url", srv.URL, "--yes")
 	if code != 0 || !strings.Contains(stdout, "Rolled back run "+id[1]) {
 		t.Fatalf("rollback exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -207,7 +211,7 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 	if got, _ := w.BucketPolicy("acme-org-cloudtrail"); got != livePolicy {
 		t.Errorf("bucket policy after rollback: %s", got)
 	}
-	_, stderr, code = run("rollback", "--config", cfgPath, "--to", id[1], "--endpoint", srv.URL, "--yes")
+	_, stderr, code = run("rollback", "--config", cfgPath, "--to", id[1], "--endpoint-url", srv.URL, "--yes")
 	if code != ExitFailure || !strings.Contains(stderr, "already rolled back") {
 		t.Errorf("second rollback exit %d: %s", code, stderr)
 	}

@@ -306,6 +306,9 @@ func loadConfig(a *app, path string) (*config.Config, error) {
 	if err != nil {
 		return nil, badInput(err, "fix the fields named above (schema: docs/config.md)")
 	}
+	for _, n := range c.Notices {
+		fmt.Fprintf(a.stderr, "notice: %s\n", n)
+	}
 	return c, nil
 }
 

@@ -305,7 +305,7 @@ func reproduce(f proof.Finding, src policySource) string {
 	parts := []string{"trailwarden can", "--principal", shellQuote(who)}
 	if p.IssuerARN != "" {
 		if plain, err := eval.ParsePrincipal(p.ARN); err != nil || plain.IssuerARN != p.IssuerARN {
-			parts = append(parts, "--role-arn", shellQuote(p.IssuerARN))
+			parts = append(parts, "--principal-role-arn", shellQuote(p.IssuerARN))
 		}
 	}
 	parts = append(parts, "--action", shellQuote(f.Request.Action), "--resource", shellQuote(f.Request.Resource),

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -75,7 +73,9 @@ process holds the store (the message names it); 2 for bad input; 130 when
 interrupted (SIGINT or SIGTERM), after which pulling again resumes.`,
 		Example: `  trailwarden pull --source ./demo-bucket --db ./trail.duckdb
   trailwarden pull --source s3://acme-org-cloudtrail/prefix --since 7d --db ./trail.duckdb
-  trailwarden pull --source s3://demo-bucket --endpoint http://127.0.0.1:9000 --public-keys keys.json --db trail.duckdb --format json`,
+  trailwarden pull --source s3://acme-org-cloudtrail/prefix --region eu-west-1 --since 2026-11-01 --until 2026-11-08 \
+    --accounts 333333333333,444444444444 --regions us-east-1 --db ./trail.duckdb
+  trailwarden pull --source s3://demo-bucket --endpoint-url http://127.0.0.1:9000 --public-keys keys.json --db trail.duckdb --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.sinceSet = cmd.Flags().Changed("since")
@@ -83,33 +83,17 @@ interrupted (SIGINT or SIGTERM), after which pulling again resumes.`,
 		},
 	}
 	f := cmd.Flags()
-	o.src.flags(f, "the bucket to pull from")
+	o.src.awsFlags(f, "the bucket to pull from")
 	f.StringVar(&o.db, "db", "trail.duckdb", "the DuckDB file to load into (created if missing)")
 	f.StringVar(&o.keys, "public-keys", "", "public keys JSON (default: CloudTrail ListPublicKeys on AWS, or a demo folder's own)")
-	f.StringVar(&o.since, "since", "7d", "how far back: a duration such as 36h or 7d, or an RFC 3339 time")
-	f.StringVar(&o.until, "until", "", "up to this RFC 3339 time (default: now)")
+	f.StringVar(&o.since, "since", "7d", "start of the window: "+windowHelp)
+	f.StringVar(&o.until, "until", "", "end of the window, in the same forms (default: now)")
 	o.src.scopeFlags(f)
+	o.src.filterFlags(f)
 	f.IntVar(&o.jobs, "jobs", 8, "concurrent downloads")
 	f.BoolVar(&o.noVerify, "no-verify", false, "load without checking digests (reported in the summary)")
 	f.StringVar(&o.format, "format", "text", "text or json (the summary)")
 	return cmd
-}
-
-// sinceTime reads "7d", "36h" or an RFC 3339 time.
-func sinceTime(s string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	if d, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(d)
-		if err == nil && n > 0 {
-			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, badInput(fmt.Errorf("--since %q is neither a duration (7d, 36h) nor an RFC 3339 time", s), "e.g. --since 7d, --since 36h or --since 2026-11-20T00:00:00Z")
 }
 
 func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
@@ -127,16 +111,15 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 	bucket, prefix := o.src.trail(op)
 	opt := pull.Options{Bucket: bucket, Prefix: prefix, OrgID: o.src.org, Accounts: o.src.accounts, Regions: o.src.regions,
 		NoVerify: o.noVerify, Jobs: o.jobs, Loaders: store.MaxWriters}
-	now := time.Now().UTC()
-	if o.until != "" {
-		if opt.Until, err = time.Parse(time.RFC3339, o.until); err != nil {
-			return badInput(fmt.Errorf("--until %q is not an RFC 3339 time", o.until), "")
-		}
-	} else {
-		opt.Until = now
-	}
-	if opt.Since, err = sinceTime(o.since, opt.Until); err != nil {
+	// A duration is back from now, for --since as for --until.
+	if opt.Since, opt.Until, err = parseWindow(o.since, o.until, time.Now()); err != nil {
 		return err
+	}
+	if opt.Until.IsZero() {
+		opt.Until = time.Now().UTC()
+		if !opt.Until.After(opt.Since) {
+			return badInput(fmt.Errorf("--since %s is in the future", opt.Since.Format(time.RFC3339)), "give a --since before now")
+		}
 	}
 	if start, end, ok := op.DemoWindow(); ok && o.until == "" && !o.sinceSet {
 		// A demo folder: its own range, unless the user chose one. Its

@@ -120,7 +120,7 @@ func TestVerifyAndPullTruncatedChain(t *testing.T) {
 	dir := makeDemo(t)
 	account, orphan := truncateChain(t, dir)
 	for _, end := range []string{"2026-11-21T00:00:00Z", "2026-11-21T05:00:00Z"} {
-		stdout, stderr, code := run("verify", "--source", dir, "--end", end, "--format", "json")
+		stdout, stderr, code := run("verify", "--source", dir, "--until", end, "--format", "json")
 		if code != ExitFailure {
 			t.Fatalf("verify --end %s: exit %d, want 1\n%s%s", end, code, stdout, stderr)
 		}
@@ -214,7 +214,7 @@ func TestPullFailureLeavesNoStore(t *testing.T) {
 	dir := makeDemo(t)
 	keys := filepath.Join(dir, source.PublicKeysFile)
 	db := filepath.Join(t.TempDir(), "trail.duckdb")
-	args := []string{"pull", "--source", "s3://demo-bucket", "--endpoint", srv.URL, "--public-keys", keys, "--db", db}
+	args := []string{"pull", "--source", "s3://demo-bucket", "--endpoint-url", srv.URL, "--public-keys", keys, "--db", db}
 	if stdout, stderr, code := run(args...); code == 0 || !strings.Contains(stderr, "AccessDenied") {
 		t.Fatalf("pull from a refusing bucket: exit %d\n%s%s", code, stdout, stderr)
 	}

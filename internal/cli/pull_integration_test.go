@@ -21,11 +21,11 @@ func TestPullQueryExportAgainstMinIO(t *testing.T) {
 	keys := filepath.Join(dir, "keys.json")
 	db := filepath.Join(dir, "trail.duckdb")
 	url := "s3://demo-bucket"
-	if _, stderr, code := run("demo", "--s3", url, "--endpoint", srv.Endpoint, "--accounts", "3", "--regions", "us-east-1,eu-west-1",
+	if _, stderr, code := run("demo", "--s3", url, "--endpoint-url", srv.Endpoint, "--accounts", "3", "--regions", "us-east-1,eu-west-1",
 		"--days", "1", "--public-keys-out", keys, "--format", "json"); code != 0 {
 		t.Fatalf("demo: %s", stderr)
 	}
-	pullArgs := []string{"pull", "--source", url, "--endpoint", srv.Endpoint, "--public-keys", keys, "--db", db,
+	pullArgs := []string{"pull", "--source", url, "--endpoint-url", srv.Endpoint, "--public-keys", keys, "--db", db,
 		"--since", "2026-11-20T00:00:00Z", "--until", "2026-11-21T00:00:00Z", "--format", "json"}
 	stdout, stderr, code := run(pullArgs...)
 	if code != 0 {

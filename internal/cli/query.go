@@ -91,11 +91,11 @@ Output: table for people, csv, jsonl (one object per row) or json.`,
 
 func (o *athenaOpts) flags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.region, "athena-region", "", "Athena region (default: the config's home region)")
+	regionFlag(f, &o.region, "region", "--engine athena: AWS region of the Athena calls (default: the config's home region)")
 	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile")
 	f.StringVar(&o.roleARN, "role-arn", "", "role to assume for Athena")
 	f.StringVar(&o.workgroup, "workgroup", "primary", "Athena workgroup")
-	f.StringVar(&o.output, "output", "", "S3 location for query results, s3://bucket/path/ (default: the workgroup's)")
+	f.StringVar(&o.output, "athena-results", "", "where Athena writes query results, s3://bucket/path/ (default: the workgroup's result location)")
 	f.StringVar(&o.database, "database", "trailwarden", "Glue database of the CloudTrail table")
 	f.StringVar(&o.table, "table", "cloudtrail_logs", "name of the CloudTrail table")
 }
@@ -131,7 +131,7 @@ func (a *app) engine(ctx context.Context, o queryOpts) (query.Engine, func(), er
 		opt.Endpoint, opt.Timeout = o.exp.endpoint, o.exp.timeout
 		cl, err := athena.New(ctx, opt)
 		if err != nil {
-			return nil, nil, badInput(err, "check --athena-region, --profile and the AWS credentials")
+			return nil, nil, badInput(err, "check --region, --profile and the AWS credentials")
 		}
 		return cl, func() {}, nil
 	}
@@ -219,7 +219,10 @@ func newQueriesCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "queries",
 		Short: "List the named queries (run one with trailwarden query --named NAME)",
-		Args:  cobra.NoArgs,
+		Example: `  trailwarden queries
+  trailwarden queries --format json | jq -r '.[].name'
+  trailwarden query --db ./trail.duckdb --named console-logins-without-mfa`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			all := query.NamedQueries()
 			if format == "json" {

@@ -5,9 +5,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -31,17 +34,25 @@ func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	if err := root.ExecuteContext(ctx); err != nil {
-		if ctx.Err() != nil {
-			// SIGINT or SIGTERM (see cmd/trailwarden): the command stopped
-			// because it was asked to, and its error (a cancelled context,
-			// or whatever the cancellation broke) says nothing more.
-			fmt.Fprintln(stderr, "interrupted")
-			return ExitInterrupted
-		}
-		return report(stderr, err)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
 	}
-	return ExitOK
+	if ctx.Err() != nil {
+		// SIGINT or SIGTERM (see cmd/trailwarden): the command stopped
+		// because it was asked to, and its error (a cancelled context,
+		// or whatever the cancellation broke) says nothing more.
+		fmt.Fprintln(stderr, "interrupted")
+		return ExitInterrupted
+	}
+	code := report(stderr, err)
+	var ee *exitError
+	if code == ExitBadInput && !errors.As(err, &ee) && detailedExitCode(cmd, args) {
+		// plan --detailed-exitcode: 2 means "changes", so an error,
+		// bad input included, is 1 (as Terraform's).
+		code = ExitFailure
+	}
+	return code
 }
 
 func newRootCmd(a *app) *cobra.Command {
@@ -72,8 +83,52 @@ Or try it offline on a synthetic organization:
 	})
 	root.AddCommand(newInitCmd(a), newPolicyCmd(a), newCanCmd(a), newDemoCmd(a), newVerifyCmd(a), newCoverageCmd(a),
 		newPullCmd(a), newQueryCmd(a), newQueriesCmd(a), newAthenaCmd(a), newExportCmd(a),
-		newSnapshotCmd(a), newAuditCmd(a), newPlanCmd(a), newApplyCmd(a), newRollbackCmd(a))
+		newSnapshotCmd(a), newAuditCmd(a), newPlanCmd(a), newApplyCmd(a), newRollbackCmd(a), newVersionCmd(a))
+	argsAreInput(root)
+	completions(root)
 	return root
+}
+
+// argsAreInput makes every wrong command line bad input (exit 2): an
+// unknown command, under the root or a group such as "policy" (which would
+// otherwise print its help and exit 0), and arguments a command does not
+// take.
+func argsAreInput(c *cobra.Command) {
+	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+			cmd.SuggestionsMinimumDistance = 2
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += "; did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return badInput(errors.New(msg), "run "+cmd.CommandPath()+" --help to see its commands")
+		}
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	} else if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return badInput(err, "see "+cmd.CommandPath()+" --help for what it takes")
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		argsAreInput(sub)
+	}
+}
+
+// detailedExitCode says whether the command ran with --detailed-exitcode
+// (also when a flag error stopped the parsing before it).
+func detailedExitCode(cmd *cobra.Command, args []string) bool {
+	if cmd != nil {
+		if f := cmd.Flags().Lookup("detailed-exitcode"); f != nil && f.Changed {
+			return true
+		}
+	}
+	return cmd != nil && cmd.Name() == "plan" && slices.Contains(args, "--detailed-exitcode")
 }
 
 func buildVersion() string {

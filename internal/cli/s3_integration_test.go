@@ -18,7 +18,7 @@ func TestDemoAndVerifyAgainstMinIO(t *testing.T) {
 	srv.CreateBucket(t, "demo-bucket")
 	keys := filepath.Join(t.TempDir(), "keys.json")
 	url := "s3://demo-bucket/org-logs"
-	stdout, stderr, code := run("demo", "--s3", url, "--endpoint", srv.Endpoint, "--accounts", "3", "--regions", "us-east-1,eu-west-1",
+	stdout, stderr, code := run("demo", "--s3", url, "--endpoint-url", srv.Endpoint, "--accounts", "3", "--regions", "us-east-1,eu-west-1",
 		"--days", "1", "--public-keys-out", keys)
 	if code != 0 {
 		t.Fatalf("demo: %d %s", code, stderr)
@@ -26,8 +26,8 @@ func TestDemoAndVerifyAgainstMinIO(t *testing.T) {
 	if !strings.Contains(stdout, "3 accounts x 2 regions") {
 		t.Fatalf("demo output: %s", stdout)
 	}
-	verifyArgs := []string{"verify", "--source", url, "--endpoint", srv.Endpoint, "--public-keys", keys,
-		"--start", "2026-11-20T00:00:00Z", "--end", "2026-11-21T00:00:00Z", "--format", "json"}
+	verifyArgs := []string{"verify", "--source", url, "--endpoint-url", srv.Endpoint, "--public-keys", keys,
+		"--since", "2026-11-20T00:00:00Z", "--until", "2026-11-21T00:00:00Z", "--format", "json"}
 	stdout, stderr, code = run(verifyArgs...)
 	if code != 0 {
 		t.Fatalf("verify of a clean bucket: exit %d\n%s\n%s", code, stderr, stdout)
@@ -48,7 +48,7 @@ func TestDemoAndVerifyAgainstMinIO(t *testing.T) {
 	}
 
 	// The same bucket, tampered: a second demo run with --tamper rewrites it.
-	_, stderr, code = run("demo", "--s3", url, "--endpoint", srv.Endpoint, "--accounts", "3", "--regions", "us-east-1,eu-west-1",
+	_, stderr, code = run("demo", "--s3", url, "--endpoint-url", srv.Endpoint, "--accounts", "3", "--regions", "us-east-1,eu-west-1",
 		"--days", "1", "--tamper", "modify", "--tamper", "break-chain")
 	if code != 0 {
 		t.Fatalf("demo --tamper: %s", stderr)

@@ -67,11 +67,11 @@ still written), 2 for bad input.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.config, "config", "c", "trailwarden.yaml", "path of trailwarden.yaml")
 	f.StringVarP(&o.out, "out", "o", "snapshot.json", "write the snapshot to this file (atomically); - for stdout")
-	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile")
+	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile of the base credentials")
 	f.IntVar(&o.jobs, "jobs", awsread.DefaultJobs, "concurrent AWS calls")
 	f.StringVar(&o.format, "format", "text", "summary format: text or json")
-	f.StringVar(&o.endpoint, "endpoint", "", "send every AWS call to this URL (tests)")
-	_ = f.MarkHidden("endpoint")
+	f.StringVar(&o.endpoint, "endpoint-url", "", "send every AWS call to this URL (tests)")
+	_ = f.MarkHidden("endpoint-url")
 	timeoutFlag(f, &o.timeout)
 	return cmd
 }

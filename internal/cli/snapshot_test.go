@@ -32,7 +32,7 @@ func snapshotWorld(t *testing.T) *awsfake.Server {
 func TestSnapshot_EndToEndWritesTheSnapshot(t *testing.T) {
 	s := snapshotWorld(t)
 	out := filepath.Join(t.TempDir(), "snap.json")
-	stdout, stderr, code := run("snapshot", "--config", snapConfig, "--out", out, "--endpoint", s.URL, "--jobs", "3")
+	stdout, stderr, code := run("snapshot", "--config", snapConfig, "--out", out, "--endpoint-url", s.URL, "--jobs", "3")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -63,7 +63,7 @@ func TestSnapshot_EndToEndWritesTheSnapshot(t *testing.T) {
 func TestSnapshot_StdoutAndFailedCalls(t *testing.T) {
 	s := snapshotWorld(t)
 	s.Deny("kms", "GetKeyPolicy", "")
-	stdout, stderr, code := run("snapshot", "-c", snapConfig, "--out", "-", "--endpoint", s.URL)
+	stdout, stderr, code := run("snapshot", "-c", snapConfig, "--out", "-", "--endpoint-url", s.URL)
 	if code != ExitFailure {
 		t.Fatalf("exit %d with a failed call, want 1\n%s", code, stderr)
 	}
@@ -106,7 +106,7 @@ func TestSnapshotGolden(t *testing.T) {
 				tt.setup(s.World)
 			}
 			dir := t.TempDir()
-			args := append([]string{"snapshot", "--config", snapConfig, "--out", filepath.Join(dir, "snap.json"), "--endpoint", s.URL}, tt.args...)
+			args := append([]string{"snapshot", "--config", snapConfig, "--out", filepath.Join(dir, "snap.json"), "--endpoint-url", s.URL}, tt.args...)
 			checkGolden(t, tt.name, args, strings.NewReplacer(dir, "$TMP", s.URL, "$ENDPOINT"))
 		})
 	}

@@ -28,24 +28,19 @@ func (o *sourceOpts) scopeFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.bucket, "bucket", "", "bucket name the digests must name (default: from the s3:// URL or the demo manifest)")
 	f.StringVar(&o.prefix, "prefix", "", "the trail's key prefix (default: from the s3:// URL or the demo manifest)")
 	f.StringVar(&o.org, "org", "", "organization id of an organization trail (default: discovered)")
-	f.StringArrayVar(&o.accounts, "account", nil, "only this account (repeatable)")
-	f.StringArrayVar(&o.regions, "region", nil, "only this region (repeatable)")
+}
+
+// filterFlags are the flags that read only some accounts and regions of
+// the bucket: comma-separated and repeatable.
+func (o *sourceOpts) filterFlags(f *pflag.FlagSet) {
+	f.StringSliceVar(&o.accounts, "accounts", nil, "only these accounts, comma-separated (repeatable)")
+	regionsFlag(f, &o.regions, "regions", "only these CloudTrail regions, comma-separated (repeatable)")
 }
 
 // trail is the bucket and prefix to check digests against: the flags when
 // given, else what the source says.
 func (o *sourceOpts) trail(op *source.Source) (bucket, prefix string) {
 	return op.Trail(o.bucket, o.prefix)
-}
-
-func (o *sourceOpts) flags(f *pflag.FlagSet, what string) {
-	f.StringVar(&o.source, "source", "", what+": s3://BUCKET[/PREFIX] or a local folder")
-	f.StringVar(&o.endpoint, "endpoint", "", "S3-compatible endpoint URL (path-style), e.g. http://127.0.0.1:9000")
-	f.StringVar(&o.region, "aws-region", "", "region of the bucket (default: from the AWS configuration)")
-	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile")
-	f.StringVar(&o.roleARN, "role-arn", "", "role to assume for reading the bucket")
-	f.StringVar(&o.externalID, "external-id", "", "sts:ExternalId for --role-arn")
-	timeoutFlag(f, &o.timeout)
 }
 
 // open opens the source the flags name (create: a folder the demo writes).

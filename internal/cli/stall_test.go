@@ -129,7 +129,7 @@ func TestStall_PullVerifyCoverage(t *testing.T) {
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "keys.json")
 	url := "s3://demo-bucket/org-logs"
-	if _, stderr, code := run("demo", "--s3", url, "--endpoint", srv.Endpoint, "--accounts", "2", "--regions", "us-east-1,eu-west-1",
+	if _, stderr, code := run("demo", "--s3", url, "--endpoint-url", srv.Endpoint, "--accounts", "2", "--regions", "us-east-1,eu-west-1",
 		"--days", "1", "--public-keys-out", keys); code != 0 {
 		t.Fatalf("demo: %s", stderr)
 	}
@@ -139,7 +139,7 @@ func TestStall_PullVerifyCoverage(t *testing.T) {
 		t.Parallel()
 		p := stallproxy.Start(t, srv.Endpoint)
 		pull := func(db, until string) []string {
-			return []string{"pull", "--source", url, "--endpoint", p.URL, "--public-keys", keys, "--db", db, "--since", since, "--until", until}
+			return []string{"pull", "--source", url, "--endpoint-url", p.URL, "--public-keys", keys, "--db", db, "--since", since, "--until", until}
 		}
 		ref := filepath.Join(dir, "ref.duckdb")
 		_, full := fullRun(t, p, pull(ref, until)...)
@@ -194,7 +194,7 @@ func TestStall_PullVerifyCoverage(t *testing.T) {
 	t.Run("Verify", func(t *testing.T) {
 		t.Parallel()
 		p := stallproxy.Start(t, srv.Endpoint)
-		args := []string{"verify", "--source", url, "--endpoint", p.URL, "--public-keys", keys, "--start", since, "--end", until}
+		args := []string{"verify", "--source", url, "--endpoint-url", p.URL, "--public-keys", keys, "--since", since, "--until", until}
 		_, full := fullRun(t, p, args...)
 		stalledRun(t, p, full, args...)
 		if out, _ := fullRun(t, p, args...); !strings.Contains(out, "valid") {

@@ -64,18 +64,18 @@ func TestTimeout_EveryNetworkCommand(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"QueryAthena", []string{"query", "--engine", "athena", "--athena-region", "us-east-1", "--accounts", "111111111111", "--named", "root-activity",
+		{"QueryAthena", []string{"query", "--engine", "athena", "--region", "us-east-1", "--accounts", "111111111111", "--named", "root-activity",
 			"--endpoint-url", url}},
 		// The expected accounts of an organization trail, read live.
 		{"CoverageLiveOrganization", []string{"coverage", "--config", "testdata/input/org.yaml", "--endpoint-url", url, "--public-keys", "x.json"}},
 		{"AthenaSetup", []string{"athena", "setup", "--config", "testdata/input/org.yaml", "--accounts", "111111111111",
-			"--output", "s3://acme-athena-results/tw/", "--endpoint-url", url}},
-		{"Snapshot", []string{"snapshot", "--config", snapConfig, "--out", filepath.Join(dir, "snap.json"), "--endpoint", url}},
-		{"AuditLive", []string{"audit", "--config", snapConfig, "--endpoint", url}},
-		{"Plan", []string{"plan", "--config", snapConfig, "--endpoint", url}},
-		{"Apply", []string{"apply", "--config", snapConfig, "--endpoint", url, "--yes"}},
-		{"DemoS3", []string{"demo", "--s3", "s3://demo-bucket", "--endpoint", url, "--accounts", "2", "--regions", "us-east-1"}},
-		{"PullS3", []string{"pull", "--source", "s3://demo-bucket", "--endpoint", url, "--no-verify", "--db", filepath.Join(dir, "t.duckdb")}},
+			"--athena-results", "s3://acme-athena-results/tw/", "--endpoint-url", url}},
+		{"Snapshot", []string{"snapshot", "--config", snapConfig, "--out", filepath.Join(dir, "snap.json"), "--endpoint-url", url}},
+		{"AuditLive", []string{"audit", "--config", snapConfig, "--endpoint-url", url}},
+		{"Plan", []string{"plan", "--config", snapConfig, "--endpoint-url", url}},
+		{"Apply", []string{"apply", "--config", snapConfig, "--endpoint-url", url, "--yes"}},
+		{"DemoS3", []string{"demo", "--s3", "s3://demo-bucket", "--endpoint-url", url, "--accounts", "2", "--regions", "us-east-1"}},
+		{"PullS3", []string{"pull", "--source", "s3://demo-bucket", "--endpoint-url", url, "--no-verify", "--db", filepath.Join(dir, "t.duckdb")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

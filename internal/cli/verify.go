@@ -16,12 +16,12 @@ import (
 )
 
 type verifyOpts struct {
-	src              sourceOpts
-	exp              expectOpts
-	keys, start, end string
-	jobs             int
-	format           string
-	verbose          bool
+	src                sourceOpts
+	exp                expectOpts
+	keys, since, until string
+	jobs               int
+	format             string
+	verbose            bool
 }
 
 func newVerifyCmd(a *app) *cobra.Command {
@@ -71,16 +71,17 @@ hours within a chain.
 Exit status: 0 when every file is valid, no chain has a gap and every expected
 account and region has digests, 1 otherwise, 2 for bad input.`,
 		Example: `  trailwarden verify --source ./demo-bucket --public-keys ./demo-bucket/.trailwarden/public-keys.json \
-    --start 2026-11-20T00:00:00Z --end 2026-11-23T00:00:00Z
-  trailwarden verify --source s3://acme-org-cloudtrail/prefix --public-keys keys.json --account 333333333333 --region us-east-1 --format json`,
+    --since 2026-11-20 --until 2026-11-23
+  trailwarden verify --source s3://acme-org-cloudtrail/prefix --region eu-west-1 --since 7d \
+    --accounts 333333333333 --regions us-east-1 --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runVerify(cmd, o) },
 	}
 	f := cmd.Flags()
-	o.src.flags(f, "the bucket to verify")
+	o.src.awsFlags(f, "the bucket to verify")
 	f.StringVar(&o.keys, "public-keys", "", "public keys JSON (aws cloudtrail list-public-keys --start-time ... --end-time ... > keys.json)")
-	f.StringVar(&o.start, "start", "", "start of the range, RFC 3339 (default: 24 hours before --end, or the demo's start)")
-	f.StringVar(&o.end, "end", "", "end of the range, RFC 3339 (default: now, or the demo's end)")
+	f.StringVar(&o.since, "since", "", "start of the window: "+windowHelp+" (default: 24 hours before --until, or the demo's start)")
+	f.StringVar(&o.until, "until", "", "end of the window, in the same forms (default: now, or the demo's end)")
 	o.src.scopeFlags(f)
 	f.StringVarP(&o.exp.config, "config", "c", "", "trailwarden.yaml: the accounts and regions that should have digests")
 	o.exp.expectFlags(f, "each must have digests in the range (also scopes the run)")
@@ -174,7 +175,7 @@ func (a *app) runVerify(cmd *cobra.Command, o verifyOpts) error {
 
 // verifyExpected resolves what should be there when the flags (or a demo
 // folder) say: nil without any. Explicit --accounts and --regions also
-// scope the run when --account and --region do not.
+// scope the run.
 func (a *app) verifyExpected(ctx context.Context, o verifyOpts, op *source.Source, opt *verify.Options) (*coverage.Expected, []verify.Expected, error) {
 	cfg, snap, snapName, err := a.expectSources(o.exp, op)
 	if err != nil {
@@ -217,24 +218,9 @@ func renderMissing(w io.Writer, exp *coverage.Expected, missing []verify.Gap) {
 }
 
 func (o verifyOpts) window(op *source.Source) (time.Time, time.Time, error) {
-	parse := func(flag, v string) (time.Time, error) {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return t, badInput(fmt.Errorf("--%s %q is not an RFC 3339 time", flag, v), "e.g. 2026-11-20T00:00:00Z")
-		}
-		return t.UTC(), nil
-	}
-	var start, end time.Time
-	var err error
-	if o.end != "" {
-		if end, err = parse("end", o.end); err != nil {
-			return start, end, err
-		}
-	}
-	if o.start != "" {
-		if start, err = parse("start", o.start); err != nil {
-			return start, end, err
-		}
+	start, end, err := parseWindow(o.since, o.until, time.Now())
+	if err != nil {
+		return start, end, err
 	}
 	if ds, de, ok := op.DemoWindow(); ok {
 		if start.IsZero() {
@@ -251,7 +237,7 @@ func (o verifyOpts) window(op *source.Source) (time.Time, time.Time, error) {
 		start = end.Add(-24 * time.Hour)
 	}
 	if !end.After(start) {
-		return start, end, badInput(fmt.Errorf("--end %s is not after --start %s", end.Format(time.RFC3339), start.Format(time.RFC3339)), "")
+		return start, end, badInput(fmt.Errorf("--until %s is not after --since %s", end.Format(time.RFC3339), start.Format(time.RFC3339)), "")
 	}
 	return start, end, nil
 }

@@ -87,7 +87,7 @@ func TestVerify_ExpectedAccountWithNoDigestsFails(t *testing.T) {
 
 func TestVerify_ExpectedSetOfACleanDemoPasses(t *testing.T) {
 	dir := demoDir(t, "3")
-	out := verifyRun(t, ExitOK, "--source", dir, "--account", demoAccounts(t, dir)[0])
+	out := verifyRun(t, ExitOK, "--source", dir, "--accounts", demoAccounts(t, dir)[0])
 	if !out.OK || len(out.Missing) != 0 || out.Digests != 2*24 {
 		t.Fatalf("%+v", out)
 	}

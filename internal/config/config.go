@@ -48,12 +48,21 @@ type Config struct {
 	Trail             Trail    `yaml:"trail"`
 	KMSKeyARN         string   `yaml:"kms_key_arn,omitempty"`
 	Readers           Readers  `yaml:"readers"`
-	Profile           string   `yaml:"profile"`
-	DeliveryScope     string   `yaml:"delivery_scope"`
+	// Profile is the standard (the setting "standard"): the requirement
+	// set of the generator and the auditor.
+	Profile string `yaml:"standard"`
+	// LegacyProfile is the old name of "standard", still read: Parse
+	// moves it to Profile and says so in Notices.
+	LegacyProfile string `yaml:"profile,omitempty"`
+	DeliveryScope string `yaml:"delivery_scope"`
 	// AcceptedForeignSids are statements trailwarden does not own that grant
 	// more than this config intends and that the user keeps knowingly.
 	AcceptedForeignSids AcceptedSids `yaml:"accepted_foreign_sids"`
 	AWS                 AWS          `yaml:"aws"`
+
+	// Notices are what Parse has to say about a file it accepted, such
+	// as a setting under its old name, for the caller to show.
+	Notices []string `yaml:"-"`
 }
 
 // AcceptedSids lists, per policy trailwarden merges into, the Sids of

@@ -132,3 +132,44 @@ func TestParseOversizedGivesTheRealSize(t *testing.T) {
 		t.Fatalf("error %v, want %q", err, want)
 	}
 }
+
+// TestParseStandard reads the requirement standard under its name,
+// "standard", and under its old name, "profile", with a notice; both at
+// once are refused.
+func TestParseStandard(t *testing.T) {
+	const base = "version: 1\nlog_archive_account: \"222222222222\"\nsource_accounts: [\"333333333333\"]\nbucket: acme-logs\nhome_region: us-east-1\ntrail: {name: trail}\n"
+	tests := []struct {
+		name, extra, want, notice, err string
+	}{
+		{"default", "", config.ProfileBaseline, "", ""},
+		{"standard", "standard: cis\n", config.ProfileCIS, "", ""},
+		{"old name", "profile: cis\n", config.ProfileCIS, `trailwarden.yaml:7: the setting "profile" is now called "standard"; read as standard: cis`, ""},
+		{"old name, bad value", "profile: strict\n", "", "", `trailwarden.yaml:7:10: standard: unknown standard "strict"`},
+		{"both", "standard: cis\nprofile: cis\n", "", "", `trailwarden.yaml:8:10: profile: the old name of "standard", which is set too`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.Parse(strings.NewReader(base+tt.extra), "trailwarden.yaml")
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Profile != tt.want || c.LegacyProfile != "" {
+				t.Errorf("standard %q (legacy %q), want %q", c.Profile, c.LegacyProfile, tt.want)
+			}
+			if got := strings.Join(c.Notices, "\n"); (tt.notice == "") != (got == "") || !strings.Contains(got, tt.notice) {
+				t.Errorf("notices %q, want %q", got, tt.notice)
+			}
+			// What Render writes reads back under the new name, silently.
+			again, err := config.Parse(strings.NewReader(string(config.Render(c))), "rendered.yaml")
+			if err != nil || again.Profile != tt.want || len(again.Notices) != 0 || strings.Contains(string(config.Render(c)), "\nprofile:") {
+				t.Errorf("round trip: %v, %+v", err, again)
+			}
+		})
+	}
+}

@@ -84,6 +84,9 @@ func Parse(r io.Reader, name string) (*Config, error) {
 	if err := root.Content[0].Decode(&cfg); err != nil {
 		return nil, &FieldError{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
+	if err := cfg.legacyProfile(name, pos); err != nil {
+		return nil, err
+	}
 	if len(cfg.AWS.Regions) == 0 {
 		cfg.AWS.Regions = nil // `regions: []` and no regions mean the same
 	}
@@ -97,6 +100,29 @@ func Parse(r io.Reader, name string) (*Config, error) {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// legacyProfile reads the setting "profile", the old name of "standard",
+// with a notice; both at once are refused.
+func (c *Config) legacyProfile(name string, pos positions) error {
+	if c.LegacyProfile == "" {
+		return nil
+	}
+	p, ok := pos["profile"]
+	if _, both := pos["standard"]; both {
+		return &FieldError{File: name, Field: "profile", Line: p[0], Column: p[1],
+			Msg: "the old name of \"standard\", which is set too: keep standard and remove profile"}
+	}
+	if ok {
+		pos["standard"] = p
+	}
+	c.Profile, c.LegacyProfile = c.LegacyProfile, ""
+	where := name
+	if ok {
+		where = fmt.Sprintf("%s:%d", name, p[0])
+	}
+	c.Notices = append(c.Notices, fmt.Sprintf("%s: the setting \"profile\" is now called \"standard\"; read as standard: %s (rename it to stop this notice)", where, c.Profile))
+	return nil
 }
 
 // oneDocument refuses a second YAML document after the first ("---" and

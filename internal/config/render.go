@@ -73,8 +73,9 @@ readers:
   # Required in the reader role's trust policy when set.
   external_id: {{q .Readers.ExternalID}}
 
-# Requirement profile: baseline, accelerate (seed 003 statements) or cis.
-profile: {{q .Profile}}
+# Requirement standard: baseline, accelerate (the AMS Accelerate onboarding
+# guide's requirements and statements) or cis.
+standard: {{q .Profile}}
 # How delivery is scoped: auto, per-account, account-list or organization.
 delivery_scope: {{q .DeliveryScope}}
 

@@ -95,13 +95,13 @@ func (c *Config) validate(file string, pos positions) error {
 	case ProfileBaseline, ProfileCIS:
 	case ProfileAccelerate:
 		if c.OrganizationID == "" {
-			add("profile", "the accelerate profile scopes readers to the organization and needs organization_id")
+			add("standard", "the accelerate standard scopes readers to the organization and needs organization_id")
 		}
 		if c.Readers.RolePattern == "" {
-			add("readers.role_pattern", "the accelerate profile grants a uniformly named role; set role_pattern: "+AccelerateRolePattern)
+			add("readers.role_pattern", "the accelerate standard grants a uniformly named role; set role_pattern: "+AccelerateRolePattern)
 		}
 	default:
-		add("profile", fmt.Sprintf("unknown profile %q; choose one of baseline, accelerate, cis", c.Profile))
+		add("standard", fmt.Sprintf("unknown standard %q; choose one of baseline, accelerate, cis", c.Profile))
 	}
 	switch c.DeliveryScope {
 	case ScopeAuto, ScopePerAccount, ScopeAccountList:
@@ -191,7 +191,7 @@ func (c *Config) validateAccepted(add func(field, msg string)) {
 				add(field, fmt.Sprintf("%q has surrounding spaces; a Sid is matched exactly", sid))
 				continue
 			case c.OwnsSid(sid):
-				add(field, fmt.Sprintf("%q is a Sid trailwarden writes (under profile %s); only statements trailwarden does not own can be accepted, its own are proven", sid, c.Profile))
+				add(field, fmt.Sprintf("%q is a Sid trailwarden writes (under standard %s); only statements trailwarden does not own can be accepted, its own are proven", sid, c.Profile))
 				continue
 			}
 			if j, dup := seen[sid]; dup {

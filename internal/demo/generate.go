@@ -81,15 +81,26 @@ type signer struct {
 	pub  digest.PublicKey
 }
 
+// OptionError is an Options value Generate cannot use; Option names the
+// field.
+type OptionError struct {
+	Option, Msg string
+}
+
+func (e *OptionError) Error() string { return ErrOptions.Error() + ": " + e.Msg }
+
+// Unwrap makes an OptionError match ErrOptions.
+func (e *OptionError) Unwrap() error { return ErrOptions }
+
 func (o *Options) defaults() error {
 	if o.Accounts < 2 {
-		return fmt.Errorf("%w: at least 2 accounts are needed (management and log archive), got %d", ErrOptions, o.Accounts)
+		return &OptionError{Option: "Accounts", Msg: fmt.Sprintf("at least 2 accounts are needed (the management and log-archive accounts), not %d", o.Accounts)}
 	}
 	if o.Days < 1 {
-		return fmt.Errorf("%w: at least 1 day is needed, got %d", ErrOptions, o.Days)
+		return &OptionError{Option: "Days", Msg: fmt.Sprintf("at least 1 day of logs is needed, not %d", o.Days)}
 	}
 	if len(o.Regions) == 0 {
-		return fmt.Errorf("%w: at least one region is needed", ErrOptions)
+		return &OptionError{Option: "Regions", Msg: "at least one region is needed"}
 	}
 	if o.Start.IsZero() {
 		o.Start = DefaultStart

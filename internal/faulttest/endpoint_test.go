@@ -27,7 +27,7 @@ func TestFaultsKilledEndpoint(t *testing.T) {
 	for i := 1; i <= cfg.endpointKills; i++ {
 		db := filepath.Join(t.TempDir(), "trail.duckdb")
 		delay := time.Duration(float64(f.pullDuration) * (0.1 + 0.8*r.Float64()))
-		cmd, stdout, stderr, began := start(t, f.pullArgs("s3://demo-bucket", db, f.until, "--endpoint", srv.Endpoint)...)
+		cmd, stdout, stderr, began := start(t, f.pullArgs("s3://demo-bucket", db, f.until, "--endpoint-url", srv.Endpoint)...)
 		time.Sleep(delay)
 		srv.Kill()
 		crashed := time.Now()
@@ -50,7 +50,7 @@ func TestFaultsKilledEndpoint(t *testing.T) {
 			tally.add("crashes of the S3 endpoint during a pull", 1)
 		}
 		srv.Restart(t)
-		if res := run(t, f.pullArgs("s3://demo-bucket", db, f.until, "--endpoint", srv.Endpoint)...); res.code != 0 {
+		if res := run(t, f.pullArgs("s3://demo-bucket", db, f.until, "--endpoint-url", srv.Endpoint)...); res.code != 0 {
 			t.Fatalf("pull after the endpoint came back: %v", res)
 		}
 		if got := state(t, db); !got.same(f.clean) {
@@ -76,7 +76,7 @@ func TestFaultsStalledEndpoint(t *testing.T) {
 
 	db := filepath.Join(t.TempDir(), "trail.duckdb")
 	delay := time.Duration(float64(f.pullDuration) * (0.1 + 0.8*r.Float64()))
-	cmd, stdout, stderr, began := start(t, f.pullArgs("s3://demo-bucket", db, f.until, "--endpoint", srv.Endpoint, "--timeout", "5s")...)
+	cmd, stdout, stderr, began := start(t, f.pullArgs("s3://demo-bucket", db, f.until, "--endpoint-url", srv.Endpoint, "--timeout", "5s")...)
 	time.Sleep(delay)
 	if err := srv.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func TestFaultsStalledEndpoint(t *testing.T) {
 		t.Fatalf("pull with its endpoint stalled: the store is inconsistent: %v", err)
 	}
 	tally.add("stalls of the S3 endpoint during a pull or verify", 1)
-	if res := run(t, f.pullArgs("s3://demo-bucket", db, f.until, "--endpoint", srv.Endpoint)...); res.code != 0 {
+	if res := run(t, f.pullArgs("s3://demo-bucket", db, f.until, "--endpoint-url", srv.Endpoint)...); res.code != 0 {
 		t.Fatalf("pull after the endpoint came back: %v", res)
 	}
 	if got := state(t, db); !got.same(f.clean) {
@@ -100,8 +100,8 @@ func TestFaultsStalledEndpoint(t *testing.T) {
 	}
 
 	proxy := newFaultProxy(t, srv.Endpoint, "demo-bucket")
-	cmd, stdout, stderr, began = start(t, "verify", "--source", "s3://demo-bucket", "--endpoint", proxy.URL(), "--public-keys", f.keys,
-		"--start", f.since, "--end", f.until, "--timeout", "5s")
+	cmd, stdout, stderr, began = start(t, "verify", "--source", "s3://demo-bucket", "--endpoint-url", proxy.URL(), "--public-keys", f.keys,
+		"--since", f.since, "--until", f.until, "--timeout", "5s")
 	time.Sleep(time.Duration(float64(f.pullDuration) * 0.3))
 	proxy.stall()
 	res = finish(t, cmd, stdout, stderr, began, endpointLimit)

@@ -33,10 +33,10 @@ func TestFaultsKillPull(t *testing.T) {
 			srv := miniotest.Start(t)
 			srv.SetEnv(t)
 			srv.CreateBucket(t, "demo-bucket")
-			if r := run(t, append([]string{"demo", "--s3", "s3://demo-bucket", "--endpoint", srv.Endpoint}, f.demoArgs...)...); r.code != 0 {
+			if r := run(t, append([]string{"demo", "--s3", "s3://demo-bucket", "--endpoint-url", srv.Endpoint}, f.demoArgs...)...); r.code != 0 {
 				t.Fatalf("demo into MinIO: %v", r)
 			}
-			return "s3://demo-bucket", []string{"--endpoint", srv.Endpoint}
+			return "s3://demo-bucket", []string{"--endpoint-url", srv.Endpoint}
 		}},
 	}
 	for _, src := range sources {

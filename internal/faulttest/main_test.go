@@ -452,7 +452,7 @@ func makeFixture(t *testing.T) (*fixture, error) {
 	start := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	f.since, f.until = start.Format(time.RFC3339), start.AddDate(0, 0, cfg.days).Format(time.RFC3339)
 	f.demoArgs = []string{"--accounts", strconv.Itoa(cfg.accounts), "--regions", "us-east-1,eu-west-1", "--days", strconv.Itoa(cfg.days),
-		"--events-per-hour", "24", "--seed", strconv.FormatUint(cfg.seed%1000003+1, 10), "--start", start.Format(time.DateOnly)}
+		"--events-per-hour", "24", "--seed", strconv.FormatUint(cfg.seed%1000003+1, 10), "--since", start.Format(time.DateOnly)}
 	if r := run(t, append([]string{"demo", "--out", f.dir}, f.demoArgs...)...); r.code != 0 {
 		return nil, fmt.Errorf("demo: %v", r)
 	}

@@ -25,7 +25,7 @@ func minioDemo(t *testing.T, f *fixture) (*miniotest.Server, objstore.Store) {
 	srv := miniotest.Start(t)
 	srv.SetEnv(t)
 	srv.CreateBucket(t, "demo-bucket")
-	if r := run(t, append([]string{"demo", "--s3", "s3://demo-bucket", "--endpoint", srv.Endpoint}, f.demoArgs...)...); r.code != 0 {
+	if r := run(t, append([]string{"demo", "--s3", "s3://demo-bucket", "--endpoint-url", srv.Endpoint}, f.demoArgs...)...); r.code != 0 {
 		t.Fatalf("demo into MinIO: %v", r)
 	}
 	st, err := s3store.New(contextFor(t), s3store.Options{Bucket: "demo-bucket", Region: miniotest.Region, Endpoint: srv.Endpoint})
@@ -98,7 +98,7 @@ func TestFaultsObjectsChangeBetweenListAndGet(t *testing.T) {
 				kind := kinds[i%len(kinds)]
 				proxy.at(key, func() { kind.act(key, originals[key]) })
 			}
-			res := run(t, f.pullArgs("s3://demo-bucket", db, f.until, append([]string{"--endpoint", proxy.URL()}, mode.extra...)...)...)
+			res := run(t, f.pullArgs("s3://demo-bucket", db, f.until, append([]string{"--endpoint-url", proxy.URL()}, mode.extra...)...)...)
 			sum := summary(t, res)
 			if res.code != 1 || sum.OK {
 				t.Fatalf("pull with %d files changed under it: want exit 1, got %v", len(victims), res)
@@ -143,7 +143,7 @@ func TestFaultsObjectsChangeBetweenListAndGet(t *testing.T) {
 			for key, data := range originals {
 				put(st, key, data)
 			}
-			again := run(t, f.pullArgs("s3://demo-bucket", db, f.until, append([]string{"--endpoint", proxy.URL()}, mode.extra...)...)...)
+			again := run(t, f.pullArgs("s3://demo-bucket", db, f.until, append([]string{"--endpoint-url", proxy.URL()}, mode.extra...)...)...)
 			if again.code != 0 {
 				t.Fatalf("pull once the files are back: %v", again)
 			}

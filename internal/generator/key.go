@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/trailwarden/trailwarden/internal/awsid"
@@ -17,13 +18,16 @@ const (
 	SidPatternDecrypt = SidPrefix + "ReaderPatternDecrypt"
 )
 
+// ErrNoKey is returned for a key policy when the config names no key.
+var ErrNoKey = errors.New("no kms_key_arn in the config: the trail uses SSE-S3 and needs no key policy; set kms_key_arn to generate one")
+
 // keyStatements builds the key policy statements. withAdmin adds the
 // key-account root statement that a brand-new key policy needs (without it
 // PutKeyPolicy fails the lockout safety check); when merging into an
 // existing policy its own administration statements are kept instead.
 func keyStatements(c *config.Config, scope string, withAdmin bool) ([]policy.Statement, error) {
 	if c.KMSKeyARN == "" {
-		return nil, fmt.Errorf("no kms_key_arn in the config: the trail uses SSE-S3 and needs no key policy; set kms_key_arn to generate one")
+		return nil, ErrNoKey
 	}
 	key, err := awsid.KeyARN(c.KMSKeyARN)
 	if err != nil {

@@ -3,14 +3,22 @@
 package safefile
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 )
 
+// ErrDirectory is the error of a path that names a folder, where a file
+// is to be written.
+var ErrDirectory = errors.New("is a folder, not a file")
+
 // Write replaces path with data through a temporary file in the same
 // directory, fsynced and renamed over the target.
 func Write(path string, data []byte, perm os.FileMode) (err error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("write %s: %w", path, ErrDirectory)
+	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {

@@ -1,6 +1,7 @@
 package safefile_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -34,5 +35,21 @@ func TestWriteIntoMissingDirFails(t *testing.T) {
 	err := safefile.Write(filepath.Join(t.TempDir(), "nope", "x.json"), []byte("x"), 0o644)
 	if err == nil {
 		t.Fatal("want an error for a missing directory")
+	}
+}
+
+// A path naming a folder is refused with ErrDirectory, and the folder and
+// what it holds are left as they were.
+func TestWriteOverAFolderFails(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "keep"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := safefile.Write(dir, []byte("x"), 0o644)
+	if !errors.Is(err, safefile.ErrDirectory) {
+		t.Fatalf("err = %v, want ErrDirectory", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("the folder holds %v", entries)
 	}
 }

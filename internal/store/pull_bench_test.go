@@ -93,7 +93,7 @@ func BenchmarkPullVersusReadJSON(b *testing.B) {
 		var events, localEvents, limitEvents int
 		peakMB := 0.0
 		for round := 1; round <= rounds; round++ {
-			n, secs, remoteMB := pull("--source", "s3://bench-bucket", "--endpoint", srv.Endpoint)
+			n, secs, remoteMB := pull("--source", "s3://bench-bucket", "--endpoint-url", srv.Endpoint)
 			_ = os.Remove(db)
 			events, pullSecs, peakMB = n, append(pullSecs, secs), max(peakMB, remoteMB)
 			// The same files from the local folder read_json reads: no
