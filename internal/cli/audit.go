@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -132,11 +131,11 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 	}
 	switch o.format {
 	case "json":
-		if err := auditJSON(a.stdout, rep); err != nil {
+		if err := printJSON(a.stdout, rep); err != nil {
 			return err
 		}
 	case "sarif":
-		if err := auditJSON(a.stdout, audit.SARIF(rep, buildVersion())); err != nil {
+		if err := printJSON(a.stdout, audit.SARIF(rep, buildVersion())); err != nil {
 			return err
 		}
 	default:
@@ -157,20 +156,11 @@ func validProfile(p string) bool {
 	return false
 }
 
-func auditJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode json: %w", err)
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
-}
-
 func (a *app) listRules(o auditOpts) error {
 	rules := audit.Rules(o.profile)
 	switch o.format {
 	case "json":
-		return auditJSON(a.stdout, rules)
+		return printJSON(a.stdout, rules)
 	case "sarif":
 		return badInput(errors.New("--list-rules prints text or json"), "use --format text or --format json")
 	}

@@ -144,7 +144,7 @@ when a step is blocked by a predicted error, 2 for bad input.`,
 				return err
 			}
 			if format == "json" {
-				if err := writeJSON(a.stdout, p); err != nil {
+				if err := printJSON(a.stdout, p); err != nil {
 					return err
 				}
 			} else {
@@ -159,15 +159,6 @@ when a step is blocked by a predicted error, 2 for bad input.`,
 	o.flags(cmd.Flags())
 	cmd.Flags().StringVar(&format, "format", "text", "text or json")
 	return cmd
-}
-
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
 }
 
 func newApplyCmd(a *app) *cobra.Command {

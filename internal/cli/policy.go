@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -278,11 +278,11 @@ func (a *app) renderPolicy(o policyOpts, existing *policy.Document, res *generat
 	var data []byte
 	switch {
 	case o.format == "json":
-		b, err := json.MarshalIndent(policyJSON{res, warnings}, "", "  ")
-		if err != nil {
+		var b bytes.Buffer
+		if err := printJSON(&b, policyJSON{res, warnings}); err != nil {
 			return err
 		}
-		data = append(b, '\n')
+		data = b.Bytes()
 	case o.diff:
 		data = []byte(describeChanges(existing, res))
 	default:

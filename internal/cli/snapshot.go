@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -106,11 +105,9 @@ func (a *app) runSnapshot(cmd *cobra.Command, o snapshotOpts) error {
 	}
 	sum := summarize(snap, o.out)
 	if o.format == "json" {
-		b, err := json.MarshalIndent(sum, "", "  ")
-		if err != nil {
+		if err := printJSON(summary, sum); err != nil {
 			return err
 		}
-		fmt.Fprintf(summary, "%s\n", b)
 	} else {
 		renderSnapshot(summary, sum)
 	}
