@@ -135,7 +135,7 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 			return err
 		}
 	case "sarif":
-		if err := printJSON(a.stdout, audit.SARIF(rep, buildVersion())); err != nil {
+		if err := printJSON(a.stdout, audit.SARIF(rep, audit.SARIFOptions{Version: buildVersion(), Config: c, ConfigFile: o.config, Snapshot: o.snapshot})); err != nil {
 			return err
 		}
 	default:

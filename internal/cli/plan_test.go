@@ -44,7 +44,7 @@ func TestPlanJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{`"kind": "bucket-policy"`, `"op": "CreateTrail"`, `"accessChanges": [`, `"after": "Allowed"`} {
+	for _, want := range []string{`"kind": "bucket-policy"`, `"op": "CreateTrail"`, `"access_changes": [`, `"after": "Allowed"`} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("JSON lacks %s", want)
 		}

@@ -127,7 +127,7 @@ type snapshotSummary struct {
 	Bucket       string        `json:"bucket,omitempty"`
 	Keys         []string      `json:"keys,omitempty"`
 	Readers      []string      `json:"readers,omitempty"`
-	Failed       []snapFailure `json:"failedCalls"`
+	Failed       []snapFailure `json:"failed_calls"`
 }
 
 type snapTrail struct {
@@ -142,7 +142,7 @@ type snapFailure struct {
 	Code       string   `json:"code"`
 	Calls      int      `json:"calls"`
 	Accounts   []string `json:"accounts"`
-	Permission string   `json:"missingPermission,omitempty"`
+	Permission string   `json:"missing_permission,omitempty"`
 	Message    string   `json:"message"` // of the first failure
 }
 

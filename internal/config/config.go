@@ -54,6 +54,45 @@ type Config struct {
 	// more than this config intends and that the user keeps knowingly.
 	AcceptedForeignSids AcceptedSids `yaml:"accepted_foreign_sids"`
 	AWS                 AWS          `yaml:"aws"`
+
+	// source is where Parse read the config, for Source and Line.
+	source *source
+}
+
+// source is the file a config was parsed from and where its fields are.
+type source struct {
+	file string
+	pos  positions
+}
+
+// Source is the name of the file the config was parsed from ("" for a
+// config built in code).
+func (c *Config) Source() string {
+	if c.source == nil {
+		return ""
+	}
+	return c.source.file
+}
+
+// Line is the line of field in the file the config was parsed from: a
+// path as FieldError names it ("bucket", "trail.name", "readers.roles[0]").
+// A field the file leaves out is found at its nearest parent that is in
+// the file ("trail" for "trail.organization"); 0 when there is none.
+func (c *Config) Line(field string) int {
+	if c.source == nil {
+		return 0
+	}
+	for field != "" {
+		if p, ok := c.source.pos[field]; ok {
+			return p[0]
+		}
+		i := strings.LastIndexAny(field, ".[")
+		if i < 0 {
+			break
+		}
+		field = field[:i]
+	}
+	return 0
 }
 
 // AcceptedSids lists, per policy trailwarden merges into, the Sids of
