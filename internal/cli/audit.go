@@ -62,13 +62,19 @@ Rules: --list-rules, or docs/audit.md.
 reads the accounts live. Both decide the same findings.
 
 --format text (grouped by account and resource; colours on a terminal unless
-NO_COLOR is set), json, or sarif (SARIF 2.1.0, for code-scanning dashboards).
+NO_COLOR is set), json, sarif (SARIF 2.1.0 for GitHub code scanning: each
+result at the line of trailwarden.yaml its rule is about), asff (the AWS
+Security Finding Format: a list for aws securityhub batch-import-findings
+--findings, every finding with Compliance.Status PASSED, FAILED or
+NOT_AVAILABLE; import each account's findings from that account, at most 100
+a call) or csv (one row per finding).
 
 Exit status: 1 when a failing finding at or above --fail-on (default high;
 "never" disables) exists, 0 otherwise, 2 for bad input.`,
 		Example: `  trailwarden audit --config trailwarden.yaml --snapshot snapshot.json
   trailwarden audit --config trailwarden.yaml --snapshot snapshot.json --profile accelerate --format sarif > audit.sarif
   trailwarden audit --config trailwarden.yaml --snapshot snapshot.json --fail-on critical --format json
+  trailwarden audit --config trailwarden.yaml --snapshot snapshot.json --format asff > findings.json
   trailwarden audit --list-rules --profile cis`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAudit(cmd, o) },
@@ -77,7 +83,7 @@ Exit status: 1 when a failing finding at or above --fail-on (default high;
 	f.StringVarP(&o.config, "config", "c", "trailwarden.yaml", "path of trailwarden.yaml")
 	f.StringVar(&o.profile, "profile", "", "accelerate, cis or baseline (default: the config's profile)")
 	f.StringVar(&o.snapshot, "snapshot", "", "audit this snapshot file instead of reading AWS")
-	f.StringVar(&o.format, "format", "text", "text, json or sarif")
+	f.StringVar(&o.format, "format", "text", "text, json, sarif, asff or csv")
 	f.StringVar(&o.failOn, "fail-on", "high", "exit 1 on a failing finding at or above: critical, high, medium, low or never")
 	f.BoolVar(&o.listRules, "list-rules", false, "print the rule catalogue (of --profile, if given) and exit")
 	f.BoolVar(&o.verbose, "verbose", false, "text format: also print the evidence of every finding")
@@ -89,7 +95,7 @@ Exit status: 1 when a failing finding at or above --fail-on (default high;
 }
 
 func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
-	if err := checkFormat(o.format, "text", "json", "sarif"); err != nil {
+	if err := checkFormat(o.format, "text", "json", "sarif", "asff", "csv"); err != nil {
 		return err
 	}
 	var failOn audit.Severity
@@ -136,6 +142,14 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 		}
 	case "sarif":
 		if err := printJSON(a.stdout, audit.SARIF(rep, audit.SARIFOptions{Version: buildVersion(), Config: c, ConfigFile: o.config, Snapshot: o.snapshot})); err != nil {
+			return err
+		}
+	case "asff":
+		if err := printJSON(a.stdout, audit.ASFF(rep, audit.ASFFOptions{Region: c.HomeRegion, Account: c.LogArchiveAccount, Time: s.TakenAt})); err != nil {
+			return err
+		}
+	case "csv":
+		if err := audit.WriteCSV(a.stdout, rep); err != nil {
 			return err
 		}
 	default:

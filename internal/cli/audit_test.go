@@ -28,6 +28,8 @@ func TestAuditGolden(t *testing.T) {
 		{"audit-text", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--profile", "cis"}},
 		{"audit-json", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--profile", "cis", "--format", "json"}},
 		{"audit-sarif", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--profile", "cis", "--format", "sarif"}},
+		{"audit-asff", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--profile", "cis", "--format", "asff"}},
+		{"audit-csv", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--profile", "cis", "--format", "csv"}},
 		{"audit-good-accelerate", []string{"audit", "-c", auditConfig, "--snapshot", auditGood, "--profile", "accelerate"}},
 		{"audit-list-rules", []string{"audit", "--list-rules"}},
 		{"audit-bad-snapshot", []string{"audit", "-c", auditConfig, "--snapshot", "testdata/input/org-bucket.json"}},
