@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/trailwarden/trailwarden/internal/awsconf"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/policy"
 	"github.com/trailwarden/trailwarden/internal/store"
@@ -57,6 +58,11 @@ func report(w io.Writer, err error) int {
 	if errors.As(err, &pe) || errors.As(err, &fe) {
 		code = ExitBadInput
 	}
+	// No credentials: every live command says how to give them, the same
+	// way, whatever it was doing when the SDK looked for them.
+	if awsconf.IsCredentialError(err) {
+		code, hint = ExitBadInput, credentialHint
+	}
 	// A stalled endpoint is a problem found while running, whatever step
 	// met it (even one that blames bad input for its other failures).
 	if h := stallHint(err); h != "" {
@@ -70,6 +76,12 @@ func report(w io.Writer, err error) int {
 	}
 	return code
 }
+
+// credentialHint is how to give AWS credentials, for every command that
+// calls AWS (or an S3-compatible endpoint) and found none.
+const credentialHint = "give AWS credentials: --profile NAME (a profile of ~/.aws/config), AWS_PROFILE, " +
+	"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (also for an S3-compatible endpoint), or aws sso login / aws configure; " +
+	"--debug shows where the SDK looked"
 
 // checkFormat refuses an --format value the command does not print.
 func checkFormat(format string, allowed ...string) error {

@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/trailwarden/trailwarden/internal/awsconf"
 )
 
 // version is set at build time with -ldflags "-X ...cli.version=v1.2.3".
@@ -66,6 +68,13 @@ Or try it offline on a synthetic organization:
 		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	var debug bool
+	root.PersistentFlags().BoolVar(&debug, "debug", false, "write the AWS SDK's log (credential lookups, retries, responses) to stderr")
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		if debug {
+			cmd.SetContext(awsconf.WithDebugLog(cmd.Context(), a.stderr))
+		}
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return badInput(err, "run the command with --help to see its flags")
