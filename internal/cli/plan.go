@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -220,20 +219,24 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 		}
 		return nil
 	}
-	if !yes && !a.confirm("Apply these changes? Type yes to continue: ") {
-		fmt.Fprintln(a.stdout, "Cancelled: nothing changed.")
-		return &exitError{code: ExitFailure}
-	}
+	// Everything that can fail without changing AWS is done before the
+	// question, so "yes" is never asked for a run that cannot start.
 	if o.snapshot != "" {
 		// The backups must hold what is live now, not what the file saw:
 		// apply only the reviewed plan, and only if AWS still matches it.
+		// Reading AWS also checks the credentials.
 		if err := a.checkDrift(ctx, c, o, p); err != nil {
 			return err
 		}
 	}
+	// The executor asks STS who the caller is: the credentials work.
 	ex, err := o.executor(ctx, c)
 	if err != nil {
 		return err
+	}
+	if !yes && !a.confirm("Apply these changes? Type yes to continue: ") {
+		fmt.Fprintln(a.stdout, "Cancelled: nothing changed.")
+		return &exitError{code: ExitFailure}
 	}
 	fmt.Fprintln(a.stdout)
 	res, err := plan.Apply(ctx, p, ex, plan.Options{Backups: backups(c), Progress: a.progressLine})
@@ -269,14 +272,13 @@ func (a *app) checkDrift(ctx context.Context, c *config.Config, o liveOpts, revi
 	return nil
 }
 
-// interactive reports whether stdin is a terminal.
+// interactive reports whether someone can answer a prompt: stdin is a
+// terminal (tests set a.tty).
 func (a *app) interactive() bool {
-	f, ok := a.stdin.(*os.File)
-	if !ok {
-		return false
+	if a.tty != nil {
+		return a.tty()
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return isTerminal(a.stdin)
 }
 
 func (a *app) confirm(prompt string) bool {

@@ -23,25 +23,31 @@ type app struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// tty, when set, says whether a person is at the terminal (tests);
+	// nil asks the terminal driver about stdin.
+	tty func() bool
 }
 
 // Execute runs trailwarden with args and returns the process exit code.
 func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	return execute(ctx, &app{stdin: stdin, stdout: stdout, stderr: stderr}, args)
+}
+
+func execute(ctx context.Context, a *app, args []string) int {
 	root := newRootCmd(a)
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
 		if ctx.Err() != nil {
 			// SIGINT or SIGTERM (see cmd/trailwarden): the command stopped
 			// because it was asked to, and its error (a cancelled context,
 			// or whatever the cancellation broke) says nothing more.
-			fmt.Fprintln(stderr, "interrupted")
+			fmt.Fprintln(a.stderr, "interrupted")
 			return ExitInterrupted
 		}
-		return report(stderr, err)
+		return report(a.stderr, err)
 	}
 	return ExitOK
 }
