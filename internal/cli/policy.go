@@ -34,8 +34,8 @@ func newPolicyCmd(a *app) *cobra.Command {
 		Short: "Generate the bucket, key and reader-role policies from the config",
 		Long: `policy generates the policies of the central CloudTrail pipeline from
 trailwarden.yaml. Statements trailwarden writes have Sids starting with
-"Trailwarden" (and, under the accelerate profile, seed 003's DONOTDELETE-AMS-*
-Sids); with --existing, every other statement of the current policy is kept
+"Trailwarden" (and, under the accelerate profile, the DONOTDELETE-AMS-* Sids
+of the AMS Accelerate onboarding guide); with --existing, every other statement of the current policy is kept
 where it is, and re-running gives the same bytes.
 
 Every policy is proved before it is printed (see policy prove). A policy whose

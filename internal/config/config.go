@@ -31,7 +31,7 @@ const (
 // DefaultReaderRole is the name of the reader role in the log-archive account.
 const DefaultReaderRole = "trailwarden-log-reader"
 
-// AccelerateRolePattern is the uniformly named role of seed 003.
+// AccelerateRolePattern is the uniformly named role of the AMS Accelerate onboarding guide.
 const AccelerateRolePattern = "ams-access-*"
 
 // Config is trailwarden.yaml.

@@ -73,7 +73,7 @@ readers:
   # Required in the reader role's trust policy when set.
   external_id: {{q .Readers.ExternalID}}
 
-# Requirement profile: baseline, accelerate (seed 003 statements) or cis.
+# Requirement profile: baseline, accelerate (the statements of the AMS Accelerate onboarding guide) or cis.
 profile: {{q .Profile}}
 # How delivery is scoped: auto, per-account, account-list or organization.
 delivery_scope: {{q .DeliveryScope}}
