@@ -97,14 +97,20 @@ func (s *Store) Query(ctx context.Context, sqlText string) (query.Rows, error) {
 	}
 	// A wrapped query hands nested and JSON columns over as DuckDB's JSON
 	// text: those values are query.JSON as they come.
+	// Their times are rewritten as RFC 3339 (see rfc3339Times).
 	var asText []bool
+	var times []*typeNode
 	if run != last && len(types) == len(cts) {
 		asText = make([]bool, len(cts))
+		times = make([]*typeNode, len(cts))
 		for i, t := range types {
 			asText[i] = nestedType(t)
+			if n := parseType(t); asText[i] && t != "JSON" && n.hasTime() {
+				times[i] = n
+			}
 		}
 	}
-	return &rowsOf{conn: conn, rows: rows, cols: names, kinds: kinds, jsonText: asText}, nil
+	return &rowsOf{conn: conn, rows: rows, cols: names, kinds: kinds, jsonText: asText, times: times}, nil
 }
 
 // describe returns the column names and types of sqlText when it is one
@@ -203,8 +209,11 @@ type rowsOf struct {
 	// jsonText marks the columns whose values are JSON text already
 	// (nested and JSON columns of a wrapped query); nil when none are.
 	jsonText []bool
-	cur      []any
-	err      error
+	// times are the types of the jsonText columns that hold times, nil
+	// for the others.
+	times []*typeNode
+	cur   []any
+	err   error
 }
 
 func (r *rowsOf) Columns() []string { return r.cols }
@@ -224,6 +233,9 @@ func (r *rowsOf) Next() bool {
 	}
 	for i, v := range vals {
 		if s, ok := v.(string); ok && r.jsonText != nil && r.jsonText[i] {
+			if r.times[i] != nil {
+				s = rfc3339Times(s, r.times[i])
+			}
 			vals[i] = query.JSON(s)
 			continue
 		}

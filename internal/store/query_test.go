@@ -143,7 +143,8 @@ func TestNamedQueriesRun(t *testing.T) {
 // of the events table comes back as what it means: STRUCT, LIST, MAP and
 // JSON columns as JSON objects and arrays (whatever JSON they hold: null,
 // nested objects, a string that looks like JSON), SQL NULL as null,
-// numbers as numbers, timestamps and dates as RFC 3339 strings.
+// numbers as numbers, timestamps and dates as RFC 3339 strings, at the
+// top level and inside STRUCTs, LISTs and MAPs alike.
 func TestQueryJSONOutputKeepsTypes(t *testing.T) {
 	s := openStore(t)
 	sqlText := `CREATE TEMP TABLE t AS SELECT * FROM events LIMIT 0;
@@ -159,7 +160,9 @@ VALUES ('e1', TIMESTAMP '2026-11-20 10:00:00.5',
   '111111111111', 'us-east-1', DATE '2026-11-20', 'k');
 SELECT event_id, event_time, user_identity, read_only, request_parameters, response_elements,
   additional_event_data, resources, tls_details, event_date, [1, 2] AS list, MAP {'m': [true]} AS map,
-  42::BIGINT AS n, 2.5 AS f, '{"a":1}' AS lookalike_varchar
+  42::BIGINT AS n, 2.5 AS f, '{"a":1}' AS lookalike_varchar,
+  [TIMESTAMP '2026-11-20 10:00:00.25', NULL] AS times, MAP {'d': DATE '2026-11-21'} AS dates,
+  {'at': TIMESTAMPTZ '2026-11-20 10:00:00+02', 'label': '2026-11-20 10:00:00'} AS zoned
 FROM t`
 	rows, err := s.Query(context.Background(), sqlText)
 	if err != nil {
@@ -181,7 +184,7 @@ FROM t`
 		"user_identity": map[string]any{"type": "AssumedRole", "principal_id": "P", "arn": nil, "account_id": "111111111111",
 			"access_key_id": nil, "user_name": nil, "invoked_by": nil, "identity_provider": nil,
 			"session_context": map[string]any{
-				"attributes":      map[string]any{"creation_date": "2026-11-20 09:00:00", "mfa_authenticated": true},
+				"attributes":      map[string]any{"creation_date": "2026-11-20T09:00:00Z", "mfa_authenticated": true},
 				"session_issuer":  nil,
 				"source_identity": nil,
 			}},
@@ -197,6 +200,10 @@ FROM t`
 		"n":                     42.0,
 		"f":                     2.5,
 		"lookalike_varchar":     `{"a":1}`,
+		"times":                 []any{"2026-11-20T10:00:00.25Z", nil},
+		"dates":                 map[string]any{"d": "2026-11-21T00:00:00Z"},
+		// A VARCHAR that reads as a time stays as it is.
+		"zoned": map[string]any{"at": "2026-11-20T08:00:00Z", "label": "2026-11-20 10:00:00"},
 	}
 	for k, w := range want {
 		if !reflect.DeepEqual(r[k], w) {
@@ -208,5 +215,19 @@ FROM t`
 	}
 	if !strings.Contains(b.String(), `"response_elements":null`) || strings.Contains(b.String(), `"null"`) {
 		t.Errorf("a JSON null is not written as null:\n%s", b.String())
+	}
+}
+
+func TestParseType(t *testing.T) {
+	n := parseType(`STRUCT("type" VARCHAR, "we""ird" TIMESTAMP, d DECIMAL(18,3), s STRUCT(at TIMESTAMP WITH TIME ZONE, x INTEGER)[], m MAP(VARCHAR, DATE[2]))`)
+	if n.fields == nil || n.fields["type"].time || !n.fields[`we"ird`].time || n.fields["d"].time ||
+		!n.fields["s"].elem.fields["at"].time || n.fields["s"].elem.fields["x"].time || !n.fields["m"].elem.elem.time || !n.hasTime() {
+		t.Fatalf("parsed %+v", n)
+	}
+	if parseType("INTEGER[]").hasTime() || !parseType("TIMESTAMP_NS[]").hasTime() {
+		t.Fatal("lists")
+	}
+	if got := rfc3339Times(`{"b":1,"a":["2026-11-20 10:00:00",null]}`, &typeNode{fields: map[string]*typeNode{"a": {elem: &typeNode{time: true}}}}); got != `{"b":1,"a":["2026-11-20T10:00:00Z",null]}` {
+		t.Fatalf("rewrite: %s", got)
 	}
 }
