@@ -586,7 +586,9 @@ func TestConvert(t *testing.T) {
 		{"decimal(38,2)", "12345678901234567890.12", "12345678901234567890.12"},
 		{"varchar", "AssumeRole", "AssumeRole"},
 		{"char", "x", "x"},
-		{"json", `{"a":1}`, `{"a":1}`},
+		{"json", `{"a":1}`, query.JSON(`{"a":1}`)},
+		{"json", `null`, query.JSON(`null`)},
+		{"json", `{"a":`, `{"a":`}, // not JSON: stays the text Athena sent
 		{"array", "[a, b]", "[a, b]"},
 		{"map", "{k=v}", "{k=v}"},
 		{"row", "{type=Root}", "{type=Root}"},

@@ -2,6 +2,7 @@ package athena
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/athena/types"
+
+	"github.com/trailwarden/trailwarden/internal/query"
 )
 
 // rows streams a succeeded query's results, one GetQueryResults page
@@ -167,6 +170,10 @@ func convert(typ string, v *string) any {
 	case "timestamp with time zone":
 		if t, ok := parseZoned(s); ok {
 			return t
+		}
+	case "json":
+		if json.Valid([]byte(s)) {
+			return query.JSON(s)
 		}
 	}
 	return s

@@ -91,7 +91,7 @@ type Counts struct {
 	Pass    int              `json:"pass"`
 	Fail    int              `json:"fail"`
 	Unknown int              `json:"unknown"`
-	Failing map[Severity]int `json:"failingBySeverity"`
+	Failing map[Severity]int `json:"failing_by_severity"`
 }
 
 // Report is the result of auditing one snapshot against one profile.

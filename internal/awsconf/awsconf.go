@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 )
 
 // RoleSessionName is the session name of an assumed role, as it appears in
@@ -60,8 +62,14 @@ func Load(ctx context.Context, o Options) (aws.Config, string, error) {
 		return aws.Config{}, "", fmt.Errorf("role %q is not an ARN (arn:aws:iam::ACCOUNT:role/NAME)", o.RoleARN)
 	}
 	// Credential providers (STS, SSO, instance metadata) use this client
-	// too, so no call of the configuration can hang.
-	loads := []func(*config.LoadOptions) error{config.WithHTTPClient(HTTPClient(o.Timeout))}
+	// too, so no call of the configuration can hang. The SDK logs nothing
+	// (no "falling back to IMDSv1" warnings) unless the context asks for
+	// its log (WithDebugLog).
+	loads := []func(*config.LoadOptions) error{config.WithHTTPClient(HTTPClient(o.Timeout)), config.WithLogger(logging.Nop{})}
+	if w := debugLog(ctx); w != nil {
+		loads = append(loads, config.WithLogger(logging.NewStandardLogger(w)),
+			config.WithClientLogMode(aws.LogRetries|aws.LogResponse|aws.LogDeprecatedUsage))
+	}
 	if o.Region != "" {
 		loads = append(loads, config.WithRegion(o.Region))
 	}
@@ -136,4 +144,39 @@ func InAccount(base aws.Config, partition, account, roleName string) aws.Config 
 	cfg := base.Copy()
 	cfg.Credentials = aws.NewCredentialsCache(provider)
 	return cfg
+}
+
+type debugKey struct{}
+
+// WithDebugLog returns a context under which Load's configurations write
+// the SDK's log (warnings, retries, each response's status and headers) to
+// w. Without it the SDK logs nothing.
+func WithDebugLog(ctx context.Context, w io.Writer) context.Context {
+	return context.WithValue(ctx, debugKey{}, w)
+}
+
+func debugLog(ctx context.Context) io.Writer {
+	w, _ := ctx.Value(debugKey{}).(io.Writer)
+	return w
+}
+
+// IsCredentialError reports whether err is the SDK failing to find or
+// refresh credentials (the chain of environment, shared config, SSO,
+// container and instance metadata found none, or a named profile does not
+// exist), as opposed to AWS refusing the credentials it got.
+func IsCredentialError(err error) bool {
+	if err == nil {
+		return false
+	}
+	var missing config.SharedConfigProfileNotExistError
+	if errors.As(err, &missing) {
+		return true
+	}
+	var missingPtr *config.SharedConfigProfileNotExistError
+	if errors.As(err, &missingPtr) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "failed to refresh cached credentials") || strings.Contains(msg, "get credentials: ") ||
+		strings.Contains(msg, "failed to retrieve credentials") || strings.Contains(msg, "static credentials are empty")
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -63,13 +62,19 @@ Rules: --list-rules, or docs/audit.md.
 reads the accounts live. Both decide the same findings.
 
 --format text (grouped by account and resource; colours on a terminal unless
-NO_COLOR is set), json, or sarif (SARIF 2.1.0, for code-scanning dashboards).
+NO_COLOR is set), json, sarif (SARIF 2.1.0 for GitHub code scanning: each
+result at the line of trailwarden.yaml its rule is about), asff (the AWS
+Security Finding Format: a list for aws securityhub batch-import-findings
+--findings, every finding with Compliance.Status PASSED, FAILED or
+NOT_AVAILABLE; import each account's findings from that account, at most 100
+a call) or csv (one row per finding).
 
 Exit status: 1 when a failing finding at or above --fail-on (default high;
 "never" disables) exists, 0 otherwise, 2 for bad input.`,
 		Example: `  trailwarden audit --config trailwarden.yaml --snapshot snapshot.json
   trailwarden audit --config trailwarden.yaml --snapshot snapshot.json --standard accelerate --format sarif > audit.sarif
   trailwarden audit --config trailwarden.yaml --snapshot snapshot.json --fail-on critical --format json
+  trailwarden audit --config trailwarden.yaml --snapshot snapshot.json --format asff > findings.json
   trailwarden audit --list-rules --standard cis
   trailwarden audit --config trailwarden.yaml --profile org-audit`,
 		Args: cobra.NoArgs,
@@ -79,7 +84,7 @@ Exit status: 1 when a failing finding at or above --fail-on (default high;
 	f.StringVarP(&o.config, "config", "c", "trailwarden.yaml", "path of trailwarden.yaml")
 	f.StringVar(&o.standard, "standard", "", "the requirements to audit against: accelerate, cis or baseline (default: the config's standard)")
 	f.StringVar(&o.snapshot, "snapshot", "", "audit this snapshot file instead of reading AWS")
-	f.StringVar(&o.format, "format", "text", "text, json or sarif")
+	f.StringVar(&o.format, "format", "text", "text, json, sarif, asff or csv")
 	f.StringVar(&o.failOn, "fail-on", "high", "exit 1 on a failing finding at or above: critical, high, medium, low or never")
 	f.BoolVar(&o.listRules, "list-rules", false, "print the rule catalogue (of --standard, if given) and exit")
 	f.BoolVar(&o.verbose, "verbose", false, "text format: also print the evidence of every finding")
@@ -91,7 +96,7 @@ Exit status: 1 when a failing finding at or above --fail-on (default high;
 }
 
 func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
-	if err := checkFormat(o.format, "text", "json", "sarif"); err != nil {
+	if err := checkFormat(o.format, "text", "json", "sarif", "asff", "csv"); err != nil {
 		return err
 	}
 	var failOn audit.Severity
@@ -127,11 +132,19 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 	}
 	switch o.format {
 	case "json":
-		if err := auditJSON(a.stdout, rep); err != nil {
+		if err := printJSON(a.stdout, rep); err != nil {
 			return err
 		}
 	case "sarif":
-		if err := auditJSON(a.stdout, audit.SARIF(rep, buildVersion())); err != nil {
+		if err := printJSON(a.stdout, audit.SARIF(rep, audit.SARIFOptions{Version: buildVersion(), Config: c, ConfigFile: o.config, Snapshot: o.snapshot})); err != nil {
+			return err
+		}
+	case "asff":
+		if err := printJSON(a.stdout, audit.ASFF(rep, audit.ASFFOptions{Region: c.HomeRegion, Account: c.LogArchiveAccount, Time: s.TakenAt})); err != nil {
+			return err
+		}
+	case "csv":
+		if err := audit.WriteCSV(a.stdout, rep); err != nil {
 			return err
 		}
 	default:
@@ -152,20 +165,11 @@ func validProfile(p string) bool {
 	return false
 }
 
-func auditJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode json: %w", err)
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
-}
-
 func (a *app) listRules(o auditOpts) error {
 	rules := audit.Rules(o.standard)
 	switch o.format {
 	case "json":
-		return auditJSON(a.stdout, rules)
+		return printJSON(a.stdout, rules)
 	case "sarif":
 		return badInput(errors.New("--list-rules prints text or json"), "use --format text or --format json")
 	}
@@ -182,12 +186,7 @@ func colorOK(w io.Writer) bool {
 	if _, set := os.LookupEnv("NO_COLOR"); set {
 		return false
 	}
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return isTerminal(w)
 }
 
 // ANSI colours by severity, used only on a terminal.

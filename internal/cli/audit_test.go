@@ -28,6 +28,8 @@ func TestAuditGolden(t *testing.T) {
 		{"audit-text", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--standard", "cis"}},
 		{"audit-json", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--standard", "cis", "--format", "json"}},
 		{"audit-sarif", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--standard", "cis", "--format", "sarif"}},
+		{"audit-asff", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--standard", "cis", "--format", "asff"}},
+		{"audit-csv", []string{"audit", "-c", auditConfig, "--snapshot", auditBad, "--standard", "cis", "--format", "csv"}},
 		{"audit-good-accelerate", []string{"audit", "-c", auditConfig, "--snapshot", auditGood, "--standard", "accelerate"}},
 		{"audit-list-rules", []string{"audit", "--list-rules"}},
 		{"audit-bad-snapshot", []string{"audit", "-c", auditConfig, "--snapshot", "testdata/input/org-bucket.json"}},

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -115,11 +114,9 @@ func (a *app) runCan(o canOpts) error {
 			Context map[string][]string `json:"context"`
 			eval.Result
 		}{req, eval.DeriveContext(req), res}
-		b, err := json.MarshalIndent(out, "", "  ")
-		if err != nil {
+		if err := printJSON(a.stdout, out); err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "%s\n", b)
 	} else {
 		renderDecision(a.stdout, req, res)
 	}

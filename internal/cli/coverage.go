@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -146,15 +145,13 @@ func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
 		return err
 	}
 	if o.format == "json" {
-		b, err := json.MarshalIndent(struct {
+		if err := printJSON(a.stdout, struct {
 			OK bool `json:"ok"`
 			*coverage.Report
 			ElapsedSeconds float64 `json:"elapsed_seconds"`
-		}{rep.OK(), rep, rep.Elapsed.Seconds()}, "", "  ")
-		if err != nil {
+		}{rep.OK(), rep, rep.Elapsed.Seconds()}); err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "%s\n", b)
 	} else {
 		renderCoverage(a.stdout, op, rep, o.wide)
 	}

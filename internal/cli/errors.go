@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/trailwarden/trailwarden/internal/awsconf"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/demo"
 	"github.com/trailwarden/trailwarden/internal/generator"
@@ -86,6 +87,11 @@ func report(w io.Writer, err error) int {
 			hint = h
 		}
 	}
+	// No credentials: every live command says how to give them, the same
+	// way, whatever it was doing when the SDK looked for them.
+	if awsconf.IsCredentialError(err) {
+		code, hint = ExitBadInput, credentialHint
+	}
 	// A stalled endpoint is a problem found while running, whatever step
 	// met it (even one that blames bad input for its other failures).
 	if h := stallHint(err); h != "" {
@@ -133,6 +139,11 @@ func libraryHint(err error) (int, string) {
 	}
 	return 0, ""
 }
+// credentialHint is how to give AWS credentials, for every command that
+// calls AWS (or an S3-compatible endpoint) and found none.
+const credentialHint = "give AWS credentials: --profile NAME (a profile of ~/.aws/config), AWS_PROFILE, " +
+	"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (also for an S3-compatible endpoint), or aws sso login / aws configure; " +
+	"--debug shows where the SDK looked"
 
 // checkFormat refuses an --format value the command does not print.
 func checkFormat(format string, allowed ...string) error {

@@ -3,11 +3,9 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -148,7 +146,7 @@ step, an error, bad input).`,
 				return err
 			}
 			if format == "json" {
-				if err := writeJSON(a.stdout, p); err != nil {
+				if err := printJSON(a.stdout, p); err != nil {
 					return err
 				}
 			} else {
@@ -167,15 +165,6 @@ step, an error, bad input).`,
 	cmd.Flags().StringVar(&format, "format", "text", "text or json")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none, 1 for a blocked step or any error (as terraform plan -detailed-exitcode)")
 	return cmd
-}
-
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
 }
 
 func newApplyCmd(a *app) *cobra.Command {
@@ -237,13 +226,12 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 		}
 		return nil
 	}
-	if !yes && !a.confirm("Apply these changes? Type yes to continue: ") {
-		fmt.Fprintln(a.stdout, "Cancelled: nothing changed.")
-		return &exitError{code: ExitFailure}
-	}
+	// Everything that can fail without changing AWS is done before the
+	// question, so "yes" is never asked for a run that cannot start.
 	if o.snapshot != "" {
 		// The backups must hold what is live now, not what the file saw:
 		// apply only the reviewed plan, and only if AWS still matches it.
+		// Reading AWS also checks the credentials.
 		live, err := o.state(ctx, a, c, "")
 		if err != nil {
 			return err
@@ -254,9 +242,14 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 			return err
 		}
 	}
+	// The executor asks STS who the caller is: the credentials work.
 	ex, err := o.executor(ctx, c)
 	if err != nil {
 		return err
+	}
+	if !yes && !a.confirm("Apply these changes? Type yes to continue: ") {
+		fmt.Fprintln(a.stdout, "Cancelled: nothing changed.")
+		return &exitError{code: ExitFailure}
 	}
 	fmt.Fprintln(a.stdout)
 	res, err := plan.Apply(ctx, p, ex, plan.Options{Backups: backups(c), Progress: a.progressLine})
@@ -270,14 +263,13 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 	return nil
 }
 
-// interactive reports whether stdin is a terminal.
+// interactive reports whether someone can answer a prompt: stdin is a
+// terminal (tests set a.tty).
 func (a *app) interactive() bool {
-	f, ok := a.stdin.(*os.File)
-	if !ok {
-		return false
+	if a.tty != nil {
+		return a.tty()
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return isTerminal(a.stdin)
 }
 
 func (a *app) confirm(prompt string) bool {

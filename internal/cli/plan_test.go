@@ -44,20 +44,26 @@ func TestPlanJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{`"kind": "bucket-policy"`, `"op": "CreateTrail"`, `"accessChanges": [`, `"after": "Allowed"`} {
+	for _, want := range []string{`"kind": "bucket-policy"`, `"op": "CreateTrail"`, `"access_changes": [`, `"after": "Allowed"`} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("JSON lacks %s", want)
 		}
 	}
 }
 
-// TestApplyRollbackEndToEnd runs apply and rollback in-process against the
-// loopback AWS world: the calls reach the accounts in order, the backup is
-// written, and rollback --to puts every resource back.
-func TestApplyRollbackEndToEnd(t *testing.T) {
+// keyID is the KMS key of the plan fixtures, keyPolicy its live policy.
+const (
+	keyID     = "1234abcd-12ab-34cd-56ef-1234567890ab"
+	keyPolicy = `{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow",` +
+		`"Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"}]}`
+)
+
+// applyWorld is the loopback AWS world of the plan fixtures: live as the
+// fresh snapshot saw it. livePolicy is its bucket policy.
+func applyWorld(t *testing.T) (w *awsfake.World, srv *awsfake.Server, livePolicy string) {
+	t.Helper()
 	awsfake.Isolate(t)
-	w := awsfake.New()
-	const keyID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+	w = awsfake.New()
 	snap, err := os.ReadFile(freshSnap)
 	if err != nil {
 		t.Fatal(err)
@@ -66,10 +72,8 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 	if bucketPolicy == nil {
 		t.Fatal("no bucket policy in the snapshot fixture")
 	}
-	livePolicy := strings.ReplaceAll(bucketPolicy[1], `\"`, `"`)
+	livePolicy = strings.ReplaceAll(bucketPolicy[1], `\"`, `"`)
 	w.SetBucketPolicy("acme-org-cloudtrail", livePolicy)
-	keyPolicy := `{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow",` +
-		`"Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"}]}`
 	w.SetKeyPolicy("222222222222", "us-east-1", keyID, keyPolicy)
 	// The organization the snapshot saw, so a live read plans the same.
 	if err := w.Parse("org", `-- 111111111111 - organizations DescribeOrganization - --
@@ -79,7 +83,15 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 `); err != nil {
 		t.Fatal(err)
 	}
-	srv := awsfake.Start(t, w)
+	srv = awsfake.Start(t, w)
+	return w, srv, livePolicy
+}
+
+// TestApplyRollbackEndToEnd runs apply and rollback in-process against the
+// loopback AWS world: the calls reach the accounts in order, the backup is
+// written, and rollback --to puts every resource back.
+func TestApplyRollbackEndToEnd(t *testing.T) {
+	w, srv, livePolicy := applyWorld(t)
 
 	dir := t.TempDir()
 	cfg, err := os.ReadFile(planConfig)

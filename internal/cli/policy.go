@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -34,8 +34,8 @@ func newPolicyCmd(a *app) *cobra.Command {
 		Short: "Generate the bucket, key and reader-role policies from the config",
 		Long: `policy generates the policies of the central CloudTrail pipeline from
 trailwarden.yaml. Statements trailwarden writes have Sids starting with
-"Trailwarden" (and, under the accelerate profile, seed 003's DONOTDELETE-AMS-*
-Sids); with --existing, every other statement of the current policy is kept
+"Trailwarden" (and, under the accelerate profile, the DONOTDELETE-AMS-* Sids
+of the AMS Accelerate onboarding guide); with --existing, every other statement of the current policy is kept
 where it is, and re-running gives the same bytes.
 
 Every policy is proved before it is printed (see policy prove). A policy whose
@@ -233,11 +233,11 @@ func (a *app) renderPolicy(o policyOpts, existing *policy.Document, pr *generato
 	var data []byte
 	switch {
 	case o.format == "json":
-		b, err := json.MarshalIndent(policyJSON{res, warnings}, "", "  ")
-		if err != nil {
+		var b bytes.Buffer
+		if err := printJSON(&b, policyJSON{res, warnings}); err != nil {
 			return err
 		}
-		data = append(b, '\n')
+		data = b.Bytes()
 	case o.diff:
 		data = []byte(describeChanges(existing, res))
 	default:

@@ -26,8 +26,8 @@ func newProgress(w io.Writer, label string) *progress {
 	now := time.Now()
 	// Short runs print nothing: the first line waits one interval.
 	p := &progress{w: w, label: label, every: 5 * time.Second, began: now, last: now}
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+	if _, ok := w.(*os.File); ok {
+		if isTerminal(w) {
 			p.tty, p.every = true, 100*time.Millisecond
 		}
 	} else {

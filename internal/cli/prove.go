@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -98,11 +97,9 @@ func (a *app) runProve(o proveOpts) error {
 		sources = append(sources, src)
 	}
 	if o.format == "json" {
-		b, err := json.MarshalIndent(results, "", "  ")
-		if err != nil {
+		if err := printJSON(a.stdout, results); err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "%s\n", b)
 	} else {
 		for i, r := range results {
 			renderReport(a.stdout, sources[i], o.config, r.Report)

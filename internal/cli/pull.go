@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -165,11 +164,9 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 		return err
 	}
 	if o.format == "json" {
-		b, err := json.MarshalIndent(sum, "", "  ")
-		if err != nil {
+		if err := printJSON(a.stdout, sum); err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "%s\n", b)
 	} else {
 		renderPull(a, o.db, op, sum)
 	}

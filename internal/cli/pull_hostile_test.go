@@ -113,7 +113,7 @@ func TestPullNamesAFileWithAnOversizedRecord(t *testing.T) {
 		var s struct {
 			OK            bool
 			Listed        int
-			AlreadyLoaded int
+			AlreadyLoaded int `json:"already_loaded"`
 			Loaded        int
 			Bad           []struct{ Key, Problem string }
 			DuplicateKeys []struct {
@@ -179,10 +179,11 @@ func TestPullNamesFilesTheStoreCouldNotCommit(t *testing.T) {
 	for round := range 2 {
 		stdout, stderr, code := run(args...)
 		var s struct {
-			OK                    bool
-			Listed, AlreadyLoaded int
-			Loaded                int
-			Bad                   []struct{ Key, Problem string }
+			OK            bool
+			Listed        int
+			AlreadyLoaded int `json:"already_loaded"`
+			Loaded        int
+			Bad           []struct{ Key, Problem string }
 		}
 		if err := json.Unmarshal([]byte(stdout), &s); err != nil {
 			t.Fatalf("round %d: exit %d: %v\n%s", round, code, err, stderr)

@@ -32,8 +32,9 @@ func TestPullQueryExportAgainstMinIO(t *testing.T) {
 		t.Fatalf("pull: %d %s\n%s", code, stderr, stdout)
 	}
 	var sum struct {
-		Listed, Loaded, Events, AlreadyLoaded, Duplicates int
-		Verified                                          bool
+		Listed, Loaded, Events, Duplicates int
+		AlreadyLoaded                      int `json:"already_loaded"`
+		Verified                           bool
 	}
 	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
 		t.Fatal(err)
@@ -45,7 +46,10 @@ func TestPullQueryExportAgainstMinIO(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("second pull failed")
 	}
-	var again struct{ Loaded, AlreadyLoaded int }
+	var again struct {
+		Loaded        int
+		AlreadyLoaded int `json:"already_loaded"`
+	}
 	_ = json.Unmarshal([]byte(stdout), &again)
 	if again.Loaded != 0 || again.AlreadyLoaded != sum.Loaded {
 		t.Fatalf("second pull: %+v", again)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -226,12 +225,7 @@ func newQueriesCmd(a *app) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			all := query.NamedQueries()
 			if format == "json" {
-				b, err := json.MarshalIndent(all, "", "  ")
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "%s\n", b)
-				return nil
+				return printJSON(a.stdout, all)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tQUESTION")

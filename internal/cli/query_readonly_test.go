@@ -178,3 +178,34 @@ func TestQueryAllowFiles(t *testing.T) {
 		t.Errorf("lists holds %d files, want its one", len(entries))
 	}
 }
+
+// TestQueryShowsNoStagingTables: the views and tables a pull loads
+// through (tw_insert_0, tw_insert_1, tw_dups, tw_keys) live only inside
+// the pull's own transactions and connection: after a pull, and after a
+// pull killed while loading, no catalog query of trailwarden query shows
+// them.
+func TestQueryShowsNoStagingTables(t *testing.T) {
+	dir, db := pulledDemo(t)
+	// A pull killed while it loads (stopped once the store's temporary
+	// folder exists, then killed).
+	p := start(t, nil, "pull", "--source", filepath.Join(dir, "bucket"), "--db", db, "--no-verify", "--since", "2026-11-19T00:00:00Z")
+	if p.stopWhen(t, db+".tmp") {
+		_ = p.cmd.Process.Kill()
+	}
+	p.wait(t)
+	for _, q := range []string{
+		"show tables", "show all tables", "select * from duckdb_views()", "select * from duckdb_tables()",
+		"select * from information_schema.tables", "select * from sqlite_master",
+	} {
+		stdout, stderr, code := run("query", "--db", db, "--format", "csv", q)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s", q, code, stderr)
+		}
+		if strings.Contains(stdout, "tw_") {
+			t.Errorf("%s shows a staging table or view:\n%s", q, stdout)
+		}
+		if strings.HasPrefix(q, "show") && !strings.Contains(stdout, "events") {
+			t.Errorf("%s does not show the events table:\n%s", q, stdout)
+		}
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/trailwarden/trailwarden/internal/awsconf"
 )
 
 // version is set at build time with -ldflags "-X ...cli.version=v1.2.3".
@@ -24,16 +26,22 @@ type app struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// tty, when set, says whether a person is at the terminal (tests);
+	// nil asks the terminal driver about stdin.
+	tty func() bool
 }
 
 // Execute runs trailwarden with args and returns the process exit code.
 func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	return execute(ctx, &app{stdin: stdin, stdout: stdout, stderr: stderr}, args)
+}
+
+func execute(ctx context.Context, a *app, args []string) int {
 	root := newRootCmd(a)
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
@@ -42,10 +50,10 @@ func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		// SIGINT or SIGTERM (see cmd/trailwarden): the command stopped
 		// because it was asked to, and its error (a cancelled context,
 		// or whatever the cancellation broke) says nothing more.
-		fmt.Fprintln(stderr, "interrupted")
+		fmt.Fprintln(a.stderr, "interrupted")
 		return ExitInterrupted
 	}
-	code := report(stderr, err)
+	code := report(a.stderr, err)
 	var ee *exitError
 	if code == ExitBadInput && !errors.As(err, &ee) && detailedExitCode(cmd, args) {
 		// plan --detailed-exitcode: 2 means "changes", so an error,
@@ -77,6 +85,13 @@ Or try it offline on a synthetic organization:
 		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	var debug bool
+	root.PersistentFlags().BoolVar(&debug, "debug", false, "write the AWS SDK's log (credential lookups, retries, responses) to stderr")
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		if debug {
+			cmd.SetContext(awsconf.WithDebugLog(cmd.Context(), a.stderr))
+		}
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return badInput(err, "run the command with --help to see its flags")

@@ -33,12 +33,13 @@ func TestDemoAndVerifyAgainstMinIO(t *testing.T) {
 		t.Fatalf("verify of a clean bucket: exit %d\n%s\n%s", code, stderr, stdout)
 	}
 	var rep struct {
-		OK                bool
-		Digests, LogFiles int
-		DigestsValid      int
-		LogFilesValid     int
-		Chains            []json.RawMessage
-		Invalid           []struct{ Key, Problem string }
+		OK            bool
+		Digests       int
+		LogFiles      int `json:"log_files"`
+		DigestsValid  int `json:"digests_valid"`
+		LogFilesValid int `json:"log_files_valid"`
+		Chains        []json.RawMessage
+		Invalid       []struct{ Key, Problem string }
 	}
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -106,11 +105,9 @@ func (a *app) runSnapshot(cmd *cobra.Command, o snapshotOpts) error {
 	}
 	sum := summarize(snap, o.out)
 	if o.format == "json" {
-		b, err := json.MarshalIndent(sum, "", "  ")
-		if err != nil {
+		if err := printJSON(summary, sum); err != nil {
 			return err
 		}
-		fmt.Fprintf(summary, "%s\n", b)
 	} else {
 		renderSnapshot(summary, sum)
 	}
@@ -130,7 +127,7 @@ type snapshotSummary struct {
 	Bucket       string        `json:"bucket,omitempty"`
 	Keys         []string      `json:"keys,omitempty"`
 	Readers      []string      `json:"readers,omitempty"`
-	Failed       []snapFailure `json:"failedCalls"`
+	Failed       []snapFailure `json:"failed_calls"`
 }
 
 type snapTrail struct {
@@ -145,7 +142,7 @@ type snapFailure struct {
 	Code       string   `json:"code"`
 	Calls      int      `json:"calls"`
 	Accounts   []string `json:"accounts"`
-	Permission string   `json:"missingPermission,omitempty"`
+	Permission string   `json:"missing_permission,omitempty"`
 	Message    string   `json:"message"` // of the first failure
 }
 

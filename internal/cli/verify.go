@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -141,16 +140,14 @@ func (a *app) runVerify(cmd *cobra.Command, o verifyOpts) error {
 	}
 	ok := rep.OK() && len(missing) == 0
 	if o.format == "json" {
-		b, err := json.MarshalIndent(struct {
+		if err := printJSON(a.stdout, struct {
 			OK bool `json:"ok"`
 			*verify.Report
 			Expected *coverage.Expected `json:"expected,omitempty"`
 			Missing  []verify.Gap       `json:"missing,omitempty"`
-		}{ok, rep, exp, missing}, "", "  ")
-		if err != nil {
+		}{ok, rep, exp, missing}); err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "%s\n", b)
 	} else {
 		shown := *rep
 		if len(missing) > 0 {

@@ -19,7 +19,8 @@ type verifyJSON struct {
 	Expected *struct {
 		AccountsFrom string `json:"accounts_from"`
 	} `json:"expected"`
-	Digests, DigestsValid int
+	Digests      int
+	DigestsValid int `json:"digests_valid"`
 }
 
 func verifyRun(t *testing.T, wantCode int, args ...string) verifyJSON {

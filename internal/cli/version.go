@@ -46,7 +46,7 @@ report.`,
 			}
 			v.DuckDB = d
 			if format == "json" {
-				return writeJSON(a.stdout, v)
+				return printJSON(a.stdout, v)
 			}
 			tags := strings.Join(v.BuildTags, ",")
 			if tags == "" {

@@ -31,7 +31,7 @@ const (
 // DefaultReaderRole is the name of the reader role in the log-archive account.
 const DefaultReaderRole = "trailwarden-log-reader"
 
-// AccelerateRolePattern is the uniformly named role of seed 003.
+// AccelerateRolePattern is the uniformly named role of the AMS Accelerate onboarding guide.
 const AccelerateRolePattern = "ams-access-*"
 
 // Config is trailwarden.yaml.
@@ -63,6 +63,44 @@ type Config struct {
 	// Notices are what Parse has to say about a file it accepted, such
 	// as a setting under its old name, for the caller to show.
 	Notices []string `yaml:"-"`
+	// source is where Parse read the config, for Source and Line.
+	source *source
+}
+
+// source is the file a config was parsed from and where its fields are.
+type source struct {
+	file string
+	pos  positions
+}
+
+// Source is the name of the file the config was parsed from ("" for a
+// config built in code).
+func (c *Config) Source() string {
+	if c.source == nil {
+		return ""
+	}
+	return c.source.file
+}
+
+// Line is the line of field in the file the config was parsed from: a
+// path as FieldError names it ("bucket", "trail.name", "readers.roles[0]").
+// A field the file leaves out is found at its nearest parent that is in
+// the file ("trail" for "trail.organization"); 0 when there is none.
+func (c *Config) Line(field string) int {
+	if c.source == nil {
+		return 0
+	}
+	for field != "" {
+		if p, ok := c.source.pos[field]; ok {
+			return p[0]
+		}
+		i := strings.LastIndexAny(field, ".[")
+		if i < 0 {
+			break
+		}
+		field = field[:i]
+	}
+	return 0
 }
 
 // AcceptedSids lists, per policy trailwarden merges into, the Sids of

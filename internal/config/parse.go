@@ -99,6 +99,7 @@ func Parse(r io.Reader, name string) (*Config, error) {
 	if err := cfg.validate(name, pos); err != nil {
 		return nil, err
 	}
+	cfg.source = &source{file: name, pos: pos}
 	return &cfg, nil
 }
 
@@ -181,6 +182,11 @@ func walk(n *yaml.Node, t reflect.Type, path string, pos positions, errs *[]erro
 				continue
 			}
 			walk(v, f, child, pos, errs, file)
+			if v.Kind != yaml.ScalarNode {
+				// A mapping or list is where its key is, not where its
+				// first entry is.
+				pos[child] = [2]int{k.Line, k.Column}
+			}
 		}
 	case reflect.Slice:
 		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {

@@ -59,12 +59,12 @@ type Manifest struct {
 	Seed           uint64          `json:"seed"`
 	Start          time.Time       `json:"start"`
 	End            time.Time       `json:"end"`
-	LogFiles       int64           `json:"logFiles"`
-	DigestFiles    int64           `json:"digestFiles"`
+	LogFiles       int64           `json:"log_files"`
+	DigestFiles    int64           `json:"digest_files"`
 	Events         int64           `json:"events"`
-	Duplicates     int64           `json:"duplicateEvents"`
-	LogBytes       int64           `json:"logBytes"`
-	PipelineEvents []PipelineEvent `json:"pipelineEvents"`
+	Duplicates     int64           `json:"duplicate_events"`
+	LogBytes       int64           `json:"log_bytes"`
+	PipelineEvents []PipelineEvent `json:"pipeline_events"`
 	Tampered       []Tampered      `json:"tampered,omitempty"`
 }
 

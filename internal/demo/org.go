@@ -7,16 +7,16 @@ import (
 
 // Org is the synthetic organization: its accounts and trail.
 type Org struct {
-	ID         string   `json:"organizationId"`
-	Management string   `json:"managementAccount"`
-	LogArchive string   `json:"logArchiveAccount"`
+	ID         string   `json:"organization_id"`
+	Management string   `json:"management_account"`
+	LogArchive string   `json:"log_archive_account"`
 	Accounts   []string `json:"accounts"` // every account, management and log archive first
 	Bucket     string   `json:"bucket"`
 	Prefix     string   `json:"prefix,omitempty"`
 	Trail      string   `json:"trail"`
-	HomeRegion string   `json:"homeRegion"`
+	HomeRegion string   `json:"home_region"`
 	Regions    []string `json:"regions"`
-	KeyARN     string   `json:"kmsKeyArn"`
+	KeyARN     string   `json:"kms_key_arn"`
 }
 
 // NewOrg lays out n accounts: 111111111111 is the management account,

@@ -45,7 +45,7 @@ func ParseTamper(s string) (Tamper, error) {
 type Tampered struct {
 	Kind    string `json:"kind"`
 	Key     string `json:"key"`
-	MovedTo string `json:"movedTo,omitempty"`
+	MovedTo string `json:"moved_to,omitempty"`
 }
 
 // Apply tampers with a generated demo bucket. Random choices come from the

@@ -10,8 +10,8 @@ type PipelineEvent struct {
 	Account   string    `json:"account"`
 	Region    string    `json:"region"`
 	Time      time.Time `json:"time"`
-	EventName string    `json:"eventName"`
-	EventID   string    `json:"eventId"`
+	EventName string    `json:"event_name"`
+	EventID   string    `json:"event_id"`
 }
 
 // pipelineCalls are the calls that weaken the logging pipeline.

@@ -109,7 +109,7 @@ func TestEvaluator_Result(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{`"decision":"Allowed"`, `"sid":"ReadersGetViaAthena"`, `"principalMatch":"WildcardMatch"`, `"explanation":"ForAnyValue: request value \"athena.amazonaws.com\" matches \"athena.amazonaws.com\""`} {
+		for _, want := range []string{`"decision":"Allowed"`, `"sid":"ReadersGetViaAthena"`, `"principal_match":"WildcardMatch"`, `"explanation":"ForAnyValue: request value \"athena.amazonaws.com\" matches \"athena.amazonaws.com\""`} {
 			if !strings.Contains(string(b), want) {
 				t.Errorf("JSON lacks %s", want)
 			}

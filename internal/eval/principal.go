@@ -32,17 +32,17 @@ type Principal struct {
 	// sessions (aws:PrincipalArn), the IAM user for federated users. A
 	// session ARN drops the role path, so set it with WithIssuer when the
 	// role has one.
-	IssuerARN string `json:"issuerArn,omitempty"`
+	IssuerARN string `json:"issuer_arn,omitempty"`
 	Account   string `json:"account,omitempty"`
 	Partition string `json:"partition,omitempty"`
 	// Service is the service principal name, e.g. cloudtrail.amazonaws.com.
 	Service  string            `json:"service,omitempty"`
-	OrgID    string            `json:"orgId,omitempty"`
-	OrgPaths []string          `json:"orgPaths,omitempty"`
+	OrgID    string            `json:"org_id,omitempty"`
+	OrgPaths []string          `json:"org_paths,omitempty"`
 	Tags     map[string]string `json:"tags,omitempty"`
 	// UserID overrides the approximated aws:userid (AWS uses unique ids
 	// such as AROA…:session that cannot be derived from an ARN).
-	UserID string `json:"userId,omitempty"`
+	UserID string `json:"user_id,omitempty"`
 }
 
 var errNotPrincipal = errors.New("expected an IAM or STS ARN, a 12-digit account id, \"anonymous\" or a service principal such as cloudtrail.amazonaws.com")

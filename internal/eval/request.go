@@ -11,7 +11,7 @@ type Request struct {
 	Resource  string    `json:"resource"`
 	// ResourceAccount owns the resource; S3 ARNs carry no account, so it
 	// must be given. Empty means the principal's own account.
-	ResourceAccount string `json:"resourceAccount,omitempty"`
+	ResourceAccount string `json:"resource_account,omitempty"`
 	// Context holds request context keys (case-insensitive). A key with
 	// several values is multivalued. Explicit values override derived ones.
 	Context map[string][]string `json:"context,omitempty"`

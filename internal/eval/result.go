@@ -75,7 +75,7 @@ const (
 type Result struct {
 	Decision Decision `json:"decision"`
 	// BlockedBy is the layer that decided a deny ("" when allowed).
-	BlockedBy Layer `json:"blockedBy,omitempty"`
+	BlockedBy Layer `json:"blocked_by,omitempty"`
 	// Layers summarizes each layer in the order identity, resource,
 	// boundary, session, scp levels, rcp levels.
 	Layers []LayerResult `json:"layers"`
@@ -94,7 +94,7 @@ type LayerResult struct {
 	Level          int            `json:"level,omitempty"`
 	Policies       []string       `json:"policies,omitempty"`
 	Outcome        Outcome        `json:"outcome"`
-	PrincipalMatch PrincipalMatch `json:"principalMatch,omitempty"`
+	PrincipalMatch PrincipalMatch `json:"principal_match,omitempty"`
 	Note           string         `json:"note,omitempty"`
 }
 
@@ -111,9 +111,9 @@ type Reason struct {
 	// Matched is true when the statement applies to the request.
 	Matched bool `json:"matched"`
 	// PrincipalMatch is set for policies with a Principal element.
-	PrincipalMatch  PrincipalMatch    `json:"principalMatch,omitempty"`
-	ActionMatched   bool              `json:"actionMatched"`
-	ResourceMatched bool              `json:"resourceMatched"`
+	PrincipalMatch  PrincipalMatch    `json:"principal_match,omitempty"`
+	ActionMatched   bool              `json:"action_matched"`
+	ResourceMatched bool              `json:"resource_matched"`
 	Conditions      []ConditionResult `json:"conditions,omitempty"`
 	// Note says in words why the statement did not match.
 	Note string `json:"note,omitempty"`
@@ -127,7 +127,7 @@ type ConditionResult struct {
 	// Resolved holds the values after policy-variable substitution, when
 	// any value contained a variable.
 	Resolved      []string `json:"resolved,omitempty"`
-	RequestValues []string `json:"requestValues,omitempty"`
+	RequestValues []string `json:"request_values,omitempty"`
 	Matched       bool     `json:"matched"`
 	Explanation   string   `json:"explanation"`
 }

@@ -127,7 +127,7 @@ func readerBucketStatements(c *config.Config) []policy.Statement {
 	return out
 }
 
-// accelerateBucketStatements are the three bucket statements of seed 003,
+// accelerateBucketStatements are the three bucket statements of the AMS Accelerate onboarding guide,
 // with the configured pattern (and any exact roles) in aws:PrincipalArn.
 func accelerateBucketStatements(c *config.Config) []policy.Statement {
 	bucket := c.BucketARN()

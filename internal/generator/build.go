@@ -62,7 +62,7 @@ func readerConds(c *config.Config) []policy.Condition {
 }
 
 // patternConds scope a Principal "*" grant to the organization and the
-// role-name pattern, the way seed 003 does.
+// role-name pattern, the way the AMS Accelerate onboarding guide does.
 func patternConds(c *config.Config, extraARNs ...string) []policy.Condition {
 	return []policy.Condition{
 		cond("StringEquals", "aws:PrincipalOrgID", c.OrganizationID),

@@ -50,7 +50,7 @@ func (o Options) report(e Event) {
 // Result is what an apply run did.
 type Result struct {
 	// BackupID is the run's backup ("" when nothing was applied).
-	BackupID string `json:"backupId,omitempty"`
+	BackupID string `json:"backup_id,omitempty"`
 	// Applied counts the steps that completed.
 	Applied int `json:"applied"`
 	// Skipped are the steps not run because of a predicted error.
@@ -59,8 +59,8 @@ type Result struct {
 	Failure string `json:"failure,omitempty"`
 	// RolledBack is true when a failure was undone completely;
 	// RollbackError is the undo call that failed otherwise.
-	RolledBack    bool   `json:"rolledBack"`
-	RollbackError string `json:"rollbackError,omitempty"`
+	RolledBack    bool   `json:"rolled_back"`
+	RollbackError string `json:"rollback_error,omitempty"`
 }
 
 // OK reports whether every step was applied.

@@ -277,3 +277,36 @@ func ids(bks []*Backup) []string {
 	}
 	return out
 }
+
+// TestBackupLoadsVersion1: a backup written before keys became snake_case
+// (version 1, camelCase) still loads with every field, so rollback can
+// undo runs made by older builds.
+func TestBackupLoadsVersion1(t *testing.T) {
+	dir := t.TempDir()
+	id := "20260101T120000Z-a1b2c3"
+	v1 := `{"version": 1, "id": "` + id + `", "created": "2026-01-01T12:00:00Z", "updated": "2026-01-01T12:00:01Z",
+  "status": "failed", "failure": "boom", "rollbackError": "undo failed",
+  "steps": [{"kind": "trail", "account": "111111111111", "region": "us-east-1", "name": "t", "change": "create",
+    "calls": [{"do": {"op": "CreateTrail", "account": "111111111111", "trail": "t",
+      "selectors": {"basic": [{"readWriteType": "All", "includeManagementEvents": true}]},
+      "settings": {"name": "t", "s3BucketName": "b", "s3KeyPrefix": "p", "isMultiRegion": true,
+        "includeGlobalServiceEvents": true, "logFileValidationEnabled": true, "kmsKeyId": "k", "isOrganization": true}},
+      "undo": [{"op": "PutKeyPolicy", "account": "1", "keyArn": "arn:k", "document": "{\"keyArn\":1}"},
+        {"op": "PutRolePolicy", "account": "1", "role": "r", "policyName": "pn"}]}],
+    "done": 1, "undone": 0}]}`
+	if err := os.WriteFile(filepath.Join(dir, id+".json"), []byte(v1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bk, err := Backups{Dir: dir}.Load(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := bk.Steps[0].Calls[0]
+	st := c.Do.Settings
+	if bk.RollbackError != "undo failed" || st == nil || *st != (TrailSettings{Name: "t", S3BucketName: "b", S3KeyPrefix: "p", IsMultiRegion: true,
+		IncludeGlobalServiceEvents: true, LogFileValidationEnabled: true, KMSKeyID: "k", IsOrganization: true}) ||
+		c.Undo[0].KeyARN != "arn:k" || c.Do.Selectors == nil || len(c.Do.Selectors.Basic) != 1 ||
+		!c.Do.Selectors.Basic[0].IncludeManagementEvents || c.Do.Selectors.Basic[0].ReadWriteType != "All" || c.Undo[0].Document != `{"keyArn":1}` || c.Undo[1].PolicyName != "pn" {
+		t.Fatalf("loaded %+v, settings %+v, undo %+v", bk, st, c.Undo)
+	}
+}

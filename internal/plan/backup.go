@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -17,8 +18,56 @@ import (
 	"github.com/trailwarden/trailwarden/internal/safefile"
 )
 
-// BackupVersion is the version of the backup file format.
-const BackupVersion = 1
+// BackupVersion is the version of the backup file format. Version 2 has
+// snake_case keys; Load reads version 1 (camelCase) too.
+const BackupVersion = 2
+
+// upgradeV1 rewrites a version 1 backup's camelCase keys as version 2
+// names them (keyArn is key_arn). A backup has no map keyed by data, so
+// every key is a field name.
+func upgradeV1(data []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			out := make(map[string]any, len(x))
+			for k, e := range x {
+				out[snakeCase(k)] = walk(e)
+			}
+			return out
+		case []any:
+			for i, e := range x {
+				x[i] = walk(e)
+			}
+		}
+		return v
+	}
+	m, ok := walk(v).(map[string]any)
+	if !ok {
+		return data, nil
+	}
+	m["version"] = BackupVersion
+	return json.Marshal(m)
+}
+
+// snakeCase is keyArn as key_arn.
+func snakeCase(k string) string {
+	var b strings.Builder
+	for _, r := range k {
+		if r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
 
 // Backup statuses.
 const (
@@ -43,7 +92,7 @@ type Backup struct {
 	// Failure is the error that stopped the run.
 	Failure string `json:"failure,omitempty"`
 	// RollbackError is the undo call that failed, when a rollback stopped.
-	RollbackError string `json:"rollbackError,omitempty"`
+	RollbackError string `json:"rollback_error,omitempty"`
 }
 
 // BackupStep is one applied step.
@@ -121,6 +170,14 @@ func (b Backups) Load(id string) (*Backup, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load backup %s: %w", id, err)
+	}
+	var head struct {
+		Version int `json:"version"`
+	}
+	if json.Unmarshal(data, &head) == nil && head.Version == 1 {
+		if up, err := upgradeV1(data); err == nil {
+			data = up
+		}
 	}
 	var bk Backup
 	dec := json.NewDecoder(strings.NewReader(string(data)))

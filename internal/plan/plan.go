@@ -48,7 +48,7 @@ type Plan struct {
 	// resource it looked at.
 	Steps []Step `json:"steps"`
 	// Access lists the representative requests whose decision changes.
-	Access []AccessChange `json:"accessChanges"`
+	Access []AccessChange `json:"access_changes"`
 	// Notes are things a reviewer should know (scoping switched, foreign
 	// statements kept, ...).
 	Notes []string `json:"notes,omitempty"`
@@ -144,10 +144,10 @@ type Action struct {
 	// Bucket is set for bucket policy calls.
 	Bucket string `json:"bucket,omitempty"`
 	// KeyARN is set for PutKeyPolicy.
-	KeyARN string `json:"keyArn,omitempty"`
+	KeyARN string `json:"key_arn,omitempty"`
 	// Role and PolicyName are set for IAM calls.
 	Role       string `json:"role,omitempty"`
-	PolicyName string `json:"policyName,omitempty"`
+	PolicyName string `json:"policy_name,omitempty"`
 	// Document is the policy JSON to put.
 	Document string `json:"document,omitempty"`
 	// Trail is the trail name for trail calls; Settings for create and
@@ -173,13 +173,13 @@ func (a Action) String() string {
 // TrailSettings are the trail properties CreateTrail and UpdateTrail set.
 type TrailSettings struct {
 	Name                       string `json:"name"`
-	S3BucketName               string `json:"s3BucketName"`
-	S3KeyPrefix                string `json:"s3KeyPrefix,omitempty"`
-	IsMultiRegion              bool   `json:"isMultiRegion"`
-	IncludeGlobalServiceEvents bool   `json:"includeGlobalServiceEvents"`
-	LogFileValidationEnabled   bool   `json:"logFileValidationEnabled"`
-	KMSKeyID                   string `json:"kmsKeyId,omitempty"`
-	IsOrganization             bool   `json:"isOrganization"`
+	S3BucketName               string `json:"s3_bucket_name"`
+	S3KeyPrefix                string `json:"s3_key_prefix,omitempty"`
+	IsMultiRegion              bool   `json:"is_multi_region"`
+	IncludeGlobalServiceEvents bool   `json:"include_global_service_events"`
+	LogFileValidationEnabled   bool   `json:"log_file_validation_enabled"`
+	KMSKeyID                   string `json:"kms_key_id,omitempty"`
+	IsOrganization             bool   `json:"is_organization"`
 }
 
 // Selectors are a trail's event selectors: basic or advanced, never both.

@@ -172,7 +172,7 @@ func roleSession(c *config.Config, roleARN string) (eval.Principal, error) {
 }
 
 // readerContext is the context of a reader's request: through Athena when
-// readers are Athena-only, as seed 003's statements (the accelerate
+// readers are Athena-only, as the AMS Accelerate onboarding guide's statements (the accelerate
 // profile) always make them.
 func readerContext(c *config.Config, extra map[string][]string) map[string][]string {
 	ctx := map[string][]string{}

@@ -120,7 +120,7 @@ type BadFile struct {
 // Summary is the result of a pull, for people and scripts.
 type Summary struct {
 	Listed        int   `json:"listed"`
-	AlreadyLoaded int   `json:"alreadyLoaded"`
+	AlreadyLoaded int   `json:"already_loaded"`
 	Loaded        int   `json:"loaded"`
 	Events        int   `json:"events"`
 	Duplicates    int   `json:"duplicates"`
@@ -137,7 +137,7 @@ type Summary struct {
 	// Unverified files are listed by no valid digest yet, and recent
 	// enough that their digest may still come (verify.ShouldBeListed):
 	// they are left for the next pull. Older ones are bad files.
-	Unverified int       `json:"waitingForDigest"`
+	Unverified int       `json:"waiting_for_digest"`
 	Bad        []BadFile `json:"bad"`
 	// Gaps are the digest report's: times of a chain no valid digest
 	// covers, a chain that ends before the others or the window included.

@@ -15,13 +15,19 @@ type Rows interface {
 	// Next advances to the next row; it returns false at the end or on an
 	// error (see Err).
 	Next() bool
-	// Row returns the current row's values: nil, bool, int64, float64,
-	// string, time.Time, or for nested values (structs, lists, JSON) their
-	// JSON text as a string.
+	// Row returns the current row's values: nil (SQL NULL), bool, int64,
+	// float64, string, time.Time, or JSON for nested values (structs,
+	// lists, maps) and JSON columns.
 	Row() []any
 	Err() error
 	Close() error
 }
+
+// JSON is a value that is JSON text: a STRUCT, LIST, MAP or JSON column.
+// The JSON formats write it as the JSON it holds (an object, an array, a
+// number, null ...), the table and CSV as its text. A plain string that
+// happens to look like JSON is a string, not a JSON, and stays a string.
+type JSON string
 
 // Engine runs SQL.
 type Engine interface {

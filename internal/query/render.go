@@ -36,7 +36,9 @@ const MaxCellWidth = 64
 //     are right-aligned, NULL is an empty cell.
 //   - csv: RFC 4180 with a header row; NULL is an empty field.
 //   - jsonl: one JSON object per row, keys are the column names in column
-//     order (a repeated name gets a suffix: name_2, name_3); NULL is null.
+//     order (a repeated name gets a suffix: name_2, name_3); NULL is null,
+//     numbers are numbers, and nested values (JSON) are the objects and
+//     arrays they hold, not strings.
 //   - json: the same objects in one JSON array.
 //
 // Times are RFC 3339 in UTC (with fractional seconds in CSV and JSON when
@@ -128,6 +130,8 @@ func text(v any, precise bool) (string, bool) {
 		return "", false
 	case string:
 		return x, false
+	case JSON:
+		return string(x), false
 	case bool:
 		return strconv.FormatBool(x), false
 	case int64:
@@ -434,6 +438,13 @@ func jsonValue(v any) any {
 	case float32:
 		return jsonValue(float64(x))
 	case []byte:
+		return string(x)
+	case JSON:
+		if json.Valid([]byte(x)) {
+			return json.RawMessage(x)
+		}
+		// Not JSON after all (an engine's text for a nested value it
+		// could not render): keep it, as a string.
 		return string(x)
 	}
 	return v

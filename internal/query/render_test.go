@@ -313,3 +313,42 @@ func ExampleRender() {
 	// ConsoleLogin       7
 	// 2 rows
 }
+
+// TestRenderJSONValues: a JSON value is written as the JSON it holds in
+// the JSON formats (objects, arrays, numbers, null) and as its text in the
+// table and CSV; a string that looks like JSON stays a string.
+func TestRenderJSONValues(t *testing.T) {
+	rows := func() *fakeRows {
+		return &fakeRows{cols: []string{"obj", "arr", "jnull", "sqlnull", "lookalike", "broken"}, rows: [][]any{{
+			JSON(`{"b": {"c": [1, 2.5, "x"]}, "a": null}`), JSON(`[{"k":"v"}, []]`), JSON(`null`), nil, `{"a":1}`, JSON(`[1, 2`),
+		}}}
+	}
+	got, _ := render(t, rows(), "jsonl")
+	want := `{"obj":{"b":{"c":[1,2.5,"x"]},"a":null},"arr":[{"k":"v"},[]],"jnull":null,"sqlnull":null,"lookalike":"{\"a\":1}","broken":"[1, 2"}` + "\n"
+	if got != want {
+		t.Errorf("jsonl:\n%s\nwant:\n%s", got, want)
+	}
+	var arr []map[string]any
+	got, _ = render(t, rows(), "json")
+	if err := json.Unmarshal([]byte(got), &arr); err != nil || len(arr) != 1 {
+		t.Fatalf("json: %v\n%s", err, got)
+	}
+	if _, ok := arr[0]["obj"].(map[string]any); !ok {
+		t.Errorf("obj is %T, want an object", arr[0]["obj"])
+	}
+	if _, ok := arr[0]["arr"].([]any); !ok {
+		t.Errorf("arr is %T, want an array", arr[0]["arr"])
+	}
+	if v, ok := arr[0]["jnull"]; !ok || v != nil {
+		t.Errorf("jnull = %#v, want null", v)
+	}
+	csvOut, _ := render(t, rows(), "csv")
+	recs, err := csv.NewReader(strings.NewReader(csvOut)).ReadAll()
+	if err != nil || len(recs) != 2 || recs[1][0] != `{"b": {"c": [1, 2.5, "x"]}, "a": null}` || recs[1][2] != "null" || recs[1][3] != "" {
+		t.Errorf("csv: %q %v", recs, err)
+	}
+	table, _ := render(t, rows(), "table")
+	if !strings.Contains(table, `[{"k":"v"}, []]`) {
+		t.Errorf("table:\n%s", table)
+	}
+}

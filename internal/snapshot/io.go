@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/trailwarden/trailwarden/internal/safefile"
@@ -36,6 +37,10 @@ func Decode(r io.Reader, name string) (*Snapshot, error) {
 	case *head.Version < 1:
 		return nil, fmt.Errorf("snapshot %s: schema version %d is not valid", name, *head.Version)
 	}
+	if *head.Version < 3 {
+		// Versions 1 and 2 wrote camelCase keys.
+		data = snakeKeys(data)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if *head.Version == 1 {
@@ -64,7 +69,7 @@ func Decode(r io.Reader, name string) (*Snapshot, error) {
 // have (its single key is decoded beside it).
 type v1Snapshot struct {
 	Version      int           `json:"version"`
-	TakenAt      time.Time     `json:"takenAt"`
+	TakenAt      time.Time     `json:"taken_at"`
 	Partition    string        `json:"partition"`
 	Organization *Organization `json:"organization,omitempty"`
 	Accounts     []Account     `json:"accounts"`
@@ -72,6 +77,76 @@ type v1Snapshot struct {
 	Keys         []Key         `json:"-"`
 	Readers      []Role        `json:"readers,omitempty"`
 	Errors       []CallError   `json:"errors,omitempty"`
+}
+
+// snakeKeys rewrites the camelCase keys of a version 1 or 2 snapshot as
+// version 3 names them (s3BucketName is s3_bucket_name); the keys of a
+// tag map are data and stay as they are. It changes nothing else, so the
+// lines of what follows stay where they were (for error messages), and
+// text that is not JSON passes through for the decoder to report.
+func snakeKeys(data []byte) []byte {
+	out := make([]byte, 0, len(data)+len(data)/8)
+	// Per open object or array: whether its keys are data (a tag map).
+	var dataKeys []bool
+	lastKey := ""
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch c {
+		case '{':
+			dataKeys = append(dataKeys, lastKey == "tags")
+			lastKey = ""
+		case '[':
+			dataKeys = append(dataKeys, false)
+			lastKey = ""
+		case '}', ']':
+			if len(dataKeys) > 0 {
+				dataKeys = dataKeys[:len(dataKeys)-1]
+			}
+		case '"':
+			end := i + 1
+			for end < len(data) && data[end] != '"' {
+				if data[end] == '\\' {
+					end++
+				}
+				end++
+			}
+			if end >= len(data) {
+				return append(out, data[i:]...)
+			}
+			str := string(data[i+1 : end])
+			next := end + 1
+			for next < len(data) && (data[next] == ' ' || data[next] == '\t' || data[next] == '\n' || data[next] == '\r') {
+				next++
+			}
+			isKey := next < len(data) && data[next] == ':'
+			if isKey && (len(dataKeys) == 0 || !dataKeys[len(dataKeys)-1]) {
+				lastKey = str
+				str = snakeCase(str)
+			} else if isKey {
+				lastKey = ""
+			}
+			out = append(out, '"')
+			out = append(out, str...)
+			out = append(out, '"')
+			i = end
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// snakeCase is s3BucketName as s3_bucket_name.
+func snakeCase(k string) string {
+	var b strings.Builder
+	for _, r := range k {
+		if r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // ReadFile decodes the snapshot at path.

@@ -118,8 +118,8 @@ func TestDecode_Version1KeyBecomesTheList(t *testing.T) {
 	if err := Encode(&out, s); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), `"version": 2`) || !strings.Contains(out.String(), `"keys": [`) || strings.Contains(out.String(), `"key":`) {
-		t.Fatalf("re-encoded version-1 snapshot is not version 2 with a key list:\n%s", out.String())
+	if !strings.Contains(out.String(), `"version": 3`) || !strings.Contains(out.String(), `"keys": [`) || strings.Contains(out.String(), `"key":`) {
+		t.Fatalf("re-encoded version-1 snapshot is not version 3 with a key list:\n%s", out.String())
 	}
 	noKey, err := Decode(strings.NewReader(`{"version":1,"accounts":[]}`), "old.json")
 	if err != nil || noKey.Keys != nil {
@@ -144,6 +144,39 @@ func TestKeyFor(t *testing.T) {
 		}
 		if got != tt.want {
 			t.Errorf("KeyFor(%q) = %q, want %q", tt.ref, got, tt.want)
+		}
+	}
+}
+
+// TestDecode_Version2CamelCaseKeys: a version 2 file (camelCase keys, as
+// trailwarden wrote them before every JSON became snake_case) reads into
+// the same snapshot as its version 3 form; tag names are data and stay as
+// they were, and so do strings that hold camelCase JSON (policies).
+func TestDecode_Version2CamelCaseKeys(t *testing.T) {
+	v2 := `{"version":2,"takenAt":"2026-11-24T10:00:00Z","partition":"aws","accounts":[],
+"bucket":{"name":"b","account":"222222222222","region":"us-east-1","policy":"{\"Statement\":[{\"Sid\":\"s\\\"q\"}]}",
+ "encryption":[{"sseAlgorithm":"aws:kms","kmsMasterKeyId":"k","bucketKeyEnabled":true}],
+ "publicAccessBlock":{"blockPublicAcls":true,"ignorePublicAcls":true,"blockPublicPolicy":false,"restrictPublicBuckets":true},
+ "lifecycle":[{"id":"r","status":"Enabled","tags":{"keepMe":"x","someTag":"y"},"expirationDays":30}]},
+"keys":[{"arn":"arn:aws:kms:us-east-1:222222222222:key/1111","account":"222222222222","region":"us-east-1","policy":"{}","state":"Enabled","multiRegion":false,"rotationEnabled":true}]}`
+	s, err := Decode(strings.NewReader(v2), "v2.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.Bucket
+	if b == nil || b.Policy != `{"Statement":[{"Sid":"s\"q"}]}` || len(b.Encryption) != 1 || b.Encryption[0].KMSMasterKeyID != "k" ||
+		!b.Encryption[0].BucketKeyEnabled || b.PublicAccessBlock == nil || !b.PublicAccessBlock.RestrictPublicBuckets ||
+		len(b.Lifecycle) != 1 || b.Lifecycle[0].Tags["keepMe"] != "x" || *b.Lifecycle[0].ExpirationDays != 30 ||
+		len(s.Keys) != 1 || !s.Keys[0].RotationEnabled {
+		t.Fatalf("decoded %+v", s)
+	}
+	var out bytes.Buffer
+	if err := Encode(&out, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"version": 3`, `"taken_at"`, `"kms_master_key_id": "k"`, `"keepMe": "x"`, `"rotation_enabled": true`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("re-encoded snapshot lacks %s:\n%s", want, out.String())
 		}
 	}
 }

@@ -15,14 +15,16 @@ import (
 	"time"
 )
 
-// SchemaVersion is the format version this package writes. Version 1 files
-// (a single "key") are still read: their key becomes the one item of Keys.
-const SchemaVersion = 2
+// SchemaVersion is the format version this package writes. Version 3 has
+// snake_case keys, as every JSON trailwarden writes. Versions 1 and 2
+// (camelCase keys) are still read; a version 1 file's single "key" becomes
+// the one item of Keys.
+const SchemaVersion = 3
 
 // Snapshot is one read of the live configuration.
 type Snapshot struct {
 	Version int       `json:"version"`
-	TakenAt time.Time `json:"takenAt"`
+	TakenAt time.Time `json:"taken_at"`
 	// Partition is the AWS partition of every ARN ("aws", "aws-cn",
 	// "aws-us-gov").
 	Partition    string        `json:"partition"`
@@ -57,13 +59,13 @@ type CallError struct {
 // Organization is what AWS Organizations says about the organization.
 type Organization struct {
 	ID                string `json:"id"`
-	ManagementAccount string `json:"managementAccount"`
+	ManagementAccount string `json:"management_account"`
 	// FeatureSet is "ALL" or "CONSOLIDATED_BILLING"; SCPs and RCPs apply
 	// only with ALL.
-	FeatureSet string `json:"featureSet,omitempty"`
+	FeatureSet string `json:"feature_set,omitempty"`
 	// CloudTrailTrustedAccess records whether cloudtrail.amazonaws.com is
 	// an enabled service principal (needed for organization trails).
-	CloudTrailTrustedAccess bool         `json:"cloudTrailTrustedAccess"`
+	CloudTrailTrustedAccess bool         `json:"cloud_trail_trusted_access"`
 	Accounts                []OrgAccount `json:"accounts,omitempty"`
 	// Policies are the SCPs and RCPs attached anywhere on an account's
 	// path, each once.
@@ -95,7 +97,7 @@ type OrgPolicy struct {
 	Document string   `json:"document"`
 	Targets  []string `json:"targets"` // root, OU or account ids
 	// AWSManaged marks FullAWSAccess and RCPFullAWSAccess.
-	AWSManaged bool `json:"awsManaged,omitempty"`
+	AWSManaged bool `json:"aws_managed,omitempty"`
 }
 
 // Account is one source account and the trails visible in it.
@@ -114,44 +116,44 @@ type Account struct {
 type Trail struct {
 	ARN                        string `json:"arn"`
 	Name                       string `json:"name"`
-	HomeRegion                 string `json:"homeRegion"`
-	S3BucketName               string `json:"s3BucketName"`
-	S3KeyPrefix                string `json:"s3KeyPrefix,omitempty"`
-	IsMultiRegion              bool   `json:"isMultiRegion"`
-	IsOrganization             bool   `json:"isOrganization"`
-	IncludeGlobalServiceEvents bool   `json:"includeGlobalServiceEvents"`
-	LogFileValidationEnabled   bool   `json:"logFileValidationEnabled"`
-	KMSKeyID                   string `json:"kmsKeyId,omitempty"`
-	CloudWatchLogsLogGroupARN  string `json:"cloudWatchLogsLogGroupArn,omitempty"`
-	HasInsightSelectors        bool   `json:"hasInsightSelectors"`
+	HomeRegion                 string `json:"home_region"`
+	S3BucketName               string `json:"s3_bucket_name"`
+	S3KeyPrefix                string `json:"s3_key_prefix,omitempty"`
+	IsMultiRegion              bool   `json:"is_multi_region"`
+	IsOrganization             bool   `json:"is_organization"`
+	IncludeGlobalServiceEvents bool   `json:"include_global_service_events"`
+	LogFileValidationEnabled   bool   `json:"log_file_validation_enabled"`
+	KMSKeyID                   string `json:"kms_key_id,omitempty"`
+	CloudWatchLogsLogGroupARN  string `json:"cloud_watch_logs_log_group_arn,omitempty"`
+	HasInsightSelectors        bool   `json:"has_insight_selectors"`
 
 	Status *TrailStatus `json:"status,omitempty"`
 	// EventSelectors and AdvancedEventSelectors are what
 	// GetEventSelectors returned; a trail uses one kind or the other.
-	EventSelectors         []EventSelector         `json:"eventSelectors,omitempty"`
-	AdvancedEventSelectors []AdvancedEventSelector `json:"advancedEventSelectors,omitempty"`
+	EventSelectors         []EventSelector         `json:"event_selectors,omitempty"`
+	AdvancedEventSelectors []AdvancedEventSelector `json:"advanced_event_selectors,omitempty"`
 	// InsightTypes are the enabled insight types (ApiCallRateInsight,
 	// ApiErrorRateInsight).
-	InsightTypes []string `json:"insightTypes,omitempty"`
+	InsightTypes []string `json:"insight_types,omitempty"`
 }
 
 // TrailStatus is GetTrailStatus.
 type TrailStatus struct {
-	IsLogging                         bool       `json:"isLogging"`
-	LatestDeliveryError               string     `json:"latestDeliveryError,omitempty"`
-	LatestDigestDeliveryError         string     `json:"latestDigestDeliveryError,omitempty"`
-	LatestDeliveryTime                *time.Time `json:"latestDeliveryTime,omitempty"`
-	LatestDigestDeliveryTime          *time.Time `json:"latestDigestDeliveryTime,omitempty"`
-	LatestCloudWatchLogsDeliveryTime  *time.Time `json:"latestCloudWatchLogsDeliveryTime,omitempty"`
-	LatestCloudWatchLogsDeliveryError string     `json:"latestCloudWatchLogsDeliveryError,omitempty"`
+	IsLogging                         bool       `json:"is_logging"`
+	LatestDeliveryError               string     `json:"latest_delivery_error,omitempty"`
+	LatestDigestDeliveryError         string     `json:"latest_digest_delivery_error,omitempty"`
+	LatestDeliveryTime                *time.Time `json:"latest_delivery_time,omitempty"`
+	LatestDigestDeliveryTime          *time.Time `json:"latest_digest_delivery_time,omitempty"`
+	LatestCloudWatchLogsDeliveryTime  *time.Time `json:"latest_cloud_watch_logs_delivery_time,omitempty"`
+	LatestCloudWatchLogsDeliveryError string     `json:"latest_cloud_watch_logs_delivery_error,omitempty"`
 }
 
 // EventSelector is a basic event selector.
 type EventSelector struct {
-	ReadWriteType                 string         `json:"readWriteType"` // ReadOnly, WriteOnly, All
-	IncludeManagementEvents       bool           `json:"includeManagementEvents"`
-	ExcludeManagementEventSources []string       `json:"excludeManagementEventSources,omitempty"`
-	DataResources                 []DataResource `json:"dataResources,omitempty"`
+	ReadWriteType                 string         `json:"read_write_type"` // ReadOnly, WriteOnly, All
+	IncludeManagementEvents       bool           `json:"include_management_events"`
+	ExcludeManagementEventSources []string       `json:"exclude_management_event_sources,omitempty"`
+	DataResources                 []DataResource `json:"data_resources,omitempty"`
 }
 
 // DataResource is a basic selector's data-event resource.
@@ -163,18 +165,18 @@ type DataResource struct {
 // AdvancedEventSelector is one advanced event selector.
 type AdvancedEventSelector struct {
 	Name           string          `json:"name,omitempty"`
-	FieldSelectors []FieldSelector `json:"fieldSelectors"`
+	FieldSelectors []FieldSelector `json:"field_selectors"`
 }
 
 // FieldSelector is one condition of an advanced event selector.
 type FieldSelector struct {
 	Field         string   `json:"field"`
 	Equals        []string `json:"equals,omitempty"`
-	NotEquals     []string `json:"notEquals,omitempty"`
-	StartsWith    []string `json:"startsWith,omitempty"`
-	NotStartsWith []string `json:"notStartsWith,omitempty"`
-	EndsWith      []string `json:"endsWith,omitempty"`
-	NotEndsWith   []string `json:"notEndsWith,omitempty"`
+	NotEquals     []string `json:"not_equals,omitempty"`
+	StartsWith    []string `json:"starts_with,omitempty"`
+	NotStartsWith []string `json:"not_starts_with,omitempty"`
+	EndsWith      []string `json:"ends_with,omitempty"`
+	NotEndsWith   []string `json:"not_ends_with,omitempty"`
 }
 
 // Bucket is the central log bucket's configuration.
@@ -192,28 +194,28 @@ type Bucket struct {
 	Lifecycle []LifecycleRule `json:"lifecycle,omitempty"`
 	// ObjectOwnership is BucketOwnerEnforced, BucketOwnerPreferred or
 	// ObjectWriter; "" when no ownership controls are set.
-	ObjectOwnership   string             `json:"objectOwnership,omitempty"`
+	ObjectOwnership   string             `json:"object_ownership,omitempty"`
 	Versioning        string             `json:"versioning,omitempty"` // Enabled, Suspended, "" never enabled
-	MFADelete         string             `json:"mfaDelete,omitempty"`  // Enabled, Disabled
-	ObjectLock        *ObjectLock        `json:"objectLock,omitempty"`
-	PublicAccessBlock *PublicAccessBlock `json:"publicAccessBlock,omitempty"`
+	MFADelete         string             `json:"mfa_delete,omitempty"` // Enabled, Disabled
+	ObjectLock        *ObjectLock        `json:"object_lock,omitempty"`
+	PublicAccessBlock *PublicAccessBlock `json:"public_access_block,omitempty"`
 	// AccountPublicAccessBlock is the bucket owner's account-level block.
-	AccountPublicAccessBlock *PublicAccessBlock `json:"accountPublicAccessBlock,omitempty"`
-	RequesterPays            bool               `json:"requesterPays"`
-	ACLGrants                []Grant            `json:"aclGrants,omitempty"`
+	AccountPublicAccessBlock *PublicAccessBlock `json:"account_public_access_block,omitempty"`
+	RequesterPays            bool               `json:"requester_pays"`
+	ACLGrants                []Grant            `json:"acl_grants,omitempty"`
 }
 
 // EncryptionRule is one default-encryption rule.
 type EncryptionRule struct {
-	SSEAlgorithm     string `json:"sseAlgorithm"` // AES256, aws:kms, aws:kms:dsse
-	KMSMasterKeyID   string `json:"kmsMasterKeyId,omitempty"`
-	BucketKeyEnabled bool   `json:"bucketKeyEnabled"`
+	SSEAlgorithm     string `json:"sse_algorithm"` // AES256, aws:kms, aws:kms:dsse
+	KMSMasterKeyID   string `json:"kms_master_key_id,omitempty"`
+	BucketKeyEnabled bool   `json:"bucket_key_enabled"`
 }
 
 // Logging is server access logging.
 type Logging struct {
-	TargetBucket string `json:"targetBucket"`
-	TargetPrefix string `json:"targetPrefix,omitempty"`
+	TargetBucket string `json:"target_bucket"`
+	TargetPrefix string `json:"target_prefix,omitempty"`
 }
 
 // LifecycleRule is one lifecycle rule, with its filter flattened. Day
@@ -225,17 +227,17 @@ type LifecycleRule struct {
 	// Filter's Prefix, or the And's Prefix).
 	Prefix                string            `json:"prefix,omitempty"`
 	Tags                  map[string]string `json:"tags,omitempty"`
-	ObjectSizeGreaterThan *int64            `json:"objectSizeGreaterThan,omitempty"`
-	ObjectSizeLessThan    *int64            `json:"objectSizeLessThan,omitempty"`
+	ObjectSizeGreaterThan *int64            `json:"object_size_greater_than,omitempty"`
+	ObjectSizeLessThan    *int64            `json:"object_size_less_than,omitempty"`
 
-	ExpirationDays            *int32     `json:"expirationDays,omitempty"`
-	ExpirationDate            *time.Time `json:"expirationDate,omitempty"`
-	ExpiredObjectDeleteMarker bool       `json:"expiredObjectDeleteMarker,omitempty"`
-	NoncurrentExpirationDays  *int32     `json:"noncurrentExpirationDays,omitempty"`
-	NewerNoncurrentVersions   *int32     `json:"newerNoncurrentVersions,omitempty"`
-	AbortIncompleteUploadDays *int32     `json:"abortIncompleteUploadDays,omitempty"`
+	ExpirationDays            *int32     `json:"expiration_days,omitempty"`
+	ExpirationDate            *time.Time `json:"expiration_date,omitempty"`
+	ExpiredObjectDeleteMarker bool       `json:"expired_object_delete_marker,omitempty"`
+	NoncurrentExpirationDays  *int32     `json:"noncurrent_expiration_days,omitempty"`
+	NewerNoncurrentVersions   *int32     `json:"newer_noncurrent_versions,omitempty"`
+	AbortIncompleteUploadDays *int32     `json:"abort_incomplete_upload_days,omitempty"`
 	// Transitions only move objects; they are kept so the record is whole.
-	TransitionDays []int32 `json:"transitionDays,omitempty"`
+	TransitionDays []int32 `json:"transition_days,omitempty"`
 }
 
 // ObjectLock is the bucket's Object Lock configuration.
@@ -248,17 +250,17 @@ type ObjectLock struct {
 
 // PublicAccessBlock is an S3 public access block.
 type PublicAccessBlock struct {
-	BlockPublicACLs       bool `json:"blockPublicAcls"`
-	IgnorePublicACLs      bool `json:"ignorePublicAcls"`
-	BlockPublicPolicy     bool `json:"blockPublicPolicy"`
-	RestrictPublicBuckets bool `json:"restrictPublicBuckets"`
+	BlockPublicACLs       bool `json:"block_public_acls"`
+	IgnorePublicACLs      bool `json:"ignore_public_acls"`
+	BlockPublicPolicy     bool `json:"block_public_policy"`
+	RestrictPublicBuckets bool `json:"restrict_public_buckets"`
 }
 
 // Grant is one ACL grant.
 type Grant struct {
-	GranteeType string `json:"granteeType"` // CanonicalUser, Group, AmazonCustomerByEmail
-	GranteeID   string `json:"granteeId,omitempty"`
-	GranteeURI  string `json:"granteeUri,omitempty"`
+	GranteeType string `json:"grantee_type"` // CanonicalUser, Group, AmazonCustomerByEmail
+	GranteeID   string `json:"grantee_id,omitempty"`
+	GranteeURI  string `json:"grantee_uri,omitempty"`
 	Permission  string `json:"permission"`
 }
 
@@ -274,10 +276,10 @@ type Key struct {
 	Policy  string   `json:"policy,omitempty"`
 	// State is Enabled, Disabled, PendingDeletion, ...
 	State           string `json:"state,omitempty"`
-	KeySpec         string `json:"keySpec,omitempty"`
-	KeyManager      string `json:"keyManager,omitempty"` // CUSTOMER, AWS
-	MultiRegion     bool   `json:"multiRegion"`
-	RotationEnabled bool   `json:"rotationEnabled"`
+	KeySpec         string `json:"key_spec,omitempty"`
+	KeyManager      string `json:"key_manager,omitempty"` // CUSTOMER, AWS
+	MultiRegion     bool   `json:"multi_region"`
+	RotationEnabled bool   `json:"rotation_enabled"`
 }
 
 // KeyFor returns the key that ref names (a key ARN, a bare key id, an alias
@@ -316,7 +318,7 @@ type Role struct {
 	Account string `json:"account"`
 	// Exists is false when GetRole said NoSuchEntity.
 	Exists      bool          `json:"exists"`
-	TrustPolicy string        `json:"trustPolicy,omitempty"`
+	TrustPolicy string        `json:"trust_policy,omitempty"`
 	Inline      []NamedPolicy `json:"inline,omitempty"`
 	Attached    []NamedPolicy `json:"attached,omitempty"`
 	Boundary    *NamedPolicy  `json:"boundary,omitempty"`

@@ -16,8 +16,10 @@ import (
 var _ query.Engine = (*Store)(nil)
 
 // Query runs sql and streams its rows. Values are nil, bool, int64,
-// float64, string or time.Time; nested values (STRUCT, LIST, MAP, JSON)
-// and UUID, BLOB, INTERVAL and TIME are JSON or text as DuckDB renders them.
+// float64, string or time.Time; nested values (STRUCT, LIST, MAP, UNION)
+// and JSON columns are query.JSON, the JSON text DuckDB renders for them
+// (SQL NULL stays nil); UUID, BLOB, INTERVAL and TIME are text as DuckDB
+// renders them.
 //
 // sql may hold several statements: each is checked (see check) and run in
 // order, and the last one's rows are returned. A statement that would
@@ -72,6 +74,7 @@ func (s *Store) Query(ctx context.Context, sqlText string) (query.Rows, error) {
 		// The wrapper is an optimization; the user's own error is the
 		// one to report.
 		rows, err = conn.QueryContext(ctx, last)
+		run = last
 		names = nil
 	}
 	if err != nil {
@@ -92,7 +95,22 @@ func (s *Store) Query(ctx context.Context, sqlText string) (query.Rows, error) {
 	for i, c := range cts {
 		kinds[i] = c.DatabaseTypeName()
 	}
-	return &rowsOf{conn: conn, rows: rows, cols: names, kinds: kinds}, nil
+	// A wrapped query hands nested and JSON columns over as DuckDB's JSON
+	// text: those values are query.JSON as they come.
+	// Their times are rewritten as RFC 3339 (see rfc3339Times).
+	var asText []bool
+	var times []*typeNode
+	if run != last && len(types) == len(cts) {
+		asText = make([]bool, len(cts))
+		times = make([]*typeNode, len(cts))
+		for i, t := range types {
+			asText[i] = nestedType(t)
+			if n := parseType(t); asText[i] && t != "JSON" && n.hasTime() {
+				times[i] = n
+			}
+		}
+	}
+	return &rowsOf{conn: conn, rows: rows, cols: names, kinds: kinds, jsonText: asText, times: times}, nil
 }
 
 // describe returns the column names and types of sqlText when it is one
@@ -188,6 +206,12 @@ type rowsOf struct {
 	rows  *sql.Rows
 	cols  []string
 	kinds []string
+	// jsonText marks the columns whose values are JSON text already
+	// (nested and JSON columns of a wrapped query); nil when none are.
+	jsonText []bool
+	// times are the types of the jsonText columns that hold times, nil
+	// for the others.
+	times []*typeNode
 	cur   []any
 	err   error
 }
@@ -208,6 +232,13 @@ func (r *rowsOf) Next() bool {
 		return false
 	}
 	for i, v := range vals {
+		if s, ok := v.(string); ok && r.jsonText != nil && r.jsonText[i] {
+			if r.times[i] != nil {
+				s = rfc3339Times(s, r.times[i])
+			}
+			vals[i] = query.JSON(s)
+			continue
+		}
 		vals[i] = convert(v, r.kinds[i])
 	}
 	r.cur = vals

@@ -13,7 +13,7 @@ type Stats struct {
 	Duplicates int64 `json:"duplicates"` // skipped at ingest
 	Files      int64 `json:"files"`
 	// UnverifiedFiles were ingested without a digest vouching for them.
-	UnverifiedFiles int64     `json:"unverifiedFiles"`
+	UnverifiedFiles int64     `json:"unverified_files"`
 	Accounts        int64     `json:"accounts"`
 	Regions         int64     `json:"regions"`
 	First           time.Time `json:"first,omitzero"` // earliest event_time; zero when empty

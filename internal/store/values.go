@@ -7,15 +7,28 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/trailwarden/trailwarden/internal/query"
 )
 
 // convert maps a value from the driver to query.Rows' vocabulary: nil,
-// bool, int64, float64, string, time.Time, and JSON text for anything
-// nested. kind is the column's DuckDB type name.
+// bool, int64, float64, string, time.Time, and query.JSON for anything
+// nested and for every value of a JSON column (which the driver hands
+// over decoded). kind is the column's DuckDB type name.
 func convert(v any, kind string) any {
+	if v != nil && kind == "JSON" {
+		// The driver decodes JSON (a JSON string arrives as a Go string
+		// without its quotes): encode it back.
+		b, err := json.Marshal(jsonable(v))
+		if err != nil {
+			return fmt.Sprint(v)
+		}
+		return query.JSON(b)
+	}
 	switch x := v.(type) {
 	case nil, bool, int64, float64, string, time.Time:
 		return x
@@ -59,7 +72,15 @@ func convert(v any, kind string) any {
 	if err != nil {
 		return fmt.Sprint(v)
 	}
-	return string(b)
+	return query.JSON(b)
+}
+
+// nestedType reports whether DuckDB type t holds JSON or a nested value
+// (STRUCT, MAP, UNION, LIST, ARRAY), which query results carry as
+// query.JSON.
+func nestedType(t string) bool {
+	return t == "JSON" || strings.HasPrefix(t, "STRUCT") || strings.HasPrefix(t, "MAP") ||
+		strings.HasPrefix(t, "UNION") || strings.HasSuffix(t, "]")
 }
 
 // jsonable rewrites nested driver values into what encoding/json can

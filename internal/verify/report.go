@@ -54,9 +54,9 @@ type Chain struct {
 	Account       string    `json:"account"`
 	Region        string    `json:"region"`
 	Digests       int       `json:"digests"`
-	DigestsValid  int       `json:"digestsValid"`
-	LogFiles      int       `json:"logFiles"`
-	LogFilesValid int       `json:"logFilesValid"`
+	DigestsValid  int       `json:"digests_valid"`
+	LogFiles      int       `json:"log_files"`
+	LogFilesValid int       `json:"log_files_valid"`
 	Gaps          int       `json:"gaps"`
 	First         time.Time `json:"first,omitzero"`
 	Last          time.Time `json:"last,omitzero"`
@@ -94,9 +94,9 @@ type Report struct {
 	ChainsEnd time.Time `json:"chains_end,omitzero"`
 	// Totals over all chains.
 	Digests       int           `json:"digests"`
-	DigestsValid  int           `json:"digestsValid"`
-	LogFiles      int           `json:"logFiles"`
-	LogFilesValid int           `json:"logFilesValid"`
+	DigestsValid  int           `json:"digests_valid"`
+	LogFiles      int           `json:"log_files"`
+	LogFilesValid int           `json:"log_files_valid"`
 	Bytes         int64         `json:"bytes"`
 	Elapsed       time.Duration `json:"elapsed"`
 }
