@@ -46,7 +46,7 @@ func runAtTerminal(answer string, args ...string) (stdout, stderr string, code i
 func TestApplyChecksBeforeAsking(t *testing.T) {
 	t.Run("no credentials", func(t *testing.T) {
 		end := noCredentials(t)
-		stdout, stderr, code := runAtTerminal("yes\n", "apply", "--config", planConfig, "--snapshot", freshSnap, "--endpoint", end)
+		stdout, stderr, code := runAtTerminal("yes\n", "apply", "--config", planConfig, "--snapshot", freshSnap, "--endpoint-url", end)
 		if code != ExitBadInput || strings.Contains(stdout, applyPrompt) || !strings.Contains(stderr, credentialHint) {
 			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 		}
@@ -65,17 +65,17 @@ func TestApplyChecksBeforeAsking(t *testing.T) {
 	t.Run("stale snapshot", func(t *testing.T) {
 		defer w.SetBucketPolicy("acme-org-cloudtrail", live)
 		w.SetBucketPolicy("acme-org-cloudtrail", `{"Version":"2012-10-17","Statement":[{"Sid":"Changed","Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::acme-org-cloudtrail"}]}`)
-		stdout, stderr, code := runAtTerminal("yes\n", "apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint", srv.URL)
+		stdout, stderr, code := runAtTerminal("yes\n", "apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint-url", srv.URL)
 		if code != ExitFailure || strings.Contains(stdout, applyPrompt) || !strings.Contains(stderr, "the live configuration changed since") {
 			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 		}
 	})
 	t.Run("asks then applies", func(t *testing.T) {
-		stdout, stderr, code := runAtTerminal("no\n", "apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint", srv.URL)
+		stdout, stderr, code := runAtTerminal("no\n", "apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint-url", srv.URL)
 		if code != ExitFailure || !strings.Contains(stdout, applyPrompt) || !strings.Contains(stdout, "Cancelled: nothing changed.") {
 			t.Fatalf("answer no: exit %d\n%s%s", code, stdout, stderr)
 		}
-		stdout, stderr, code = runAtTerminal("yes\n", "apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint", srv.URL)
+		stdout, stderr, code = runAtTerminal("yes\n", "apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint-url", srv.URL)
 		if code != ExitOK || !strings.Contains(stdout, applyPrompt) || !strings.Contains(stdout, "Applied 4 steps.") {
 			t.Fatalf("answer yes: exit %d\n%s%s", code, stdout, stderr)
 		}

@@ -38,13 +38,13 @@ func TestLiveCommandsWithoutCredentials(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"snapshot", []string{"snapshot", "--config", cfg, "--out", filepath.Join(t.TempDir(), "s.json"), "--endpoint", end}},
-		{"audit", []string{"audit", "--config", cfg, "--endpoint", end}},
-		{"plan", []string{"plan", "--config", cfg, "--endpoint", end}},
-		{"apply", []string{"apply", "--config", cfg, "--endpoint", end, "--yes"}},
-		{"demo-s3", []string{"demo", "--out", "s3://demo-bucket", "--endpoint", end, "--accounts", "2", "--days", "1"}},
-		{"pull-s3", []string{"pull", "--source", "s3://demo-bucket", "--endpoint", end, "--public-keys", keys, "--db", db}},
-		{"verify-s3", []string{"verify", "--source", "s3://demo-bucket", "--endpoint", end, "--public-keys", keys}},
+		{"snapshot", []string{"snapshot", "--config", cfg, "--out", filepath.Join(t.TempDir(), "s.json"), "--endpoint-url", end}},
+		{"audit", []string{"audit", "--config", cfg, "--endpoint-url", end}},
+		{"plan", []string{"plan", "--config", cfg, "--endpoint-url", end}},
+		{"apply", []string{"apply", "--config", cfg, "--endpoint-url", end, "--yes"}},
+		{"demo-s3", []string{"demo", "--out", "s3://demo-bucket", "--endpoint-url", end, "--accounts", "2", "--days", "1"}},
+		{"pull-s3", []string{"pull", "--source", "s3://demo-bucket", "--endpoint-url", end, "--public-keys", keys, "--db", db}},
+		{"verify-s3", []string{"verify", "--source", "s3://demo-bucket", "--endpoint-url", end, "--public-keys", keys}},
 		{"coverage-s3", []string{"coverage", "--source", "s3://demo-bucket", "--endpoint-url", end, "--public-keys", keys,
 			"--accounts", "111111111111", "--regions", "us-east-1"}},
 		{"athena-setup", []string{"athena", "setup", "--config", cfg, "--endpoint-url", end, "--output", "s3://athena-results/tw/", "--accounts", "111111111111"}},
@@ -73,7 +73,7 @@ func TestSDKLogOnlyWithDebug(t *testing.T) {
 	}))
 	defer imds.Close()
 	env := []string{"AWS_EC2_METADATA_DISABLED=false", "AWS_EC2_METADATA_SERVICE_ENDPOINT=" + imds.URL}
-	quiet := start(t, env, "plan", "--config", cfg, "--endpoint", end)
+	quiet := start(t, env, "plan", "--config", cfg, "--endpoint-url", end)
 	if code := quiet.wait(t); code != ExitBadInput {
 		t.Fatalf("exit %d\n%s", code, quiet.stderr.String())
 	}
@@ -81,7 +81,7 @@ func TestSDKLogOnlyWithDebug(t *testing.T) {
 		!strings.Contains(s, credentialHint) {
 		t.Errorf("stderr without --debug:\n%s", s)
 	}
-	loud := start(t, env, "plan", "--config", cfg, "--endpoint", end, "--debug")
+	loud := start(t, env, "plan", "--config", cfg, "--endpoint-url", end, "--debug")
 	loud.wait(t)
 	if s := loud.stderr.String(); !strings.Contains(s, "falling back to IMDSv1") {
 		t.Errorf("stderr with --debug lacks the SDK's warning:\n%s", s)

@@ -60,7 +60,7 @@ func TestJSONOutputKeysAreSnakeCase(t *testing.T) {
 		args []string
 	}{
 		{"demo", []string{"demo", "--out", filepath.Join(dir, "demo2"), "--accounts", "2", "--regions", "us-east-1", "--days", "1", "--format", "json"}},
-		{"verify", []string{"verify", "--source", demo, "--public-keys", keys, "--start", "2026-11-20T00:00:00Z", "--end", "2026-11-21T00:00:00Z", "--format", "json"}},
+		{"verify", []string{"verify", "--source", demo, "--public-keys", keys, "--since", "2026-11-20T00:00:00Z", "--until", "2026-11-21T00:00:00Z", "--format", "json"}},
 		{"coverage", []string{"coverage", "--source", demo, "--since", "2026-11-20", "--until", "2026-11-21", "--format", "json"}},
 		{"pull", []string{"pull", "--source", demo, "--public-keys", keys, "--db", db, "--since", "2026-11-20T00:00:00Z", "--until", "2026-11-21T00:00:00Z", "--format", "json"}},
 		{"query", []string{"query", "--db", db, "--named", "root-activity", "--format", "json"}},
@@ -76,7 +76,7 @@ func TestJSONOutputKeysAreSnakeCase(t *testing.T) {
 			"--resource", "arn:aws:s3:::acme-org-cloudtrail/org/AWSLogs/o-a1b2c3d4e5/333333333333/CloudTrail/us-east-1/2026/11/22/x.json.gz",
 			"--resource-policy", "testdata/input/org-bucket.json", "--identity-policy", "testdata/input/org-reader-access.json",
 			"--org", "o-a1b2c3d4e5", "--resource-account", "222222222222", "--context", "aws:CalledVia=athena.amazonaws.com", "--format", "json"}},
-		{"audit", []string{"audit", "--config", cfg, "--snapshot", snap, "--profile", "baseline", "--fail-on", "never", "--format", "json"}},
+		{"audit", []string{"audit", "--config", cfg, "--snapshot", snap, "--standard", "baseline", "--fail-on", "never", "--format", "json"}},
 		{"audit-rules", []string{"audit", "--list-rules", "--format", "json"}},
 		{"plan", []string{"plan", "--config", cfg, "--snapshot", snap, "--format", "json"}},
 		{"plan-changes", []string{"plan", "--config", planConfig, "--snapshot", freshSnap, "--format", "json"}},
@@ -86,7 +86,7 @@ func TestJSONOutputKeysAreSnakeCase(t *testing.T) {
 	tests = append(tests, struct {
 		name string
 		args []string
-	}{"snapshot", []string{"snapshot", "--config", snapConfig, "--out", filepath.Join(dir, "snap.json"), "--endpoint", s.URL, "--format", "json"}})
+	}{"snapshot", []string{"snapshot", "--config", snapConfig, "--out", filepath.Join(dir, "snap.json"), "--endpoint-url", s.URL, "--format", "json"}})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := run(tc.args...)

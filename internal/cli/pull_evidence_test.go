@@ -114,7 +114,7 @@ func truncateChain(t *testing.T, dir string) (account, orphan string) {
 	return account, filepath.ToSlash(orphan)
 }
 
-// A chain whose newest digest was deleted fails verify (with --end at the
+// A chain whose newest digest was deleted fails verify (with --until at the
 // demo's end or past it) and pull: a gap, and the orphaned log file named.
 func TestVerifyAndPullTruncatedChain(t *testing.T) {
 	dir := makeDemo(t)
@@ -122,7 +122,7 @@ func TestVerifyAndPullTruncatedChain(t *testing.T) {
 	for _, end := range []string{"2026-11-21T00:00:00Z", "2026-11-21T05:00:00Z"} {
 		stdout, stderr, code := run("verify", "--source", dir, "--until", end, "--format", "json")
 		if code != ExitFailure {
-			t.Fatalf("verify --end %s: exit %d, want 1\n%s%s", end, code, stdout, stderr)
+			t.Fatalf("verify --until %s: exit %d, want 1\n%s%s", end, code, stdout, stderr)
 		}
 		var rep struct {
 			OK      bool
@@ -143,10 +143,10 @@ func TestVerifyAndPullTruncatedChain(t *testing.T) {
 			truncated = truncated || (g.Account == account && g.Reason == "chain ends early")
 		}
 		if rep.OK || len(rep.Gaps) != wantGaps || !truncated || (end != "2026-11-21T00:00:00Z" && len(rep.Gaps) != 6) {
-			t.Fatalf("verify --end %s: %+v", end, rep)
+			t.Fatalf("verify --until %s: %+v", end, rep)
 		}
 		if len(rep.Invalid) != 1 || rep.Invalid[0].Key != orphan || rep.Invalid[0].Problem != "not listed in any digest" {
-			t.Fatalf("verify --end %s: invalid %+v, want %s not listed in any digest", end, rep.Invalid, orphan)
+			t.Fatalf("verify --until %s: invalid %+v, want %s not listed in any digest", end, rep.Invalid, orphan)
 		}
 	}
 	stdout, _, code := run("verify", "--source", dir)

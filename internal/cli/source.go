@@ -76,7 +76,7 @@ func sourceError(err error) error {
 	case errors.Is(err, source.ErrNoSource):
 		return badInput(errors.New("--source is required"), "name a bucket (s3://bucket/prefix) or a folder")
 	case errors.Is(err, source.ErrEndpointOnFolder):
-		return badInput(errors.New("--endpoint only applies to s3:// sources"), "")
+		return badInput(errors.New("--endpoint-url only applies to s3:// sources"), "")
 	case errors.Is(err, source.ErrNoKeys):
 		return badInput(errors.New("no public keys: --public-keys is required for folders and S3-compatible endpoints"), listKeys)
 	case !errors.As(err, &se):

@@ -133,7 +133,7 @@ func NewID(now time.Time) (string, error) {
 
 func (b Backups) path(id string) (string, error) {
 	if !idPattern.MatchString(id) {
-		return "", fmt.Errorf("backup id %q is not of the form 20260101T120000Z-a1b2c3: %w", id, ErrNoBackup)
+		return "", fmt.Errorf("%w: id %q is not of the form 20260101T120000Z-a1b2c3", ErrNoBackup, id)
 	}
 	return filepath.Join(b.Dir, id+".json"), nil
 }

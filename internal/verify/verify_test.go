@@ -316,7 +316,7 @@ func deleteKeys(t *testing.T, st objstore.Store, keys ...string) {
 
 // TestVerifyTruncatedChain deletes a chain's newest digests, which no
 // walk can see: the chain ends before the others and the window do, a
-// gap that fails the run, with --end at the demo's end or past it.
+// gap that fails the run, with the window ending at the demo's end or past it.
 func TestVerifyTruncatedChain(t *testing.T) {
 	for _, n := range []int{1, 3} {
 		st, res := demoBucket(t, 17)
