@@ -82,9 +82,18 @@ func NewID(now time.Time) (string, error) {
 	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:]), nil
 }
 
+// badIDError is an id that cannot name a backup; it is ErrNoBackup.
+type badIDError struct{ id string }
+
+func (e *badIDError) Error() string {
+	return fmt.Sprintf("backup id %q is not of the form 20260101T120000Z-a1b2c3", e.id)
+}
+
+func (e *badIDError) Is(target error) bool { return target == ErrNoBackup }
+
 func (b Backups) path(id string) (string, error) {
 	if !idPattern.MatchString(id) {
-		return "", fmt.Errorf("backup id %q is not of the form 20260101T120000Z-a1b2c3: %w", id, ErrNoBackup)
+		return "", &badIDError{id: id}
 	}
 	return filepath.Join(b.Dir, id+".json"), nil
 }
