@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -121,10 +120,11 @@ func (a *app) runDemo(cmd *cobra.Command, o demoOpts) error {
 	if err := demo.Apply(ctx, op.store, res.Manifest, tampers); err != nil {
 		return err
 	}
-	manifest, err := json.MarshalIndent(res.Manifest, "", "  ")
-	if err != nil {
+	var mbuf bytes.Buffer
+	if err := printJSON(&mbuf, res.Manifest); err != nil {
 		return err
 	}
+	manifest := bytes.TrimSuffix(mbuf.Bytes(), []byte("\n"))
 	if err := a.saveDemoFiles(ctx, o, op, res.PublicKeys, manifest); err != nil {
 		return err
 	}
