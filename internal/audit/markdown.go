@@ -48,6 +48,23 @@ the data because a call failed; the finding names the failed call. Exit
 status: 1 when a failing finding at or above ` + "`--fail-on`" + ` (default high)
 exists, 2 for bad input, 0 otherwise.
 
+Output formats (` + "`--format`" + `): ` + "`text`" + `, ` + "`json`" + ` (snake_case keys), ` + "`csv`" + ` (one row per
+finding: rule, title, severity, status, account, resource, message,
+remediation, evidence), ` + "`sarif`" + ` and ` + "`asff`" + `. SARIF 2.1.0 is shaped for GitHub
+code scanning: each result has a ` + "`physicalLocation`" + ` at the line of
+trailwarden.yaml that holds the setting its rule is about (organization_id for
+TW-ORG, trail for TW-TRL, bucket for TW-BKT, TW-ACC-01 and -03, readers for
+TW-RDR and TW-ACC-02, kms_key_arn for TW-KEY and TW-ACC-04), the snapshot as a
+related location, a ` + "`partialFingerprints`" + ` entry made of the rule, account and
+resource (the same from run to run), and each rule a ` + "`security-severity`" + `
+(critical 9.5, high 8.0, medium 5.5, low 3.0, info 1.0), tags and a
+` + "`helpUri`" + ` to its section below. ASFF is the AWS Security Finding Format
+(SchemaVersion 2018-10-08) as ` + "`aws securityhub batch-import-findings`" + ` takes
+it: every finding, Compliance.Status PASSED, FAILED or NOT_AVAILABLE (unknown),
+Severity.Label from the rule (INFORMATIONAL when passed), the ProductArn of the
+default product in the finding's own account (Security Hub accepts such a
+finding only from that account), an Id stable across runs.
+
 | Rule | Severity | Profiles | Title |
 |---|---|---|---|
 `)

@@ -373,13 +373,15 @@ func (a *app) runRollback(ctx context.Context, o liveOpts, to string, list, yes,
 		fmt.Fprintln(a.stdout, "\nDry run: nothing changed. Run with --yes (or on a terminal) to roll back.")
 		return nil
 	}
-	if !yes && !a.confirm("Roll back this run? Type yes to continue: ") {
-		fmt.Fprintln(a.stdout, "Cancelled: nothing changed.")
-		return &exitError{code: ExitFailure}
-	}
+	// The credentials are checked (the executor asks STS who the caller
+	// is) before the question.
 	ex, err := o.executor(ctx, c)
 	if err != nil {
 		return err
+	}
+	if !yes && !a.confirm("Roll back this run? Type yes to continue: ") {
+		fmt.Fprintln(a.stdout, "Cancelled: nothing changed.")
+		return &exitError{code: ExitFailure}
 	}
 	fmt.Fprintln(a.stdout)
 	bk, err = plan.Rollback(ctx, to, ex, plan.Options{Backups: b, Progress: a.progressLine})
