@@ -40,7 +40,7 @@ func TestCompletion(t *testing.T) {
 		want []string
 	}{
 		{[]string{"query", "--format", ""}, []string{"table", "csv", "jsonl", "json"}},
-		{[]string{"audit", "--format", ""}, []string{"text", "json", "sarif"}},
+		{[]string{"audit", "--format", ""}, []string{"text", "json", "sarif", "asff", "csv"}},
 		{[]string{"policy", "bucket", "--format", ""}, []string{"text", "json"}},
 		{[]string{"snapshot", "--format", ""}, []string{"text", "json"}},
 		{[]string{"audit", "--standard", ""}, []string{"accelerate", "cis", "baseline"}},

@@ -47,8 +47,8 @@ func TestLiveCommandsWithoutCredentials(t *testing.T) {
 		{"verify-s3", []string{"verify", "--source", "s3://demo-bucket", "--endpoint-url", end, "--public-keys", keys}},
 		{"coverage-s3", []string{"coverage", "--source", "s3://demo-bucket", "--endpoint-url", end, "--public-keys", keys,
 			"--accounts", "111111111111", "--regions", "us-east-1"}},
-		{"athena-setup", []string{"athena", "setup", "--config", cfg, "--endpoint-url", end, "--output", "s3://athena-results/tw/", "--accounts", "111111111111"}},
-		{"query-athena", []string{"query", "--engine", "athena", "--endpoint-url", end, "--output", "s3://athena-results/tw/", "select 1"}},
+		{"athena-setup", []string{"athena", "setup", "--config", cfg, "--endpoint-url", end, "--athena-results", "s3://athena-results/tw/", "--accounts", "111111111111"}},
+		{"query-athena", []string{"query", "--engine", "athena", "--endpoint-url", end, "--athena-results", "s3://athena-results/tw/", "select 1"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
