@@ -94,7 +94,7 @@ FUZZTIME_LONG ?= 10m
 fuzz-long:
 	@scripts/fuzz-smoke.sh $(FUZZTIME_LONG)
 
-# The fault-injection suite (internal/faulttest, build tag "faults"): the
+# The fault-injection suite (internal/testkit/faulttest, build tag "faults"): the
 # built binary under SIGKILLs, a crashed endpoint, objects changed between
 # listing and GET and gzip bombs, against a demo folder and MinIO. It
 # prints what it injected and its seed. Settings (CI's defaults):
@@ -105,7 +105,7 @@ fuzz-long:
 FAULTS_PENDING ?=
 faults: build
 	set -o pipefail; TRAILWARDEN_BIN=$(abspath $(BIN)) $(GO) test -tags duckdb_arrow,faults -count=1 -timeout 20m -v \
-	  -run '^TestFaults' $(if $(FAULTS_PENDING),-skip '^($(FAULTS_PENDING))$$') ./internal/faulttest/ | grep -E '^(faults:|ok|FAIL|---|panic)|_test.go'
+	  -run '^TestFaults' $(if $(FAULTS_PENDING),-skip '^($(FAULTS_PENDING))$$') ./internal/testkit/faulttest/ | grep -E '^(faults:|ok|FAIL|---|panic)|_test.go'
 
 # Rewrite golden files after an intended output change.
 golden:
@@ -119,9 +119,9 @@ golden:
 bench: setup
 	$(GO) test -run XXX -bench . -benchmem ./internal/eval/ ./internal/digest/
 	$(GO) test -run XXX -bench Audit1000Accounts -benchtime 3x -benchmem ./internal/audit/
-	$(GO) test -run 'TestThroughputRatio' -v -count=1 ./internal/difftest/ | grep -E 'ratio|per second|/s|PASS|FAIL'
+	$(GO) test -run 'TestThroughputRatio' -v -count=1 ./internal/testkit/difftest/ | grep -E 'ratio|per second|/s|PASS|FAIL'
 	$(GO) test -run XXX -bench VerifyOrganization -benchtime 1x -timeout 60m -v ./internal/verify/
-	$(GO) test -run XXX -bench PullVersusReadJSON -benchtime 1x -timeout 60m -v ./internal/store/
+	$(GO) test -run XXX -bench PullVersusReadJSON -benchtime 1x -timeout 60m -v ./internal/query/duckdb/
 
 clean:
 	rm -rf bin

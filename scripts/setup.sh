@@ -25,7 +25,7 @@ if [ "$(node -p "try { require('./$ORACLE_PKG').version } catch { '' }")" != "$O
   npm ci --prefix "$ORACLE_DIR" --no-audit --no-fund --loglevel=error >/dev/null
 fi
 # MinIO, a real S3-compatible server the S3 integration tests start on loopback
-# (internal/miniotest). Built from source once and cached outside the clone.
+# (internal/testkit/miniotest). Built from source once and cached outside the clone.
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 minio_ok() {
   local info

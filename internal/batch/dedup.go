@@ -102,7 +102,7 @@ func KeysOf(spans map[string]Span) Keys {
 
 // Compact removes the dropped rows, so the batch can be inserted whole:
 // a filter on DuckDB's scan of an Arrow stream is not safe (see
-// store.Loader). The files' row ranges shrink to match; rows are
+// duckdb.Loader). The files' row ranges shrink to match; rows are
 // renumbered.
 func (b *Events) Compact() {
 	b.Abort()

@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailwarden/trailwarden/internal/athena"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/coverage"
+	"github.com/trailwarden/trailwarden/internal/query/athena"
 )
 
 type athenaDDLOpts struct {

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailwarden/trailwarden/internal/audit"
-	"github.com/trailwarden/trailwarden/internal/awsread"
+	"github.com/trailwarden/trailwarden/internal/aws/inventory"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
 
@@ -121,7 +121,7 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 	if profile == "" {
 		profile = c.Profile
 	}
-	s, err := a.liveState(cmd.Context(), c, configPath{o.config, o.snapshot}, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout},
+	s, err := a.liveState(cmd.Context(), c, configPath{o.config, o.snapshot}, inventory.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout},
 		"take a snapshot with `trailwarden snapshot --config trailwarden.yaml -o snapshot.json`", "--profile")
 	if err != nil {
 		return err

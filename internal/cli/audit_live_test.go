@@ -8,10 +8,10 @@ import (
 	"testing"
 
 	"github.com/trailwarden/trailwarden/internal/audit"
-	"github.com/trailwarden/trailwarden/internal/awsfake"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/generator"
 	"github.com/trailwarden/trailwarden/internal/policy"
+	"github.com/trailwarden/trailwarden/internal/testkit/awsfake"
 	"github.com/trailwarden/trailwarden/internal/textdiff"
 )
 

@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailwarden/trailwarden/internal/audit"
-	"github.com/trailwarden/trailwarden/internal/awsconf"
+	"github.com/trailwarden/trailwarden/internal/aws/session"
 	"github.com/trailwarden/trailwarden/internal/awsid"
 	"github.com/trailwarden/trailwarden/internal/query"
 )
@@ -38,7 +38,7 @@ func completions(c *cobra.Command) {
 		return names, cobra.ShellCompDirectiveNoFileComp
 	})
 	register("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return awsconf.Profiles(), cobra.ShellCompDirectiveNoFileComp
+		return session.Profiles(), cobra.ShellCompDirectiveNoFileComp
 	})
 	register("region", fixed(awsid.KnownRegions()...))
 	register("bucket-region", fixed(awsid.KnownRegions()...))

@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/trailwarden/trailwarden/internal/miniotest"
+	"github.com/trailwarden/trailwarden/internal/testkit/miniotest"
 )
 
 // TestCoverageAgainstMinIO runs coverage on an S3-compatible bucket with

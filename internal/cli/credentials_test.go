@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trailwarden/trailwarden/internal/awsfake"
+	"github.com/trailwarden/trailwarden/internal/testkit/awsfake"
 )
 
 // noCredentials isolates the test from the machine's AWS setup and leaves

@@ -7,15 +7,15 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/trailwarden/trailwarden/internal/awsconf"
+	"github.com/trailwarden/trailwarden/internal/aws/s3"
+	"github.com/trailwarden/trailwarden/internal/aws/session"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/demo"
 	"github.com/trailwarden/trailwarden/internal/generator"
-	"github.com/trailwarden/trailwarden/internal/objstore/s3"
 	"github.com/trailwarden/trailwarden/internal/plan"
 	"github.com/trailwarden/trailwarden/internal/policy"
+	"github.com/trailwarden/trailwarden/internal/query/duckdb"
 	"github.com/trailwarden/trailwarden/internal/safefile"
-	"github.com/trailwarden/trailwarden/internal/store"
 	"github.com/trailwarden/trailwarden/internal/verify"
 )
 
@@ -89,7 +89,7 @@ func report(w io.Writer, err error) int {
 	}
 	// No credentials: every live command says how to give them, the same
 	// way, whatever it was doing when the SDK looked for them.
-	if awsconf.IsCredentialError(err) {
+	if session.IsCredentialError(err) {
 		code, hint = ExitBadInput, credentialHint
 	}
 	// A stalled endpoint is a problem found while running, whatever step
@@ -139,6 +139,7 @@ func libraryHint(err error) (int, string) {
 	}
 	return 0, ""
 }
+
 // credentialHint is how to give AWS credentials, for every command that
 // calls AWS (or an S3-compatible endpoint) and found none.
 const credentialHint = "give AWS credentials: --profile NAME (a profile of ~/.aws/config), AWS_PROFILE, " +
@@ -167,24 +168,24 @@ func checkJobs(n int) error {
 // process (nothing wrong with the input: exit 1, naming the process to
 // wait for), some other file, or (for reading) not created yet.
 func storeError(err error, db string) error {
-	var le *store.LockedError
+	var le *duckdb.LockedError
 	if errors.As(err, &le) {
 		return lockedError(le, db)
 	}
-	if errors.Is(err, store.ErrLocked) {
+	if errors.Is(err, duckdb.ErrLocked) {
 		return fmt.Errorf("another process has %s open (a pull keeps it until it ends): wait for it to finish, or use a copy of the file", db)
 	}
-	if errors.Is(err, store.ErrEmptyStore) {
+	if errors.Is(err, duckdb.ErrEmptyStore) {
 		return &problem{err: err, hint: "it holds no events: pull again to " + db + " (the pull replaces the empty file)"}
 	}
-	if errors.Is(err, store.ErrNotStore) {
+	if errors.Is(err, duckdb.ErrNotStore) {
 		return badInput(err, db+" is some other file, not a trailwarden store: check --db (pull creates a new store at a path that does not exist yet)")
 	}
 	return badInput(err, "pull logs first: trailwarden pull --source ... --db "+db)
 }
 
 // lockedError says who holds a store and whom to wait for.
-func lockedError(le *store.LockedError, db string) error {
+func lockedError(le *duckdb.LockedError, db string) error {
 	if le.PID == 0 {
 		return fmt.Errorf("another process has %s open (a pull keeps it until it ends): wait for it to finish, or use a copy of the file", db)
 	}

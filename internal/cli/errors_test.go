@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trailwarden/trailwarden/internal/aws/s3"
 	"github.com/trailwarden/trailwarden/internal/demo"
-	"github.com/trailwarden/trailwarden/internal/objstore/s3"
 	"github.com/trailwarden/trailwarden/internal/plan"
 	"github.com/trailwarden/trailwarden/internal/verify"
 )

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/trailwarden/trailwarden/internal/awsread"
+	"github.com/trailwarden/trailwarden/internal/aws/inventory"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/coverage"
 	"github.com/trailwarden/trailwarden/internal/objstore/source"
@@ -71,11 +71,11 @@ func (a *app) expectSources(o expectOpts, op *source.Source) (*config.Config, *s
 	return cfg, snap, snapPath, nil
 }
 
-// expected resolves the expected set (awsread.Expected), reading the
+// expected resolves the expected set (inventory.Expected), reading the
 // organization live with the flags' AWS access when it must.
 func (a *app) expected(ctx context.Context, o expectOpts, in coverage.Input, accountsOnly bool) (*coverage.Expected, error) {
 	in.Accounts, in.Regions = o.accounts, o.regions
-	e, err := awsread.Expected(ctx, in, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout}, accountsOnly)
+	e, err := inventory.Expected(ctx, in, inventory.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout}, accountsOnly)
 	if err != nil && (ctx.Err() != nil || stallHint(err) != "") {
 		return nil, err
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailwarden/trailwarden/internal/store"
+	"github.com/trailwarden/trailwarden/internal/query/duckdb"
 )
 
 func newExportCmd(a *app) *cobra.Command {
@@ -25,7 +25,7 @@ func newExportCmd(a *app) *cobra.Command {
 			}
 			// Opened for export: unlike a query's, its DuckDB may write
 			// files, and runs only the export's own SQL.
-			st, err := store.OpenWith(cmd.Context(), db, store.Options{ReadOnly: true, Export: true})
+			st, err := duckdb.OpenWith(cmd.Context(), db, duckdb.Options{ReadOnly: true, Export: true})
 			if err != nil {
 				return storeError(err, db)
 			}

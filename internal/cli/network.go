@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/trailwarden/trailwarden/internal/awsconf"
+	"github.com/trailwarden/trailwarden/internal/aws/session"
 	"github.com/trailwarden/trailwarden/internal/objstore"
 )
 
@@ -15,7 +15,7 @@ import (
 // that calls AWS or an S3-compatible endpoint, bound to d (set to the
 // default here).
 func timeoutFlag(f *pflag.FlagSet, d *time.Duration) {
-	*d = awsconf.DefaultTimeout
+	*d = session.DefaultTimeout
 	f.Var((*timeoutValue)(d), "timeout", "how long a network call may go without progress (connect, first byte, each read or write) "+
 		"before it is retried, then fails; a download that keeps moving is never cut")
 }
@@ -38,7 +38,7 @@ func (v *timeoutValue) Set(s string) error {
 // stallHint is the advice for an endpoint that stopped answering, or ""
 // when err is not that.
 func stallHint(err error) string {
-	if !errors.Is(err, objstore.ErrStalled) && !errors.Is(err, awsconf.ErrStalled) {
+	if !errors.Is(err, objstore.ErrStalled) && !errors.Is(err, session.ErrStalled) {
 		return ""
 	}
 	return "the endpoint stopped answering: check the network, a proxy or the endpoint, then run the command again " +

@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/trailwarden/trailwarden/internal/awsread"
-	"github.com/trailwarden/trailwarden/internal/awswrite"
+	"github.com/trailwarden/trailwarden/internal/aws/deploy"
+	"github.com/trailwarden/trailwarden/internal/aws/inventory"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/plan"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
@@ -54,12 +54,12 @@ func (o liveOpts) load(ctx context.Context, a *app) (*config.Config, *plan.Plan,
 // state reads the live state from the snapshot file at path, or from AWS
 // when path is "".
 func (o liveOpts) state(ctx context.Context, a *app, c *config.Config, path string) (*snapshot.Snapshot, error) {
-	return a.liveState(ctx, c, configPath{o.config, path}, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout},
+	return a.liveState(ctx, c, configPath{o.config, path}, inventory.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout},
 		"take a new one with `trailwarden snapshot --out FILE`", "--profile")
 }
 
-func (o liveOpts) executor(ctx context.Context, c *config.Config) (*awswrite.Writer, error) {
-	w, err := awswrite.New(ctx, awswrite.Options{Profile: o.profile, AccessRole: c.AWS.AccessRole, Partition: c.Partition(), Endpoint: o.endpoint,
+func (o liveOpts) executor(ctx context.Context, c *config.Config) (*deploy.Writer, error) {
+	w, err := deploy.New(ctx, deploy.Options{Profile: o.profile, AccessRole: c.AWS.AccessRole, Partition: c.Partition(), Endpoint: o.endpoint,
 		Timeout: o.timeout})
 	if err != nil {
 		return nil, badInput(err, "check --profile and the AWS credentials in the environment")

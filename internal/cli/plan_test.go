@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trailwarden/trailwarden/internal/awsfake"
 	"github.com/trailwarden/trailwarden/internal/plan"
+	"github.com/trailwarden/trailwarden/internal/testkit/awsfake"
 )
 
 // The plan inputs live beside the plan package's own tests.
@@ -147,7 +147,7 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 	if tr, ok := w.Trail("111111111111", "org-trail"); !ok || !tr.Logging {
 		t.Fatalf("trail after apply: %+v %v", tr, ok)
 	}
-	// Planning again from the live state (read through awsread) finds
+	// Planning again from the live state (read through aws/inventory) finds
 	// nothing left to do.
 	stdout, stderr, code = run("plan", "--config", cfgPath, "--endpoint-url", srv.URL)
 	if code != 0 || !strings.Contains(stdout, "Plan: 0 of 4 resources change, 0 blocked") || !strings.Contains(stdout, "Access changes (+ gained, - lost, ~ still denied): 0") {

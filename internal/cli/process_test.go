@@ -22,7 +22,7 @@ import (
 )
 
 // These tests run trailwarden as users do, a process of its own built from
-// cmd/trailwarden, to send it signals and to hold a store's lock in one
+// cmd/trailwarden, to send it signals and to hold a duckdb's lock in one
 // process while another wants it.
 
 var (
@@ -176,7 +176,7 @@ func TestInterruptedPullExits130AndResumes(t *testing.T) {
 			for range 5 {
 				_ = os.Remove(db)
 				p = start(t, nil, "pull", "--source", dir, "--db", db)
-				// The store's temporary folder exists from the moment its
+				// The duckdb's temporary folder exists from the moment its
 				// lock is held until it is closed.
 				if p.stopWhen(t, db+".tmp") {
 					break
@@ -297,7 +297,7 @@ func bigLogFile(t *testing.T, dir string) string {
 	return path
 }
 
-// A pull keeps its temporary downloads in the store's folder (<db>.tmp,
+// A pull keeps its temporary downloads in the duckdb's folder (<db>.tmp,
 // 0700), never in the system's temporary folder; what a killed pull left
 // there (simulated, and by a real SIGKILL) is removed by the next pull,
 // and the folder itself when the pull ends. The store file is 0600.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/trailwarden/trailwarden/internal/objstore/source"
 	"github.com/trailwarden/trailwarden/internal/pull"
-	"github.com/trailwarden/trailwarden/internal/store"
+	"github.com/trailwarden/trailwarden/internal/query/duckdb"
 )
 
 type pullOpts struct {
@@ -109,7 +109,7 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 	defer op.Close()
 	bucket, prefix := o.src.trail(op)
 	opt := pull.Options{Bucket: bucket, Prefix: prefix, OrgID: o.src.org, Accounts: o.src.accounts, Regions: o.src.regions,
-		NoVerify: o.noVerify, Jobs: o.jobs, Loaders: store.MaxWriters}
+		NoVerify: o.noVerify, Jobs: o.jobs, Loaders: duckdb.MaxWriters}
 	// A duration is back from now, for --since as for --until.
 	if opt.Since, opt.Until, err = parseWindow(o.since, o.until, time.Now()); err != nil {
 		return err
@@ -131,11 +131,11 @@ func (a *app) runPull(ctx context.Context, o pullOpts) (rerr error) {
 			return err
 		}
 	}
-	sink, err := store.OpenSink(ctx, o.db)
-	if errors.Is(err, store.ErrLocked) || errors.Is(err, store.ErrNotStore) {
+	sink, err := duckdb.OpenSink(ctx, o.db)
+	if errors.Is(err, duckdb.ErrLocked) || errors.Is(err, duckdb.ErrNotStore) {
 		return storeError(err, o.db)
 	}
-	if errors.Is(err, store.ErrEventsLost) {
+	if errors.Is(err, duckdb.ErrEventsLost) {
 		return err // not bad input: the store is not what it records
 	}
 	if err != nil {

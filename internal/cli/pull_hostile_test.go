@@ -159,7 +159,7 @@ func TestPullNamesAFileWithAnOversizedRecord(t *testing.T) {
 // commit are named bad with DuckDB's reason, the rest is loaded, and the
 // store holds exactly the events it records, then and after pulling
 // again; nothing is loaded again in smaller commits (see
-// store.LoadError.AtCommit).
+// duckdb.LoadError.AtCommit).
 func TestPullNamesFilesTheStoreCouldNotCommit(t *testing.T) {
 	dir := makeDemo(t, "--accounts", "5", "--days", "2")
 	logs := logFiles(t, dir)

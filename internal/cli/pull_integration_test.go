@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trailwarden/trailwarden/internal/miniotest"
+	"github.com/trailwarden/trailwarden/internal/testkit/miniotest"
 )
 
 // TestPullQueryExportAgainstMinIO is the local tour on a real S3-compatible

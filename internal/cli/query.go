@@ -11,11 +11,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailwarden/trailwarden/internal/athena"
-	"github.com/trailwarden/trailwarden/internal/awsread"
+	"github.com/trailwarden/trailwarden/internal/aws/inventory"
 	"github.com/trailwarden/trailwarden/internal/coverage"
 	"github.com/trailwarden/trailwarden/internal/query"
-	"github.com/trailwarden/trailwarden/internal/store"
+	"github.com/trailwarden/trailwarden/internal/query/athena"
+	"github.com/trailwarden/trailwarden/internal/query/duckdb"
 )
 
 type queryOpts struct {
@@ -107,8 +107,8 @@ func (a *app) engine(ctx context.Context, o queryOpts) (query.Engine, func(), er
 				return nil, nil, badInput(fmt.Errorf("--allow-files: %w", err), "give a file or folder that exists")
 			}
 		}
-		st, err := store.OpenWith(ctx, o.db, store.Options{ReadOnly: true, MemoryLimit: o.memory, ReadFiles: o.allowFiles})
-		if errors.Is(err, store.ErrLoaderViews) {
+		st, err := duckdb.OpenWith(ctx, o.db, duckdb.Options{ReadOnly: true, MemoryLimit: o.memory, ReadFiles: o.allowFiles})
+		if errors.Is(err, duckdb.ErrLoaderViews) {
 			return nil, nil, badInput(err, "pull into it once (trailwarden pull --source ... --db "+o.db+"): the pull removes them and loads only what is new")
 		}
 		if err != nil {
@@ -181,33 +181,33 @@ func (a *app) runQuery(ctx context.Context, o queryOpts, args []string) error {
 // queryError makes a refused statement, and SQL that DuckDB cannot
 // prepare, bad input (exit 2), with what to do instead.
 func queryError(err error, o queryOpts) error {
-	var re *store.RefusedError
+	var re *duckdb.RefusedError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &re):
 		hint := ""
 		switch re.Why {
-		case store.Writes:
+		case duckdb.Writes:
 			hint = "only trailwarden pull changes the store; trailwarden export writes the events as Parquet (--out FOLDER)"
-		case store.ReadsFiles:
+		case duckdb.ReadsFiles:
 			hint = "reading files needs --allow-files FILE (or a folder holding it)"
 			if len(o.allowFiles) > 0 {
 				hint = "that file is outside --allow-files " + strings.Join(o.allowFiles, ", ") + ": add it, or its folder, with another --allow-files"
 			}
-		case store.Settings:
+		case duckdb.Settings:
 			hint = "the store's settings are fixed when query opens it: --memory-limit sets DuckDB's memory limit"
 			if w := strings.Fields(re.Statement); len(w) > 0 && (w[0] == "INSTALL" || w[0] == "LOAD" || w[0] == "FORCE") {
 				hint = "extensions are never installed or loaded by a query; json and parquet are built in"
 			}
-		case store.Unchecked:
+		case duckdb.Unchecked:
 			hint = "run the SELECT itself"
 			if strings.HasPrefix(re.Statement, "PIVOT") {
 				hint = "give the PIVOT its values: ON col IN ('a', 'b')"
 			}
 		}
 		return badInput(err, hint)
-	case errors.Is(err, store.ErrBadSQL):
+	case errors.Is(err, duckdb.ErrBadSQL):
 		return badInput(err, "")
 	}
 	return err
@@ -272,7 +272,7 @@ func (a *app) checkAthenaTable(ctx context.Context, cl *athena.Client, o queryOp
 }
 
 func (a *app) checkTable(ctx context.Context, cl *athena.Client, o queryOpts, exp *coverage.Expected) error {
-	cctx, cancel := context.WithTimeout(ctx, awsread.ExpectedTimeout)
+	cctx, cancel := context.WithTimeout(ctx, inventory.ExpectedTimeout)
 	defer cancel()
 	known, err := cl.CheckTable(cctx, o.athena.database, o.athena.table, exp.IDs())
 	var pe *athena.ProjectionError

@@ -11,7 +11,7 @@ import (
 )
 
 // pulledDemo pulls a small demo organization from a local folder into a
-// new store, as a user would, and returns the store's folder and path.
+// new store, as a user would, and returns the duckdb's folder and path.
 func pulledDemo(t *testing.T) (dir, db string) {
 	t.Helper()
 	dir = t.TempDir()
@@ -186,7 +186,7 @@ func TestQueryAllowFiles(t *testing.T) {
 // them.
 func TestQueryShowsNoStagingTables(t *testing.T) {
 	dir, db := pulledDemo(t)
-	// A pull killed while it loads (stopped once the store's temporary
+	// A pull killed while it loads (stopped once the duckdb's temporary
 	// folder exists, then killed).
 	p := start(t, nil, "pull", "--source", filepath.Join(dir, "bucket"), "--db", db, "--no-verify", "--since", "2026-11-19T00:00:00Z")
 	if p.stopWhen(t, db+".tmp") {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailwarden/trailwarden/internal/awsconf"
+	"github.com/trailwarden/trailwarden/internal/aws/session"
 )
 
 // version is set at build time with -ldflags "-X ...cli.version=v1.2.3".
@@ -90,7 +90,7 @@ Or try it offline on a synthetic organization:
 	root.PersistentFlags().BoolVar(&debug, "debug", false, "write the AWS SDK's log (credential lookups, retries, responses) to stderr")
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
 		if debug {
-			cmd.SetContext(awsconf.WithDebugLog(cmd.Context(), a.stderr))
+			cmd.SetContext(session.WithDebugLog(cmd.Context(), a.stderr))
 		}
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trailwarden/trailwarden/internal/miniotest"
+	"github.com/trailwarden/trailwarden/internal/testkit/miniotest"
 )
 
 // TestDemoAndVerifyAgainstMinIO runs the commands a user would against a

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailwarden/trailwarden/internal/awsread"
+	"github.com/trailwarden/trailwarden/internal/aws/inventory"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
@@ -53,7 +53,7 @@ calls and names the permission each needs. Throttling is retried.
 The caller and aws.access_role need these read-only actions (check any
 managed policy you rely on against this list):
 
-  ` + strings.Join(awsread.Permissions(), "\n  ") + `
+  ` + strings.Join(inventory.Permissions(), "\n  ") + `
 
 Exit status: 0 when every call succeeded, 1 when some failed (the snapshot is
 still written), 2 for bad input.`,
@@ -67,7 +67,7 @@ still written), 2 for bad input.`,
 	f.StringVarP(&o.config, "config", "c", "trailwarden.yaml", "path of trailwarden.yaml")
 	f.StringVarP(&o.out, "out", "o", "snapshot.json", "write the snapshot to this file (atomically); - for stdout")
 	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile of the base credentials")
-	f.IntVar(&o.jobs, "jobs", awsread.DefaultJobs, "concurrent AWS calls")
+	f.IntVar(&o.jobs, "jobs", inventory.DefaultJobs, "concurrent AWS calls")
 	f.StringVar(&o.format, "format", "text", "summary format: text or json")
 	f.StringVar(&o.endpoint, "endpoint-url", "", "send every AWS call to this URL (tests)")
 	_ = f.MarkHidden("endpoint-url")
@@ -89,7 +89,7 @@ func (a *app) runSnapshot(cmd *cobra.Command, o snapshotOpts) error {
 	if err != nil {
 		return err
 	}
-	snap, err := a.liveState(cmd.Context(), cfg, configPath{config: o.config}, awsread.Options{Profile: o.profile, Endpoint: o.endpoint, Jobs: o.jobs, Timeout: o.timeout}, "", "--profile")
+	snap, err := a.liveState(cmd.Context(), cfg, configPath{config: o.config}, inventory.Options{Profile: o.profile, Endpoint: o.endpoint, Jobs: o.jobs, Timeout: o.timeout}, "", "--profile")
 	if err != nil {
 		return err
 	}
@@ -200,8 +200,8 @@ func summarize(s *snapshot.Snapshot, out string) snapshotSummary {
 		g := groups[k]
 		if g == nil {
 			g = &snapFailure{Operation: e.Service + ":" + e.Operation, Code: e.Code, Message: e.Message}
-			if awsread.Denied(e.Code) {
-				g.Permission = awsread.Permission(e.Service, e.Operation)
+			if inventory.Denied(e.Code) {
+				g.Permission = inventory.Permission(e.Service, e.Operation)
 			}
 			groups[k], accounts[k] = g, map[string]bool{}
 		}
@@ -283,15 +283,15 @@ func plural(n int, noun string) string {
 // live audit, plan and apply all read through it, so they decide from the
 // same data. The hints name the command's flags: readHint for a snapshot
 // that does not read, profileFlag for credentials.
-func (a *app) liveState(ctx context.Context, c *config.Config, path configPath, o awsread.Options, readHint, profileFlag string) (*snapshot.Snapshot, error) {
+func (a *app) liveState(ctx context.Context, c *config.Config, path configPath, o inventory.Options, readHint, profileFlag string) (*snapshot.Snapshot, error) {
 	if path.snapshot == "" {
 		p := newProgress(a.stderr, "reading AWS")
-		o.Progress = func(pr awsread.Progress) { p.update(fmt.Sprintf("%s %d/%d", pr.Step, pr.Done, pr.Total)) }
+		o.Progress = func(pr inventory.Progress) { p.update(fmt.Sprintf("%s %d/%d", pr.Step, pr.Done, pr.Total)) }
 		defer p.done()
 	}
-	s, err := awsread.State(ctx, c, path.snapshot, o)
-	var se *awsread.SnapshotError
-	var st *awsread.StartError
+	s, err := inventory.State(ctx, c, path.snapshot, o)
+	var se *inventory.SnapshotError
+	var st *inventory.StartError
 	switch {
 	case errors.As(err, &se) && se.Mismatch:
 		return nil, badInput(err, "trailwarden snapshot --config "+path.config+" --out "+path.snapshot)

@@ -6,17 +6,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailwarden/trailwarden/internal/awsfake"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
+	"github.com/trailwarden/trailwarden/internal/testkit/awsfake"
 	"github.com/trailwarden/trailwarden/internal/textdiff"
 )
 
-// The recorded organization of internal/awsread's tests: one world, one
+// The recorded organization of internal/inventory's tests: one world, one
 // golden snapshot, shared so the CLI is checked against the same answer.
 const (
-	snapWorld  = "../awsread/testdata/org.world"
-	snapConfig = "../awsread/testdata/org.yaml"
-	snapGolden = "../awsread/testdata/org.golden.json"
+	snapWorld  = "../aws/inventory/testdata/org.world"
+	snapConfig = "../aws/inventory/testdata/org.yaml"
+	snapGolden = "../aws/inventory/testdata/org.golden.json"
 )
 
 func snapshotWorld(t *testing.T) *awsfake.Server {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/trailwarden/trailwarden/internal/aws/s3"
 	"github.com/trailwarden/trailwarden/internal/digest"
-	"github.com/trailwarden/trailwarden/internal/objstore/s3"
 	"github.com/trailwarden/trailwarden/internal/objstore/source"
 )
 

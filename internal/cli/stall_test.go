@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailwarden/trailwarden/internal/miniotest"
-	"github.com/trailwarden/trailwarden/internal/stallproxy"
+	"github.com/trailwarden/trailwarden/internal/testkit/miniotest"
+	"github.com/trailwarden/trailwarden/internal/testkit/stallproxy"
 )
 
 // stallTimeout is the --timeout of the stalled runs, and stallBound the
@@ -86,7 +86,7 @@ func queryRows(t *testing.T, db, sql string) []map[string]any {
 	return rows
 }
 
-// fileRecords maps each file in the store's ingested_files to its
+// fileRecords maps each file in the duckdb's ingested_files to its
 // records (events kept plus duplicates dropped: what the file holds,
 // whatever order the files were loaded in).
 func fileRecords(t *testing.T, db string) map[string]float64 {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailwarden/trailwarden/internal/awsfake"
+	"github.com/trailwarden/trailwarden/internal/testkit/awsfake"
 )
 
 // silentServer accepts loopback connections, reads whatever comes and

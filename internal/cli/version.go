@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailwarden/trailwarden/internal/store"
+	"github.com/trailwarden/trailwarden/internal/query/duckdb"
 )
 
 // buildInfo is what "trailwarden version" prints.
@@ -40,7 +40,7 @@ report.`,
 			}
 			v := buildInfo{Version: buildVersion(), Go: runtime.Version(), BuildTags: buildTags(),
 				Platform: runtime.GOOS + "/" + runtime.GOARCH}
-			d, err := store.DuckDBVersion(cmd.Context())
+			d, err := duckdb.DuckDBVersion(cmd.Context())
 			if err != nil {
 				return err
 			}

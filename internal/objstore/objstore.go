@@ -14,8 +14,8 @@ import (
 var ErrNotFound = errors.New("object not found")
 
 // ErrStalled is returned (wrapped, as a *StallError) by any call, and by
-// a body's Read, when the store's endpoint stopped answering: no
-// connection, or no progress for the store's idle limit, after its
+// a body's Read, when the duckdb's endpoint stopped answering: no
+// connection, or no progress for the duckdb's idle limit, after its
 // retries. It says nothing about the object: callers stop rather than
 // count the object as bad, and a later run can start again.
 var ErrStalled = errors.New("stalled endpoint")

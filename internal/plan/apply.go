@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Executor makes one AWS call. internal/awswrite implements it with the
+// Executor makes one AWS call. internal/aws/deploy implements it with the
 // AWS SDK; tests use an in-memory one.
 type Executor interface {
 	Do(ctx context.Context, a Action) error

@@ -5,7 +5,7 @@
 // would return, predicted with the evaluator before any call is made. It
 // also runs a plan through an Executor with backups and rollback.
 //
-// The package makes no AWS call itself: internal/awswrite implements the
+// The package makes no AWS call itself: internal/aws/deploy implements the
 // Executor.
 package plan
 

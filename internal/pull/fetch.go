@@ -404,7 +404,7 @@ func (p *pipeline) update(fn func(*Summary, *Progress)) {
 }
 
 // stopErr is the error that stops the pull when a download failed with
-// err: the context's, or the store's endpoint stalling (the file is not
+// err: the context's, or the duckdb's endpoint stalling (the file is not
 // bad; the pull stops, keeping only the whole files it committed, and the
 // next pull loads the rest). nil means the file is bad.
 func stopErr(ctx context.Context, err error) error {

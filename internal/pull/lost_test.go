@@ -175,7 +175,7 @@ func TestPullLoadsAgainWhatTheSinkRollsBack(t *testing.T) {
 
 // Files the sink could not commit are bad files, named with the sink's
 // reason, and not loaded again in this pull (a smaller commit is not
-// safe for the store, see store.LoadError); the rest is loaded and the
+// safe for the store, see duckdb.LoadError); the rest is loaded and the
 // counts are those of what the sink committed.
 func TestPullNamesFilesTheSinkCouldNotCommit(t *testing.T) {
 	st, res := bucket(t)

@@ -93,7 +93,7 @@ type Options struct {
 	// by default); larger ones are downloaded to TempDir and streamed.
 	InMemoryFile int64
 	// TempDir is the folder downloads go to (in a folder of their own,
-	// removed when the pull ends): the store's (store.TempDir), which a
+	// removed when the pull ends): the duckdb's (duckdb.TempDir), which a
 	// later pull empties should this one be killed. Required: nothing of
 	// a pull goes to the system's temporary folder.
 	TempDir  string

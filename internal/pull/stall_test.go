@@ -14,7 +14,7 @@ import (
 // TestPullStopsOnAStalledEndpoint: a file the endpoint stalled on is not a
 // bad file. Wherever the store stalls (a log file before or in the middle
 // of its body, in memory or streamed to disk, or a digest), the pull stops
-// with the store's error rather than listing the file as bad and
+// with the duckdb's error rather than listing the file as bad and
 // reporting the rest as pulled; the next pull loads everything.
 func TestPullStopsOnAStalledEndpoint(t *testing.T) {
 	st, res := bucket(t)

@@ -7,7 +7,7 @@ import (
 )
 
 // AthenaTable is the table the Athena SQL of the named queries reads: the
-// default table name of the DDL that internal/athena generates. The query
+// default table name of the DDL that internal/query/athena generates. The query
 // runs with the table's database as its QueryExecutionContext.
 const AthenaTable = "cloudtrail_logs"
 

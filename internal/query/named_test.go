@@ -90,7 +90,7 @@ func outputColumns(sql string) []string {
 	return cols
 }
 
-// duckColumns is the events table of internal/store, with its struct
+// duckColumns is the events table of internal/query/duckdb, with its struct
 // fields as dotted paths.
 var duckColumns = strings.Fields(`event_id event_time event_version event_source event_name aws_region
 	source_ip_address user_agent error_code error_message request_id event_type event_category read_only

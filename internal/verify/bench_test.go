@@ -17,14 +17,14 @@ import (
 	"testing"
 	"time"
 
+	s3store "github.com/trailwarden/trailwarden/internal/aws/s3"
 	"github.com/trailwarden/trailwarden/internal/demo"
 	"github.com/trailwarden/trailwarden/internal/digest"
 	"github.com/trailwarden/trailwarden/internal/layout"
-	"github.com/trailwarden/trailwarden/internal/miniotest"
 	"github.com/trailwarden/trailwarden/internal/objstore"
 	"github.com/trailwarden/trailwarden/internal/objstore/folder"
-	s3store "github.com/trailwarden/trailwarden/internal/objstore/s3"
 	"github.com/trailwarden/trailwarden/internal/objstore/storetest"
+	"github.com/trailwarden/trailwarden/internal/testkit/miniotest"
 	"github.com/trailwarden/trailwarden/internal/verify"
 )
 

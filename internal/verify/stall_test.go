@@ -17,7 +17,7 @@ import (
 // TestVerifyStopsOnAStalledEndpoint: a stalled endpoint says nothing about
 // the file it was serving. Wherever the store stalls (a log file or a
 // digest, before or in the middle of its body, the Head of a digest a
-// chain names, a listing), verify stops with the store's error instead of
+// chain names, a listing), verify stops with the duckdb's error instead of
 // reporting the file INVALID (or "not found") and going on.
 func TestVerifyStopsOnAStalledEndpoint(t *testing.T) {
 	st, res := demoBucket(t, 13)

@@ -67,7 +67,7 @@ var (
 
 // Run verifies every chain in [Start, End] and returns the report. An error
 // is returned only when the run itself cannot proceed (listing fails, the
-// store's endpoint stalls, the context ends); invalid files are results,
+// duckdb's endpoint stalls, the context ends); invalid files are results,
 // not errors. A stall is never a file's verdict: the run stops with it.
 func Run(ctx context.Context, store objstore.Store, opt Options) (*Report, error) {
 	began := time.Now()

@@ -145,10 +145,10 @@ func Create(dir string) (*Store, error) {
 	return New(dir)
 }
 
-// Dir returns the store's directory as an absolute path.
+// Dir returns the duckdb's directory as an absolute path.
 func (s *Store) Dir() string { return s.dir }
 
-// String returns the store's directory.
+// String returns the duckdb's directory.
 func (s *Store) String() string { return s.dir }
 
 // Close releases the directory handle. The store is unusable afterwards.

@@ -16,13 +16,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trailwarden/trailwarden/internal/awscloudtrail"
+	s3store "github.com/trailwarden/trailwarden/internal/aws/s3"
+	"github.com/trailwarden/trailwarden/internal/aws/trailkeys"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/demo"
 	"github.com/trailwarden/trailwarden/internal/digest"
 	"github.com/trailwarden/trailwarden/internal/objstore"
 	"github.com/trailwarden/trailwarden/internal/objstore/folder"
-	s3store "github.com/trailwarden/trailwarden/internal/objstore/s3"
 	"github.com/trailwarden/trailwarden/internal/safefile"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 )
@@ -227,7 +227,7 @@ func ReadManifest(dir string) (*demo.Manifest, error) {
 func (s *Source) PublicKeys(ctx context.Context, path string, start, end time.Time) (
 	*digest.KeySet, func(context.Context, string) (*digest.KeySet, error), error) {
 	if path == "" && s.Dir == "" && s.opt.Endpoint == "" {
-		client, err := awscloudtrail.New(ctx, awscloudtrail.Options{Profile: s.opt.Profile, RoleARN: s.opt.RoleARN, ExternalID: s.opt.ExternalID,
+		client, err := trailkeys.New(ctx, trailkeys.Options{Profile: s.opt.Profile, RoleARN: s.opt.RoleARN, ExternalID: s.opt.ExternalID,
 			Timeout: s.opt.Timeout})
 		if err != nil {
 			return nil, nil, &Error{Kind: KindCloudTrail, Err: err}

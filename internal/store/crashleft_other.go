@@ -1,7 +1,0 @@
-//go:build !unix
-
-package store
-
-// removeCrashLeftover is a no-op where file locks are not fcntl's: an
-// empty store file left by a crash is refused by DuckDB there.
-func removeCrashLeftover(string) error { return nil }

@@ -1,6 +1,0 @@
-//go:build !unix
-
-package store
-
-// lockEmpty is unix-only (fcntl locks); see crashleft_test.go.
-func lockEmpty(string) int { return 1 }
