@@ -48,6 +48,8 @@ type Config struct {
 	Trail             Trail    `yaml:"trail"`
 	KMSKeyARN         string   `yaml:"kms_key_arn,omitempty"`
 	Readers           Readers  `yaml:"readers"`
+	// BucketSettings are the bucket's settings plan and apply manage.
+	BucketSettings BucketSettings `yaml:"bucket_settings,omitempty"`
 	// Profile is the standard (the setting "standard"): the requirement
 	// set of the generator and the auditor.
 	Profile string `yaml:"standard"`

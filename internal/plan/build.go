@@ -72,6 +72,8 @@ func Build(c *config.Config, s *snapshot.Snapshot) (*Plan, error) {
 		}
 		p.Steps = append(p.Steps, t)
 	}
+	// The bucket's settings come last: no other step depends on them.
+	p.Steps = append(p.Steps, settingSteps(c, s, p)...)
 	if p.Access, err = accessDiff(c, was, want); err != nil {
 		return nil, err
 	}

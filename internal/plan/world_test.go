@@ -46,6 +46,28 @@ func (w *world) Do(_ context.Context, a Action) error {
 		s.KeyFor(a.KeyARN).Policy = a.Document
 	case OpCreateRole, OpUpdateAssumeRolePolicy, OpPutRolePolicy, OpDeleteRolePolicy, OpDeleteRole:
 		return w.role(a)
+	case OpPutBucketVersioning:
+		s.Bucket.Versioning = a.Versioning
+	case OpPutPublicAccessBlock:
+		pab := *a.PublicAccessBlock
+		s.Bucket.PublicAccessBlock = &pab
+	case OpDeletePublicAccessBlock:
+		s.Bucket.PublicAccessBlock = nil
+	case OpPutBucketOwnershipControls:
+		s.Bucket.ObjectOwnership = a.ObjectOwnership
+	case OpDeleteBucketOwnershipControls:
+		s.Bucket.ObjectOwnership = ""
+	case OpPutBucketEncryption:
+		s.Bucket.Encryption = append([]snapshot.EncryptionRule(nil), a.Encryption...)
+	case OpDeleteBucketEncryption:
+		s.Bucket.Encryption = nil
+	case OpPutBucketLifecycle:
+		s.Bucket.Lifecycle = nil
+		for _, r := range a.Lifecycle {
+			s.Bucket.Lifecycle = append(s.Bucket.Lifecycle, cloneRule(r))
+		}
+	case OpDeleteBucketLifecycle:
+		s.Bucket.Lifecycle = nil
 	default:
 		return w.trail(a)
 	}
@@ -183,7 +205,9 @@ func freshWorld(c *config.Config) *snapshot.Snapshot {
 			s.Accounts = append(s.Accounts, snapshot.Account{ID: a, Regions: []string{c.HomeRegion}})
 		}
 	}
-	s.Bucket = &snapshot.Bucket{Name: c.Bucket, Account: c.LogArchiveAccount, Region: c.EffectiveBucketRegion(), Exists: true}
+	// Versioning is on, as on most log buckets: S3 cannot turn it back off,
+	// so the rollback tests compare with a state it can return to.
+	s.Bucket = &snapshot.Bucket{Name: c.Bucket, Account: c.LogArchiveAccount, Region: c.EffectiveBucketRegion(), Exists: true, Versioning: "Enabled"}
 	if c.KMSKeyARN != "" {
 		s.Keys = []snapshot.Key{{ARN: c.KMSKeyARN, Account: arnPart(c.KMSKeyARN, 4), Region: arnPart(c.KMSKeyARN, 3), Policy: keyAdminPolicy, State: "Enabled"}}
 	}
