@@ -48,8 +48,8 @@ func auditStatus(t *testing.T, out string) map[string]string {
 	return got
 }
 
-// snapshotBucket reads the live bucket through `snapshot`, without the
-// time it was taken.
+// snapshotBucket reads the live bucket and the access log bucket through
+// `snapshot`.
 func snapshotBucket(t *testing.T, cfgPath, url, out string) string {
 	t.Helper()
 	if stdout, stderr, code := run("snapshot", "--config", cfgPath, "--out", out, "--endpoint-url", url); code != 0 && code != ExitFailure {
@@ -60,16 +60,20 @@ func snapshotBucket(t *testing.T, cfgPath, url, out string) string {
 		t.Fatal(err)
 	}
 	var s struct {
-		Bucket json.RawMessage `json:"bucket"`
+		Bucket    json.RawMessage `json:"bucket"`
+		LogTarget json.RawMessage `json:"access_log_target"`
 	}
 	if err := json.Unmarshal(data, &s); err != nil {
 		t.Fatal(err)
 	}
-	return string(s.Bucket)
+	if len(s.LogTarget) == 0 {
+		t.Fatal("the snapshot has no access_log_target")
+	}
+	return string(s.Bucket) + "\n" + string(s.LogTarget)
 }
 
 // TestApplyReachesAccelerate: a world whose bucket settings fail the
-// accelerate audit passes TW-BKT-01, -03 and -04 after `apply --yes`, as
+// accelerate audit passes TW-BKT-01 to -04 after `apply --yes`, as
 // the audit computes from the live state after apply; a second plan is
 // empty; `rollback --to` restores every setting as it was.
 func TestApplyReachesAccelerate(t *testing.T) {
@@ -98,9 +102,9 @@ func TestApplyReachesAccelerate(t *testing.T) {
 		}
 		return auditStatus(t, out)
 	}
-	handled := []string{"TW-BKT-01", "TW-BKT-03", "TW-BKT-04"}
+	handled := []string{"TW-BKT-01", "TW-BKT-02", "TW-BKT-03", "TW-BKT-04"}
 	start := audit()
-	for _, id := range []string{"TW-BKT-03", "TW-BKT-04"} {
+	for _, id := range []string{"TW-BKT-02", "TW-BKT-03", "TW-BKT-04"} {
 		if start[id] != "fail" {
 			t.Errorf("before apply %s is %q, want fail (the world is not broken as intended)", id, start[id])
 		}
@@ -111,7 +115,8 @@ func TestApplyReachesAccelerate(t *testing.T) {
 		t.Fatalf("apply exit %d\n%s%s", code, stdout, stderr)
 	}
 	for _, want := range []string{"ok    PutBucketOwnershipControls acme-org-cloudtrail", "ok    PutBucketEncryption acme-org-cloudtrail",
-		"ok    PutBucketLifecycleConfiguration acme-org-cloudtrail", "ok    PutPublicAccessBlock acme-org-cloudtrail"} {
+		"ok    PutBucketLifecycleConfiguration acme-org-cloudtrail", "ok    PutPublicAccessBlock acme-org-cloudtrail",
+		"ok    CreateBucket acme-org-cloudtrail-access-logs", "ok    PutBucketLogging acme-org-cloudtrail"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("apply output lacks %q:\n%s", want, stdout)
 		}
@@ -119,6 +124,13 @@ func TestApplyReachesAccelerate(t *testing.T) {
 	id := regexp.MustCompile(`Backup: (\S+)`).FindStringSubmatch(stdout)
 	if id == nil {
 		t.Fatalf("no backup id:\n%s", stdout)
+	}
+	logPolicy, ok := w.BucketPolicy("acme-org-cloudtrail-access-logs")
+	for _, want := range []string{`"Service":"logging.s3.amazonaws.com"`, `"aws:SourceArn":"arn:aws:s3:::acme-org-cloudtrail"`, `"aws:SourceAccount":"222222222222"`,
+		`"Resource":"arn:aws:s3:::acme-org-cloudtrail-access-logs/acme-org-cloudtrail/*"`} {
+		if !ok || !strings.Contains(logPolicy, want) {
+			t.Errorf("access log bucket policy lacks %s: %s", want, logPolicy)
+		}
 	}
 	after := audit()
 	for _, rule := range handled {
@@ -139,5 +151,8 @@ func TestApplyReachesAccelerate(t *testing.T) {
 	}
 	if w.BucketConfig("acme-org-cloudtrail", "PublicAccessBlock") != "" {
 		t.Error("the public access block apply created is still there")
+	}
+	if _, ok := w.BucketPolicy("acme-org-cloudtrail-access-logs"); ok {
+		t.Error("the access log bucket apply created is still there")
 	}
 }

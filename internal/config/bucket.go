@@ -26,6 +26,9 @@ type BucketSettings struct {
 	// months, under accelerate; unmanaged under the others); -1 leaves
 	// the lifecycle unmanaged.
 	RetentionDays int `yaml:"retention_days,omitempty"`
+	// AccessLogging sends the bucket's server access logs to
+	// access_log_bucket: "enabled" (the default) or "unmanaged".
+	AccessLogging string `yaml:"access_logging,omitempty"`
 }
 
 // Bucket setting values.
@@ -54,6 +57,18 @@ type DesiredBucket struct {
 	KMSKeyARN  string
 	// RetentionDays is 0 when the lifecycle is unmanaged.
 	RetentionDays int32
+	// AccessLogBucket is the server access logs' target bucket, ""
+	// when access logging is unmanaged; AccessLogPrefix is the prefix
+	// the logs are written under.
+	AccessLogBucket, AccessLogPrefix string
+}
+
+// AccessLogTarget is access_log_bucket, by default <bucket>-access-logs.
+func (c *Config) AccessLogTarget() string {
+	if c.AccessLogBucket != "" {
+		return c.AccessLogBucket
+	}
+	return c.Bucket + "-access-logs"
 }
 
 // MaxRetentionDays bounds retention_days (100 years).
@@ -78,6 +93,9 @@ func (c *Config) Desired() DesiredBucket {
 		d.Encryption, d.KMSKeyARN = EncryptionSSEKMS, c.KMSKeyARN
 	default:
 		d.Encryption = EncryptionSSES3
+	}
+	if !strings.EqualFold(s.AccessLogging, SettingUnmanaged) {
+		d.AccessLogBucket, d.AccessLogPrefix = c.AccessLogTarget(), c.Bucket+"/"
 	}
 	switch {
 	case s.RetentionDays > 0:
@@ -105,6 +123,10 @@ func (c *Config) validateBucketSettings(add func(field, msg string)) {
 	oneOf("public_access_block", s.PublicAccessBlock, SettingEnabled, SettingUnmanaged)
 	oneOf("object_ownership", s.ObjectOwnership, OwnershipBucketOwnerForced, SettingUnmanaged)
 	oneOf("encryption", s.Encryption, EncryptionSSES3, EncryptionSSEKMS, SettingUnmanaged)
+	oneOf("access_logging", s.AccessLogging, SettingEnabled, SettingUnmanaged)
+	if c.AccessLogBucket != "" && c.AccessLogBucket == c.Bucket {
+		add("access_log_bucket", "must not be the central bucket itself: each access log delivery would be logged again")
+	}
 	if strings.EqualFold(s.Encryption, EncryptionSSEKMS) && c.KMSKeyARN == "" {
 		add("bucket_settings.encryption", "sse-kms needs kms_key_arn")
 	}

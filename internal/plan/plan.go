@@ -29,12 +29,14 @@ const (
 	KindKeyPolicy    Kind = "key-policy"
 	KindReaderRole   Kind = "reader-role"
 	KindTrail        Kind = "trail"
-	// Bucket settings, applied after the bucket policy.
+	// Bucket settings, applied after the trails: nothing depends on them.
 	KindBucketVersioning  Kind = "bucket-versioning"
 	KindPublicAccessBlock Kind = "bucket-public-access-block"
 	KindObjectOwnership   Kind = "bucket-object-ownership"
 	KindBucketEncryption  Kind = "bucket-encryption"
 	KindBucketLifecycle   Kind = "bucket-lifecycle"
+	KindAccessLogTarget   Kind = "access-log-bucket"
+	KindBucketLogging     Kind = "bucket-access-logging"
 )
 
 // Change is what a step does to its resource.
@@ -118,6 +120,10 @@ func (s Step) Title() string {
 		return "default encryption of s3://" + s.Name
 	case KindBucketLifecycle:
 		return "lifecycle of s3://" + s.Name
+	case KindAccessLogTarget:
+		return "access log bucket s3://" + s.Name
+	case KindBucketLogging:
+		return "server access logging of s3://" + s.Name
 	}
 	return "trail " + s.Name + " in " + s.Account + " " + s.Region
 }
@@ -159,6 +165,9 @@ const (
 	OpDeleteBucketEncryption        Op = "DeleteBucketEncryption"
 	OpPutBucketLifecycle            Op = "PutBucketLifecycleConfiguration"
 	OpDeleteBucketLifecycle         Op = "DeleteBucketLifecycle"
+	OpPutBucketLogging              Op = "PutBucketLogging"
+	OpCreateBucket                  Op = "CreateBucket"
+	OpDeleteBucket                  Op = "DeleteBucket"
 )
 
 // Action is one AWS call with everything it needs. Which fields are set
@@ -188,6 +197,8 @@ type Action struct {
 	ObjectOwnership   string                      `json:"object_ownership,omitempty"`
 	Encryption        []snapshot.EncryptionRule   `json:"encryption,omitempty"`
 	Lifecycle         []snapshot.LifecycleRule    `json:"lifecycle,omitempty"`
+	// Logging is PutBucketLogging's target; nil turns logging off.
+	Logging *snapshot.Logging `json:"logging,omitempty"`
 }
 
 // String is the call for progress lines; it never includes documents.

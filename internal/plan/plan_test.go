@@ -29,7 +29,8 @@ func ops(calls []Call) string {
 // settingsFromScratch are the bucket setting steps of a fresh world: its
 // bucket has versioning and nothing else.
 const settingsFromScratch = " bucket-versioning:222222222222:no-op bucket-public-access-block:222222222222:create" +
-	" bucket-object-ownership:222222222222:create bucket-encryption:222222222222:create"
+	" bucket-object-ownership:222222222222:create bucket-encryption:222222222222:create" +
+	" access-log-bucket:222222222222:create bucket-access-logging:222222222222:update"
 
 func TestBuildFromScratch(t *testing.T) {
 	tests := []struct {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/trailwarden/trailwarden/internal/access"
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 	"github.com/trailwarden/trailwarden/internal/textdiff"
@@ -12,10 +13,10 @@ import (
 // settingSteps returns a step per bucket setting the config manages. They
 // need the bucket: when the snapshot has no record of it, or it does not
 // exist, the bucket policy step already says so and there is none.
-func settingSteps(c *config.Config, s *snapshot.Snapshot, p *Plan) []Step {
+func settingSteps(c *config.Config, s *snapshot.Snapshot, p *Plan, evals *access.Cache) ([]Step, error) {
 	b := s.Bucket
 	if b == nil || b.Name != c.Bucket || !b.Exists {
-		return nil
+		return nil, nil
 	}
 	d := c.Desired()
 	base := Step{Account: b.Account, Region: c.EffectiveBucketRegion(), Name: c.Bucket, Change: NoOp}
@@ -31,7 +32,7 @@ func settingSteps(c *config.Config, s *snapshot.Snapshot, p *Plan) []Step {
 	read := func(kind Kind, what string, ops ...string) (Step, bool) {
 		st := base
 		st.Kind = kind
-		if e := readFailed(s, "s3", c.Bucket, ops...); e != nil {
+		if e := bucketReadFailed(s, c.Bucket, ops...); e != nil {
 			st.Change = Update
 			st.Predicted = append(st.Predicted, failedRead(what+" of "+c.Bucket, e))
 			return st, false
@@ -73,8 +74,15 @@ func settingSteps(c *config.Config, s *snapshot.Snapshot, p *Plan) []Step {
 			out = append(out, lifecycleStep(st, c, b, d, act, p))
 		}
 	}
+	if d.AccessLogBucket != "" {
+		steps, err := loggingSteps(c, s, b, base.Region, d, evals)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, steps...)
+	}
 	p.Notes = append(p.Notes, manualNotes(b)...)
-	return out
+	return out, nil
 }
 
 func settingDiff(was, want string) string { return textdiff.Unified("live", "desired", was, want, 3) }
@@ -170,7 +178,7 @@ func ownershipStep(st Step, s *snapshot.Snapshot, b *snapshot.Bucket, want strin
 		st.Change = Create
 	}
 	st.Calls = []Call{{Do: do, Undo: []Action{undo}}}
-	if e := readFailed(s, "s3", b.Name, "GetBucketAcl"); e != nil {
+	if e := bucketReadFailed(s, b.Name, "GetBucketAcl"); e != nil {
 		st.Predicted = append(st.Predicted, failedRead("ACL of "+b.Name+" (needed to know whether a writer still depends on ACLs)", e))
 	} else if grants := aclGrantsBeyondOwner(b.ACLGrants); len(grants) > 0 {
 		st.Predicted = append(st.Predicted, Prediction{Code: "InvalidBucketAclWithObjectOwnership",

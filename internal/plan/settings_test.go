@@ -50,7 +50,9 @@ func TestSettingStepsAndInverses(t *testing.T) {
 		{KindPublicAccessBlock, Create, func(a Action) bool { return a.PublicAccessBlock != nil && a.PublicAccessBlock.RestrictPublicBuckets },
 			func(a Action) bool { return a.Op == OpDeletePublicAccessBlock }},
 		{KindObjectOwnership, Update, func(a Action) bool { return a.ObjectOwnership == "BucketOwnerEnforced" },
-			func(a Action) bool { return a.Op == OpPutBucketOwnershipControls && a.ObjectOwnership == "BucketOwnerPreferred" }},
+			func(a Action) bool {
+				return a.Op == OpPutBucketOwnershipControls && a.ObjectOwnership == "BucketOwnerPreferred"
+			}},
 		{KindBucketEncryption, Update, func(a Action) bool {
 			return len(a.Encryption) == 1 && a.Encryption[0].SSEAlgorithm == "aws:kms" && a.Encryption[0].KMSMasterKeyID == c.KMSKeyARN && a.Encryption[0].BucketKeyEnabled
 		}, func(a Action) bool { return len(a.Encryption) == 1 && a.Encryption[0].SSEAlgorithm == "AES256" }},
@@ -175,7 +177,8 @@ func TestSettingPredictions(t *testing.T) {
 
 func TestSettingsUnmanaged(t *testing.T) {
 	c := loadConfig(t, "org.yaml")
-	c.BucketSettings = config.BucketSettings{Versioning: "unmanaged", PublicAccessBlock: "unmanaged", ObjectOwnership: "unmanaged", Encryption: "unmanaged", RetentionDays: -1}
+	c.BucketSettings = config.BucketSettings{Versioning: "unmanaged", PublicAccessBlock: "unmanaged", ObjectOwnership: "unmanaged", Encryption: "unmanaged", RetentionDays: -1,
+		AccessLogging: "unmanaged"}
 	c.Profile = config.ProfileAccelerate
 	p, err := Build(c, freshWorld(c))
 	if err != nil {
@@ -260,6 +263,60 @@ func TestMergeLifecycle(t *testing.T) {
 			again, _, _ := MergeLifecycle(got, root, 548, tt.versioned)
 			if lifecycleText(again) != lifecycleText(got) {
 				t.Errorf("not idempotent:\n%s", lifecycleText(again))
+			}
+		})
+	}
+}
+
+func TestAccessLogging(t *testing.T) {
+	const target = "acme-org-cloudtrail-access-logs"
+	denyLogs := `{"Version":"2012-10-17","Statement":[{"Sid":"NoService","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::` + target + `/*"}]}`
+	keep := `{"Version":"2012-10-17","Statement":[{"Sid":"Keep","Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::` + target + `"}]}`
+	tests := []struct {
+		name       string
+		target     *snapshot.Bucket
+		change     Change
+		ops        string
+		code       string // prediction on the target step
+		loggingDep bool
+	}{
+		{"created when missing", &snapshot.Bucket{Name: target, Account: "222222222222", Region: "us-east-1"}, Create, "CreateBucket,PutBucketPolicy", "", false},
+		{"existing policy completed", &snapshot.Bucket{Name: target, Account: "222222222222", Region: "us-east-1", Exists: true, Policy: keep}, Update, "PutBucketPolicy", "", false},
+		{"another region", &snapshot.Bucket{Name: target, Account: "222222222222", Region: "eu-west-1", Exists: true}, Update, "PutBucketPolicy", "CrossLocationLoggingProhibitted", true},
+		{"a Deny stops the logging service", &snapshot.Bucket{Name: target, Account: "222222222222", Region: "us-east-1", Exists: true, Policy: denyLogs}, Update, "PutBucketPolicy", "InvalidTargetBucketForLogging", true},
+		{"not in the snapshot", nil, Update, "", LiveStateUnknown, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := loadConfig(t, "org.yaml")
+			s := freshWorld(c)
+			s.AccessLogTarget = tt.target
+			p, err := Build(c, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, lg := stepOf(p, KindAccessLogTarget), stepOf(p, KindBucketLogging)
+			if st == nil || lg == nil {
+				t.Fatal("no access logging steps")
+			}
+			if st.Change != tt.change || ops(st.Calls) != tt.ops {
+				t.Errorf("target step %s %s", st.Change, ops(st.Calls))
+			}
+			var codes []string
+			for _, pr := range st.Predicted {
+				codes = append(codes, pr.Code)
+			}
+			if got := strings.Join(codes, ","); got != tt.code {
+				t.Errorf("target predicted %q, want %q", got, tt.code)
+			}
+			if blocked := len(lg.Predicted) > 0; blocked != tt.loggingDep {
+				t.Errorf("logging step blocked %v: %+v", blocked, lg.Predicted)
+			}
+			if lg.Calls[0].Do.Logging == nil || lg.Calls[0].Do.Logging.TargetBucket != target || lg.Calls[0].Undo[0].Logging != nil {
+				t.Errorf("logging calls %+v", lg.Calls)
+			}
+			if tt.name == "existing policy completed" && !strings.Contains(st.Calls[0].Do.Document, `"Sid":"Keep"`) {
+				t.Errorf("the target's own statements were not kept: %s", st.Calls[0].Do.Document)
 			}
 		})
 	}

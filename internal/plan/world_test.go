@@ -38,10 +38,28 @@ func (w *world) Do(_ context.Context, a Action) error {
 	}
 	s := w.s
 	switch a.Op {
-	case OpPutBucketPolicy:
-		s.Bucket.Policy = a.Document
-	case OpDeleteBucketPolicy:
-		s.Bucket.Policy = ""
+	case OpPutBucketPolicy, OpDeleteBucketPolicy:
+		b := s.Bucket
+		if t := s.AccessLogTarget; t != nil && a.Bucket == t.Name {
+			b = t
+		}
+		if !b.Exists {
+			return errors.New("NoSuchBucket")
+		}
+		b.Policy = a.Document
+	case OpCreateBucket:
+		if s.AccessLogTarget.Exists {
+			return errors.New("BucketAlreadyOwnedByYou")
+		}
+		s.AccessLogTarget.Exists, s.AccessLogTarget.ObjectOwnership = true, a.ObjectOwnership
+	case OpDeleteBucket:
+		*s.AccessLogTarget = snapshot.Bucket{Name: s.AccessLogTarget.Name, Account: s.AccessLogTarget.Account, Region: s.AccessLogTarget.Region}
+	case OpPutBucketLogging:
+		s.Bucket.Logging = nil
+		if a.Logging != nil {
+			l := *a.Logging
+			s.Bucket.Logging = &l
+		}
 	case OpPutKeyPolicy:
 		s.KeyFor(a.KeyARN).Policy = a.Document
 	case OpCreateRole, OpUpdateAssumeRolePolicy, OpPutRolePolicy, OpDeleteRolePolicy, OpDeleteRole:
@@ -208,6 +226,7 @@ func freshWorld(c *config.Config) *snapshot.Snapshot {
 	// Versioning is on, as on most log buckets: S3 cannot turn it back off,
 	// so the rollback tests compare with a state it can return to.
 	s.Bucket = &snapshot.Bucket{Name: c.Bucket, Account: c.LogArchiveAccount, Region: c.EffectiveBucketRegion(), Exists: true, Versioning: "Enabled"}
+	s.AccessLogTarget = &snapshot.Bucket{Name: c.AccessLogTarget(), Account: c.LogArchiveAccount, Region: c.EffectiveBucketRegion()}
 	if c.KMSKeyARN != "" {
 		s.Keys = []snapshot.Key{{ARN: c.KMSKeyARN, Account: arnPart(c.KMSKeyARN, 4), Region: arnPart(c.KMSKeyARN, 3), Policy: keyAdminPolicy, State: "Enabled"}}
 	}

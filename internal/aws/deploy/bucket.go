@@ -62,6 +62,24 @@ func bucketSetting(ctx context.Context, c *s3.Client, a plan.Action) error {
 			LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: rules}})
 	case plan.OpDeleteBucketLifecycle:
 		_, err = c.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: b})
+	case plan.OpPutBucketLogging:
+		status := &s3types.BucketLoggingStatus{}
+		if l := a.Logging; l != nil {
+			status.LoggingEnabled = &s3types.LoggingEnabled{TargetBucket: aws.String(l.TargetBucket), TargetPrefix: aws.String(l.TargetPrefix)}
+		}
+		_, err = c.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: b, BucketLoggingStatus: status})
+	case plan.OpCreateBucket:
+		in := &s3.CreateBucketInput{Bucket: b}
+		if a.ObjectOwnership != "" {
+			in.ObjectOwnership = s3types.ObjectOwnership(a.ObjectOwnership)
+		}
+		// us-east-1 is the one region named by no location constraint.
+		if a.Region != "" && a.Region != "us-east-1" {
+			in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(a.Region)}
+		}
+		_, err = c.CreateBucket(ctx, in)
+	case plan.OpDeleteBucket:
+		_, err = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: b})
 	default:
 		return fmt.Errorf("deploy: unknown operation %q", a.Op)
 	}

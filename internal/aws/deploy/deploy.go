@@ -154,7 +154,7 @@ func (w *Writer) Do(ctx context.Context, a plan.Action) error {
 		err = w.bucket(ctx, cfg, a)
 	case plan.OpPutBucketVersioning, plan.OpPutPublicAccessBlock, plan.OpDeletePublicAccessBlock, plan.OpPutBucketOwnershipControls,
 		plan.OpDeleteBucketOwnershipControls, plan.OpPutBucketEncryption, plan.OpDeleteBucketEncryption, plan.OpPutBucketLifecycle,
-		plan.OpDeleteBucketLifecycle:
+		plan.OpDeleteBucketLifecycle, plan.OpPutBucketLogging, plan.OpCreateBucket, plan.OpDeleteBucket:
 		err = bucketSetting(ctx, w.s3(cfg), a)
 	case plan.OpPutKeyPolicy:
 		_, err = kms.NewFromConfig(cfg).PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(a.KeyARN), Policy: aws.String(a.Document),

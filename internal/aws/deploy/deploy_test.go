@@ -68,6 +68,9 @@ var settingWrites = []string{
 	"s3:PutPublicAccessBlock 222222222222 acme-org-cloudtrail",
 	"s3:PutBucketOwnershipControls 222222222222 acme-org-cloudtrail",
 	"s3:PutBucketEncryption 222222222222 acme-org-cloudtrail",
+	"s3:CreateBucket 222222222222 acme-org-cloudtrail-access-logs",
+	"s3:PutBucketPolicy 222222222222 acme-org-cloudtrail-access-logs",
+	"s3:PutBucketLogging 222222222222 acme-org-cloudtrail",
 }
 
 func setup(t *testing.T) (*awsfake.Server, *snapshot.Snapshot) {
@@ -78,11 +81,12 @@ func setup(t *testing.T) (*awsfake.Server, *snapshot.Snapshot) {
 	w.SetKeyPolicy(archive, "us-east-1", keyID, keyAdmin)
 	w.SetBucketConfig(bucket, "BucketVersioning", versioningEnabled)
 	s := &snapshot.Snapshot{Version: snapshot.SchemaVersion, Partition: "aws",
-		Organization: &snapshot.Organization{ID: "o-a1b2c3d4e5", ManagementAccount: mgmt, FeatureSet: "ALL", CloudTrailTrustedAccess: true},
-		Accounts:     []snapshot.Account{{ID: mgmt, Regions: []string{"us-east-1"}}},
-		Bucket:       &snapshot.Bucket{Name: bucket, Account: archive, Region: "us-east-1", Exists: true, Policy: foreignBucketPolicy, Versioning: "Enabled"},
-		Keys:         []snapshot.Key{{ARN: keyARN, Account: archive, Region: "us-east-1", Policy: keyAdmin, State: "Enabled"}},
-		Readers:      []snapshot.Role{{ARN: "arn:aws:iam::222222222222:role/trailwarden-log-reader", Name: "trailwarden-log-reader", Account: archive}},
+		Organization:    &snapshot.Organization{ID: "o-a1b2c3d4e5", ManagementAccount: mgmt, FeatureSet: "ALL", CloudTrailTrustedAccess: true},
+		Accounts:        []snapshot.Account{{ID: mgmt, Regions: []string{"us-east-1"}}},
+		Bucket:          &snapshot.Bucket{Name: bucket, Account: archive, Region: "us-east-1", Exists: true, Policy: foreignBucketPolicy, Versioning: "Enabled"},
+		AccessLogTarget: &snapshot.Bucket{Name: bucket + "-access-logs", Account: archive, Region: "us-east-1"},
+		Keys:            []snapshot.Key{{ARN: keyARN, Account: archive, Region: "us-east-1", Policy: keyAdmin, State: "Enabled"}},
+		Readers:         []snapshot.Role{{ARN: "arn:aws:iam::222222222222:role/trailwarden-log-reader", Name: "trailwarden-log-reader", Account: archive}},
 	}
 	return awsfake.Start(t, w), s
 }
@@ -226,6 +230,8 @@ func TestRollbackToRestoresPreviousRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
+		"s3:PutBucketLogging 222222222222 acme-org-cloudtrail",
+		"s3:DeleteBucket 222222222222 acme-org-cloudtrail-access-logs",
 		"s3:DeleteBucketEncryption 222222222222 acme-org-cloudtrail",
 		"s3:DeleteBucketOwnershipControls 222222222222 acme-org-cloudtrail",
 		"s3:DeletePublicAccessBlock 222222222222 acme-org-cloudtrail",
