@@ -14,20 +14,27 @@ import (
 const (
 	LifecycleRulePrefix = "Trailwarden"
 	LifecycleRuleID     = LifecycleRulePrefix + "LogRetention"
+	// AbortIncompleteUploadDays is when trailwarden's rule aborts
+	// incomplete multipart uploads, on a bucket without versioning, where
+	// it would otherwise have no action.
+	AbortIncompleteUploadDays = 7
 )
 
 // MergeLifecycle merges the rule that keeps log objects (under logRoot)
 // at least days into the user's rules. The user's rules are kept as they
 // are, except that a rule expiring noncurrent log versions sooner than
 // days is raised to days (a noncurrent version is the only copy left of
-// a deleted log file). Trailwarden's rule expires at the longest current
-// version expiration an overlapping user rule sets, and at least days, so
-// it never shortens a longer retention the user set. It returns the
-// merged rules, what it changed in the user's rules, and the user rules
+// a deleted log file). Trailwarden's rule never shortens a retention: it
+// expires current versions only when a user rule already does, at the
+// longest such expiration and at least days; with nothing expiring them
+// they stay kept indefinitely. With versioning it expires noncurrent
+// versions after the same period; without, its only action is to abort
+// incomplete multipart uploads after AbortIncompleteUploadDays. It returns
+// the merged rules, what it changed in the user's rules, and the user rules
 // that would still expire log objects sooner than days: S3 applies the
 // earliest expiration, so they override trailwarden's rule.
 func MergeLifecycle(rules []snapshot.LifecycleRule, logRoot string, days int32, versioned bool) (merged []snapshot.LifecycleRule, raised, overriding []string) {
-	keep := days
+	keep, expires := days, false
 	for _, r := range rules {
 		if strings.HasPrefix(r.ID, LifecycleRulePrefix) {
 			continue
@@ -39,7 +46,7 @@ func MergeLifecycle(rules []snapshot.LifecycleRule, logRoot string, days int32, 
 				if *r.ExpirationDays < days {
 					overriding = append(overriding, fmt.Sprintf("rule %q expires current versions after %d days", ruleID(r), *r.ExpirationDays))
 				} else {
-					keep = max(keep, *r.ExpirationDays)
+					keep, expires = max(keep, *r.ExpirationDays), true
 				}
 			}
 			if r.ExpirationDate != nil {
@@ -54,10 +61,16 @@ func MergeLifecycle(rules []snapshot.LifecycleRule, logRoot string, days int32, 
 		}
 		merged = append(merged, r)
 	}
-	own := snapshot.LifecycleRule{ID: LifecycleRuleID, Status: "Enabled", Prefix: logRoot, ExpirationDays: &keep}
+	own := snapshot.LifecycleRule{ID: LifecycleRuleID, Status: "Enabled", Prefix: logRoot}
+	if expires {
+		own.ExpirationDays = &keep
+	}
 	if versioned {
 		nc := keep
 		own.NoncurrentExpirationDays = &nc
+	} else {
+		abort := int32(AbortIncompleteUploadDays)
+		own.AbortIncompleteUploadDays = &abort
 	}
 	merged = append(merged, own)
 	return merged, raised, overriding

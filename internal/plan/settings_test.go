@@ -216,10 +216,10 @@ func TestMergeLifecycle(t *testing.T) {
 		raised     int
 		overriding int
 	}{
-		{"no rules", nil, true,
-			"rule TrailwardenLogRetention (Enabled) prefix \"org/AWSLogs/\"\n  expiration days: 548\n  noncurrent expiration days: 548\n", 0, 0},
-		{"unversioned: no noncurrent expiration", nil, false,
-			"rule TrailwardenLogRetention (Enabled) prefix \"org/AWSLogs/\"\n  expiration days: 548\n", 0, 0},
+		{"no rules: current versions stay kept indefinitely", nil, true,
+			"rule TrailwardenLogRetention (Enabled) prefix \"org/AWSLogs/\"\n  noncurrent expiration days: 548\n", 0, 0},
+		{"unversioned: nothing expires", nil, false,
+			"rule TrailwardenLogRetention (Enabled) prefix \"org/AWSLogs/\"\n  abort incomplete uploads after days: 7\n", 0, 0},
 		{"a longer user retention is kept and not shortened",
 			[]snapshot.LifecycleRule{{ID: "keep-3y", Status: "Enabled", Prefix: "", ExpirationDays: i32(1095)}}, true,
 			"rule keep-3y (Enabled) prefix \"\"\n  expiration days: 1095\n" +
@@ -227,7 +227,7 @@ func TestMergeLifecycle(t *testing.T) {
 		{"short noncurrent expiry is raised, other settings kept",
 			[]snapshot.LifecycleRule{{ID: "cleanup", Status: "Enabled", NoncurrentExpirationDays: i32(30), AbortIncompleteUploadDays: i32(7)}}, true,
 			"rule cleanup (Enabled) prefix \"\"\n  noncurrent expiration days: 548\n  abort incomplete uploads after days: 7\n" +
-				"rule TrailwardenLogRetention (Enabled) prefix \"org/AWSLogs/\"\n  expiration days: 548\n  noncurrent expiration days: 548\n", 1, 0},
+				"rule TrailwardenLogRetention (Enabled) prefix \"org/AWSLogs/\"\n  noncurrent expiration days: 548\n", 1, 0},
 		{"rules elsewhere, disabled or keeping newer versions are untouched",
 			[]snapshot.LifecycleRule{
 				{ID: "tmp", Status: "Enabled", Prefix: "tmp/", ExpirationDays: i32(1)},
@@ -236,15 +236,19 @@ func TestMergeLifecycle(t *testing.T) {
 			}, true,
 			"rule tmp (Enabled) prefix \"tmp/\"\n  expiration days: 1\nrule off (Disabled) prefix \"\"\n  expiration days: 1\n" +
 				"rule newer (Enabled) prefix \"\"\n  noncurrent expiration days: 1\n  newer noncurrent versions kept: 3\n" +
+				"rule TrailwardenLogRetention (Enabled) prefix \"org/AWSLogs/\"\n  noncurrent expiration days: 548\n", 0, 0},
+		{"a user expiry at the period is matched",
+			[]snapshot.LifecycleRule{{ID: "exactly", Status: "Enabled", Prefix: "org/", ExpirationDays: i32(548)}}, true,
+			"rule exactly (Enabled) prefix \"org/\"\n  expiration days: 548\n" +
 				"rule TrailwardenLogRetention (Enabled) prefix \"org/AWSLogs/\"\n  expiration days: 548\n  noncurrent expiration days: 548\n", 0, 0},
 		{"an earlier trailwarden rule is replaced",
 			[]snapshot.LifecycleRule{{ID: "TrailwardenOld", Status: "Enabled", Prefix: root, ExpirationDays: i32(400)}}, true,
-			"rule TrailwardenLogRetention (Enabled) prefix \"org/AWSLogs/\"\n  expiration days: 548\n  noncurrent expiration days: 548\n", 0, 0},
+			"rule TrailwardenLogRetention (Enabled) prefix \"org/AWSLogs/\"\n  noncurrent expiration days: 548\n", 0, 0},
 		{"a shorter current expiry on the logs overrides",
 			[]snapshot.LifecycleRule{{ID: "short", Status: "Enabled", Prefix: "org/", ExpirationDays: i32(365)},
 				{ID: "tagged", Status: "Enabled", Tags: map[string]string{"a": "b"}, ExpirationDays: i32(10)}}, true,
 			"rule short (Enabled) prefix \"org/\"\n  expiration days: 365\nrule tagged (Enabled) prefix \"\" tag a=b\n  expiration days: 10\n" +
-				"rule TrailwardenLogRetention (Enabled) prefix \"org/AWSLogs/\"\n  expiration days: 548\n  noncurrent expiration days: 548\n", 0, 2},
+				"rule TrailwardenLogRetention (Enabled) prefix \"org/AWSLogs/\"\n  noncurrent expiration days: 548\n", 0, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
