@@ -110,10 +110,19 @@ func TestApplyReachesAccelerate(t *testing.T) {
 		}
 	}
 
+	w.ResetCalls()
 	stdout, stderr, code := run("apply", "--config", cfgPath, "--endpoint-url", srv.URL, "--yes")
 	if code != 0 {
 		t.Fatalf("apply exit %d\n%s%s", code, stdout, stderr)
 	}
+	writes := 0
+	for _, c := range w.Calls() {
+		if strings.HasPrefix(c.Operation, "Put") || strings.HasPrefix(c.Operation, "Create") || strings.HasPrefix(c.Operation, "Update") ||
+			strings.HasPrefix(c.Operation, "Delete") || strings.HasPrefix(c.Operation, "Start") {
+			writes++
+		}
+	}
+	t.Logf("apply made %d write calls", writes)
 	for _, want := range []string{"ok    PutBucketOwnershipControls acme-org-cloudtrail", "ok    PutBucketEncryption acme-org-cloudtrail",
 		"ok    PutBucketLifecycleConfiguration acme-org-cloudtrail", "ok    PutPublicAccessBlock acme-org-cloudtrail",
 		"ok    CreateBucket acme-org-cloudtrail-access-logs", "ok    PutBucketLogging acme-org-cloudtrail"} {
