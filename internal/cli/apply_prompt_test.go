@@ -76,7 +76,7 @@ func TestApplyChecksBeforeAsking(t *testing.T) {
 			t.Fatalf("answer no: exit %d\n%s%s", code, stdout, stderr)
 		}
 		stdout, stderr, code = runAtTerminal("yes\n", "apply", "--config", cfgPath, "--snapshot", freshSnap, "--endpoint-url", srv.URL)
-		if code != ExitOK || !strings.Contains(stdout, applyPrompt) || !strings.Contains(stdout, "Applied 4 steps.") {
+		if code != ExitOK || !strings.Contains(stdout, applyPrompt) || !strings.Contains(stdout, "Applied 10 steps.") {
 			t.Fatalf("answer yes: exit %d\n%s%s", code, stdout, stderr)
 		}
 	})

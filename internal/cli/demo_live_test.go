@@ -28,7 +28,7 @@ func TestDemoAuditAndPlanOffline(t *testing.T) {
 		}
 	}
 	out, errOut, code = run("plan", "--config", cfg, "--snapshot", snap)
-	if code != 0 || !strings.Contains(out, "Plan: 0 of 4 resources change, 0 blocked") {
+	if code != 0 || !strings.Contains(out, "Plan: 2 of 10 resources change, 0 blocked") {
 		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
 	}
 	// A snapshot of another pipeline is refused, not audited.

@@ -57,6 +57,7 @@ trail of the same name, and --source-account lists them.`,
 	f.StringVar(&c.Trail.Name, "trail", "", "trail name")
 	f.BoolVar(&perAccount, "per-account-trails", false, "one trail per source account even with --org")
 	f.StringVar(&c.KMSKeyARN, "kms-key", "", "KMS key ARN for SSE-KMS log files")
+	f.StringVar(&c.AccessLogBucket, "access-log-bucket", "", "bucket for the central bucket's server access logs, created by apply when missing (default: <bucket>-access-logs)")
 	f.StringVar(&c.Readers.RoleName, "reader-role-name", c.Readers.RoleName, "name of the reader role in the log-archive account")
 	f.StringArrayVar(&c.Readers.Roles, "reader-role", nil, "role ARN allowed to read the logs (repeatable)")
 	f.StringVar(&c.Readers.RolePattern, "reader-pattern", "", "role-name pattern allowed to read in any organization account, e.g. ams-access-*")

@@ -141,7 +141,7 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 		t.Fatalf("apply exit %d\n%s%s", code, stdout, stderr)
 	}
 	id := regexp.MustCompile(`Backup: (\S+)`).FindStringSubmatch(stdout)
-	if id == nil || !strings.Contains(stdout, "Applied 4 steps.") {
+	if id == nil || !strings.Contains(stdout, "Applied 10 steps.") {
 		t.Fatalf("apply output:\n%s", stdout)
 	}
 	if tr, ok := w.Trail("111111111111", "org-trail"); !ok || !tr.Logging {
@@ -150,7 +150,7 @@ func TestApplyRollbackEndToEnd(t *testing.T) {
 	// Planning again from the live state (read through aws/inventory) finds
 	// nothing left to do.
 	stdout, stderr, code = run("plan", "--config", cfgPath, "--endpoint-url", srv.URL)
-	if code != 0 || !strings.Contains(stdout, "Plan: 0 of 4 resources change, 0 blocked") || !strings.Contains(stdout, "Access changes (+ gained, - lost, ~ still denied): 0") {
+	if code != 0 || !strings.Contains(stdout, "Plan: 0 of 10 resources change, 0 blocked") || !strings.Contains(stdout, "Access changes (+ gained, - lost, ~ still denied): 0") {
 		t.Errorf("plan after apply (exit %d):\n%s%s", code, stdout, stderr)
 	}
 	// As Terraform's -detailed-exitcode: nothing to change is 0.

@@ -48,6 +48,11 @@ type Config struct {
 	Trail             Trail    `yaml:"trail"`
 	KMSKeyARN         string   `yaml:"kms_key_arn,omitempty"`
 	Readers           Readers  `yaml:"readers"`
+	// BucketSettings are the bucket's settings plan and apply manage.
+	BucketSettings BucketSettings `yaml:"bucket_settings,omitempty"`
+	// AccessLogBucket is the target of the bucket's server access logs
+	// (default <bucket>-access-logs), created when it does not exist.
+	AccessLogBucket string `yaml:"access_log_bucket,omitempty"`
 	// Profile is the standard (the setting "standard"): the requirement
 	// set of the generator and the auditor.
 	Profile string `yaml:"standard"`

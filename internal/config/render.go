@@ -61,6 +61,21 @@ trail:
 # SSE-KMS key for log files (a key ARN, not an alias); empty for SSE-S3.
 kms_key_arn: {{q .KMSKeyARN}}
 
+# Target of the bucket's server access logs, in the bucket's region; apply
+# creates it when missing. Empty means <bucket>-access-logs.
+access_log_bucket: {{q .AccessLogBucket}}
+# The bucket settings plan and apply keep as the standard requires; set one to
+# "unmanaged" to leave it alone (see docs/config.md).
+bucket_settings:
+  versioning: {{q .BucketSettings.Versioning}}
+  public_access_block: {{q .BucketSettings.PublicAccessBlock}}
+  object_ownership: {{q .BucketSettings.ObjectOwnership}}
+  encryption: {{q .BucketSettings.Encryption}}
+  access_logging: {{q .BucketSettings.AccessLogging}}
+  # Least days log objects are kept: 0 takes the standard's period (548 days,
+  # 18 months, under accelerate; none otherwise); -1 leaves the lifecycle alone.
+  retention_days: {{.BucketSettings.RetentionDays}}
+
 readers:
   # Reader role created in the log-archive account.
   role_name: {{q .Readers.RoleName}}

@@ -84,6 +84,7 @@ func (c *Config) validate(file string, pos positions) error {
 	c.validateKey(add)
 	c.validateReaders(add, check)
 	c.validateAccepted(add)
+	c.validateBucketSettings(add)
 	if c.AWS.AccessRole != "" {
 		check("aws.access_role", awsid.RoleName(c.AWS.AccessRole))
 	}

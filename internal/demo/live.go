@@ -83,6 +83,8 @@ func (o *Org) Snapshot(at time.Time) (*snapshot.Snapshot, error) {
 			Lifecycle:       []snapshot.LifecycleRule{{ID: "expire-after-a-year", Status: "Enabled", Prefix: o.logRoot(), ExpirationDays: days(365)}},
 			ObjectOwnership: "BucketOwnerEnforced", Versioning: "Enabled", MFADelete: "Disabled",
 			PublicAccessBlock: &snapshot.PublicAccessBlock{BlockPublicACLs: true, IgnorePublicACLs: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}},
+		// No access log bucket yet: plan creates it.
+		AccessLogTarget: &snapshot.Bucket{Name: o.Bucket + "-access-logs", Account: o.LogArchive, Region: o.HomeRegion},
 		// Planted: rotation off.
 		Keys: []snapshot.Key{{ARN: o.KeyARN, Account: o.LogArchive, Region: o.HomeRegion, Policy: string(policy.Canonical(key.Doc)),
 			State: "Enabled", KeySpec: "SYMMETRIC_DEFAULT", KeyManager: "CUSTOMER"}},

@@ -94,7 +94,7 @@ func TestRollbackTo(t *testing.T) {
 	}
 	opt := Options{Backups: Backups{Dir: t.TempDir()}, Now: func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }}
 	res, err := Apply(context.Background(), p, w, opt)
-	if err != nil || !res.OK() || res.Applied != 4 {
+	if err != nil || !res.OK() || res.Applied != 9 {
 		t.Fatalf("apply: %v %+v", err, res)
 	}
 	if !strings.HasPrefix(res.BackupID, "20260301T120000Z-") {
@@ -105,7 +105,7 @@ func TestRollbackTo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := callOps(w.calls), "StopLogging,DeleteTrail,DeleteRolePolicy,DeleteRole,PutKeyPolicy,PutBucketPolicy"; got != want {
+	if got, want := callOps(w.calls), "PutBucketLogging,DeleteBucket,DeleteBucketEncryption,DeleteBucketOwnershipControls,DeletePublicAccessBlock,StopLogging,DeleteTrail,DeleteRolePolicy,DeleteRole,PutKeyPolicy,PutBucketPolicy"; got != want {
 		t.Errorf("rollback calls\n got %s\nwant %s", got, want)
 	}
 	if w.calls[len(w.calls)-1].Document != start.Bucket.Policy {
@@ -169,7 +169,7 @@ func TestApplySkipsBlockedSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.OK() || len(res.Skipped) != 1 || res.Skipped[0].Account != "555555555555" || res.Applied != 3 || res.Failure != "" {
+	if res.OK() || len(res.Skipped) != 1 || res.Skipped[0].Account != "555555555555" || res.Applied != 8 || res.Failure != "" {
 		t.Errorf("result %+v", res)
 	}
 	for _, a := range w.calls {

@@ -72,6 +72,12 @@ func Build(c *config.Config, s *snapshot.Snapshot) (*Plan, error) {
 		}
 		p.Steps = append(p.Steps, t)
 	}
+	// The bucket's settings come last: no other step depends on them.
+	settings, err := settingSteps(c, s, p, evals)
+	if err != nil {
+		return nil, err
+	}
+	p.Steps = append(p.Steps, settings...)
 	if p.Access, err = accessDiff(c, was, want); err != nil {
 		return nil, err
 	}
@@ -122,6 +128,17 @@ func unknown(what string, s *snapshot.Snapshot, service string) Prediction {
 func readFailed(s *snapshot.Snapshot, service, resource string, ops ...string) *snapshot.CallError {
 	for i, e := range s.Errors {
 		if e.Service == service && strings.HasPrefix(e.Resource, resource) && slices.Contains(ops, e.Operation) {
+			return &s.Errors[i]
+		}
+	}
+	return nil
+}
+
+// bucketReadFailed is readFailed for one bucket by its exact name (a
+// prefix would also match <bucket>-access-logs).
+func bucketReadFailed(s *snapshot.Snapshot, bucket string, ops ...string) *snapshot.CallError {
+	for i, e := range s.Errors {
+		if e.Service == "s3" && e.Resource == bucket && slices.Contains(ops, e.Operation) {
 			return &s.Errors[i]
 		}
 	}

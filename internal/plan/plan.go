@@ -29,6 +29,14 @@ const (
 	KindKeyPolicy    Kind = "key-policy"
 	KindReaderRole   Kind = "reader-role"
 	KindTrail        Kind = "trail"
+	// Bucket settings, applied after the trails: nothing depends on them.
+	KindBucketVersioning  Kind = "bucket-versioning"
+	KindPublicAccessBlock Kind = "bucket-public-access-block"
+	KindObjectOwnership   Kind = "bucket-object-ownership"
+	KindBucketEncryption  Kind = "bucket-encryption"
+	KindBucketLifecycle   Kind = "bucket-lifecycle"
+	KindAccessLogTarget   Kind = "access-log-bucket"
+	KindBucketLogging     Kind = "bucket-access-logging"
 )
 
 // Change is what a step does to its resource.
@@ -102,6 +110,20 @@ func (s Step) Title() string {
 		return "key policy of " + s.Name
 	case KindReaderRole:
 		return "reader role " + s.Name + " in " + s.Account
+	case KindBucketVersioning:
+		return "versioning of s3://" + s.Name
+	case KindPublicAccessBlock:
+		return "public access block of s3://" + s.Name
+	case KindObjectOwnership:
+		return "Object Ownership of s3://" + s.Name
+	case KindBucketEncryption:
+		return "default encryption of s3://" + s.Name
+	case KindBucketLifecycle:
+		return "lifecycle of s3://" + s.Name
+	case KindAccessLogTarget:
+		return "access log bucket s3://" + s.Name
+	case KindBucketLogging:
+		return "server access logging of s3://" + s.Name
 	}
 	return "trail " + s.Name + " in " + s.Account + " " + s.Region
 }
@@ -133,6 +155,19 @@ const (
 	OpStartLogging           Op = "StartLogging"
 	OpStopLogging            Op = "StopLogging"
 	OpDeleteTrail            Op = "DeleteTrail"
+
+	OpPutBucketVersioning           Op = "PutBucketVersioning"
+	OpPutPublicAccessBlock          Op = "PutPublicAccessBlock"
+	OpDeletePublicAccessBlock       Op = "DeletePublicAccessBlock"
+	OpPutBucketOwnershipControls    Op = "PutBucketOwnershipControls"
+	OpDeleteBucketOwnershipControls Op = "DeleteBucketOwnershipControls"
+	OpPutBucketEncryption           Op = "PutBucketEncryption"
+	OpDeleteBucketEncryption        Op = "DeleteBucketEncryption"
+	OpPutBucketLifecycle            Op = "PutBucketLifecycleConfiguration"
+	OpDeleteBucketLifecycle         Op = "DeleteBucketLifecycle"
+	OpPutBucketLogging              Op = "PutBucketLogging"
+	OpCreateBucket                  Op = "CreateBucket"
+	OpDeleteBucket                  Op = "DeleteBucket"
 )
 
 // Action is one AWS call with everything it needs. Which fields are set
@@ -155,6 +190,15 @@ type Action struct {
 	Trail     string         `json:"trail,omitempty"`
 	Settings  *TrailSettings `json:"settings,omitempty"`
 	Selectors *Selectors     `json:"selectors,omitempty"`
+	// Bucket settings, each set for its Put call: Versioning is Enabled
+	// or Suspended; Encryption and Lifecycle are the whole configuration.
+	Versioning        string                      `json:"versioning,omitempty"`
+	PublicAccessBlock *snapshot.PublicAccessBlock `json:"public_access_block,omitempty"`
+	ObjectOwnership   string                      `json:"object_ownership,omitempty"`
+	Encryption        []snapshot.EncryptionRule   `json:"encryption,omitempty"`
+	Lifecycle         []snapshot.LifecycleRule    `json:"lifecycle,omitempty"`
+	// Logging is PutBucketLogging's target; nil turns logging off.
+	Logging *snapshot.Logging `json:"logging,omitempty"`
 }
 
 // String is the call for progress lines; it never includes documents.

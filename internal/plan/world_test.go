@@ -38,14 +38,54 @@ func (w *world) Do(_ context.Context, a Action) error {
 	}
 	s := w.s
 	switch a.Op {
-	case OpPutBucketPolicy:
-		s.Bucket.Policy = a.Document
-	case OpDeleteBucketPolicy:
-		s.Bucket.Policy = ""
+	case OpPutBucketPolicy, OpDeleteBucketPolicy:
+		b := s.Bucket
+		if t := s.AccessLogTarget; t != nil && a.Bucket == t.Name {
+			b = t
+		}
+		if !b.Exists {
+			return errors.New("NoSuchBucket")
+		}
+		b.Policy = a.Document
+	case OpCreateBucket:
+		if s.AccessLogTarget.Exists {
+			return errors.New("BucketAlreadyOwnedByYou")
+		}
+		s.AccessLogTarget.Exists, s.AccessLogTarget.ObjectOwnership = true, a.ObjectOwnership
+	case OpDeleteBucket:
+		*s.AccessLogTarget = snapshot.Bucket{Name: s.AccessLogTarget.Name, Account: s.AccessLogTarget.Account, Region: s.AccessLogTarget.Region}
+	case OpPutBucketLogging:
+		s.Bucket.Logging = nil
+		if a.Logging != nil {
+			l := *a.Logging
+			s.Bucket.Logging = &l
+		}
 	case OpPutKeyPolicy:
 		s.KeyFor(a.KeyARN).Policy = a.Document
 	case OpCreateRole, OpUpdateAssumeRolePolicy, OpPutRolePolicy, OpDeleteRolePolicy, OpDeleteRole:
 		return w.role(a)
+	case OpPutBucketVersioning:
+		s.Bucket.Versioning = a.Versioning
+	case OpPutPublicAccessBlock:
+		pab := *a.PublicAccessBlock
+		s.Bucket.PublicAccessBlock = &pab
+	case OpDeletePublicAccessBlock:
+		s.Bucket.PublicAccessBlock = nil
+	case OpPutBucketOwnershipControls:
+		s.Bucket.ObjectOwnership = a.ObjectOwnership
+	case OpDeleteBucketOwnershipControls:
+		s.Bucket.ObjectOwnership = ""
+	case OpPutBucketEncryption:
+		s.Bucket.Encryption = append([]snapshot.EncryptionRule(nil), a.Encryption...)
+	case OpDeleteBucketEncryption:
+		s.Bucket.Encryption = nil
+	case OpPutBucketLifecycle:
+		s.Bucket.Lifecycle = nil
+		for _, r := range a.Lifecycle {
+			s.Bucket.Lifecycle = append(s.Bucket.Lifecycle, cloneRule(r))
+		}
+	case OpDeleteBucketLifecycle:
+		s.Bucket.Lifecycle = nil
 	default:
 		return w.trail(a)
 	}
@@ -183,7 +223,10 @@ func freshWorld(c *config.Config) *snapshot.Snapshot {
 			s.Accounts = append(s.Accounts, snapshot.Account{ID: a, Regions: []string{c.HomeRegion}})
 		}
 	}
-	s.Bucket = &snapshot.Bucket{Name: c.Bucket, Account: c.LogArchiveAccount, Region: c.EffectiveBucketRegion(), Exists: true}
+	// Versioning is on, as on most log buckets: S3 cannot turn it back off,
+	// so the rollback tests compare with a state it can return to.
+	s.Bucket = &snapshot.Bucket{Name: c.Bucket, Account: c.LogArchiveAccount, Region: c.EffectiveBucketRegion(), Exists: true, Versioning: "Enabled"}
+	s.AccessLogTarget = &snapshot.Bucket{Name: c.AccessLogTarget(), Account: c.LogArchiveAccount, Region: c.EffectiveBucketRegion()}
 	if c.KMSKeyARN != "" {
 		s.Keys = []snapshot.Key{{ARN: c.KMSKeyARN, Account: arnPart(c.KMSKeyARN, 4), Region: arnPart(c.KMSKeyARN, 3), Policy: keyAdminPolicy, State: "Enabled"}}
 	}

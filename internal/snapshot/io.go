@@ -68,15 +68,16 @@ func Decode(r io.Reader, name string) (*Snapshot, error) {
 // v1Snapshot is Snapshot without the "keys" field, which version 1 did not
 // have (its single key is decoded beside it).
 type v1Snapshot struct {
-	Version      int           `json:"version"`
-	TakenAt      time.Time     `json:"taken_at"`
-	Partition    string        `json:"partition"`
-	Organization *Organization `json:"organization,omitempty"`
-	Accounts     []Account     `json:"accounts"`
-	Bucket       *Bucket       `json:"bucket,omitempty"`
-	Keys         []Key         `json:"-"`
-	Readers      []Role        `json:"readers,omitempty"`
-	Errors       []CallError   `json:"errors,omitempty"`
+	Version         int           `json:"version"`
+	TakenAt         time.Time     `json:"taken_at"`
+	Partition       string        `json:"partition"`
+	Organization    *Organization `json:"organization,omitempty"`
+	Accounts        []Account     `json:"accounts"`
+	Bucket          *Bucket       `json:"bucket,omitempty"`
+	AccessLogTarget *Bucket       `json:"-"`
+	Keys            []Key         `json:"-"`
+	Readers         []Role        `json:"readers,omitempty"`
+	Errors          []CallError   `json:"errors,omitempty"`
 }
 
 // snakeKeys rewrites the camelCase keys of a version 1 or 2 snapshot as

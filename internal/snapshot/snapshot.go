@@ -33,6 +33,9 @@ type Snapshot struct {
 	// organization's active accounts), each with its trails.
 	Accounts []Account `json:"accounts"`
 	Bucket   *Bucket   `json:"bucket,omitempty"`
+	// AccessLogTarget is the bucket the central bucket's server access
+	// logs should go to (the config's access_log_bucket), when read.
+	AccessLogTarget *Bucket `json:"access_log_target,omitempty"`
 	// Keys are the KMS keys that encrypt (or are meant to encrypt) log
 	// objects: the config's kms_key_arn, every key a trail delivering to
 	// the bucket names, and the bucket's default-encryption key, each once,

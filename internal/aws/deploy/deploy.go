@@ -1,5 +1,5 @@
 // Package deploy carries out plan actions with the AWS SDK: bucket and key
-// policies, the reader role, and trails. It is plan.Executor for real
+// policies, the bucket's settings, the reader role, and trails. It is plan.Executor for real
 // accounts. Each account is reached by assuming the configured access role,
 // unless it is the caller's own; CloudTrail's mutating APIs are held to
 // their quota of one call per second per account and region, and
@@ -152,6 +152,10 @@ func (w *Writer) Do(ctx context.Context, a plan.Action) error {
 	switch a.Op {
 	case plan.OpPutBucketPolicy, plan.OpDeleteBucketPolicy:
 		err = w.bucket(ctx, cfg, a)
+	case plan.OpPutBucketVersioning, plan.OpPutPublicAccessBlock, plan.OpDeletePublicAccessBlock, plan.OpPutBucketOwnershipControls,
+		plan.OpDeleteBucketOwnershipControls, plan.OpPutBucketEncryption, plan.OpDeleteBucketEncryption, plan.OpPutBucketLifecycle,
+		plan.OpDeleteBucketLifecycle, plan.OpPutBucketLogging, plan.OpCreateBucket, plan.OpDeleteBucket:
+		err = bucketSetting(ctx, w.s3(cfg), a)
 	case plan.OpPutKeyPolicy:
 		_, err = kms.NewFromConfig(cfg).PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(a.KeyARN), Policy: aws.String(a.Document),
 			PolicyName: aws.String("default")})
@@ -165,8 +169,12 @@ func (w *Writer) Do(ctx context.Context, a plan.Action) error {
 	return short(err)
 }
 
+func (w *Writer) s3(cfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = w.endpoint != "" })
+}
+
 func (w *Writer) bucket(ctx context.Context, cfg aws.Config, a plan.Action) error {
-	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = w.endpoint != "" })
+	c := w.s3(cfg)
 	if a.Op == plan.OpDeleteBucketPolicy {
 		_, err := c.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(a.Bucket)})
 		return err

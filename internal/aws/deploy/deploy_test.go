@@ -60,18 +60,33 @@ func loadConfig(t *testing.T) *config.Config {
 
 // setup starts a fake world holding the bucket (with a foreign policy) and
 // the key (with its default policy), and the snapshot that describes it.
+const versioningEnabled = `<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>`
+
+// settingWrites are the bucket setting calls for setup's bucket, which
+// has versioning and nothing else.
+var settingWrites = []string{
+	"s3:PutPublicAccessBlock 222222222222 acme-org-cloudtrail",
+	"s3:PutBucketOwnershipControls 222222222222 acme-org-cloudtrail",
+	"s3:PutBucketEncryption 222222222222 acme-org-cloudtrail",
+	"s3:CreateBucket 222222222222 acme-org-cloudtrail-access-logs",
+	"s3:PutBucketPolicy 222222222222 acme-org-cloudtrail-access-logs",
+	"s3:PutBucketLogging 222222222222 acme-org-cloudtrail",
+}
+
 func setup(t *testing.T) (*awsfake.Server, *snapshot.Snapshot) {
 	t.Helper()
 	awsfake.Isolate(t)
 	w := awsfake.New()
 	w.SetBucketPolicy(bucket, foreignBucketPolicy)
 	w.SetKeyPolicy(archive, "us-east-1", keyID, keyAdmin)
+	w.SetBucketConfig(bucket, "BucketVersioning", versioningEnabled)
 	s := &snapshot.Snapshot{Version: snapshot.SchemaVersion, Partition: "aws",
-		Organization: &snapshot.Organization{ID: "o-a1b2c3d4e5", ManagementAccount: mgmt, FeatureSet: "ALL", CloudTrailTrustedAccess: true},
-		Accounts:     []snapshot.Account{{ID: mgmt, Regions: []string{"us-east-1"}}},
-		Bucket:       &snapshot.Bucket{Name: bucket, Account: archive, Region: "us-east-1", Exists: true, Policy: foreignBucketPolicy},
-		Keys:         []snapshot.Key{{ARN: keyARN, Account: archive, Region: "us-east-1", Policy: keyAdmin, State: "Enabled"}},
-		Readers:      []snapshot.Role{{ARN: "arn:aws:iam::222222222222:role/trailwarden-log-reader", Name: "trailwarden-log-reader", Account: archive}},
+		Organization:    &snapshot.Organization{ID: "o-a1b2c3d4e5", ManagementAccount: mgmt, FeatureSet: "ALL", CloudTrailTrustedAccess: true},
+		Accounts:        []snapshot.Account{{ID: mgmt, Regions: []string{"us-east-1"}}},
+		Bucket:          &snapshot.Bucket{Name: bucket, Account: archive, Region: "us-east-1", Exists: true, Policy: foreignBucketPolicy, Versioning: "Enabled"},
+		AccessLogTarget: &snapshot.Bucket{Name: bucket + "-access-logs", Account: archive, Region: "us-east-1"},
+		Keys:            []snapshot.Key{{ARN: keyARN, Account: archive, Region: "us-east-1", Policy: keyAdmin, State: "Enabled"}},
+		Readers:         []snapshot.Role{{ARN: "arn:aws:iam::222222222222:role/trailwarden-log-reader", Name: "trailwarden-log-reader", Account: archive}},
 	}
 	return awsfake.Start(t, w), s
 }
@@ -122,8 +137,22 @@ func TestApplyAgainstFake(t *testing.T) {
 		"cloudtrail:PutEventSelectors 111111111111 org-trail",
 		"cloudtrail:StartLogging 111111111111 org-trail",
 	}
+	want = append(want, settingWrites...)
 	if got := writes(srv); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("calls\n got %q\nwant %q", got, want)
+	}
+	// The settings reach S3 in its wire shapes.
+	for noun, parts := range map[string][]string{
+		"BucketEncryption":        {"<SSEAlgorithm>aws:kms</SSEAlgorithm>", "<KMSMasterKeyID>" + keyARN + "</KMSMasterKeyID>", "<BucketKeyEnabled>true</BucketKeyEnabled>"},
+		"BucketOwnershipControls": {"<ObjectOwnership>BucketOwnerEnforced</ObjectOwnership>"},
+		"PublicAccessBlock":       {"<BlockPublicAcls>true</BlockPublicAcls>", "<IgnorePublicAcls>true</IgnorePublicAcls>", "<BlockPublicPolicy>true</BlockPublicPolicy>", "<RestrictPublicBuckets>true</RestrictPublicBuckets>"},
+	} {
+		doc := srv.BucketConfig(bucket, noun)
+		for _, part := range parts {
+			if !strings.Contains(doc, part) {
+				t.Errorf("%s lacks %s: %s", noun, part, doc)
+			}
+		}
 	}
 	// The log-archive account is reached through the access role; the
 	// caller's own account is not.
@@ -201,6 +230,11 @@ func TestRollbackToRestoresPreviousRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
+		"s3:PutBucketLogging 222222222222 acme-org-cloudtrail",
+		"s3:DeleteBucket 222222222222 acme-org-cloudtrail-access-logs",
+		"s3:DeleteBucketEncryption 222222222222 acme-org-cloudtrail",
+		"s3:DeleteBucketOwnershipControls 222222222222 acme-org-cloudtrail",
+		"s3:DeletePublicAccessBlock 222222222222 acme-org-cloudtrail",
 		"cloudtrail:StopLogging 111111111111 org-trail",
 		"cloudtrail:DeleteTrail 111111111111 org-trail",
 		"iam:DeleteRolePolicy 222222222222 trailwarden-log-reader/" + plan.AccessPolicyName,

@@ -24,8 +24,23 @@ func (r *reader) bucket(ctx context.Context) *snapshot.Bucket {
 	if r.cfg.Bucket == "" {
 		return nil
 	}
+	return r.bucketNamed(ctx, r.cfg.Bucket)
+}
+
+// accessLogTarget reads the bucket the config sends server access logs
+// to, which plan creates or completes; nil when access logging is not
+// managed.
+func (r *reader) accessLogTarget(ctx context.Context) *snapshot.Bucket {
+	if r.cfg.Bucket == "" || r.cfg.Desired().AccessLogBucket == "" {
+		return nil
+	}
+	return r.bucketNamed(ctx, r.cfg.Desired().AccessLogBucket)
+}
+
+// bucketNamed reads one bucket of the log-archive account.
+func (r *reader) bucketNamed(ctx context.Context, bucketName string) *snapshot.Bucket {
 	acct, region := r.cfg.LogArchiveAccount, r.cfg.EffectiveBucketRegion()
-	b := &snapshot.Bucket{Name: r.cfg.Bucket, Account: acct, Region: region}
+	b := &snapshot.Bucket{Name: bucketName, Account: acct, Region: region}
 	cfg, ok := r.at(ctx, acct, region)
 	if !ok {
 		return b

@@ -262,11 +262,14 @@ func (r *reader) read(ctx context.Context) (*snapshot.Snapshot, error) {
 	if s.Accounts, err = r.trails(ctx, r.sourceAccounts(s.Organization)); err != nil {
 		return nil, err
 	}
-	var bucket *snapshot.Bucket
+	var bucket, logTarget *snapshot.Bucket
 	var readers []snapshot.Role
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		bucket = r.bucket(gctx)
+		if gctx.Err() == nil {
+			logTarget = r.accessLogTarget(gctx)
+		}
 		return gctx.Err()
 	})
 	g.Go(func() error {
@@ -277,7 +280,7 @@ func (r *reader) read(ctx context.Context) (*snapshot.Snapshot, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	s.Bucket, s.Readers = bucket, readers
+	s.Bucket, s.AccessLogTarget, s.Readers = bucket, logTarget, readers
 	if s.Keys, err = r.keys(ctx, r.keyRefs(s.Accounts, s.Bucket)); err != nil {
 		return nil, err
 	}

@@ -35,11 +35,13 @@ type state struct {
 	trails         map[string]*Trail // account/name
 	trailAccounts  map[string]bool   // accounts whose trails live here
 	assumed        map[string]string // account -> last role/session assumed
+	bucketConfigs  map[string]string // bucket/noun -> Get document; "" = not configured
+	bucketRegions  map[string]string // buckets created through the API -> region
 }
 
 func newState() state {
 	return state{bucketPolicies: map[string]string{}, keyPolicies: map[string]string{}, roles: map[string]*Role{},
-		trails: map[string]*Trail{}, trailAccounts: map[string]bool{}, assumed: map[string]string{}}
+		trails: map[string]*Trail{}, trailAccounts: map[string]bool{}, assumed: map[string]string{}, bucketConfigs: map[string]string{}, bucketRegions: map[string]string{}}
 }
 
 // SetBucketPolicy makes bucket exist with policy ("" = no policy).
@@ -141,6 +143,12 @@ func (s *state) serve(w *World, c *Call, reqID string) (Response, bool) {
 }
 
 func (s *state) s3(w *World, c *Call, reqID string) (Response, bool) {
+	if r, ok := s.bucketConfig(w, c, reqID); ok {
+		return r, true
+	}
+	if r, ok := s.bucketLifecycle(w, c, reqID); ok {
+		return r, true
+	}
 	b := c.Resource
 	switch c.Operation {
 	case "GetBucketPolicy":

@@ -94,20 +94,28 @@ func esc(s string) string {
 	return b.String()
 }
 
+// OwnerCanonicalID is the canonical user id of every bucket owner in the
+// fake.
+const OwnerCanonicalID = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
+
 // notRecorded is what AWS answers for a resource nobody configured: the
 // service's "not found" or "not configured" error, or an empty success.
 var notRecorded = map[string]Response{
-	"s3.GetBucketPolicy":                                {Status: -1, Body: "NoSuchBucketPolicy"},
-	"s3.GetBucketEncryption":                            {Status: -1, Body: "ServerSideEncryptionConfigurationNotFoundError"},
-	"s3.GetBucketLifecycleConfiguration":                {Status: -1, Body: "NoSuchLifecycleConfiguration"},
-	"s3.GetBucketOwnershipControls":                     {Status: -1, Body: "OwnershipControlsNotFoundError"},
-	"s3.GetPublicAccessBlock":                           {Status: -1, Body: "NoSuchPublicAccessBlockConfiguration"},
-	"s3.GetObjectLockConfiguration":                     {Status: -1, Body: "ObjectLockConfigurationNotFoundError"},
-	"s3.GetBucketTagging":                               {Status: -1, Body: "NoSuchTagSet"},
-	"s3.GetBucketLogging":                               {Body: `<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>`},
-	"s3.GetBucketVersioning":                            {Body: `<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>`},
-	"s3.GetBucketRequestPayment":                        {Body: `<RequestPaymentConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Payer>BucketOwner</Payer></RequestPaymentConfiguration>`},
-	"s3.HeadBucket":                                     {},
+	"s3.GetBucketPolicy":                 {Status: -1, Body: "NoSuchBucketPolicy"},
+	"s3.GetBucketEncryption":             {Status: -1, Body: "ServerSideEncryptionConfigurationNotFoundError"},
+	"s3.GetBucketLifecycleConfiguration": {Status: -1, Body: "NoSuchLifecycleConfiguration"},
+	"s3.GetBucketOwnershipControls":      {Status: -1, Body: "OwnershipControlsNotFoundError"},
+	"s3.GetPublicAccessBlock":            {Status: -1, Body: "NoSuchPublicAccessBlockConfiguration"},
+	"s3.GetObjectLockConfiguration":      {Status: -1, Body: "ObjectLockConfigurationNotFoundError"},
+	"s3.GetBucketTagging":                {Status: -1, Body: "NoSuchTagSet"},
+	"s3.GetBucketLogging":                {Body: `<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>`},
+	"s3.GetBucketVersioning":             {Body: `<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>`},
+	"s3.GetBucketRequestPayment":         {Body: `<RequestPaymentConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Payer>BucketOwner</Payer></RequestPaymentConfiguration>`},
+	"s3.HeadBucket":                      {},
+	// A bucket's ACL as S3 creates it: its owner has FULL_CONTROL.
+	"s3.GetBucketAcl": {Body: `<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>` + OwnerCanonicalID + `</ID></Owner>` +
+		`<AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>` + OwnerCanonicalID +
+		`</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>`},
 	"s3.PutBucketPolicy":                                {Status: 204},
 	"s3.DeleteBucketPolicy":                             {Status: 204},
 	"cloudtrail.DescribeTrails":                         {Body: `{"trailList":[]}`},
