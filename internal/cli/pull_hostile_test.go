@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -186,7 +187,19 @@ func TestPullNamesFilesTheStoreCouldNotCommit(t *testing.T) {
 			Bad           []struct{ Key, Problem string }
 		}
 		if err := json.Unmarshal([]byte(stdout), &s); err != nil {
-			t.Fatalf("round %d: exit %d: %v\n%s", round, code, err, stderr)
+			// DuckDB 1.4.5 may also fail an automatic checkpoint outside a
+			// batch's commit (in the duplicate search's own transaction): the
+			// pull then stops with exit 1 and DuckDB's reason, having
+			// committed only whole batches. Whatever it stored must still be
+			// exactly what it records.
+			if code != ExitFailure || !strings.Contains(stderr, "Failed to create checkpoint") {
+				t.Fatalf("round %d: exit %d: %v\n%s", round, code, err, stderr)
+			}
+			t.Logf("round %d: DuckDB failed a checkpoint; the pull stopped: %s", round, firstLine(stderr))
+			if _, err := os.Stat(db); err == nil {
+				checkStoreHoldsWhatItRecords(t, round, db)
+			}
+			continue
 		}
 		heavyBad := 0
 		for _, b := range s.Bad {
@@ -203,10 +216,37 @@ func TestPullNamesFilesTheStoreCouldNotCommit(t *testing.T) {
 		if round == 0 && heavyBad == 0 {
 			t.Logf("DuckDB committed every heavy file: nothing to name (a newer DuckDB, or more memory)")
 		}
+		if s.Loaded+s.AlreadyLoaded == 0 {
+			// Under heavy load DuckDB can fail a checkpoint and refuse every
+			// later commit: every file is then named bad (checked above), and
+			// the pull removes the store it created and left empty, so that
+			// nothing claims to hold those files.
+			if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("round %d: nothing loaded, yet the store remains (%v)", round, err)
+			}
+			t.Logf("round %d: DuckDB refused every commit: all %d files named bad, no store left", round, len(s.Bad))
+			continue
+		}
 		stdout, stderr, code = run("query", "--db", db, "--format", "csv",
 			"select (select count(*) from events) = (select sum(events) from ingested_files), (select count(*) from ingested_files)")
 		if code != 0 || !strings.Contains(stdout, "true,"+fmt.Sprint(s.Loaded+s.AlreadyLoaded)) {
 			t.Fatalf("round %d: the store does not hold what it records for %d files: %s%s", round, s.Loaded+s.AlreadyLoaded, stdout, stderr)
 		}
 	}
+}
+
+// checkStoreHoldsWhatItRecords fails t unless the store at db holds
+// exactly the events ingested_files records for its files.
+func checkStoreHoldsWhatItRecords(t *testing.T, round int, db string) {
+	t.Helper()
+	stdout, stderr, code := run("query", "--db", db, "--format", "csv",
+		"select (select count(*) from events) = (select coalesce(sum(events), 0) from ingested_files)")
+	if code != 0 || !strings.Contains(stdout, "true") {
+		t.Fatalf("round %d: the store does not hold what it records: %s%s", round, stdout, stderr)
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
