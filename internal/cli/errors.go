@@ -42,15 +42,6 @@ func (e *usageError) Unwrap() error { return e.err }
 
 func badInput(err error, hint string) error { return &usageError{err: err, hint: hint} }
 
-// problem is a failure found while running (exit 1) that has a hint.
-type problem struct {
-	err  error
-	hint string
-}
-
-func (p *problem) Error() string { return p.err.Error() }
-func (p *problem) Unwrap() error { return p.err }
-
 // exitError carries a non-zero exit code for a result that was already
 // printed (e.g. conflicts found), so nothing more is shown.
 type exitError struct{ code int }
@@ -69,10 +60,6 @@ func report(w io.Writer, err error) int {
 	var ue *usageError
 	if errors.As(err, &ue) {
 		code, hint = ExitBadInput, ue.hint
-	}
-	var pr *problem
-	if errors.As(err, &pr) {
-		hint = pr.hint
 	}
 	var pe *policy.ParseError
 	var fe *config.FieldError
@@ -128,6 +115,8 @@ func libraryHint(err error) (int, string) {
 		return ExitBadInput, "give at least " + flag
 	case errors.Is(err, demo.ErrOptions):
 		return ExitBadInput, "trailwarden demo --help lists what --accounts, --days, --regions and --tamper take"
+	case errors.Is(err, duckdb.ErrEmptyStore):
+		return 0, "it holds no events: pull again to the same --db (the pull replaces the empty file)"
 	case errors.Is(err, plan.ErrNoBackup):
 		return ExitBadInput, "trailwarden rollback --list shows the ids"
 	case errors.Is(err, generator.ErrNoKey):
@@ -176,7 +165,7 @@ func storeError(err error, db string) error {
 		return fmt.Errorf("another process has %s open (a pull keeps it until it ends): wait for it to finish, or use a copy of the file", db)
 	}
 	if errors.Is(err, duckdb.ErrEmptyStore) {
-		return &problem{err: err, hint: "it holds no events: pull again to " + db + " (the pull replaces the empty file)"}
+		return err // not bad input: libraryHint says to pull again
 	}
 	if errors.Is(err, duckdb.ErrNotStore) {
 		return badInput(err, db+" is some other file, not a trailwarden store: check --db (pull creates a new store at a path that does not exist yet)")
