@@ -107,6 +107,13 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 		}
 		failOn = s
 	}
+	// --profile once named the requirement set. With --snapshot no AWS
+	// call is made, so an old "--profile accelerate" would be ignored and
+	// the audit would silently judge the config's standard instead.
+	if o.snapshot != "" && validProfile(o.profile) {
+		return badInput(fmt.Errorf("--profile %s names an AWS profile, and a --snapshot audit makes no AWS call", o.profile),
+			"to audit against a requirement set, use --standard "+o.profile)
+	}
 	if o.standard != "" && !validProfile(o.standard) {
 		return badInput(fmt.Errorf("unknown --standard %q", o.standard), "use one of: "+strings.Join(audit.Profiles, ", "))
 	}

@@ -30,6 +30,10 @@ func TestExitCodes(t *testing.T) {
 		want string // in stderr
 	}{
 		{"unknown command", []string{"nosuch"}, ExitBadInput, `unknown command "nosuch"`},
+		// The old meaning of --profile must not be ignored: the good
+		// snapshot passes the config's standard, so exit 0 would be a
+		// false all-clear for accelerate.
+		{"old --profile as a standard", []string{"audit", "-c", auditConfig, "--snapshot", auditGood, "--profile", "accelerate"}, ExitBadInput, "use --standard accelerate"},
 		{"unknown command, did you mean", []string{"polcy"}, ExitBadInput, "did you mean policy?"},
 		{"unknown subcommand", []string{"policy", "nosuch"}, ExitBadInput, `unknown command "nosuch" for "trailwarden policy"`},
 		{"unknown athena subcommand", []string{"athena", "set-up"}, ExitBadInput, "did you mean setup?"},
