@@ -196,8 +196,16 @@ func TestPullNamesFilesTheStoreCouldNotCommit(t *testing.T) {
 				t.Fatalf("round %d: exit %d: %v\n%s", round, code, err, stderr)
 			}
 			t.Logf("round %d: DuckDB failed a checkpoint; the pull stopped: %s", round, firstLine(stderr))
-			if _, err := os.Stat(db); err == nil {
-				checkStoreHoldsWhatItRecords(t, round, db)
+			if _, err := os.Stat(db); err == nil && !storeHoldsWhatItRecords(t, db) {
+				// DuckDB 1.4.5 can lose committed events when a checkpoint
+				// fails. trailwarden cannot prevent that; it must not pass over
+				// it: the next pull refuses the store, naming the loss.
+				_, stderr, code := run(args...)
+				if code != ExitFailure || !strings.Contains(stderr, "DuckDB lost committed events") {
+					t.Fatalf("round %d: the store lost events and the next pull did not say so: exit %d\n%s", round, code, stderr)
+				}
+				t.Logf("round %d: DuckDB lost committed events; the next pull refused the store", round)
+				return
 			}
 			continue
 		}
@@ -235,15 +243,16 @@ func TestPullNamesFilesTheStoreCouldNotCommit(t *testing.T) {
 	}
 }
 
-// checkStoreHoldsWhatItRecords fails t unless the store at db holds
-// exactly the events ingested_files records for its files.
-func checkStoreHoldsWhatItRecords(t *testing.T, round int, db string) {
+// storeHoldsWhatItRecords says whether the store at db holds exactly the
+// events ingested_files records for its files.
+func storeHoldsWhatItRecords(t *testing.T, db string) bool {
 	t.Helper()
 	stdout, stderr, code := run("query", "--db", db, "--format", "csv",
 		"select (select count(*) from events) = (select coalesce(sum(events), 0) from ingested_files)")
-	if code != 0 || !strings.Contains(stdout, "true") {
-		t.Fatalf("round %d: the store does not hold what it records: %s%s", round, stdout, stderr)
+	if code != 0 {
+		t.Fatalf("query the store: exit %d: %s", code, stderr)
 	}
+	return strings.Contains(stdout, "true")
 }
 
 func firstLine(s string) string {
