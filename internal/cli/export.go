@@ -34,7 +34,7 @@ func newExportCmd(a *app) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "exported %s to %s (account=/region=/event_date= folders of Parquet files)\n", db, out)
-			return nil
+			return a.warnLost(st)
 		},
 	}
 	f := cmd.Flags()

@@ -249,6 +249,9 @@ func storeHoldsWhatItRecords(t *testing.T, db string) bool {
 	t.Helper()
 	stdout, stderr, code := run("query", "--db", db, "--format", "csv",
 		"select (select count(*) from events) = (select coalesce(sum(events), 0) from ingested_files)")
+	if code == ExitFailure && strings.Contains(stderr, "DuckDB lost committed events") {
+		return false // query says so itself (TestQueryOnAStoreThatLostEvents)
+	}
 	if code != 0 {
 		t.Fatalf("query the store: exit %d: %s", code, stderr)
 	}

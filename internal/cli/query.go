@@ -174,8 +174,22 @@ func (a *app) runQuery(ctx context.Context, o queryOpts, args []string) error {
 		return queryError(err, o)
 	}
 	defer func() { _ = rows.Close() }()
-	_, err = query.Render(a.stdout, rows, o.format)
-	return queryError(err, o)
+	if _, err = query.Render(a.stdout, rows, o.format); err != nil {
+		return queryError(err, o)
+	}
+	return a.warnLost(eng)
+}
+
+// warnLost makes an answer from a store that lost events exit 1, saying
+// why after the results: they are short, and a script must not take
+// them for the whole.
+func (a *app) warnLost(eng any) error {
+	l, ok := eng.(interface{ Lost() error })
+	if !ok || l.Lost() == nil {
+		return nil
+	}
+	fmt.Fprintf(a.stderr, "error: %v\nhint: these results are missing the lost events: pull again into a new --db, or restore the store from a copy\n", l.Lost())
+	return &exitError{code: ExitFailure}
 }
 
 // queryError makes a refused statement, and SQL that DuckDB cannot

@@ -119,7 +119,17 @@ type Store struct {
 	// afterEvents, when set by tests, runs inside an ingest transaction
 	// after the events are inserted and before the files are recorded.
 	afterEvents func()
+
+	// lost is ErrEventsLost when a store opened read-only holds fewer
+	// events than it records: its answers are short.
+	lost error
 }
+
+// Lost says whether a store opened read-only holds fewer events than it
+// records for its files (ErrEventsLost, wrapped), or nil. Such a store
+// still opens, so that what is left can be read or exported, but every
+// answer from it is short and must say so.
+func (s *Store) Lost() error { return s.lost }
 
 // Open creates or opens the store at path with default Options.
 func Open(ctx context.Context, path string) (*Store, error) {
@@ -223,7 +233,14 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		return fail(err)
 	}
-	if !opt.ReadOnly {
+	if opt.ReadOnly {
+		// A write-open refuses such a store; a read keeps going, marked.
+		if err := checkCounts(ctx, s.db); errors.Is(err, ErrEventsLost) {
+			s.lost = fmt.Errorf("store %s: %w", path, err)
+		} else if err != nil {
+			return fail(fmt.Errorf("store: open %s: %w", path, err))
+		}
+	} else {
 		err := s.private(opened)
 		if err == nil {
 			if err = checkCounts(ctx, s.db); err != nil {

@@ -167,6 +167,14 @@ func TestStoreThatLostEventsIsNotTrusted(t *testing.T) {
 	if err := l.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
+	healthy, err := OpenWith(ctx, path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := healthy.Lost(); err != nil {
+		t.Errorf("a store that holds every event it records: Lost() = %v, want nil", err)
+	}
+	_ = healthy.Close()
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM events WHERE source_key = 'a'`); err != nil {
 		t.Fatal(err)
 	}
@@ -187,5 +195,18 @@ func TestStoreThatLostEventsIsNotTrusted(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read-only open: %v (the events left can still be read)", err)
 	}
+	if err := ro.Lost(); !errors.Is(err, ErrEventsLost) || !strings.Contains(err.Error(), "6 events, 9 recorded") {
+		t.Errorf("read-only store's Lost() = %v, want ErrEventsLost with 6 events of 9 recorded", err)
+	}
 	_ = ro.Close()
+	for _, opt := range []Options{{ReadOnly: true, Export: true}} {
+		st, err := OpenWith(ctx, path, opt)
+		if err != nil {
+			t.Fatalf("open %+v: %v", opt, err)
+		}
+		if !errors.Is(st.Lost(), ErrEventsLost) {
+			t.Errorf("open %+v: Lost() = %v, want ErrEventsLost", opt, st.Lost())
+		}
+		_ = st.Close()
+	}
 }
