@@ -96,14 +96,14 @@ var columns = map[string]column{
 	"tlsDetails":          {"tls_details", "tlsdetails", colJSON, structKind},
 	"addendum":            {"addendum", "addendum", colJSON, structKind},
 
-	"userIdentity.type":             {"user_identity.type", "useridentity.type", colString, colString},
-	"userIdentity.principalId":      {"user_identity.principal_id", "useridentity.principalid", colString, colString},
-	"userIdentity.arn":              {"user_identity.arn", "useridentity.arn", colString, colString},
-	"userIdentity.accountId":        {"user_identity.account_id", "useridentity.accountid", colString, colString},
-	"userIdentity.accessKeyId":      {"user_identity.access_key_id", "useridentity.accesskeyid", colString, colString},
-	"userIdentity.userName":         {"user_identity.user_name", "useridentity.username", colString, colString},
-	"userIdentity.invokedBy":        {"user_identity.invoked_by", "useridentity.invokedby", colString, colString},
-	"userIdentity.identityProvider": {"user_identity.identity_provider", "", colString, colString},
+	"userIdentity.type":                          {"user_identity.type", "useridentity.type", colString, colString},
+	"userIdentity.principalId":                   {"user_identity.principal_id", "useridentity.principalid", colString, colString},
+	"userIdentity.arn":                           {"user_identity.arn", "useridentity.arn", colString, colString},
+	"userIdentity.accountId":                     {"user_identity.account_id", "useridentity.accountid", colString, colString},
+	"userIdentity.accessKeyId":                   {"user_identity.access_key_id", "useridentity.accesskeyid", colString, colString},
+	"userIdentity.userName":                      {"user_identity.user_name", "useridentity.username", colString, colString},
+	"userIdentity.invokedBy":                     {"user_identity.invoked_by", "useridentity.invokedby", colString, colString},
+	"userIdentity.identityProvider":              {"user_identity.identity_provider", "", colString, colString},
 	"userIdentity.sessionContext.sourceIdentity": {"user_identity.session_context.source_identity", "", colString, colString},
 	"userIdentity.sessionContext.attributes.creationDate": {
 		"user_identity.session_context.attributes.creation_date", "useridentity.sessioncontext.attributes.creationdate", colTime, colString},
@@ -120,8 +120,8 @@ var columns = map[string]column{
 	"userIdentity.sessionContext.sessionIssuer.userName": {
 		"user_identity.session_context.session_issuer.user_name", "useridentity.sessioncontext.sessionissuer.username", colString, colString},
 	// Athena-only members of userIdentity (the store keeps them in extra).
-	"userIdentity.onBehalfOf.userId":            {"", "useridentity.onbehalfof.userid", colString, colString},
-	"userIdentity.onBehalfOf.identityStoreArn":  {"", "useridentity.onbehalfof.identitystorearn", colString, colString},
+	"userIdentity.onBehalfOf.userId":              {"", "useridentity.onbehalfof.userid", colString, colString},
+	"userIdentity.onBehalfOf.identityStoreArn":    {"", "useridentity.onbehalfof.identitystorearn", colString, colString},
 	"userIdentity.sessionContext.ec2RoleDelivery": {"", "useridentity.sessioncontext.ec2roledelivery", colString, colString},
 	"userIdentity.sessionContext.webIdFederationData.federatedProvider": {
 		"", "useridentity.sessioncontext.webidfederationdata.federatedprovider", colString, colString},
