@@ -316,11 +316,14 @@ func (g *gen) value(f fieldRef) (string, error) {
 	}
 	r := resolveDuck(f)
 	if r.json == "" {
+		// A flag or time CloudTrail wrote in another form than the
+		// column's is kept in extra as written.
+		fallback := "json_extract_string(extra, " + quote(`$."`+r.key+`"`) + ")"
 		switch r.col.kind {
 		case colBool:
-			return "CAST(" + r.col.duck + " AS VARCHAR)", nil
+			return "coalesce(CAST(" + r.col.duck + " AS VARCHAR), " + fallback + ")", nil
 		case colTime:
-			return "strftime(" + r.col.duck + ", '%Y-%m-%dT%H:%M:%SZ')", nil
+			return "coalesce(strftime(" + r.col.duck + ", '%Y-%m-%dT%H:%M:%SZ'), " + fallback + ")", nil
 		case colJSON:
 			return "nullif(CAST(" + r.col.duck + " AS VARCHAR), 'null')", nil
 		}

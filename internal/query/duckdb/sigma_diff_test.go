@@ -1,0 +1,164 @@
+package duckdb
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trailwarden/trailwarden/internal/sigma"
+	"github.com/trailwarden/trailwarden/internal/testkit/sigmacorpus"
+)
+
+// TestSigmaDifferential loads the Sigma corpus's events and records
+// generated from them into a real store and, for every corpus rule the
+// compiler accepts, compares the events its DuckDB SQL returns with the
+// events sigma's Go matcher accepts (and, for correlations, the episodes
+// of Correlate). The two are written independently; a difference is a
+// bug in one of them.
+func TestSigmaDifferential(t *testing.T) {
+	cases, err := sigmacorpus.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []map[string]any
+	for _, c := range cases {
+		for _, e := range c.Events {
+			if c.Fires == nil {
+				recs = append(recs, e.Event)
+			}
+		}
+	}
+	recs = append(recs, sigmacorpus.Generate(cases, 3000, 17)...)
+
+	ctx := context.Background()
+	dir := t.TempDir()
+	load := func(name string, recs []map[string]any) *Store {
+		data, err := sigmacorpus.LogFile(recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		_, _ = zw.Write(data)
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name+".json.gz")
+		if err := os.WriteFile(path, gz.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(ctx, filepath.Join(dir, name+".duckdb"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		day := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+		got, err := ingest(ctx, s, File{Key: name, Account: "111122223333", Region: "us-east-1", Day: day, Path: path, Verified: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Events != len(recs) {
+			t.Fatalf("loaded %d events of %d", got.Events, len(recs))
+		}
+		return s
+	}
+	store := load("events", recs)
+
+	compared, matches := 0, 0
+	for _, c := range cases {
+		if c.Unsupported != "" {
+			continue
+		}
+		rules, err := sigma.Parse([]byte(c.Rule), c.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rules[len(rules)-1]
+		ph := sigma.Placeholders(c.Placeholders)
+		comp, err := sigma.Compile(r, sigma.DuckDB, ph)
+		if err != nil {
+			t.Fatalf("%s: %v", c.File, err)
+		}
+		if r.Correlation != nil {
+			var own []map[string]any
+			for _, e := range c.Events {
+				own = append(own, e.Event)
+			}
+			s := load(strings.TrimSuffix(c.File, ".yaml"), own)
+			want, err := r.Correlate(own, ph)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wantIDs []string
+			for _, f := range want {
+				wantIDs = append(wantIDs, strings.Join(f.EventIDs, ","))
+			}
+			got := column(t, s, "SELECT array_to_string(event_ids, ',') FROM ("+comp.SQL+")")
+			if !slices.Equal(got, wantIDs) {
+				t.Errorf("%s: SQL fired %v, Correlate %v\n%s", c.File, got, wantIDs, comp.SQL)
+			}
+			compared++
+			continue
+		}
+		var want []string
+		for _, rec := range recs {
+			ok, err := r.Match(rec, ph)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				want = append(want, rec["eventID"].(string))
+			}
+		}
+		got := column(t, store, "SELECT event_id FROM ("+comp.SQL+")")
+		sort.Strings(want)
+		sort.Strings(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: SQL and Match differ\n only SQL:   %v\n only Match: %v\n%s", c.File, minus(got, want), minus(want, got), comp.Where)
+		}
+		compared++
+		matches += len(want)
+	}
+	t.Logf("compared %d rules over %d events (%d matches)", compared, len(recs), matches)
+	if compared < 20 || matches < 100 {
+		t.Errorf("compared %d rules with %d matches: the generated events exercise too little", compared, matches)
+	}
+}
+
+func column(t *testing.T, s *Store, q string) []string {
+	t.Helper()
+	rows, err := s.db.QueryContext(context.Background(), q)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, q)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func minus(a, b []string) []string {
+	var out []string
+	for _, v := range a {
+		if !slices.Contains(b, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
