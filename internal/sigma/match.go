@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // prepared is a detection with its field tests built for a set of
@@ -229,9 +229,9 @@ func (pt *pattern) match(s string, ok bool) bool {
 	switch pt.kind {
 	case patGlob:
 		if !pt.cased {
-			s = strings.ToLower(s)
+			return globMatch(pt.lower, strings.ToLower(s))
 		}
-		return pt.rx.MatchString(s)
+		return globMatch(pt.glob, s)
 	case patRegex:
 		return pt.rx.MatchString(s)
 	case patCIDR:
@@ -256,26 +256,63 @@ func (pt *pattern) match(s string, ok bool) bool {
 	return false
 }
 
-// globRegexp is the anchored regexp of a glob; for a case-insensitive
-// glob, of its lower-cased text (the subject is lower-cased too, as SQL's
-// lower() does).
-func globRegexp(toks []globTok, cased bool) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString(`^(?s)`)
+// globMatch says whether s matches the glob: literals byte for byte, ?
+// one character, * any run of characters (the classic two-pointer walk
+// that backs up to the last star, linear in practice).
+func globMatch(toks []globTok, s string) bool {
+	type unit struct {
+		b    byte
+		wild byte
+	}
+	var us []unit
 	for _, t := range toks {
-		switch t.wild {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		default:
-			l := t.lit
-			if !cased {
-				l = strings.ToLower(l)
-			}
-			b.WriteString(regexp.QuoteMeta(l))
+		if t.wild != 0 {
+			us = append(us, unit{wild: t.wild})
+			continue
+		}
+		for i := 0; i < len(t.lit); i++ {
+			us = append(us, unit{b: t.lit[i]})
 		}
 	}
-	b.WriteString(`$`)
-	return regexp.MustCompile(b.String())
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		if p < len(us) && us[p].wild == '*' {
+			star, mark = p, i
+			p++
+			continue
+		}
+		if p < len(us) && us[p].wild == '?' {
+			_, w := utf8.DecodeRuneInString(s[i:])
+			i += w
+			p++
+			continue
+		}
+		if p < len(us) && us[p].wild == 0 && us[p].b == s[i] {
+			i++
+			p++
+			continue
+		}
+		if star < 0 {
+			return false
+		}
+		// Let the last star take one more character.
+		p = star + 1
+		_, w := utf8.DecodeRuneInString(s[mark:])
+		mark += w
+		i = mark
+	}
+	for p < len(us) && us[p].wild == '*' {
+		p++
+	}
+	return p == len(us)
+}
+
+// lowerGlob lower-cases a glob's literals, as SQL's lower() the subject.
+func lowerGlob(toks []globTok) []globTok {
+	out := make([]globTok, len(toks))
+	for i, t := range toks {
+		out[i] = globTok{lit: strings.ToLower(t.lit), wild: t.wild}
+	}
+	return out
 }

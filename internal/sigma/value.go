@@ -78,6 +78,7 @@ type globTok struct {
 type pattern struct {
 	kind  patKind
 	glob  []globTok
+	lower []globTok // glob lower-cased, for a case-insensitive match
 	cased bool
 	re    string // with its flags, RE2 and Java compatible
 	rx    *regexp.Regexp
@@ -255,8 +256,8 @@ func build(t *FieldTest, ph Placeholders) (*pred, error) {
 	}
 	for _, g := range p.groups {
 		for i := range g {
-			if g[i].kind == patGlob {
-				g[i].rx = globRegexp(g[i].glob, g[i].cased)
+			if g[i].kind == patGlob && !g[i].cased {
+				g[i].lower = lowerGlob(g[i].glob)
 			}
 		}
 	}
