@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,7 +75,8 @@ func compileChecked(t *testing.T, r *Rule) {
 	for _, d := range []Dialect{DuckDB, Athena} {
 		c, err := Compile(r, d, Placeholders{"p": {"x"}})
 		if err != nil {
-			if _, ok := err.(*UnsupportedError); !ok {
+			var u *UnsupportedError
+			if !errors.As(err, &u) {
 				t.Fatalf("%s: Compile returned %T %v, want *UnsupportedError", d, err, err)
 			}
 			continue

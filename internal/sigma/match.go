@@ -194,7 +194,7 @@ func (pd *pred) match(rec map[string]any) bool {
 		a, ok1 := text(v)
 		ov, _ := lookup(rec, pd.other.path)
 		b, ok2 := text(ov)
-		eq := ok1 && ok2 && strings.ToLower(a) == strings.ToLower(b)
+		eq := ok1 && ok2 && strings.ToLower(a) == strings.ToLower(b) //nolint:staticcheck // as SQL's lower(a) = lower(b), not Unicode folding
 		return eq != pd.neq
 	}
 	s, ok := text(v)
