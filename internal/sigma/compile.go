@@ -159,10 +159,6 @@ func join(parts []string, sep string) string {
 }
 
 func (g *gen) pred(pd *pred) (string, error) {
-	v, err := g.value(pd.field)
-	if err != nil {
-		return "", err
-	}
 	switch pd.kind {
 	case predExists:
 		e, err := g.exists(pd.field)
@@ -174,6 +170,10 @@ func (g *gen) pred(pd *pred) (string, error) {
 		}
 		return "NOT " + e, nil
 	case predFieldRef:
+		v, err := g.value(pd.field)
+		if err != nil {
+			return "", err
+		}
 		o, err := g.value(pd.other)
 		if err != nil {
 			return "", err
@@ -186,17 +186,105 @@ func (g *gen) pred(pd *pred) (string, error) {
 	}
 	var groups []string
 	for _, grp := range pd.groups {
-		var alts []string
-		for i := range grp {
-			alts = append(alts, g.pattern(v, &grp[i]))
+		if len(grp) == 1 && grp[0].kind == patNull {
+			any, err := g.anyValue(pd.field, func(v string) string { return v + " IS NOT NULL" })
+			if err != nil {
+				return "", err
+			}
+			groups = append(groups, "NOT "+any)
+			continue
 		}
-		groups = append(groups, join(alts, " OR "))
+		any, err := g.anyValue(pd.field, func(v string) string {
+			var alts []string
+			for i := range grp {
+				alts = append(alts, g.pattern(v, &grp[i]))
+			}
+			return join(alts, " OR ")
+		})
+		if err != nil {
+			return "", err
+		}
+		groups = append(groups, any)
 	}
-	s := "coalesce(" + join(groups, " AND ") + ", false)"
+	s := join(groups, " AND ")
 	if pd.neq {
 		s = "NOT " + s
 	}
 	return s, nil
+}
+
+// anyValue is the SQL of "one of the field's values satisfies test", never
+// NULL. Inside a JSON field a path may pass through lists: every way it
+// can (each intermediate member a list or not) is tried, as Match walks
+// them.
+func (g *gen) anyValue(f fieldRef, test func(v string) string) (string, error) {
+	col, sub := g.jsonTarget(f)
+	if col == "" || len(sub) < 2 {
+		v, err := g.value(f)
+		if err != nil {
+			return "", err
+		}
+		return "coalesce(" + test(v) + ", false)", nil
+	}
+	var parts []string
+	for set := uint(0); set < 1<<(len(sub)-1); set++ {
+		if g.d == Athena {
+			parts = append(parts, "coalesce("+g.athenaAny(col, sub, set, 0, func(c, path string) string {
+				return test(athenaText(c, path))
+			})+", false)")
+			continue
+		}
+		path := quote(g.listPath(sub, set))
+		if set == 0 {
+			parts = append(parts, "coalesce("+test("json_extract_string("+col+", "+path+")")+", false)")
+			continue
+		}
+		parts = append(parts, "coalesce(list_bool_or(list_transform(json_extract_string("+col+", "+path+"), x -> "+test("x")+")), false)")
+	}
+	return join(parts, " OR "), nil
+}
+
+// listPath is a DuckDB JSON path with [*] after the members set marks.
+func (g *gen) listPath(sub []string, set uint) string {
+	var b strings.Builder
+	b.WriteString("$")
+	for i, k := range sub {
+		b.WriteString(`."` + k + `"`)
+		if set&(1<<i) != 0 {
+			b.WriteString("[*]")
+		}
+	}
+	return b.String()
+}
+
+// athenaAny is anyValue on Athena: any_match over the elements of each
+// member set marks as a list, leaf(json, path) at the end.
+func (g *gen) athenaAny(col string, sub []string, set uint, depth int, leaf func(c, path string) string) string {
+	for i := range sub {
+		if set&(1<<i) == 0 {
+			continue
+		}
+		x := "x" + strconv.Itoa(depth)
+		inner := g.athenaAny(x, sub[i+1:], set>>(i+1), depth+1, leaf)
+		return "any_match(TRY_CAST(json_extract(" + col + ", " + quote(g.jsonPath(sub[:i+1])) + ") AS ARRAY(JSON)), " + x + " -> " + inner + ")"
+	}
+	return leaf(col, g.jsonPath(sub))
+}
+
+// athenaText is a JSON value as text on Athena: a scalar as itself, an
+// object or list as its JSON, NULL for null or absent.
+func athenaText(c, path string) string {
+	return "coalesce(json_extract_scalar(" + c + ", " + quote(path) + "), nullif(json_format(json_extract(" + c + ", " + quote(path) + ")), 'null'))"
+}
+
+// jsonTarget is the JSON column a field is inside and the path below it,
+// in the dialect; empty when the field is a column of its own.
+func (g *gen) jsonTarget(f fieldRef) (string, []string) {
+	if g.d == Athena {
+		return g.athenaJSON(f)
+	}
+	r := resolveDuck(f)
+	return r.json, r.sub
 }
 
 func (g *gen) pattern(v string, pt *pattern) string {
@@ -335,36 +423,48 @@ func (g *gen) value(f fieldRef) (string, error) {
 // exists is the SQL of a field's presence (null counts as present where
 // the store can tell).
 func (g *gen) exists(f fieldRef) (string, error) {
+	if col, sub := g.jsonTarget(f); col != "" {
+		var parts []string
+		for set := uint(0); set < 1<<max(len(sub)-1, 0); set++ {
+			if g.d == Athena {
+				parts = append(parts, "coalesce("+g.athenaAny(col, sub, set, 0, func(c, path string) string {
+					return "json_extract(" + c + ", " + quote(path) + ") IS NOT NULL"
+				})+", false)")
+				continue
+			}
+			path := quote(g.listPath(sub, set))
+			if set == 0 {
+				parts = append(parts, "coalesce(json_exists("+col+", "+path+"), false)")
+				continue
+			}
+			parts = append(parts, "coalesce(len(json_extract("+col+", "+path+")) > 0, false)")
+		}
+		return join(parts, " OR "), nil
+	}
 	if g.d == Athena {
 		v, err := g.athenaValue(f)
 		if err != nil {
 			return "", err
 		}
-		if strings.HasPrefix(v, "coalesce(json_extract_scalar(") {
-			col, path := g.athenaJSON(f)
-			return "(json_extract(" + col + ", " + quote(path) + ") IS NOT NULL)", nil
-		}
 		return "(" + v + " IS NOT NULL)", nil
 	}
 	r := resolveDuck(f)
-	if r.json == "" {
-		if r.col.kind == colJSON {
-			return "(" + r.col.duck + " IS NOT NULL)", nil
-		}
-		// A null, or a value of another type, is kept in extra.
-		return "(" + r.col.duck + " IS NOT NULL OR coalesce(json_exists(extra, " + quote(`$."`+r.key+`"`) + "), false))", nil
+	if r.col.kind == colJSON {
+		return "(" + r.col.duck + " IS NOT NULL)", nil
 	}
-	return "coalesce(json_exists(" + r.json + ", " + quote(g.jsonPath(r.sub)) + "), false)", nil
+	// A null, or a value of another type, is kept in extra.
+	return "(" + r.col.duck + " IS NOT NULL OR coalesce(json_exists(extra, " + quote(`$."`+r.key+`"`) + "), false))", nil
 }
 
-// athenaJSON is the JSON column and path of a field inside one.
-func (g *gen) athenaJSON(f fieldRef) (string, string) {
+// athenaJSON is the JSON column of the Athena table a field is inside,
+// and the members below it.
+func (g *gen) athenaJSON(f fieldRef) (string, []string) {
 	for i := len(f.path) - 1; i >= 1; i-- {
 		if c, ok := columns[strings.Join(f.path[:i], ".")]; ok && c.athenaKind == colJSON && c.athena != "" {
-			return c.athena, g.jsonPath(f.path[i:])
+			return c.athena, f.path[i:]
 		}
 	}
-	return "", ""
+	return "", nil
 }
 
 func (g *gen) athenaValue(f fieldRef) (string, error) {
@@ -378,8 +478,8 @@ func (g *gen) athenaValue(f fieldRef) (string, error) {
 		}
 		return "", unsup("field %s is not a column of the CloudTrail table on Athena", f.name)
 	}
-	if col, path := g.athenaJSON(f); col != "" {
-		return "coalesce(json_extract_scalar(" + col + ", " + quote(path) + "), nullif(json_format(json_extract(" + col + ", " + quote(path) + ")), 'null'))", nil
+	if col, sub := g.athenaJSON(f); col != "" {
+		return athenaText(col, g.jsonPath(sub)), nil
 	}
 	if len(f.path) == 2 {
 		if m, ok := athenaStructMembers[f.path[0]]; ok && f.path[0] != "resources" {

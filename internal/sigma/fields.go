@@ -11,7 +11,15 @@ import (
 type fieldRef struct {
 	name string
 	path []string
+	// descendFrom is the first member of path inside a JSON value: from
+	// there on, a member whose value is a list continues the path in each
+	// of its elements (a path never descends into the typed columns).
+	descendFrom int
 }
+
+// maxListDepth bounds the members of a JSON path that may be lists: the
+// SQL tries every combination.
+const maxListDepth = 4
 
 var fieldRE = regexp.MustCompile(`^[A-Za-z0-9_\-:@$]+(\.[A-Za-z0-9_\-:@$]+)*$`)
 
@@ -29,7 +37,45 @@ func parseField(s string) (fieldRef, error) {
 		// resources is a list: a path through it names no one value.
 		return fieldRef{}, unsup("field %s: fields inside resources (a list of resources) are not supported", s)
 	}
-	return fieldRef{name: s, path: strings.Split(s, ".")}, nil
+	f := fieldRef{name: s, path: strings.Split(s, ".")}
+	f.descendFrom = len(f.path)
+	if r := resolveDuck(f); r.json != "" {
+		f.descendFrom = len(f.path) - len(r.sub)
+		if len(r.sub)-1 > maxListDepth {
+			return fieldRef{}, unsup("field %s: paths more than %d members deep into a JSON field are not supported", s, maxListDepth+1)
+		}
+	}
+	return f, nil
+}
+
+// values are the values a field reaches in a record (descending into
+// lists as descendFrom says), and whether it is present at all.
+func (f fieldRef) values(rec map[string]any) (vals []any, present bool) {
+	var walk func(cur any, i int)
+	walk = func(cur any, i int) {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return
+		}
+		v, ok := m[f.path[i]]
+		if !ok {
+			return
+		}
+		if i == len(f.path)-1 {
+			vals = append(vals, v)
+			present = true
+			return
+		}
+		if l, ok := v.([]any); ok && i >= f.descendFrom {
+			for _, e := range l {
+				walk(e, i+1)
+			}
+			return
+		}
+		walk(v, i+1)
+	}
+	walk(rec, 0)
+	return vals, present
 }
 
 // colKind is how a store column holds its field.

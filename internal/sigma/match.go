@@ -186,37 +186,54 @@ func text(v any) (string, bool) {
 }
 
 func (pd *pred) match(rec map[string]any) bool {
-	v, present := lookup(rec, pd.field.path)
 	switch pd.kind {
 	case predExists:
+		_, present := pd.field.values(rec)
 		return present == pd.exists
 	case predFieldRef:
+		// A field reference compares the fields' own values, without
+		// descending into lists.
+		v, _ := lookup(rec, pd.field.path)
 		a, ok1 := text(v)
 		ov, _ := lookup(rec, pd.other.path)
 		b, ok2 := text(ov)
 		eq := ok1 && ok2 && strings.ToLower(a) == strings.ToLower(b) //nolint:staticcheck // as SQL's lower(a) = lower(b), not Unicode folding
 		return eq != pd.neq
 	}
-	s, ok := text(v)
-	res := pd.all
+	vals, _ := pd.field.values(rec)
+	res := true
 	for _, g := range pd.groups {
-		any := false
-		for i := range g {
-			if g[i].match(s, ok) {
-				any = true
-				break
-			}
-		}
-		if pd.all && !any {
+		if !groupMatch(g, vals) {
 			res = false
-			break
-		}
-		if !pd.all && any {
-			res = true
 			break
 		}
 	}
 	return res != pd.neq
+}
+
+// groupMatch says whether one of the values matches one of the group's
+// patterns; a group of null says the field has no value.
+func groupMatch(g []pattern, vals []any) bool {
+	if len(g) == 1 && g[0].kind == patNull {
+		for _, v := range vals {
+			if v != nil {
+				return false
+			}
+		}
+		return true
+	}
+	for _, v := range vals {
+		s, ok := text(v)
+		if !ok {
+			continue
+		}
+		for i := range g {
+			if g[i].match(s, true) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (pt *pattern) match(s string, ok bool) bool {

@@ -11,13 +11,15 @@ var CheckSQL = checkSQL
 // Functions each dialect's SQL may call: the compiler's vocabulary, each
 // checked against the engine's function list (DuckDB 1.4; Trino, the
 // engine of Athena v3: json_extract_scalar, json_format, regexp_like,
-// from_iso8601_timestamp, array_agg, array_sort, array_distinct, flatten).
+// from_iso8601_timestamp, array_agg, array_sort, array_distinct, flatten,
+// any_match; array is the ARRAY(JSON) type of a cast).
 var sqlFunctions = map[Dialect]map[string]bool{
 	DuckDB: set("coalesce", "lower", "nullif", "json_extract_string", "json_exists", "regexp_matches", "strftime",
-		"row_number", "count", "max", "min", "sum", "list", "list_sort", "list_distinct", "flatten", "try_cast", "cast"),
+		"row_number", "count", "max", "min", "sum", "list", "list_sort", "list_distinct", "flatten", "try_cast", "cast",
+		"list_bool_or", "list_transform", "len", "json_extract"),
 	Athena: set("coalesce", "lower", "nullif", "json_extract_scalar", "json_extract", "json_format", "regexp_like",
 		"from_iso8601_timestamp", "row_number", "count", "max", "min", "sum", "array_agg", "array_sort",
-		"array_distinct", "flatten", "try_cast", "cast"),
+		"array_distinct", "flatten", "try_cast", "cast", "any_match", "array"),
 }
 
 // Words that are followed by a parenthesis without being a call.

@@ -189,6 +189,9 @@ func build(t *FieldTest, ph Placeholders) (*pred, error) {
 	}
 	for _, v := range t.Values {
 		if v == nil {
+			if len(t.Values) > 1 {
+				return nil, unsup("field %s: null cannot be one of a list of values; test it in a selection of its own", t.Field)
+			}
 			if len(t.Modifiers) > 0 {
 				return nil, unsup("field %s: null with modifiers", t.Field)
 			}

@@ -212,8 +212,11 @@ func TestSigmaSQLParses(t *testing.T) {
 			ran++
 		}
 		if c, err := sigma.Compile(r, sigma.Athena, phs[r]); err == nil {
+			// Trino's ARRAY(JSON) type is JSON[] in DuckDB's grammar; the
+			// rest is common to both.
+			q := strings.ReplaceAll(c.SQL, "AS ARRAY(JSON)", "AS JSON[]")
 			var out string
-			if err := s.db.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", c.SQL).Scan(&out); err != nil {
+			if err := s.db.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", q).Scan(&out); err != nil {
 				t.Fatal(err)
 			}
 			if strings.Contains(out, `"error":true`) {
