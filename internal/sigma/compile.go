@@ -218,6 +218,12 @@ func (g *gen) pred(pd *pred) (string, error) {
 // can (each intermediate member a list or not) is tried, as Match walks
 // them.
 func (g *gen) anyValue(f fieldRef, test func(v string) string) (string, error) {
+	if member, ok := resourceMember(f); ok {
+		if g.d == Athena {
+			return "coalesce(any_match(resources, x0 -> " + test("x0."+athenaStructMembers["resources"][member]) + "), false)", nil
+		}
+		return "coalesce(list_bool_or(list_transform(json_extract_string(resources, " + quote(`$[*]."`+member+`"`) + "), x -> " + test("x") + ")), false)", nil
+	}
 	col, sub := g.jsonTarget(f)
 	if col == "" || len(sub) < 2 {
 		v, err := g.value(f)
@@ -399,6 +405,9 @@ func simpleKey(k string) bool {
 
 // value is the SQL of a field's value as text (NULL when absent or null).
 func (g *gen) value(f fieldRef) (string, error) {
+	if _, ok := resourceMember(f); ok {
+		return "", unsup("field %s names one member of each resource, not one value: it cannot be grouped by or referred to", f.name)
+	}
 	if g.d == Athena {
 		return g.athenaValue(f)
 	}
@@ -423,6 +432,12 @@ func (g *gen) value(f fieldRef) (string, error) {
 // exists is the SQL of a field's presence (null counts as present where
 // the store can tell).
 func (g *gen) exists(f fieldRef) (string, error) {
+	if member, ok := resourceMember(f); ok {
+		if g.d == Athena {
+			return "coalesce(any_match(resources, x0 -> x0." + athenaStructMembers["resources"][member] + " IS NOT NULL), false)", nil
+		}
+		return "coalesce(len(json_extract(resources, " + quote(`$[*]."`+member+`"`) + ")) > 0, false)", nil
+	}
 	if col, sub := g.jsonTarget(f); col != "" {
 		var parts []string
 		for set := uint(0); set < 1<<max(len(sub)-1, 0); set++ {
@@ -489,4 +504,12 @@ func (g *gen) athenaValue(f fieldRef) (string, error) {
 		}
 	}
 	return "", unsup("field %s is not a column of the CloudTrail table on Athena", f.name)
+}
+
+// resourceMember is the member of a resources.<member> field.
+func resourceMember(f fieldRef) (string, bool) {
+	if len(f.path) == 2 && f.path[0] == "resources" {
+		return f.path[1], true
+	}
+	return "", false
 }

@@ -34,8 +34,12 @@ func parseField(s string) (fieldRef, error) {
 		return fieldRef{}, unsup("field %s: matching the whole %s object is not supported; name one of its members", s, s)
 	}
 	if strings.HasPrefix(s, "resources.") {
-		// resources is a list: a path through it names no one value.
-		return fieldRef{}, unsup("field %s: fields inside resources (a list of resources) are not supported", s)
+		// resources is a list of {ARN, accountId, type}: the test holds
+		// when one resource's member satisfies it.
+		if _, ok := athenaStructMembers["resources"][strings.TrimPrefix(s, "resources.")]; !ok {
+			return fieldRef{}, unsup("field %s: a resource has only ARN, accountId and type", s)
+		}
+		return fieldRef{name: s, path: strings.Split(s, "."), descendFrom: 0}, nil
 	}
 	f := fieldRef{name: s, path: strings.Split(s, ".")}
 	f.descendFrom = len(f.path)
