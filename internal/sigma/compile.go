@@ -194,13 +194,7 @@ func (g *gen) pred(pd *pred) (string, error) {
 			groups = append(groups, "NOT "+any)
 			continue
 		}
-		any, err := g.anyValue(pd.field, func(v string) string {
-			var alts []string
-			for i := range grp {
-				alts = append(alts, g.pattern(v, &grp[i]))
-			}
-			return join(alts, " OR ")
-		})
+		any, err := g.anyValue(pd.field, func(v string) string { return g.alternatives(v, grp) })
 		if err != nil {
 			return "", err
 		}
@@ -291,6 +285,37 @@ func (g *gen) jsonTarget(f fieldRef) (string, []string) {
 	}
 	r := resolveDuck(f)
 	return r.json, r.sub
+}
+
+// alternatives is "v matches one of the patterns": plain values of the
+// same casing as one IN list (one comparison per row, not one per value).
+func (g *gen) alternatives(v string, grp []pattern) string {
+	var alts, lits, cased []string
+	for i := range grp {
+		pt := &grp[i]
+		if lit, plain := literal(pt.glob); pt.kind == patGlob && plain {
+			if pt.cased {
+				cased = append(cased, quote(lit))
+			} else {
+				lits = append(lits, quote(strings.ToLower(lit)))
+			}
+			continue
+		}
+		alts = append(alts, g.pattern(v, pt))
+	}
+	in := func(subject string, vals []string) string {
+		if len(vals) == 1 {
+			return subject + " = " + vals[0]
+		}
+		return subject + " IN (" + strings.Join(vals, ", ") + ")"
+	}
+	if len(lits) > 0 {
+		alts = append([]string{in("lower("+v+")", lits)}, alts...)
+	}
+	if len(cased) > 0 {
+		alts = append(alts, in(v, cased))
+	}
+	return join(alts, " OR ")
 }
 
 func (g *gen) pattern(v string, pt *pattern) string {

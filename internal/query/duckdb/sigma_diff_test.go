@@ -44,14 +44,8 @@ func TestSigmaDifferential(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var gz bytes.Buffer
-		zw := gzip.NewWriter(&gz)
-		_, _ = zw.Write(data)
-		if err := zw.Close(); err != nil {
-			t.Fatal(err)
-		}
 		path := filepath.Join(dir, name+".json.gz")
-		if err := os.WriteFile(path, gz.Bytes(), 0o600); err != nil {
+		if err := writeGzip(path, data); err != nil {
 			t.Fatal(err)
 		}
 		s, err := Open(ctx, filepath.Join(dir, name+".duckdb"))
@@ -229,4 +223,15 @@ func TestSigmaSQLParses(t *testing.T) {
 	if ran < 75 || parsed < 75 {
 		t.Errorf("ran %d and parsed %d: fewer rules than the corpus and SigmaHQ hold", ran, parsed)
 	}
+}
+
+// writeGzip writes data gzipped, as CloudTrail delivers its files.
+func writeGzip(path string, data []byte) error {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(data)
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(path, gz.Bytes(), 0o600)
 }
