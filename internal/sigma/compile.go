@@ -538,3 +538,26 @@ func resourceMember(f fieldRef) (string, bool) {
 	}
 	return "", false
 }
+
+// Combine is one SELECT for many compiled detections (not correlations),
+// so that a run of many rules reads the table once: the detection
+// columns, then one BOOLEAN column per rule, rule_0, rule_1, ... in the
+// order of cs, over the rows that match at least one rule.
+func Combine(cs []*Compiled, d Dialect, o Options) (string, error) {
+	if o.Table == "" {
+		o.Table = d.DefaultTable()
+	}
+	if len(cs) == 0 {
+		return "", fmt.Errorf("sigma: combine: no rules")
+	}
+	var flags, wheres []string
+	for i, c := range cs {
+		if c.Correlation || c.Where == "" {
+			return "", fmt.Errorf("sigma: combine: rule %s is a correlation, which runs on its own", c.Rule.ID)
+		}
+		flags = append(flags, c.Where+" AS rule_"+strconv.Itoa(i))
+		wheres = append(wheres, c.Where)
+	}
+	return "SELECT " + selectList(d) + ",\n       " + strings.Join(flags, ",\n       ") +
+		"\nFROM " + o.Table + "\nWHERE " + filtered(join(wheres, "\n   OR "), o.Filter) + "\nORDER BY event_time, event_id", nil
+}

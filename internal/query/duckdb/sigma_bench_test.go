@@ -54,10 +54,16 @@ func BenchmarkSigmaHQRules(b *testing.B) {
 		b.Fatal(err)
 	}
 	var sqls []string
+	var comps []*sigma.Compiled
 	for _, r := range set.Rules {
 		if c, err := sigma.Compile(r, sigma.DuckDB, nil); err == nil {
 			sqls = append(sqls, "SELECT count(*) FROM ("+c.SQL+")")
+			comps = append(comps, c)
 		}
+	}
+	combined, err := sigma.Combine(comps, sigma.DuckDB, sigma.Options{})
+	if err != nil {
+		b.Fatal(err)
 	}
 	run := func(q string) {
 		var c int64
@@ -83,7 +89,7 @@ func BenchmarkSigmaHQRules(b *testing.B) {
 		}
 	}
 	b.ResetTimer()
-	var scan, rules time.Duration
+	var scan, rules, one time.Duration
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
 		run("SELECT count(*) FROM events WHERE event_name = 'x'")
@@ -93,7 +99,12 @@ func BenchmarkSigmaHQRules(b *testing.B) {
 			run(q)
 		}
 		rules += time.Since(t0)
+		t0 = time.Now()
+		run("SELECT count(*) FROM (" + combined + ")")
+		one += time.Since(t0)
 	}
+	b.ReportMetric(float64(one.Milliseconds())/float64(b.N), "combined-ms")
+	b.ReportMetric(float64(one)/float64(scan), "combined-x-scan")
 	b.ReportMetric(float64(scan.Milliseconds())/float64(b.N), "scan-ms")
 	b.ReportMetric(float64(rules.Milliseconds())/float64(b.N), "rules-ms")
 	b.ReportMetric(float64(len(sqls)), "rules")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -66,6 +67,8 @@ func TestSigmaDifferential(t *testing.T) {
 	store := load("events", recs)
 
 	compared, matches := 0, 0
+	var combined []*sigma.Compiled
+	wantByRule := map[int][]string{}
 	for _, c := range cases {
 		if c.Unsupported != "" {
 			continue
@@ -112,6 +115,8 @@ func TestSigmaDifferential(t *testing.T) {
 			}
 		}
 		got := column(t, store, "SELECT event_id FROM ("+comp.SQL+")")
+		wantByRule[len(combined)] = slices.Clone(got)
+		combined = append(combined, comp)
 		sort.Strings(want)
 		sort.Strings(got)
 		if !slices.Equal(got, want) {
@@ -121,6 +126,21 @@ func TestSigmaDifferential(t *testing.T) {
 		matches += len(want)
 	}
 	t.Logf("compared %d rules over %d events (%d matches)", compared, len(recs), matches)
+
+	// Combine flags, in one read of the table, the rows each rule returns.
+	q, err := sigma.Combine(combined, sigma.DuckDB, sigma.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range combined {
+		got := column(t, store, fmt.Sprintf("SELECT event_id FROM (%s) WHERE rule_%d", q, i))
+		want := wantByRule[i]
+		sort.Strings(got)
+		sort.Strings(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("Combine's rule_%d (%s) flags %d rows, the rule's own SQL returns %d", i, combined[i].Rule.Title, len(got), len(want))
+		}
+	}
 	if compared < 20 || matches < 100 {
 		t.Errorf("compared %d rules with %d matches: the generated events exercise too little", compared, matches)
 	}
