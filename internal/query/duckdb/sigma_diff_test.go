@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +101,27 @@ func TestSigmaDifferential(t *testing.T) {
 			got := column(t, s, "SELECT array_to_string(event_ids, ',') FROM ("+comp.SQL+")")
 			if !slices.Equal(got, wantIDs) {
 				t.Errorf("%s: SQL fired %v, Correlate %v\n%s", c.File, got, wantIDs, comp.SQL)
+			}
+			// And over the generated events, where groups are larger and
+			// windows overlap in every way. Episodes starting at the same
+			// time are ordered by their events.
+			all, err := r.Correlate(recs, ph)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantIDs = nil
+			for _, f := range all {
+				wantIDs = append(wantIDs, f.First.Format(time.RFC3339)+" "+f.Last.Format(time.RFC3339)+" "+strconv.Itoa(f.Count)+" "+strings.Join(f.EventIDs, ","))
+			}
+			got = column(t, store, `SELECT strftime(first_time, '%Y-%m-%dT%H:%M:%SZ') || ' ' || strftime(last_time, '%Y-%m-%dT%H:%M:%SZ') || ' ' || "count" || ' ' || array_to_string(event_ids, ',') FROM (`+comp.SQL+`)`)
+			sort.Strings(got)
+			sort.Strings(wantIDs)
+			if !slices.Equal(got, wantIDs) {
+				t.Errorf("%s over generated events: SQL fired\n%v\nCorrelate\n%v", c.File, got, wantIDs)
+			}
+			t.Logf("%s: %d episodes over the generated events", c.File, len(all))
+			if len(all) == 0 {
+				t.Errorf("%s: no episode over the generated events: the comparison proves little", c.File)
 			}
 			compared++
 			continue
