@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -276,4 +277,84 @@ func writeGzip(path string, data []byte) error {
 		return err
 	}
 	return os.WriteFile(path, gz.Bytes(), 0o600)
+}
+
+// TestSigmaGlobAgainstLike compares random Sigma strings (wildcards,
+// escapes, SQL's LIKE characters, quotes, case, a non-ASCII letter)
+// matched by sigma's Go matcher and by the DuckDB SQL the compiler writes
+// for them, over random values from the same alphabet.
+func TestSigmaGlobAgainstLike(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11)) //nolint:gosec // deterministic test data
+	alphabet := []string{"a", "A", "b", "%", "_", "\\", "'", "é", "É", ".", "*", "?"}
+	word := func(n int, wild bool) string {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			c := alphabet[rng.IntN(len(alphabet))]
+			if !wild && (c == "*" || c == "?") {
+				c = "a"
+			}
+			b.WriteString(c)
+		}
+		return b.String()
+	}
+	var recs []map[string]any
+	for i := 0; i < 400; i++ {
+		rec, err := sigmacorpus.Record(map[string]any{"requestParameters": map[string]any{"v": word(rng.IntN(6), false)}}, "v"+strconv.Itoa(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	data, err := sigmacorpus.LogFile(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "glob.json.gz")
+	if err := writeGzip(path, data); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, filepath.Join(dir, "glob.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	day := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := ingest(ctx, s, File{Key: "glob", Account: "111122223333", Region: "us-east-1", Day: day, Path: path, Verified: true}); err != nil {
+		t.Fatal(err)
+	}
+	mods := []string{"", "|contains", "|startswith", "|endswith", "|cased", "|contains|cased"}
+	matched := 0
+	for i := 0; i < 300; i++ {
+		pat := word(1+rng.IntN(4), true)
+		rule := "title: g\nid: g" + strconv.Itoa(i) + "\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s:\n    'requestParameters.v" +
+			mods[rng.IntN(len(mods))] + "': '" + strings.ReplaceAll(pat, "'", "''") + "'\n  condition: s\n"
+		rules, err := sigma.Parse([]byte(rule), "g.yml")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, rule)
+		}
+		comp, err := sigma.Compile(rules[0], sigma.DuckDB, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, rec := range recs {
+			if ok, err := rules[0].Match(rec, nil); err != nil {
+				t.Fatal(err)
+			} else if ok {
+				want = append(want, rec["eventID"].(string))
+			}
+		}
+		got := column(t, s, "SELECT event_id FROM ("+comp.SQL+")")
+		sort.Strings(got)
+		sort.Strings(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: only SQL %v, only Match %v\n%s", rule, minus(got, want), minus(want, got), comp.Where)
+		}
+		matched += len(want)
+	}
+	if matched < 300 {
+		t.Errorf("only %d matches over 300 patterns: the comparison proves little", matched)
+	}
 }
