@@ -84,3 +84,38 @@ func TestLoadSkips(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestPlaceholderNames lists what a rule needs filled, and nothing it
+// uses as a plain value.
+func TestPlaceholderNames(t *testing.T) {
+	rules, err := sigma.Parse([]byte(`title: p
+logsource: {product: aws, service: cloudtrail}
+detection:
+  a:
+    requestParameters.bucketName|expand: ['%central_bucket%', 'x-%suffix%']
+  b:
+    requestParameters.name: '%not_a_placeholder%'
+  c:
+    requestParameters.keyId|expand: '\%plain%key_arn%'
+  condition: a or b or c
+`), "p.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(rules[0].PlaceholderNames(), ",")
+	if got != "central_bucket,key_arn,suffix" {
+		t.Errorf("PlaceholderNames = %s, want central_bucket,key_arn,suffix", got)
+	}
+}
+
+// TestLoadNamedFile: a file named as a root that is not YAML is skipped
+// with a reason, not passed over.
+func TestLoadNamedFile(t *testing.T) {
+	set, err := sigma.Load(os.DirFS("testdata"), "load/notes.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Skipped) != 1 || !strings.Contains(set.Skipped[0].Reason, "not a .yml or .yaml file") {
+		t.Errorf("skipped %+v, want notes.txt named", set.Skipped)
+	}
+}
