@@ -36,8 +36,15 @@ func (r *Rule) prepare(ph Placeholders) (*prepared, error) {
 		if len(s.Keywords) > 0 {
 			return nil, r.unsupported(fmt.Sprintf("search %s: keyword search (values without a field) is not supported", s.Name))
 		}
+		if len(s.Alternatives) == 0 {
+			return nil, r.unsupported(fmt.Sprintf("search %s is empty", s.Name))
+		}
 		var alts [][]*pred
 		for _, alt := range s.Alternatives {
+			if len(alt) == 0 {
+				// An empty map would match every event.
+				return nil, r.unsupported(fmt.Sprintf("search %s is empty", s.Name))
+			}
 			var conj []*pred
 			for _, t := range alt {
 				pd, err := build(t, ph)
@@ -57,6 +64,9 @@ func (r *Rule) prepare(ph Placeholders) (*prepared, error) {
 func (r *Rule) usable() error {
 	if r.invalid != "" {
 		return r.unsupported(r.invalid)
+	}
+	if strings.EqualFold(r.Status, "unsupported") {
+		return r.unsupported("its status is unsupported: its authors say it cannot run as written")
 	}
 	if r.Correlation == nil && !r.Logsource.CloudTrail() {
 		return r.unsupported(notCloudTrail(r.Logsource))
