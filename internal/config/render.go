@@ -57,6 +57,13 @@ trail:
   # true: one organization trail in the management account;
   # false: a trail of this name in every source account.
   organization: {{.Trail.Organization}}
+  # Also send the trail's events to CloudWatch Logs (required by the cis
+  # standard): a log group and the role CloudTrail assumes to write to it,
+  # each a name (resolved in every trail's account and home region) or an ARN.
+  # Empty leaves the trail's CloudWatch Logs integration as it is.
+  cloudwatch_logs:
+    log_group: {{q .Trail.CloudWatchLogs.LogGroup}}
+    role: {{q .Trail.CloudWatchLogs.Role}}
 
 # SSE-KMS key for log files (a key ARN, not an alias); empty for SSE-S3.
 kms_key_arn: {{q .KMSKeyARN}}

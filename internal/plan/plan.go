@@ -224,6 +224,23 @@ type TrailSettings struct {
 	LogFileValidationEnabled   bool   `json:"log_file_validation_enabled"`
 	KMSKeyID                   string `json:"kms_key_id,omitempty"`
 	IsOrganization             bool   `json:"is_organization"`
+	// CloudWatchLogs is the trail's CloudWatch Logs integration; nil
+	// leaves it as it is (the config names none), empty ARNs remove it.
+	CloudWatchLogs *CloudWatchLogs `json:"cloud_watch_logs,omitempty"`
+}
+
+// CloudWatchLogs is where a trail also sends its events: a log group and
+// the role CloudTrail assumes to write to it.
+type CloudWatchLogs struct {
+	LogGroupARN string `json:"log_group_arn"`
+	RoleARN     string `json:"role_arn"`
+}
+
+// Equal reports whether two trail settings are the same.
+func (t TrailSettings) Equal(o TrailSettings) bool {
+	a, b := t, o
+	a.CloudWatchLogs, b.CloudWatchLogs = nil, nil
+	return a == b && ptrEq(t.CloudWatchLogs, o.CloudWatchLogs)
 }
 
 // Selectors are a trail's event selectors: basic or advanced, never both.

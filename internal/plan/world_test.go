@@ -172,6 +172,9 @@ func (w *world) trail(a Action) error {
 		t.Name, t.S3BucketName, t.S3KeyPrefix, t.KMSKeyID = st.Name, st.S3BucketName, st.S3KeyPrefix, st.KMSKeyID
 		t.IsMultiRegion, t.IncludeGlobalServiceEvents = st.IsMultiRegion, st.IncludeGlobalServiceEvents
 		t.LogFileValidationEnabled, t.IsOrganization = st.LogFileValidationEnabled, st.IsOrganization
+		if w := st.CloudWatchLogs; w != nil {
+			t.CloudWatchLogsLogGroupARN, t.CloudWatchLogsRoleARN = w.LogGroupARN, w.RoleARN
+		}
 	case OpPutEventSelectors:
 		t.EventSelectors, t.AdvancedEventSelectors = a.Selectors.Basic, a.Selectors.Advanced
 	case OpStartLogging:
