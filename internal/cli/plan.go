@@ -169,7 +169,8 @@ step, an error, bad input).`,
 
 func newApplyCmd(a *app) *cobra.Command {
 	var o liveOpts
-	var yes, dryRun bool
+	var yes, dryRun, allowIrreversible bool
+	var jobs int
 	cmd := &cobra.Command{
 		Use:   "apply",
 		Short: "Make the changes plan shows, with backups and automatic rollback",
@@ -202,15 +203,28 @@ not), was skipped or, in a dry run, would be skipped, 2 for bad input.`,
   trailwarden apply --config trailwarden.yaml --yes
   trailwarden apply --config trailwarden.yaml --snapshot live.json --dry-run`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.runApply(cmd.Context(), o, yes, dryRun) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runApply(cmd.Context(), o, applyOpts{yes: yes, dryRun: dryRun, allowIrreversible: allowIrreversible, jobs: jobs})
+		},
 	}
 	o.flags(cmd.Flags())
-	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "apply without asking")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "apply without asking (irreversible steps are still asked separately)")
+	cmd.Flags().BoolVar(&allowIrreversible, "allow-irreversible", false, "also make the steps that cannot be undone (Object Lock) without asking")
+	cmd.Flags().IntVar(&jobs, "jobs", plan.DefaultJobs, "accounts whose trails are changed at once (each account and region still gets at most CloudTrail's one change per second)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing (the default when stdin is not a terminal)")
 	return cmd
 }
 
-func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error {
+type applyOpts struct {
+	yes, dryRun, allowIrreversible bool
+	jobs                           int
+}
+
+func (a *app) runApply(ctx context.Context, o liveOpts, ao applyOpts) error {
+	yes, dryRun := ao.yes, ao.dryRun
+	if ao.jobs < 1 {
+		return badInput(fmt.Errorf("--jobs %d: give at least 1", ao.jobs), "--jobs 4 changes four accounts' trails at once")
+	}
 	c, p, err := o.load(ctx, a)
 	if err != nil {
 		return err
@@ -221,6 +235,9 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 	}
 	if dryRun || (!yes && !a.interactive()) {
 		fmt.Fprintln(a.stdout, "\nDry run: nothing changed. Run with --yes (or on a terminal) to apply.")
+		if n := len(p.Irreversible()); n > 0 {
+			fmt.Fprintf(a.stdout, "%d irreversible step(s) will be asked separately on a terminal, or made with --allow-irreversible.\n", n)
+		}
 		if len(p.Blocked()) > 0 {
 			return &exitError{code: ExitFailure}
 		}
@@ -252,7 +269,11 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 		return &exitError{code: ExitFailure}
 	}
 	fmt.Fprintln(a.stdout)
-	res, err := plan.Apply(ctx, p, ex, plan.Options{Backups: backups(c), Progress: a.progressLine})
+	confirmIrr := a.irreversibleConfirm(ao.allowIrreversible)
+	if confirmIrr == nil && len(p.Irreversible()) > 0 {
+		fmt.Fprintln(a.stdout, "Irreversible steps are not made without a terminal to ask at or --allow-irreversible.")
+	}
+	res, err := plan.Apply(ctx, p, ex, plan.Options{Backups: backups(c), Progress: a.progressLine, ConfirmIrreversible: confirmIrr, Jobs: ao.jobs})
 	if err != nil {
 		return err
 	}
@@ -272,14 +293,38 @@ func (a *app) interactive() bool {
 	return isTerminal(a.stdin)
 }
 
-func (a *app) confirm(prompt string) bool {
+func (a *app) confirm(prompt string) bool { return a.answer(prompt) == "yes" }
+
+// answer asks prompt and returns the line typed, trimmed.
+func (a *app) answer(prompt string) string {
 	fmt.Fprint(a.stdout, prompt)
-	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
-	return strings.TrimSpace(line) == "yes"
+	if a.answers == nil {
+		a.answers = bufio.NewReader(a.stdin)
+	}
+	line, _ := a.answers.ReadString('\n')
+	return strings.TrimSpace(line)
+}
+
+// irreversibleConfirm is how apply confirms the steps that cannot be
+// undone: --allow-irreversible confirms them all; on a terminal each is
+// asked separately, even with --yes; otherwise none is made.
+func (a *app) irreversibleConfirm(allow bool) func(plan.Step) bool {
+	switch {
+	case allow:
+		return func(plan.Step) bool { return true }
+	case a.interactive():
+		return func(s plan.Step) bool {
+			fmt.Fprintf(a.stdout, "\nIRREVERSIBLE: %s\n  %s.\n", s.Title(), s.Irreversible)
+			return a.answer(`Make this change that cannot be undone? Type "irreversible" to continue: `) == "irreversible"
+		}
+	}
+	return nil
 }
 
 func (a *app) progressLine(e plan.Event) {
 	switch {
+	case e.Skipped && e.Undo:
+		fmt.Fprintf(a.stdout, "kept  %s: %s\n", e.Step, e.Reason)
 	case e.Skipped:
 		fmt.Fprintf(a.stdout, "skip  %s: %s\n", e.Step, e.Reason)
 	case e.Err != nil && e.Undo:
@@ -404,6 +449,9 @@ func renderPlan(w io.Writer, p *plan.Plan) {
 		}
 	}
 	fmt.Fprintf(w, "Plan: %d of %d resources change, %d blocked by a predicted error.\n", changes, len(p.Steps), blocked)
+	for _, s := range p.Irreversible() {
+		fmt.Fprintf(w, "IRREVERSIBLE: %s cannot be undone: %s. apply asks separately, even with --yes, unless --allow-irreversible.\n", s.Title(), s.Irreversible)
+	}
 	for i, s := range p.Steps {
 		fmt.Fprintf(w, "\n%d. %s: %s\n", i+1, s.Title(), s.Change)
 		if len(s.Calls) > 0 {
@@ -415,6 +463,9 @@ func renderPlan(w io.Writer, p *plan.Plan) {
 		}
 		for _, pr := range s.Predicted {
 			fmt.Fprintf(w, "   BLOCKED %s: %s\n     fix: %s\n", pr.Code, pr.Message, pr.Fix)
+		}
+		if s.Irreversible != "" && s.Change != plan.NoOp {
+			fmt.Fprintf(w, "   IRREVERSIBLE: %s; rollback cannot undo it\n", s.Irreversible)
 		}
 		if s.Diff != "" {
 			for _, line := range strings.Split(strings.TrimSuffix(s.Diff, "\n"), "\n") {
@@ -456,8 +507,12 @@ func renderResult(w io.Writer, res *plan.Result, b plan.Backups) {
 	default:
 		fmt.Fprintf(w, "Applied %d steps.\n", res.Applied)
 	}
-	if len(res.Skipped) > 0 {
-		fmt.Fprintf(w, "Skipped %d blocked steps; fix the predicted errors above and apply again.\n", len(res.Skipped))
+	if n := len(res.Skipped) - len(res.Unconfirmed); n > 0 {
+		fmt.Fprintf(w, "Skipped %d blocked steps; fix the predicted errors above and apply again.\n", n)
+	}
+	if len(res.Unconfirmed) > 0 {
+		fmt.Fprintf(w, "Not made, irreversible and not confirmed: %s. Apply again on a terminal to be asked, or with --allow-irreversible.\n",
+			strings.Join(res.Unconfirmed, "; "))
 	}
 }
 

@@ -82,6 +82,13 @@ bucket_settings:
   # Least days log objects are kept: 0 takes the standard's period (548 days,
   # 18 months, under accelerate; none otherwise); -1 leaves the lifecycle alone.
   retention_days: {{.BucketSettings.RetentionDays}}
+  # Default Object Lock retention of new log objects (mode COMPLIANCE or
+  # GOVERNANCE, and days or years). Empty leaves Object Lock alone. Turning it
+  # on CANNOT BE UNDONE; apply asks separately unless --allow-irreversible.
+  object_lock:
+    mode: {{q .BucketSettings.ObjectLock.Mode}}
+    days: {{.BucketSettings.ObjectLock.Days}}
+    years: {{.BucketSettings.ObjectLock.Years}}
 
 readers:
   # Reader role created in the log-archive account.
