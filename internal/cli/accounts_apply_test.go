@@ -65,7 +65,7 @@ func brokenAccounts(t *testing.T) (*awsfake.World, *awsfake.Server) {
 	rec("GetKeyRotationStatus", `{"KeyRotationEnabled":true}`)
 	w.PutRole("444444444444", awsfake.Role{Name: "security-analytics",
 		TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
-		Inline: map[string]string{"read-logs": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","s3:GetObject","s3:ListBucket","kms:Decrypt"],"Resource":"*"}]}`}})
+		Inline:      map[string]string{"read-logs": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","s3:GetObject","s3:ListBucket","kms:Decrypt"],"Resource":"*"}]}`}})
 	return w, awsfake.Start(t, w)
 }
 
