@@ -88,6 +88,9 @@ aws.access_role (unless it is the caller's own account):
     organizations:ListAWSServiceAccessForOrganization and
     iam:CreateServiceLinkedRole, which CloudTrail uses on the caller's behalf
   the caller: sts:GetCallerIdentity and sts:AssumeRole on aws.access_role.
+  trail.cloudwatch_logs also needs iam:PassRole on its role in each trail
+  account; bucket_settings.object_lock needs
+  s3:PutBucketObjectLockConfiguration.
 plan itself changes nothing; reading the live state needs the permissions
 listed in "trailwarden snapshot --help".`
 
@@ -108,7 +111,16 @@ a snapshot file) and prints, in the order apply would make them:
      ` + plan.AccessPolicyName + `,
   4. the trail: one organization trail in the management account, or one
      trail per source account (multi-region, global service events, log
-     file validation, the KMS key, all management events, logging on).
+     file validation, the KMS key, all management events, CloudWatch Logs
+     when trail.cloudwatch_logs names it, logging on),
+  5. the bucket's settings: versioning, public access block, Object
+     Ownership, default encryption, lifecycle, server access logging, and
+     Object Lock when bucket_settings.object_lock asks for it.
+
+Object Lock cannot be undone: the plan says so at the top
+(IRREVERSIBLE), and apply asks about it separately. MFA delete is a
+manual step the notes describe: only the root user's MFA device can turn
+it on.
 
 Each step shows create, update or no-op with a diff. The access diff lists
 representative requests (CloudTrail delivery, reader reads, and requests
@@ -120,8 +132,13 @@ return: InsufficientS3BucketPolicyException and
 InsufficientEncryptionPolicyException (decided by the evaluator on the
 desired policies), S3BucketDoesNotExistException, KmsKeyNotFoundException,
 KmsKeyDisabledException, MaximumNumberOfTrailsExceededException and the
-organization prerequisites (CloudTrailAccessNotEnabledException, ...). A
-predicted error blocks that step in apply and comes with the fix. A resource
+organization prerequisites (CloudTrailAccessNotEnabledException, ...), and
+those of the bucket settings: InvalidBucketAclWithObjectOwnership (ACL
+grants still in use), CrossLocationLoggingProhibitted and
+InvalidTargetBucketForLogging (access log bucket in another region, or
+denying the logging service), InvalidBucketState (Object Lock without
+versioning) and LifecycleRuleOverrides (a rule of yours expiring logs
+sooner). A predicted error blocks that step in apply and comes with the fix. A resource
 the snapshot could not read is blocked too (LiveStateUnknown): trailwarden
 does not overwrite what it cannot see.
 
@@ -175,8 +192,8 @@ func newApplyCmd(a *app) *cobra.Command {
 		Use:   "apply",
 		Short: "Make the changes plan shows, with backups and automatic rollback",
 		Long: `apply prints the plan, asks for confirmation, then makes the changes in
-order: bucket policy, key policy, reader role, trails. Steps with a
-predicted error are skipped (see plan --help).
+order: bucket policy, key policy, reader role, trails, bucket settings.
+Steps with a predicted error are skipped (see plan --help).
 
 Before the first call, apply saves a backup of everything it will change
 (the previous policies, trust policy, inline policy and trail settings) as
@@ -194,6 +211,14 @@ On a terminal apply asks you to type "yes". When stdin is not a terminal
 and --yes is not given, apply only prints the plan (a dry run), so a script
 never changes AWS by accident.
 
+A step that cannot be undone (Object Lock) is asked about separately, even
+with --yes: type "irreversible" to make it. --allow-irreversible makes it
+without asking; with no terminal and no --allow-irreversible it is not made
+and apply exits 1 (every other change is made).
+
+With per-account trails, --jobs accounts' trails are changed at once; each
+account and region still gets at most CloudTrail's one change per second.
+
 ` + permissionsHelp + `
 
 Exit status: 0 when every change was applied (or there was nothing to do,
@@ -201,6 +226,7 @@ or a dry run found nothing blocked), 1 when a step failed (rolled back or
 not), was skipped or, in a dry run, would be skipped, 2 for bad input.`,
 		Example: `  trailwarden apply --config trailwarden.yaml --snapshot live.json
   trailwarden apply --config trailwarden.yaml --yes
+  trailwarden apply --config trailwarden.yaml --yes --jobs 8 --allow-irreversible
   trailwarden apply --config trailwarden.yaml --snapshot live.json --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -349,7 +375,8 @@ func newRollbackCmd(a *app) *cobra.Command {
 ` + config.DefaultBackupDir + `): the calls the run made are reverted, last first,
 with the previous policies and settings the backup holds. A role or trail
 the run created is deleted; a policy it replaced is put back; a bucket that
-had no policy has it deleted again.
+had no policy has it deleted again. Object Lock cannot be undone: rollback
+keeps it, says so ("kept"), and undoes everything else.
 
 A rollback that stops on an error records how far it got; running it again
 resumes there. A run that is already rolled back is refused, and so is a run
