@@ -324,8 +324,8 @@ func (a *app) confirm(prompt string) bool { return a.answer(prompt) == "yes" }
 // answer asks prompt and returns the line typed, trimmed.
 func (a *app) answer(prompt string) string {
 	fmt.Fprint(a.stdout, prompt)
-	if a.answers == nil {
-		a.answers = bufio.NewReader(a.stdin)
+	if a.answers == nil || a.answersOf != a.stdin {
+		a.answers, a.answersOf = bufio.NewReader(a.stdin), a.stdin
 	}
 	line, _ := a.answers.ReadString('\n')
 	return strings.TrimSpace(line)

@@ -32,7 +32,8 @@ type app struct {
 	tty func() bool
 	// answers reads the answers to prompts; one reader for all of them,
 	// so that a buffered line is not lost between two questions.
-	answers *bufio.Reader
+	answers   *bufio.Reader
+	answersOf io.Reader
 }
 
 // Execute runs trailwarden with args and returns the process exit code.
