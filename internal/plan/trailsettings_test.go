@@ -122,3 +122,26 @@ func TestCloudWatchUnmanaged(t *testing.T) {
 		t.Errorf("diff shows an unmanaged setting:\n%s", st.Diff)
 	}
 }
+
+// TestCISWithoutCloudWatchSaysSo: under cis, a config that names no log
+// group gets a note that TW-TRL-07 needs one; other standards do not.
+func TestCISWithoutCloudWatchSaysSo(t *testing.T) {
+	for _, tt := range []struct {
+		standard string
+		named    bool
+		want     bool
+	}{{config.ProfileCIS, false, true}, {config.ProfileCIS, true, false}, {config.ProfileBaseline, false, false}} {
+		c := loadConfig(t, "accounts.yaml")
+		c.Profile = tt.standard
+		if tt.named {
+			c.Trail.CloudWatchLogs = config.CloudWatchLogs{LogGroup: "g", Role: "r"}
+		}
+		p, err := Build(c, freshWorld(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(strings.Join(p.Notes, "\n"), "TW-TRL-07"); got != tt.want {
+			t.Errorf("%s, log group named %t: note %t, want %t", tt.standard, tt.named, got, tt.want)
+		}
+	}
+}
