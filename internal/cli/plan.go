@@ -368,6 +368,7 @@ func newRollbackCmd(a *app) *cobra.Command {
 	var o liveOpts
 	var to string
 	var list, yes, force bool
+	var jobs int
 	cmd := &cobra.Command{
 		Use:   "rollback",
 		Short: "Undo an apply run from its backup",
@@ -393,7 +394,10 @@ failed or the run was already rolled back, 2 for bad input.`,
   trailwarden rollback --config trailwarden.yaml --to 20260301T120000Z-a1b2c3 --yes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runRollback(cmd.Context(), o, to, list, yes, force)
+			if jobs < 1 {
+				return badInput(fmt.Errorf("--jobs %d: give at least 1", jobs), "--jobs 4 restores four accounts' trails at once")
+			}
+			return a.runRollback(cmd.Context(), o, rollbackOpts{to: to, list: list, yes: yes, force: force, jobs: jobs})
 		},
 	}
 	f := cmd.Flags()
@@ -406,10 +410,18 @@ failed or the run was already rolled back, 2 for bad input.`,
 	f.BoolVar(&list, "list", false, "list the runs in the backup folder")
 	f.BoolVarP(&yes, "yes", "y", false, "roll back without asking")
 	f.BoolVar(&force, "force", false, "roll back even though later runs changed the same resources")
+	f.IntVar(&jobs, "jobs", plan.DefaultJobs, "accounts whose trails are restored at once (each account and region still gets at most CloudTrail's one change per second)")
 	return cmd
 }
 
-func (a *app) runRollback(ctx context.Context, o liveOpts, to string, list, yes, force bool) error {
+type rollbackOpts struct {
+	to               string
+	list, yes, force bool
+	jobs             int
+}
+
+func (a *app) runRollback(ctx context.Context, o liveOpts, ro rollbackOpts) error {
+	to, list, yes, force := ro.to, ro.list, ro.yes, ro.force
 	if list == (to != "") {
 		return badInput(errors.New("give exactly one of --to ID and --list"), "trailwarden rollback --list shows the ids")
 	}
@@ -456,7 +468,7 @@ func (a *app) runRollback(ctx context.Context, o liveOpts, to string, list, yes,
 		return &exitError{code: ExitFailure}
 	}
 	fmt.Fprintln(a.stdout)
-	bk, err = plan.Rollback(ctx, to, ex, plan.Options{Backups: b, Progress: a.progressLine})
+	bk, err = plan.Rollback(ctx, to, ex, plan.Options{Backups: b, Progress: a.progressLine, Jobs: ro.jobs})
 	if err != nil {
 		if errors.Is(err, plan.ErrRolledBack) {
 			return err

@@ -213,32 +213,80 @@ func fail(ctx context.Context, bk *Backup, ex Executor, o Options, res *Result, 
 }
 
 // undo reverts every done call not yet undone, last first, saving progress
-// after each. It stops at the first undo call that fails, so that a later
-// rollback --to resumes exactly there.
+// after each. The trails of several accounts are undone together, like
+// they were applied. It stops at the first undo call that fails (calls
+// under way finish), so that a later rollback --to resumes exactly there.
 func undo(ctx context.Context, bk *Backup, ex Executor, o Options) error {
 	// A cancelled apply (Ctrl-C) must still be able to put things back.
 	ctx = context.WithoutCancel(ctx)
-	for i := len(bk.Steps) - 1; i >= 0; i-- {
-		st := &bk.Steps[i]
+	for i := len(bk.Steps) - 1; i >= 0; {
+		j := i - 1
+		for bk.Steps[i].Kind == KindTrail && j >= 0 && bk.Steps[j].Kind == KindTrail {
+			j--
+		}
+		if err := undoSteps(ctx, bk, bk.Steps[j+1:i+1], ex, o); err != nil {
+			return err
+		}
+		i = j
+	}
+	return nil
+}
+
+func undoSteps(ctx context.Context, bk *Backup, steps []BackupStep, ex Executor, o Options) error {
+	var (
+		mu    sync.Mutex
+		first error
+	)
+	run := func(st *BackupStep) {
+		mu.Lock()
 		if st.Irreversible != "" && st.Undone < st.Done {
 			o.report(Event{Step: st.Title(), Undo: true, Skipped: true, Reason: "cannot be undone: " + st.Irreversible})
 		}
-		for st.Undone < st.Done {
+		mu.Unlock()
+		for {
+			mu.Lock()
+			if first != nil || st.Undone >= st.Done {
+				mu.Unlock()
+				return
+			}
 			c := st.Calls[st.Done-1-st.Undone]
+			mu.Unlock()
 			for _, a := range c.Undo {
 				err := ex.Do(ctx, a)
+				mu.Lock()
 				o.report(Event{Step: st.Title(), Action: a, Undo: true, Err: err})
+				if err != nil && first == nil {
+					first = fmt.Errorf("%s: %w", a, err)
+				}
+				mu.Unlock()
 				if err != nil {
-					return fmt.Errorf("%s: %w", a, err)
+					return
 				}
 			}
+			mu.Lock()
 			st.Undone++
-			if err := save(bk, o); err != nil {
-				return err
+			if err := save(bk, o); err != nil && first == nil {
+				first = err
 			}
+			mu.Unlock()
 		}
 	}
-	return nil
+	jobs := max(o.Jobs, 1)
+	if len(steps) == 1 || jobs == 1 {
+		// Last step first.
+		for i := len(steps) - 1; i >= 0; i-- {
+			run(&steps[i])
+		}
+		return first
+	}
+	var g errgroup.Group
+	g.SetLimit(jobs)
+	for i := len(steps) - 1; i >= 0; i-- {
+		st := &steps[i]
+		g.Go(func() error { run(st); return nil })
+	}
+	_ = g.Wait()
+	return first
 }
 
 // ErrRolledBack is returned by Rollback for a run already rolled back.

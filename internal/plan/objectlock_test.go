@@ -138,12 +138,24 @@ func TestApplyRunsAccountsConcurrently(t *testing.T) {
 		t.Fatal(err)
 	}
 	gate := &gatedWorld{world: world{s: clone(t, start)}, limit: 3}
-	res, err := Apply(context.Background(), p, gate, Options{Backups: Backups{Dir: t.TempDir()}, Jobs: 3})
+	bk := Backups{Dir: t.TempDir()}
+	res, err := Apply(context.Background(), p, gate, Options{Backups: bk, Jobs: 3})
 	if err != nil || !res.OK() {
 		t.Fatalf("apply %v %+v", err, res)
 	}
 	if gate.peak != 3 {
 		t.Errorf("at most %d trail calls at once, want 3 (--jobs)", gate.peak)
+	}
+	// Rollback restores the accounts together too, and every one.
+	gate.seenTrails, gate.peak = 0, 0
+	if _, err := Rollback(context.Background(), res.BackupID, gate, Options{Backups: bk, Jobs: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if gate.peak != 3 {
+		t.Errorf("rollback: at most %d trail calls at once, want 3", gate.peak)
+	}
+	if got, want := jsonOf(t, gate.s), jsonOf(t, start); got != want {
+		t.Errorf("after rollback the world is not the start:\n%s", got)
 	}
 
 	failing := &world{s: clone(t, start), failOp: OpStartLogging, failAccount: "900000000003"}
@@ -158,11 +170,11 @@ func TestApplyRunsAccountsConcurrently(t *testing.T) {
 	if got, want := jsonOf(t, failing.s), jsonOf(t, start); got != want {
 		t.Errorf("the world is not back where it started:\n%s", got)
 	}
-	bk, err := Backups{Dir: dir}.Load(res.BackupID)
+	rec, err := Backups{Dir: dir}.Load(res.BackupID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range bk.Steps {
+	for _, st := range rec.Steps {
 		if st.Done != st.Undone {
 			t.Errorf("%s: done %d undone %d", st.Title(), st.Done, st.Undone)
 		}

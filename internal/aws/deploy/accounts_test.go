@@ -171,7 +171,7 @@ func TestPerAccountTrails(t *testing.T) {
 		}
 	}
 
-	if _, err := plan.Rollback(ctx, res.BackupID, ex, plan.Options{Backups: bk}); err != nil {
+	if _, err := plan.Rollback(ctx, res.BackupID, ex, plan.Options{Backups: bk, Jobs: 4}); err != nil {
 		t.Fatal(err)
 	}
 	if got := read(); got != before {
