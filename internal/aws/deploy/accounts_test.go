@@ -136,6 +136,7 @@ func TestPerAccountTrails(t *testing.T) {
 	}
 	// Three calls in a row in one account need two intervals; one account
 	// after another would need six.
+	t.Logf("%d CloudTrail changes in %d accounts arrived over %v (interval %v, --jobs 4)", len(ctCalls), len(sourceAccounts), end.Sub(first), interval)
 	if el := end.Sub(first); el > 4*interval {
 		t.Errorf("the accounts' trails took %v: not changed concurrently", el)
 	}
