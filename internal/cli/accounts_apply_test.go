@@ -184,3 +184,27 @@ func sameSelectorsJSON(t *testing.T, raw string) string {
 	b, _ := json.Marshal(sel)
 	return string(b)
 }
+
+// organizationFacts records what the audit reads of the organization and
+// of the reader the config names, which plan does not manage: the
+// organization's accounts (under the root, no SCPs or RCPs enabled) and
+// the reader role security-analytics allowed to read.
+func organizationFacts(t *testing.T, w *awsfake.World, accounts ...string) {
+	t.Helper()
+	var list []string
+	for _, a := range accounts {
+		list = append(list, fmt.Sprintf(`{"Id":%q,"Arn":"arn:aws:organizations::111111111111:account/o-a1b2c3d4e5/%s","Name":"a%s","Email":"a@example.com","Status":"ACTIVE","JoinedMethod":"CREATED","JoinedTimestamp":1.7e9}`, a, a, a))
+		w.Record(awsfake.Key{Account: "111111111111", Service: "organizations", Operation: "ListParents", Resource: a},
+			awsfake.OK(`{"Parents":[{"Id":"r-ab12","Type":"ROOT"}]}`))
+		for _, target := range []string{a, "r-ab12"} {
+			for _, f := range []string{"SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"} {
+				w.Record(awsfake.Key{Account: "111111111111", Service: "organizations", Operation: "ListPoliciesForTarget", Resource: target + "/" + f},
+					awsfake.Response{Status: 400, Body: `{"__type":"PolicyTypeNotEnabledException","message":"This operation can be performed only for enabled policy types."}`})
+			}
+		}
+	}
+	w.Record(awsfake.Key{Account: "111111111111", Service: "organizations", Operation: "ListAccounts"}, awsfake.OK(`{"Accounts":[`+strings.Join(list, ",")+`]}`))
+	w.PutRole("444444444444", awsfake.Role{Name: "security-analytics",
+		TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+		Inline: map[string]string{"read-logs": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","s3:Get*","s3:List*","kms:Decrypt","kms:DescribeKey","athena:*"],"Resource":"*"}]}`}})
+}

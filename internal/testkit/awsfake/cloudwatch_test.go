@@ -63,3 +63,22 @@ func TestCloudTrail_CloudWatchLogsRefusedAsAWSDoes(t *testing.T) {
 		t.Errorf("empty values did not remove the integration: %+v", got)
 	}
 }
+
+// TestCloudTrail_OrganizationTrailListedInMembers: a member account's
+// DescribeTrails lists the management account's organization trail (as
+// CloudTrail does), under its owner's ARN, and not a trail of one account
+// only.
+func TestCloudTrail_OrganizationTrailListedInMembers(t *testing.T) {
+	w := awsfake.New()
+	w.PutTrail("111111111111", awsfake.Trail{Name: "org", HomeRegion: "us-east-1", S3BucketName: "b", IsMultiRegion: true, IsOrganization: true})
+	w.PutTrail("111111111111", awsfake.Trail{Name: "local", HomeRegion: "us-east-1", S3BucketName: "b", IsMultiRegion: true})
+	s := awsfake.Start(t, w)
+	c := cloudtrail.NewFromConfig(assumed(s, "eu-west-1", "333333333333"))
+	out, err := c.DescribeTrails(context.Background(), &cloudtrail.DescribeTrailsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.TrailList) != 1 || aws.ToString(out.TrailList[0].TrailARN) != "arn:aws:cloudtrail:us-east-1:111111111111:trail/org" || !aws.ToBool(out.TrailList[0].IsOrganizationTrail) {
+		t.Errorf("member account lists %+v, want only the organization trail", out.TrailList)
+	}
+}

@@ -40,11 +40,17 @@ func (t *Trail) wire(w *World, account string) map[string]any {
 const defaultSelectors = `[{"ReadWriteType":"All","IncludeManagementEvents":true,"DataResources":[],"ExcludeManagementEventSources":[]}]`
 
 func (s *state) cloudtrail(w *World, c *Call, reqID string) (Response, bool) {
+	orgTrails := s.organizationTrails(c.Account)
 	if !s.trailAccounts[c.Account] {
-		if c.Operation != "CreateTrail" {
+		_, recorded := w.records[Key{c.Account, c.Region, c.Service, c.Operation, c.Resource, c.Page}]
+		switch {
+		case c.Operation == "CreateTrail":
+			s.trailAccounts[c.Account] = true
+		case c.Operation == "DescribeTrails" && len(orgTrails) > 0 && !recorded:
+			// Member accounts see the organization's trails.
+		default:
 			return Response{}, false
 		}
-		s.trailAccounts[c.Account] = true
 	}
 	if c.Operation == "DescribeTrails" {
 		var list []map[string]any
@@ -54,9 +60,14 @@ func (s *state) cloudtrail(w *World, c *Call, reqID string) (Response, bool) {
 				names = append(names, k)
 			}
 		}
+		names = append(names, orgTrails...)
 		sort.Strings(names)
 		for _, k := range names {
-			list = append(list, s.trails[k].wire(w, c.Account))
+			t := s.trails[k]
+			if t.IsMultiRegion || t.HomeRegion == c.Region {
+				owner, _, _ := strings.Cut(k, "/")
+				list = append(list, t.wire(w, owner))
+			}
 		}
 		if list == nil {
 			list = []map[string]any{}
@@ -193,4 +204,17 @@ func (s *state) checkCloudWatch(c *Call, t *Trail, reqID string) (Response, bool
 		return fail("InvalidCloudWatchLogsRoleArnException", "Access denied. Verify in IAM that the role has adequate permissions.")
 	}
 	return Response{}, false
+}
+
+// organizationTrails are the keys of the organization trails other
+// accounts own, which CloudTrail lists in every member account too. The
+// fake does not track membership: every account is taken as a member.
+func (s *state) organizationTrails(account string) []string {
+	var out []string
+	for k, t := range s.trails {
+		if t.IsOrganization && !strings.HasPrefix(k, account+"/") {
+			out = append(out, k)
+		}
+	}
+	return out
 }
