@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+
+	"github.com/trailwarden/trailwarden/internal/testkit/awsfake"
 )
 
 // TestCloudTrail_CloudWatchLogsRefusedAsAWSDoes: a log group or role of
