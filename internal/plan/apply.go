@@ -232,6 +232,16 @@ func undo(ctx context.Context, bk *Backup, ex Executor, o Options) error {
 	return nil
 }
 
+// objectLockOn reports whether the run turned Object Lock on for bucket.
+func objectLockOn(bk *Backup, bucket string) bool {
+	for _, st := range bk.Steps {
+		if st.Kind == KindObjectLock && st.Name == bucket && st.Done > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func undoSteps(ctx context.Context, bk *Backup, steps []BackupStep, ex Executor, o Options) error {
 	var (
 		mu    sync.Mutex
@@ -241,6 +251,14 @@ func undoSteps(ctx context.Context, bk *Backup, steps []BackupStep, ex Executor,
 		mu.Lock()
 		if st.Irreversible != "" && st.Undone < st.Done {
 			o.report(Event{Step: st.Title(), Undo: true, Skipped: true, Reason: "cannot be undone: " + st.Irreversible})
+		}
+		if st.Kind == KindBucketVersioning && st.Undone < st.Done && objectLockOn(bk, st.Name) {
+			// S3 refuses to suspend versioning under Object Lock.
+			o.report(Event{Step: st.Title(), Undo: true, Skipped: true, Reason: "cannot be undone: versioning stays enabled, as S3 requires once Object Lock is on"})
+			st.Undone = st.Done
+			if err := save(bk, o); err != nil && first == nil {
+				first = err
+			}
 		}
 		mu.Unlock()
 		for {

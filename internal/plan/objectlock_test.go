@@ -47,16 +47,12 @@ func TestObjectLockIsIrreversible(t *testing.T) {
 	if irr := p.Irreversible(); len(irr) != 1 || irr[0].Kind != KindObjectLock {
 		t.Errorf("Irreversible() = %+v", irr)
 	}
-	for _, s := range p.Steps {
-		if s.Kind == KindBucketVersioning && (len(s.Calls) != 1 || len(s.Calls[0].Undo) != 0) {
-			t.Errorf("versioning keeps an undo S3 would refuse under Object Lock: %+v", s.Calls)
-		}
-	}
-
 	// Not confirmed (no terminal, no --allow-irreversible): skipped,
-	// everything else applied, the result is not OK.
+	// everything else applied, the result is not OK; a rollback then
+	// returns the world to the start, versioning included.
 	w := &world{s: clone(t, start)}
-	res, err := Apply(context.Background(), p, w, Options{Backups: Backups{Dir: t.TempDir()}})
+	skipped := Backups{Dir: t.TempDir()}
+	res, err := Apply(context.Background(), p, w, Options{Backups: skipped})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +63,12 @@ func TestObjectLockIsIrreversible(t *testing.T) {
 		if a.Op == OpPutObjectLockConfiguration {
 			t.Error("PutObjectLockConfiguration called without confirmation")
 		}
+	}
+	if _, err := Rollback(context.Background(), res.BackupID, w, Options{Backups: skipped}); err != nil {
+		t.Fatal(err)
+	}
+	if got := jsonOf(t, w.s); got != jsonOf(t, start) {
+		t.Errorf("after rolling back a run without Object Lock the world is not the start:\n%s", got)
 	}
 
 	// Confirmed: made; rollback keeps it and says so.
@@ -88,7 +90,8 @@ func TestObjectLockIsIrreversible(t *testing.T) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	if len(kept) != 1 || !strings.Contains(kept[0], "Object Lock of s3://acme-org-cloudtrail: cannot be undone") {
+	if len(kept) != 2 || !strings.Contains(kept[0], "Object Lock of s3://acme-org-cloudtrail: cannot be undone") ||
+		!strings.Contains(kept[1], "versioning of s3://acme-org-cloudtrail: cannot be undone: versioning stays enabled") {
 		t.Errorf("rollback reports %q", kept)
 	}
 	want := clone(t, start)

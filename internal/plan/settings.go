@@ -77,17 +77,14 @@ func settingSteps(c *config.Config, s *snapshot.Snapshot, p *Plan, evals *access
 	if d.ObjectLockMode != "" {
 		if st, ok := read(KindObjectLock, "Object Lock configuration", "GetObjectLockConfiguration", "GetBucketVersioning"); !ok {
 			out = append(out, st)
-		} else if st = objectLockStep(st, b, d, act); st.Change != NoOp {
+		} else {
+			st = objectLockStep(st, b, d, act)
 			out = append(out, st)
-			// S3 refuses to suspend versioning once Object Lock is on.
 			for i := range out {
-				if out[i].Kind == KindBucketVersioning && len(out[i].Calls) > 0 {
-					out[i].Calls[0].Undo = nil
-					p.Notes = append(p.Notes, "versioning of s3://"+b.Name+" stays enabled after a rollback: S3 never suspends it once Object Lock is on")
+				if st.Change != NoOp && out[i].Kind == KindBucketVersioning && len(out[i].Calls) > 0 {
+					p.Notes = append(p.Notes, "versioning of s3://"+b.Name+" stays enabled after a rollback if Object Lock is turned on: S3 never suspends it then")
 				}
 			}
-		} else {
-			out = append(out, st)
 		}
 	}
 	if d.AccessLogBucket != "" {
