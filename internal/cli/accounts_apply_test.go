@@ -206,5 +206,5 @@ func organizationFacts(t *testing.T, w *awsfake.World, accounts ...string) {
 	w.Record(awsfake.Key{Account: "111111111111", Service: "organizations", Operation: "ListAccounts"}, awsfake.OK(`{"Accounts":[`+strings.Join(list, ",")+`]}`))
 	w.PutRole("444444444444", awsfake.Role{Name: "security-analytics",
 		TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
-		Inline: map[string]string{"read-logs": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","s3:Get*","s3:List*","kms:Decrypt","kms:DescribeKey","athena:*"],"Resource":"*"}]}`}})
+		Inline:      map[string]string{"read-logs": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","s3:Get*","s3:List*","kms:Decrypt","kms:DescribeKey","athena:*"],"Resource":"*"}]}`}})
 }
