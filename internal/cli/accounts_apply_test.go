@@ -72,7 +72,8 @@ func brokenAccounts(t *testing.T) (*awsfake.World, *awsfake.Server) {
 // TestApplyPerAccountReachesStandard: for each standard, a broken world
 // of per-account trails passes, after apply, every audit rule of that
 // standard that plan manages; a second plan is empty; rollback restores
-// every account's trail and the bucket exactly.
+// every account's trail, the bucket and its settings, the key policy, and
+// removes the reader role it created.
 func TestApplyPerAccountReachesStandard(t *testing.T) {
 	for _, tt := range []struct {
 		standard string
@@ -115,6 +116,8 @@ func TestApplyPerAccountReachesStandard(t *testing.T) {
 				return auditStatus(t, out)
 			}
 			beforeTrails := trails()
+			beforeBucket := snapshotBucket(t, cfgPath, srv.URL, filepath.Join(dir, "before.json"))
+			beforeKey, _ := w.KeyPolicy("222222222222", "us-east-1", keyID)
 			start := audit()
 			for _, id := range tt.handled {
 				if start[id] != "fail" {
@@ -158,6 +161,15 @@ func TestApplyPerAccountReachesStandard(t *testing.T) {
 			}
 			if got := trails(); got != beforeTrails {
 				t.Errorf("trails after rollback\n%s\nwant\n%s", got, beforeTrails)
+			}
+			if got := snapshotBucket(t, cfgPath, srv.URL, filepath.Join(dir, "after.json")); got != beforeBucket {
+				t.Errorf("bucket after rollback\n%s\nwant\n%s", got, beforeBucket)
+			}
+			if got, _ := w.KeyPolicy("222222222222", "us-east-1", keyID); got != beforeKey {
+				t.Errorf("key policy after rollback %s, want %s", got, beforeKey)
+			}
+			if _, ok := w.Role("222222222222", "trailwarden-log-reader"); ok {
+				t.Error("the reader role apply created is still there after rollback")
 			}
 		})
 	}
