@@ -81,3 +81,15 @@ func TestApplyAllowIrreversible(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestJobsMustBePositive: --jobs 0 is bad input for apply and rollback.
+func TestJobsMustBePositive(t *testing.T) {
+	for _, args := range [][]string{
+		{"apply", "--config", planConfig, "--snapshot", freshSnap, "--jobs", "0"},
+		{"rollback", "--config", planConfig, "--list", "--jobs", "0"},
+	} {
+		if stdout, stderr, code := run(args...); code != ExitBadInput || !strings.Contains(stderr, "--jobs 0") {
+			t.Errorf("%s: exit %d\n%s%s", args[0], code, stdout, stderr)
+		}
+	}
+}
