@@ -88,6 +88,9 @@ aws.access_role (unless it is the caller's own account):
     organizations:ListAWSServiceAccessForOrganization and
     iam:CreateServiceLinkedRole, which CloudTrail uses on the caller's behalf
   the caller: sts:GetCallerIdentity and sts:AssumeRole on aws.access_role.
+  trail.cloudwatch_logs also needs iam:PassRole on its role in each trail
+  account; bucket_settings.object_lock needs
+  s3:PutBucketObjectLockConfiguration.
 plan itself changes nothing; reading the live state needs the permissions
 listed in "trailwarden snapshot --help".`
 
@@ -108,7 +111,16 @@ a snapshot file) and prints, in the order apply would make them:
      ` + plan.AccessPolicyName + `,
   4. the trail: one organization trail in the management account, or one
      trail per source account (multi-region, global service events, log
-     file validation, the KMS key, all management events, logging on).
+     file validation, the KMS key, all management events, CloudWatch Logs
+     when trail.cloudwatch_logs names it, logging on),
+  5. the bucket's settings: versioning, public access block, Object
+     Ownership, default encryption, lifecycle, server access logging, and
+     Object Lock when bucket_settings.object_lock asks for it.
+
+Object Lock cannot be undone: the plan says so at the top
+(IRREVERSIBLE), and apply asks about it separately. MFA delete is a
+manual step the notes describe: only the root user's MFA device can turn
+it on.
 
 Each step shows create, update or no-op with a diff. The access diff lists
 representative requests (CloudTrail delivery, reader reads, and requests
@@ -120,8 +132,13 @@ return: InsufficientS3BucketPolicyException and
 InsufficientEncryptionPolicyException (decided by the evaluator on the
 desired policies), S3BucketDoesNotExistException, KmsKeyNotFoundException,
 KmsKeyDisabledException, MaximumNumberOfTrailsExceededException and the
-organization prerequisites (CloudTrailAccessNotEnabledException, ...). A
-predicted error blocks that step in apply and comes with the fix. A resource
+organization prerequisites (CloudTrailAccessNotEnabledException, ...), and
+those of the bucket settings: InvalidBucketAclWithObjectOwnership (ACL
+grants still in use), CrossLocationLoggingProhibitted and
+InvalidTargetBucketForLogging (access log bucket in another region, or
+denying the logging service), InvalidBucketState (Object Lock without
+versioning) and LifecycleRuleOverrides (a rule of yours expiring logs
+sooner). A predicted error blocks that step in apply and comes with the fix. A resource
 the snapshot could not read is blocked too (LiveStateUnknown): trailwarden
 does not overwrite what it cannot see.
 
@@ -169,13 +186,14 @@ step, an error, bad input).`,
 
 func newApplyCmd(a *app) *cobra.Command {
 	var o liveOpts
-	var yes, dryRun bool
+	var yes, dryRun, allowIrreversible bool
+	var jobs int
 	cmd := &cobra.Command{
 		Use:   "apply",
 		Short: "Make the changes plan shows, with backups and automatic rollback",
 		Long: `apply prints the plan, asks for confirmation, then makes the changes in
-order: bucket policy, key policy, reader role, trails. Steps with a
-predicted error are skipped (see plan --help).
+order: bucket policy, key policy, reader role, trails, bucket settings.
+Steps with a predicted error are skipped (see plan --help).
 
 Before the first call, apply saves a backup of everything it will change
 (the previous policies, trust policy, inline policy and trail settings) as
@@ -193,6 +211,14 @@ On a terminal apply asks you to type "yes". When stdin is not a terminal
 and --yes is not given, apply only prints the plan (a dry run), so a script
 never changes AWS by accident.
 
+A step that cannot be undone (Object Lock) is asked about separately, even
+with --yes: type "irreversible" to make it. --allow-irreversible makes it
+without asking; with no terminal and no --allow-irreversible it is not made
+and apply exits 1 (every other change is made).
+
+With per-account trails, --jobs accounts' trails are changed at once; each
+account and region still gets at most CloudTrail's one change per second.
+
 ` + permissionsHelp + `
 
 Exit status: 0 when every change was applied (or there was nothing to do,
@@ -200,17 +226,31 @@ or a dry run found nothing blocked), 1 when a step failed (rolled back or
 not), was skipped or, in a dry run, would be skipped, 2 for bad input.`,
 		Example: `  trailwarden apply --config trailwarden.yaml --snapshot live.json
   trailwarden apply --config trailwarden.yaml --yes
+  trailwarden apply --config trailwarden.yaml --yes --jobs 8 --allow-irreversible
   trailwarden apply --config trailwarden.yaml --snapshot live.json --dry-run`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.runApply(cmd.Context(), o, yes, dryRun) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runApply(cmd.Context(), o, applyOpts{yes: yes, dryRun: dryRun, allowIrreversible: allowIrreversible, jobs: jobs})
+		},
 	}
 	o.flags(cmd.Flags())
-	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "apply without asking")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "apply without asking (irreversible steps are still asked separately)")
+	cmd.Flags().BoolVar(&allowIrreversible, "allow-irreversible", false, "also make the steps that cannot be undone (Object Lock) without asking")
+	cmd.Flags().IntVar(&jobs, "jobs", plan.DefaultJobs, "accounts whose trails are changed at once (each account and region still gets at most CloudTrail's one change per second)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing (the default when stdin is not a terminal)")
 	return cmd
 }
 
-func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error {
+type applyOpts struct {
+	yes, dryRun, allowIrreversible bool
+	jobs                           int
+}
+
+func (a *app) runApply(ctx context.Context, o liveOpts, ao applyOpts) error {
+	yes, dryRun := ao.yes, ao.dryRun
+	if ao.jobs < 1 {
+		return badInput(fmt.Errorf("--jobs %d: give at least 1", ao.jobs), "--jobs 4 changes four accounts' trails at once")
+	}
 	c, p, err := o.load(ctx, a)
 	if err != nil {
 		return err
@@ -221,6 +261,9 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 	}
 	if dryRun || (!yes && !a.interactive()) {
 		fmt.Fprintln(a.stdout, "\nDry run: nothing changed. Run with --yes (or on a terminal) to apply.")
+		if n := len(p.Irreversible()); n > 0 {
+			fmt.Fprintf(a.stdout, "%d irreversible step(s) will be asked separately on a terminal, or made with --allow-irreversible.\n", n)
+		}
 		if len(p.Blocked()) > 0 {
 			return &exitError{code: ExitFailure}
 		}
@@ -252,7 +295,11 @@ func (a *app) runApply(ctx context.Context, o liveOpts, yes, dryRun bool) error 
 		return &exitError{code: ExitFailure}
 	}
 	fmt.Fprintln(a.stdout)
-	res, err := plan.Apply(ctx, p, ex, plan.Options{Backups: backups(c), Progress: a.progressLine})
+	confirmIrr := a.irreversibleConfirm(ao.allowIrreversible)
+	if confirmIrr == nil && len(p.Irreversible()) > 0 {
+		fmt.Fprintln(a.stdout, "Irreversible steps are not made without a terminal to ask at or --allow-irreversible.")
+	}
+	res, err := plan.Apply(ctx, p, ex, plan.Options{Backups: backups(c), Progress: a.progressLine, ConfirmIrreversible: confirmIrr, Jobs: ao.jobs})
 	if err != nil {
 		return err
 	}
@@ -272,14 +319,38 @@ func (a *app) interactive() bool {
 	return isTerminal(a.stdin)
 }
 
-func (a *app) confirm(prompt string) bool {
+func (a *app) confirm(prompt string) bool { return a.answer(prompt) == "yes" }
+
+// answer asks prompt and returns the line typed, trimmed.
+func (a *app) answer(prompt string) string {
 	fmt.Fprint(a.stdout, prompt)
-	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
-	return strings.TrimSpace(line) == "yes"
+	if a.answers == nil || a.answersOf != a.stdin {
+		a.answers, a.answersOf = bufio.NewReader(a.stdin), a.stdin
+	}
+	line, _ := a.answers.ReadString('\n')
+	return strings.TrimSpace(line)
+}
+
+// irreversibleConfirm is how apply confirms the steps that cannot be
+// undone: --allow-irreversible confirms them all; on a terminal each is
+// asked separately, even with --yes; otherwise none is made.
+func (a *app) irreversibleConfirm(allow bool) func(plan.Step) bool {
+	switch {
+	case allow:
+		return func(plan.Step) bool { return true }
+	case a.interactive():
+		return func(s plan.Step) bool {
+			fmt.Fprintf(a.stdout, "\nIRREVERSIBLE: %s\n  %s.\n", s.Title(), s.Irreversible)
+			return a.answer(`Make this change that cannot be undone? Type "irreversible" to continue: `) == "irreversible"
+		}
+	}
+	return nil
 }
 
 func (a *app) progressLine(e plan.Event) {
 	switch {
+	case e.Skipped && e.Undo:
+		fmt.Fprintf(a.stdout, "kept  %s: %s\n", e.Step, e.Reason)
 	case e.Skipped:
 		fmt.Fprintf(a.stdout, "skip  %s: %s\n", e.Step, e.Reason)
 	case e.Err != nil && e.Undo:
@@ -297,6 +368,7 @@ func newRollbackCmd(a *app) *cobra.Command {
 	var o liveOpts
 	var to string
 	var list, yes, force bool
+	var jobs int
 	cmd := &cobra.Command{
 		Use:   "rollback",
 		Short: "Undo an apply run from its backup",
@@ -304,7 +376,8 @@ func newRollbackCmd(a *app) *cobra.Command {
 ` + config.DefaultBackupDir + `): the calls the run made are reverted, last first,
 with the previous policies and settings the backup holds. A role or trail
 the run created is deleted; a policy it replaced is put back; a bucket that
-had no policy has it deleted again.
+had no policy has it deleted again. Object Lock cannot be undone: rollback
+keeps it, says so ("kept"), and undoes everything else.
 
 A rollback that stops on an error records how far it got; running it again
 resumes there. A run that is already rolled back is refused, and so is a run
@@ -321,7 +394,10 @@ failed or the run was already rolled back, 2 for bad input.`,
   trailwarden rollback --config trailwarden.yaml --to 20260301T120000Z-a1b2c3 --yes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runRollback(cmd.Context(), o, to, list, yes, force)
+			if jobs < 1 {
+				return badInput(fmt.Errorf("--jobs %d: give at least 1", jobs), "--jobs 4 restores four accounts' trails at once")
+			}
+			return a.runRollback(cmd.Context(), o, rollbackOpts{to: to, list: list, yes: yes, force: force, jobs: jobs})
 		},
 	}
 	f := cmd.Flags()
@@ -334,10 +410,18 @@ failed or the run was already rolled back, 2 for bad input.`,
 	f.BoolVar(&list, "list", false, "list the runs in the backup folder")
 	f.BoolVarP(&yes, "yes", "y", false, "roll back without asking")
 	f.BoolVar(&force, "force", false, "roll back even though later runs changed the same resources")
+	f.IntVar(&jobs, "jobs", plan.DefaultJobs, "accounts whose trails are restored at once (each account and region still gets at most CloudTrail's one change per second)")
 	return cmd
 }
 
-func (a *app) runRollback(ctx context.Context, o liveOpts, to string, list, yes, force bool) error {
+type rollbackOpts struct {
+	to               string
+	list, yes, force bool
+	jobs             int
+}
+
+func (a *app) runRollback(ctx context.Context, o liveOpts, ro rollbackOpts) error {
+	to, list, yes, force := ro.to, ro.list, ro.yes, ro.force
 	if list == (to != "") {
 		return badInput(errors.New("give exactly one of --to ID and --list"), "trailwarden rollback --list shows the ids")
 	}
@@ -384,7 +468,7 @@ func (a *app) runRollback(ctx context.Context, o liveOpts, to string, list, yes,
 		return &exitError{code: ExitFailure}
 	}
 	fmt.Fprintln(a.stdout)
-	bk, err = plan.Rollback(ctx, to, ex, plan.Options{Backups: b, Progress: a.progressLine})
+	bk, err = plan.Rollback(ctx, to, ex, plan.Options{Backups: b, Progress: a.progressLine, Jobs: ro.jobs})
 	if err != nil {
 		if errors.Is(err, plan.ErrRolledBack) {
 			return err
@@ -404,6 +488,9 @@ func renderPlan(w io.Writer, p *plan.Plan) {
 		}
 	}
 	fmt.Fprintf(w, "Plan: %d of %d resources change, %d blocked by a predicted error.\n", changes, len(p.Steps), blocked)
+	for _, s := range p.Irreversible() {
+		fmt.Fprintf(w, "IRREVERSIBLE: %s cannot be undone: %s. apply asks separately, even with --yes, unless --allow-irreversible.\n", s.Title(), s.Irreversible)
+	}
 	for i, s := range p.Steps {
 		fmt.Fprintf(w, "\n%d. %s: %s\n", i+1, s.Title(), s.Change)
 		if len(s.Calls) > 0 {
@@ -415,6 +502,9 @@ func renderPlan(w io.Writer, p *plan.Plan) {
 		}
 		for _, pr := range s.Predicted {
 			fmt.Fprintf(w, "   BLOCKED %s: %s\n     fix: %s\n", pr.Code, pr.Message, pr.Fix)
+		}
+		if s.Irreversible != "" && s.Change != plan.NoOp {
+			fmt.Fprintf(w, "   IRREVERSIBLE: %s; rollback cannot undo it\n", s.Irreversible)
 		}
 		if s.Diff != "" {
 			for _, line := range strings.Split(strings.TrimSuffix(s.Diff, "\n"), "\n") {
@@ -456,8 +546,12 @@ func renderResult(w io.Writer, res *plan.Result, b plan.Backups) {
 	default:
 		fmt.Fprintf(w, "Applied %d steps.\n", res.Applied)
 	}
-	if len(res.Skipped) > 0 {
-		fmt.Fprintf(w, "Skipped %d blocked steps; fix the predicted errors above and apply again.\n", len(res.Skipped))
+	if n := len(res.Skipped) - len(res.Unconfirmed); n > 0 {
+		fmt.Fprintf(w, "Skipped %d blocked steps; fix the predicted errors above and apply again.\n", n)
+	}
+	if len(res.Unconfirmed) > 0 {
+		fmt.Fprintf(w, "Not made, irreversible and not confirmed: %s. Apply again on a terminal to be asked, or with --allow-irreversible.\n",
+			strings.Join(res.Unconfirmed, "; "))
 	}
 }
 

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,10 @@ type app struct {
 	// tty, when set, says whether a person is at the terminal (tests);
 	// nil asks the terminal driver about stdin.
 	tty func() bool
+	// answers reads the answers to prompts; one reader for all of them,
+	// so that a buffered line is not lost between two questions.
+	answers   *bufio.Reader
+	answersOf io.Reader
 }
 
 // Execute runs trailwarden with args and returns the process exit code.

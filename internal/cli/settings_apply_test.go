@@ -73,14 +73,16 @@ func snapshotBucket(t *testing.T, cfgPath, url, out string) string {
 }
 
 // TestApplyReachesAccelerate: a world whose bucket settings fail the
-// accelerate audit passes TW-BKT-01 to -04 after `apply --yes`, as
-// the audit computes from the live state after apply; a second plan is
-// empty; `rollback --to` restores every setting as it was.
+// accelerate audit passes TW-BKT-01 to -04 after `apply --yes`, and
+// with them every rule of the accelerate audit, as the audit computes
+// from the live state after apply; a second plan is empty; `rollback
+// --to` restores every setting as it was.
 func TestApplyReachesAccelerate(t *testing.T) {
 	w, srv, _ := applyWorld(t)
 	for noun, doc := range brokenSettings {
 		w.SetBucketConfig("acme-org-cloudtrail", noun, doc)
 	}
+	organizationFacts(t, w, "111111111111", "222222222222", "444444444444")
 	dir := t.TempDir()
 	cfg, err := os.ReadFile(planConfig)
 	if err != nil {
@@ -145,6 +147,11 @@ func TestApplyReachesAccelerate(t *testing.T) {
 	for _, rule := range handled {
 		if after[rule] != "pass" {
 			t.Errorf("after apply %s is %q, want pass", rule, after[rule])
+		}
+	}
+	for rule, st := range after {
+		if st != "pass" {
+			t.Errorf("after apply %s is %q: the accelerate audit does not pass", rule, st)
 		}
 	}
 	stdout, stderr, code = run("plan", "--config", cfgPath, "--endpoint-url", srv.URL, "--detailed-exitcode")

@@ -29,7 +29,25 @@ type BucketSettings struct {
 	// AccessLogging sends the bucket's server access logs to
 	// access_log_bucket: "enabled" (the default) or "unmanaged".
 	AccessLogging string `yaml:"access_logging,omitempty"`
+	// ObjectLock is a default Object Lock retention for new log objects;
+	// unset leaves Object Lock alone. Turning it on can never be undone.
+	ObjectLock ObjectLock `yaml:"object_lock,omitempty"`
 }
+
+// ObjectLock is the bucket's default Object Lock retention: mode
+// COMPLIANCE (no one, the root user included, can delete a locked version
+// or shorten its retention) or GOVERNANCE, for days or years.
+type ObjectLock struct {
+	Mode  string `yaml:"mode,omitempty"`
+	Days  int    `yaml:"days,omitempty"`
+	Years int    `yaml:"years,omitempty"`
+}
+
+// Object Lock modes.
+const (
+	ObjectLockCompliance = "COMPLIANCE"
+	ObjectLockGovernance = "GOVERNANCE"
+)
 
 // Bucket setting values.
 const (
@@ -61,6 +79,10 @@ type DesiredBucket struct {
 	// when access logging is unmanaged; AccessLogPrefix is the prefix
 	// the logs are written under.
 	AccessLogBucket, AccessLogPrefix string
+	// ObjectLockMode is "" when Object Lock is unmanaged, else
+	// COMPLIANCE or GOVERNANCE with ObjectLockDays or ObjectLockYears.
+	ObjectLockMode                  string
+	ObjectLockDays, ObjectLockYears int32
 }
 
 // AccessLogTarget is access_log_bucket, by default <bucket>-access-logs.
@@ -96,6 +118,11 @@ func (c *Config) Desired() DesiredBucket {
 	}
 	if !strings.EqualFold(s.AccessLogging, SettingUnmanaged) {
 		d.AccessLogBucket, d.AccessLogPrefix = c.AccessLogTarget(), c.Bucket+"/"
+	}
+	if s.ObjectLock.Mode != "" {
+		d.ObjectLockMode = strings.ToUpper(s.ObjectLock.Mode)
+		d.ObjectLockDays = int32(min(max(s.ObjectLock.Days, 0), MaxRetentionDays))       //nolint:gosec // bounded
+		d.ObjectLockYears = int32(min(max(s.ObjectLock.Years, 0), MaxRetentionDays/365)) //nolint:gosec // bounded
 	}
 	switch {
 	case s.RetentionDays > 0:
@@ -135,6 +162,25 @@ func (c *Config) validateBucketSettings(add func(field, msg string)) {
 	}
 	if s.RetentionDays < -1 {
 		add("bucket_settings.retention_days", "must be a number of days, 0 for the standard's period or -1 for unmanaged")
+	}
+	if l := s.ObjectLock; l != (ObjectLock{}) {
+		switch {
+		case l.Mode == "":
+			add("bucket_settings.object_lock.mode", "required with days or years; choose one of COMPLIANCE, GOVERNANCE")
+		case !strings.EqualFold(l.Mode, ObjectLockCompliance) && !strings.EqualFold(l.Mode, ObjectLockGovernance):
+			add("bucket_settings.object_lock.mode", "unknown value "+quote(l.Mode)+"; choose one of COMPLIANCE, GOVERNANCE")
+		}
+		switch {
+		case (l.Days > 0) == (l.Years > 0):
+			add("bucket_settings.object_lock", "give exactly one of days and years, a positive number")
+		case l.Days > MaxRetentionDays || l.Years > MaxRetentionDays/365:
+			add("bucket_settings.object_lock", "at most 36500 days (100 years)")
+		case l.Days < 0 || l.Years < 0:
+			add("bucket_settings.object_lock", "days and years are positive")
+		}
+		if strings.EqualFold(s.Versioning, SettingUnmanaged) {
+			add("bucket_settings.versioning", "Object Lock needs versioning: it cannot be unmanaged when object_lock is set")
+		}
 	}
 	if c.Profile == ProfileAccelerate && s.RetentionDays > 0 && s.RetentionDays < AccelerateRetentionDays {
 		add("bucket_settings.retention_days", "the AMS Accelerate onboarding guide requires at least 548 days (18 months)")

@@ -149,6 +149,49 @@ type Trail struct {
 	// Organization is true for one organization trail in the management
 	// account, false for one trail of this name in every source account.
 	Organization bool `yaml:"organization"`
+	// CloudWatchLogs also sends the trail's events to a CloudWatch Logs
+	// log group; empty leaves the trail's integration as it is.
+	CloudWatchLogs CloudWatchLogs `yaml:"cloudwatch_logs,omitempty"`
+}
+
+// CloudWatchLogs names the log group a trail sends its events to and the
+// role CloudTrail assumes to write them. CloudTrail accepts only a log
+// group and a role of the trail's own account, so each may be a bare name,
+// resolved in every trail's account and home region, or a full ARN when
+// there is one trail owner.
+type CloudWatchLogs struct {
+	LogGroup string `yaml:"log_group,omitempty"`
+	Role     string `yaml:"role,omitempty"`
+}
+
+// Configured reports whether the config names a log group.
+func (w CloudWatchLogs) Configured() bool { return w.LogGroup != "" || w.Role != "" }
+
+// CloudWatchLogGroupARN is the log group ARN the trail of owner sends its
+// events to, as CloudTrail returns it (ending in ":*"); "" when
+// trail.cloudwatch_logs is not set.
+func (c *Config) CloudWatchLogGroupARN(owner string) string {
+	g := c.Trail.CloudWatchLogs.LogGroup
+	switch {
+	case g == "":
+		return ""
+	case strings.HasPrefix(g, "arn:"):
+		if !strings.HasSuffix(g, ":*") {
+			g += ":*"
+		}
+		return g
+	}
+	return fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", c.Partition(), c.HomeRegion, owner, g)
+}
+
+// CloudWatchRoleARN is the role CloudTrail assumes to write owner's
+// trail's events to CloudWatch Logs; "" when not set.
+func (c *Config) CloudWatchRoleARN(owner string) string {
+	r := c.Trail.CloudWatchLogs.Role
+	if r == "" || strings.HasPrefix(r, "arn:") {
+		return r
+	}
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", c.Partition(), owner, r)
 }
 
 // Readers are the principals allowed to read the logs.

@@ -57,6 +57,13 @@ trail:
   # true: one organization trail in the management account;
   # false: a trail of this name in every source account.
   organization: {{.Trail.Organization}}
+  # Also send the trail's events to CloudWatch Logs (required by the cis
+  # standard): a log group and the role CloudTrail assumes to write to it,
+  # each a name (resolved in every trail's account and home region) or an ARN.
+  # Empty leaves the trail's CloudWatch Logs integration as it is.
+  cloudwatch_logs:
+    log_group: {{q .Trail.CloudWatchLogs.LogGroup}}
+    role: {{q .Trail.CloudWatchLogs.Role}}
 
 # SSE-KMS key for log files (a key ARN, not an alias); empty for SSE-S3.
 kms_key_arn: {{q .KMSKeyARN}}
@@ -75,6 +82,13 @@ bucket_settings:
   # Least days log objects are kept: 0 takes the standard's period (548 days,
   # 18 months, under accelerate; none otherwise); -1 leaves the lifecycle alone.
   retention_days: {{.BucketSettings.RetentionDays}}
+  # Default Object Lock retention of new log objects (mode COMPLIANCE or
+  # GOVERNANCE, and days or years). Empty leaves Object Lock alone. Turning it
+  # on CANNOT BE UNDONE; apply asks separately unless --allow-irreversible.
+  object_lock:
+    mode: {{q .BucketSettings.ObjectLock.Mode}}
+    days: {{.BucketSettings.ObjectLock.Days}}
+    years: {{.BucketSettings.ObjectLock.Years}}
 
 readers:
   # Reader role created in the log-archive account.

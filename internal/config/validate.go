@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/trailwarden/trailwarden/internal/awsid"
@@ -82,6 +83,7 @@ func (c *Config) validate(file string, pos positions) error {
 		add("source_accounts", "per-account trails need the list of source accounts; or set trail.organization: true for an organization trail")
 	}
 	c.validateKey(add)
+	c.validateCloudWatch(add)
 	c.validateReaders(add, check)
 	c.validateAccepted(add)
 	c.validateBucketSettings(add)
@@ -201,5 +203,59 @@ func (c *Config) validateAccepted(add func(field, msg string)) {
 			}
 			seen[sid] = i
 		}
+	}
+}
+
+// logGroupRE is a CloudWatch Logs log group name.
+var logGroupRE = regexp.MustCompile(`^[\w\-./#]{1,512}$`)
+
+// logGroupARNRE is a log group ARN, with or without the ":*" CloudTrail
+// returns.
+var logGroupARNRE = regexp.MustCompile(`^arn:([a-z-]+):logs:([a-z0-9-]+):(\d{12}):log-group:([\w\-./#]{1,512})(:\*)?$`)
+
+// validateCloudWatch checks trail.cloudwatch_logs: both or neither, and
+// the log group and role in the account and region of every trail, as
+// CloudTrail requires (InvalidCloudWatchLogsLogGroupArnException,
+// InvalidCloudWatchLogsRoleArnException).
+func (c *Config) validateCloudWatch(add func(field, msg string)) {
+	w := c.Trail.CloudWatchLogs
+	if !w.Configured() {
+		return
+	}
+	if w.LogGroup == "" || w.Role == "" {
+		add("trail.cloudwatch_logs", "give both log_group and role: CloudTrail needs the role to write to the log group")
+		return
+	}
+	owners := c.TrailOwners()
+	sameAccount := func(field, what, account string) {
+		for _, o := range owners {
+			if o != account {
+				add(field, fmt.Sprintf("the %s is in account %s but the trail of account %s can only use one of its own account; give a name instead of an ARN so that each account's trail uses its own", what, account, o))
+				return
+			}
+		}
+	}
+	if strings.HasPrefix(w.LogGroup, "arn:") {
+		m := logGroupARNRE.FindStringSubmatch(w.LogGroup)
+		switch {
+		case m == nil:
+			add("trail.cloudwatch_logs.log_group", "not a log group ARN (arn:aws:logs:REGION:ACCOUNT:log-group:NAME) or a log group name")
+		case c.HomeRegion != "" && m[2] != c.HomeRegion:
+			add("trail.cloudwatch_logs.log_group", fmt.Sprintf("the log group is in %s but the trail's home region is %s; CloudTrail sends events only to a log group in its home region", m[2], c.HomeRegion))
+		default:
+			sameAccount("trail.cloudwatch_logs.log_group", "log group", m[3])
+		}
+	} else if !logGroupRE.MatchString(w.LogGroup) {
+		add("trail.cloudwatch_logs.log_group", "a log group name has 1 to 512 letters, digits and _ - . / #")
+	}
+	if strings.HasPrefix(w.Role, "arn:") {
+		a, err := awsid.RoleARN(w.Role)
+		if err != nil {
+			add("trail.cloudwatch_logs.role", err.Error())
+		} else {
+			sameAccount("trail.cloudwatch_logs.role", "role", a.Account)
+		}
+	} else if err := awsid.RoleName(w.Role); err != nil {
+		add("trail.cloudwatch_logs.role", err.Error())
 	}
 }

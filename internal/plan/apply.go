@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Executor makes one AWS call. internal/aws/deploy implements it with the
@@ -25,6 +28,9 @@ type Event struct {
 	Err     error
 }
 
+// DefaultJobs is how many accounts' trail steps Apply runs at once.
+const DefaultJobs = 4
+
 // Options configure Apply and Rollback.
 type Options struct {
 	Backups Backups
@@ -32,6 +38,12 @@ type Options struct {
 	Now func() time.Time
 	// Progress, when set, is called after every call.
 	Progress func(Event)
+	// ConfirmIrreversible is asked, before any call, about each step that
+	// cannot be undone; without it, or when it says no, the step is
+	// skipped.
+	ConfirmIrreversible func(Step) bool
+	// Jobs bounds how many accounts' trail steps run at once (1 when 0).
+	Jobs int
 }
 
 func (o Options) now() time.Time {
@@ -53,8 +65,12 @@ type Result struct {
 	BackupID string `json:"backup_id,omitempty"`
 	// Applied counts the steps that completed.
 	Applied int `json:"applied"`
-	// Skipped are the steps not run because of a predicted error.
+	// Skipped are the steps not run because of a predicted error or
+	// because they are irreversible and were not confirmed.
 	Skipped []Step `json:"skipped,omitempty"`
+	// Unconfirmed names the irreversible steps skipped for want of a
+	// confirmation.
+	Unconfirmed []string `json:"unconfirmed,omitempty"`
 	// Failure is the call that failed ("" when every step completed).
 	Failure string `json:"failure,omitempty"`
 	// RolledBack is true when a failure was undone completely;
@@ -81,8 +97,13 @@ func Apply(ctx context.Context, p *Plan, ex Executor, o Options) (*Result, error
 		case len(s.Predicted) > 0:
 			res.Skipped = append(res.Skipped, s)
 			o.report(Event{Step: s.Title(), Skipped: true, Reason: s.Predicted[0].Code + ": " + s.Predicted[0].Message})
+		case s.Irreversible != "" && (o.ConfirmIrreversible == nil || !o.ConfirmIrreversible(s)):
+			res.Skipped = append(res.Skipped, s)
+			res.Unconfirmed = append(res.Unconfirmed, s.Title())
+			o.report(Event{Step: s.Title(), Skipped: true, Reason: "irreversible and not confirmed: " + s.Irreversible})
 		default:
-			bk.Steps = append(bk.Steps, BackupStep{Kind: s.Kind, Account: s.Account, Region: s.Region, Name: s.Name, Change: s.Change, Calls: s.Calls})
+			bk.Steps = append(bk.Steps, BackupStep{Kind: s.Kind, Account: s.Account, Region: s.Region, Name: s.Name, Change: s.Change, Calls: s.Calls,
+				Irreversible: s.Irreversible})
 		}
 	}
 	if len(bk.Steps) == 0 {
@@ -98,24 +119,76 @@ func Apply(ctx context.Context, p *Plan, ex Executor, o Options) (*Result, error
 		return nil, fmt.Errorf("apply: nothing changed: %w", err)
 	}
 	res.BackupID = id
-	for i := range bk.Steps {
-		st := &bk.Steps[i]
-		for st.Done < len(st.Calls) {
-			a := st.Calls[st.Done].Do
-			err := ex.Do(ctx, a)
-			o.report(Event{Step: st.Title(), Action: a, Err: err})
-			if err != nil {
-				return res, fail(ctx, bk, ex, o, res, fmt.Errorf("%s: %w", a, err))
-			}
-			st.Done++
-			if err := save(bk, o); err != nil {
-				return res, fail(ctx, bk, ex, o, res, err)
-			}
+	for i := 0; i < len(bk.Steps); {
+		// The trails of several accounts are independent of each other:
+		// they run together, the other steps one at a time.
+		j := i + 1
+		for bk.Steps[i].Kind == KindTrail && j < len(bk.Steps) && bk.Steps[j].Kind == KindTrail {
+			j++
 		}
-		res.Applied++
+		if err := runSteps(ctx, bk, bk.Steps[i:j], ex, o, res); err != nil {
+			return res, fail(ctx, bk, ex, o, res, err)
+		}
+		i = j
 	}
 	bk.Status = StatusApplied
 	return res, save(bk, o)
+}
+
+// runSteps makes the calls of steps, up to o.Jobs steps at once, each
+// step's calls in order. After a failure no new call starts, but calls
+// under way finish: a call cut off might still take effect unrecorded,
+// and then no rollback would undo it. Every change to the backup and
+// every report is made under one lock.
+func runSteps(ctx context.Context, bk *Backup, steps []BackupStep, ex Executor, o Options, res *Result) error {
+	var (
+		mu    sync.Mutex
+		first error
+	)
+	run := func(st *BackupStep) {
+		for {
+			mu.Lock()
+			if first != nil || st.Done == len(st.Calls) {
+				if first == nil {
+					res.Applied++
+				}
+				mu.Unlock()
+				return
+			}
+			a := st.Calls[st.Done].Do
+			mu.Unlock()
+			err := ex.Do(ctx, a)
+			mu.Lock()
+			o.report(Event{Step: st.Title(), Action: a, Err: err})
+			if err != nil {
+				if first == nil {
+					first = fmt.Errorf("%s: %w", a, err)
+				}
+				mu.Unlock()
+				return
+			}
+			st.Done++
+			if err := save(bk, o); err != nil && first == nil {
+				first = err
+			}
+			mu.Unlock()
+		}
+	}
+	jobs := max(o.Jobs, 1)
+	if len(steps) == 1 || jobs == 1 {
+		for i := range steps {
+			run(&steps[i])
+		}
+		return first
+	}
+	var g errgroup.Group
+	g.SetLimit(jobs)
+	for i := range steps {
+		st := &steps[i]
+		g.Go(func() error { run(st); return nil })
+	}
+	_ = g.Wait()
+	return first
 }
 
 func save(bk *Backup, o Options) error {
@@ -140,29 +213,98 @@ func fail(ctx context.Context, bk *Backup, ex Executor, o Options, res *Result, 
 }
 
 // undo reverts every done call not yet undone, last first, saving progress
-// after each. It stops at the first undo call that fails, so that a later
-// rollback --to resumes exactly there.
+// after each. The trails of several accounts are undone together, like
+// they were applied. It stops at the first undo call that fails (calls
+// under way finish), so that a later rollback --to resumes exactly there.
 func undo(ctx context.Context, bk *Backup, ex Executor, o Options) error {
 	// A cancelled apply (Ctrl-C) must still be able to put things back.
 	ctx = context.WithoutCancel(ctx)
-	for i := len(bk.Steps) - 1; i >= 0; i-- {
-		st := &bk.Steps[i]
-		for st.Undone < st.Done {
-			c := st.Calls[st.Done-1-st.Undone]
-			for _, a := range c.Undo {
-				err := ex.Do(ctx, a)
-				o.report(Event{Step: st.Title(), Action: a, Undo: true, Err: err})
-				if err != nil {
-					return fmt.Errorf("%s: %w", a, err)
-				}
-			}
-			st.Undone++
-			if err := save(bk, o); err != nil {
-				return err
-			}
+	for i := len(bk.Steps) - 1; i >= 0; {
+		j := i - 1
+		for bk.Steps[i].Kind == KindTrail && j >= 0 && bk.Steps[j].Kind == KindTrail {
+			j--
 		}
+		if err := undoSteps(ctx, bk, bk.Steps[j+1:i+1], ex, o); err != nil {
+			return err
+		}
+		i = j
 	}
 	return nil
+}
+
+// objectLockOn reports whether the run turned Object Lock on for bucket.
+func objectLockOn(bk *Backup, bucket string) bool {
+	for _, st := range bk.Steps {
+		if st.Kind == KindObjectLock && st.Name == bucket && st.Done > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func undoSteps(ctx context.Context, bk *Backup, steps []BackupStep, ex Executor, o Options) error {
+	var (
+		mu    sync.Mutex
+		first error
+	)
+	run := func(st *BackupStep) {
+		mu.Lock()
+		if st.Irreversible != "" && st.Undone < st.Done {
+			o.report(Event{Step: st.Title(), Undo: true, Skipped: true, Reason: "cannot be undone: " + st.Irreversible})
+		}
+		if st.Kind == KindBucketVersioning && st.Undone < st.Done && objectLockOn(bk, st.Name) {
+			// S3 refuses to suspend versioning under Object Lock.
+			o.report(Event{Step: st.Title(), Undo: true, Skipped: true, Reason: "cannot be undone: versioning stays enabled, as S3 requires once Object Lock is on"})
+			st.Undone = st.Done
+			if err := save(bk, o); err != nil && first == nil {
+				first = err
+			}
+		}
+		mu.Unlock()
+		for {
+			mu.Lock()
+			if first != nil || st.Undone >= st.Done {
+				mu.Unlock()
+				return
+			}
+			c := st.Calls[st.Done-1-st.Undone]
+			mu.Unlock()
+			for _, a := range c.Undo {
+				err := ex.Do(ctx, a)
+				mu.Lock()
+				o.report(Event{Step: st.Title(), Action: a, Undo: true, Err: err})
+				if err != nil && first == nil {
+					first = fmt.Errorf("%s: %w", a, err)
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+			mu.Lock()
+			st.Undone++
+			if err := save(bk, o); err != nil && first == nil {
+				first = err
+			}
+			mu.Unlock()
+		}
+	}
+	jobs := max(o.Jobs, 1)
+	if len(steps) == 1 || jobs == 1 {
+		// Last step first.
+		for i := len(steps) - 1; i >= 0; i-- {
+			run(&steps[i])
+		}
+		return first
+	}
+	var g errgroup.Group
+	g.SetLimit(jobs)
+	for i := len(steps) - 1; i >= 0; i-- {
+		st := &steps[i]
+		g.Go(func() error { run(st); return nil })
+	}
+	_ = g.Wait()
+	return first
 }
 
 // ErrRolledBack is returned by Rollback for a run already rolled back.

@@ -103,6 +103,9 @@ type BackupStep struct {
 	Name    string `json:"name"`
 	Change  Change `json:"change"`
 	Calls   []Call `json:"calls"`
+	// Irreversible says why the step cannot be undone; a rollback
+	// reverts what it can of it (its calls' undos) and reports the rest.
+	Irreversible string `json:"irreversible,omitempty"`
 	// Done counts the calls that completed; Undone counts, from the last
 	// done call backwards, those a rollback has reverted.
 	Done   int `json:"done"`

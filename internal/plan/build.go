@@ -64,6 +64,10 @@ func Build(c *config.Config, s *snapshot.Snapshot) (*Plan, error) {
 			dep = append(dep, st.Title())
 		}
 	}
+	if c.Profile == config.ProfileCIS && !c.Trail.CloudWatchLogs.Configured() {
+		p.Notes = append(p.Notes, "the cis standard wants each trail to send its events to CloudWatch Logs too (TW-TRL-07), and the config names no log group: "+
+			"create a log group and a role CloudTrail can assume in each trail account, name them in trail.cloudwatch_logs, and plan again")
+	}
 	for _, owner := range c.TrailOwners() {
 		t := trailStep(c, s, owner, want)
 		if len(dep) > 0 && t.Change != NoOp {

@@ -37,6 +37,7 @@ const (
 	KindBucketLifecycle   Kind = "bucket-lifecycle"
 	KindAccessLogTarget   Kind = "access-log-bucket"
 	KindBucketLogging     Kind = "bucket-access-logging"
+	KindObjectLock        Kind = "bucket-object-lock"
 )
 
 // Change is what a step does to its resource.
@@ -72,6 +73,17 @@ func (p *Plan) Changes() bool {
 	return false
 }
 
+// Irreversible returns the changing, unblocked steps that cannot be undone.
+func (p *Plan) Irreversible() []Step {
+	var out []Step
+	for _, s := range p.Steps {
+		if s.Irreversible != "" && s.Change != NoOp && len(s.Predicted) == 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Blocked returns the steps that have a predicted error.
 func (p *Plan) Blocked() []Step {
 	var out []Step
@@ -99,6 +111,10 @@ type Step struct {
 	// Predicted are the errors AWS would return; a step with one is not
 	// applied.
 	Predicted []Prediction `json:"predicted,omitempty"`
+	// Irreversible says why the step cannot be undone ("" when it can):
+	// apply makes it only when confirmed separately, and rollback leaves
+	// it in place.
+	Irreversible string `json:"irreversible,omitempty"`
 }
 
 // Title names the step's resource for people.
@@ -124,6 +140,8 @@ func (s Step) Title() string {
 		return "access log bucket s3://" + s.Name
 	case KindBucketLogging:
 		return "server access logging of s3://" + s.Name
+	case KindObjectLock:
+		return "Object Lock of s3://" + s.Name
 	}
 	return "trail " + s.Name + " in " + s.Account + " " + s.Region
 }
@@ -168,6 +186,7 @@ const (
 	OpPutBucketLogging              Op = "PutBucketLogging"
 	OpCreateBucket                  Op = "CreateBucket"
 	OpDeleteBucket                  Op = "DeleteBucket"
+	OpPutObjectLockConfiguration    Op = "PutObjectLockConfiguration"
 )
 
 // Action is one AWS call with everything it needs. Which fields are set
@@ -199,6 +218,8 @@ type Action struct {
 	Lifecycle         []snapshot.LifecycleRule    `json:"lifecycle,omitempty"`
 	// Logging is PutBucketLogging's target; nil turns logging off.
 	Logging *snapshot.Logging `json:"logging,omitempty"`
+	// ObjectLock is PutObjectLockConfiguration's configuration.
+	ObjectLock *snapshot.ObjectLock `json:"object_lock,omitempty"`
 }
 
 // String is the call for progress lines; it never includes documents.
@@ -224,6 +245,23 @@ type TrailSettings struct {
 	LogFileValidationEnabled   bool   `json:"log_file_validation_enabled"`
 	KMSKeyID                   string `json:"kms_key_id,omitempty"`
 	IsOrganization             bool   `json:"is_organization"`
+	// CloudWatchLogs is the trail's CloudWatch Logs integration; nil
+	// leaves it as it is (the config names none), empty ARNs remove it.
+	CloudWatchLogs *CloudWatchLogs `json:"cloud_watch_logs,omitempty"`
+}
+
+// CloudWatchLogs is where a trail also sends its events: a log group and
+// the role CloudTrail assumes to write to it.
+type CloudWatchLogs struct {
+	LogGroupARN string `json:"log_group_arn"`
+	RoleARN     string `json:"role_arn"`
+}
+
+// Equal reports whether two trail settings are the same.
+func (t TrailSettings) Equal(o TrailSettings) bool {
+	a, b := t, o
+	a.CloudWatchLogs, b.CloudWatchLogs = nil, nil
+	return a == b && ptrEq(t.CloudWatchLogs, o.CloudWatchLogs)
 }
 
 // Selectors are a trail's event selectors: basic or advanced, never both.

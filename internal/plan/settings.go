@@ -74,6 +74,19 @@ func settingSteps(c *config.Config, s *snapshot.Snapshot, p *Plan, evals *access
 			out = append(out, lifecycleStep(st, c, b, d, act, p))
 		}
 	}
+	if d.ObjectLockMode != "" {
+		if st, ok := read(KindObjectLock, "Object Lock configuration", "GetObjectLockConfiguration", "GetBucketVersioning"); !ok {
+			out = append(out, st)
+		} else {
+			st = objectLockStep(st, b, d, act)
+			out = append(out, st)
+			for i := range out {
+				if st.Change != NoOp && out[i].Kind == KindBucketVersioning && len(out[i].Calls) > 0 {
+					p.Notes = append(p.Notes, "versioning of s3://"+b.Name+" stays enabled after a rollback if Object Lock is turned on: S3 never suspends it then")
+				}
+			}
+		}
+	}
 	if d.AccessLogBucket != "" {
 		steps, err := loggingSteps(c, s, b, base.Region, d, evals)
 		if err != nil {
@@ -81,7 +94,7 @@ func settingSteps(c *config.Config, s *snapshot.Snapshot, p *Plan, evals *access
 		}
 		out = append(out, steps...)
 	}
-	p.Notes = append(p.Notes, manualNotes(b)...)
+	p.Notes = append(p.Notes, manualNotes(b, d)...)
 	return out, nil
 }
 
@@ -239,16 +252,74 @@ func encryptionStep(st Step, b *snapshot.Bucket, d config.DesiredBucket, act fun
 	return st
 }
 
-// manualNotes are the settings the API cannot make for trailwarden.
-func manualNotes(b *snapshot.Bucket) []string {
+// manualNotes are the settings the API cannot make for trailwarden, and
+// the irreversible one the config does not ask for.
+func manualNotes(b *snapshot.Bucket, d config.DesiredBucket) []string {
 	var out []string
 	if b.MFADelete != "Enabled" {
 		out = append(out, "manual step: MFA delete of s3://"+b.Name+" is off; only the bucket owner's root user with its MFA device can turn it on "+
-			"(aws s3api put-bucket-versioning --bucket "+b.Name+" --versioning-configuration Status=Enabled,MFADelete=Enabled --mfa \"SERIAL CODE\"), so apply does not")
+			"(aws s3api put-bucket-versioning --bucket "+b.Name+" --versioning-configuration Status=Enabled,MFADelete=Enabled --mfa \"SERIAL CODE\"), so apply cannot")
 	}
-	if b.ObjectLock == nil || b.ObjectLock.Mode != "COMPLIANCE" {
-		out = append(out, "manual step: Object Lock in compliance mode is not set on s3://"+b.Name+"; it can never be undone or shortened, "+
-			"not even by the root user, so trailwarden never sets it: decide it yourself (aws s3api put-object-lock-configuration)")
+	if d.ObjectLockMode == "" && (b.ObjectLock == nil || b.ObjectLock.Mode != config.ObjectLockCompliance) {
+		out = append(out, "not managed: Object Lock in compliance mode is not set on s3://"+b.Name+"; it can never be undone or shortened, "+
+			"not even by the root user, so trailwarden sets it only when bucket_settings.object_lock asks for it, and apply then asks separately")
 	}
 	return out
+}
+
+// objectLockStep sets the bucket's default Object Lock retention. Turning
+// Object Lock on cannot be undone, and a COMPLIANCE retention locks every
+// version written meanwhile: the step is irreversible. Only a change of
+// an existing GOVERNANCE retention has an inverse.
+func objectLockStep(st Step, b *snapshot.Bucket, d config.DesiredBucket, act func(Op) Action) Step {
+	want := &snapshot.ObjectLock{Enabled: true, Mode: d.ObjectLockMode, Days: d.ObjectLockDays, Years: d.ObjectLockYears}
+	if b.ObjectLock != nil && *b.ObjectLock == *want {
+		return st
+	}
+	lockText := func(l *snapshot.ObjectLock) string {
+		if l == nil || !l.Enabled {
+			return "ObjectLockEnabled: false\n"
+		}
+		t := "ObjectLockEnabled: true\n"
+		if l.Mode != "" {
+			t += fmt.Sprintf("DefaultRetention: %s days=%d years=%d\n", l.Mode, l.Days, l.Years)
+		}
+		return t
+	}
+	st.Change, st.Diff = Update, settingDiff(lockText(b.ObjectLock), lockText(want))
+	do := act(OpPutObjectLockConfiguration)
+	do.ObjectLock = want
+	call := Call{Do: do}
+	period := fmt.Sprintf("%d days", d.ObjectLockDays)
+	if d.ObjectLockYears > 0 {
+		period = fmt.Sprintf("%d years", d.ObjectLockYears)
+	}
+	switch {
+	case b.ObjectLock == nil || !b.ObjectLock.Enabled:
+		st.Change = Create
+		st.Irreversible = "Object Lock can never be turned off on s3://" + b.Name + " once on, and versioning can never be suspended again"
+		if d.ObjectLockMode == config.ObjectLockCompliance {
+			st.Irreversible += "; in COMPLIANCE mode no one, the root user included, can delete or overwrite a log version written from now on until its " + period + " have passed"
+		}
+	case d.ObjectLockMode == config.ObjectLockCompliance:
+		st.Irreversible = "in COMPLIANCE mode no one, the root user included, can delete or overwrite a log version of s3://" + b.Name + " written from now on until its " + period + " have passed"
+	default:
+		undo := act(OpPutObjectLockConfiguration)
+		was := *b.ObjectLock
+		undo.ObjectLock = &was
+		call.Undo = []Action{undo}
+	}
+	if st.Irreversible != "" && b.ObjectLock != nil && b.ObjectLock.Enabled {
+		// The previous retention is still put back; the locked versions stay.
+		undo := act(OpPutObjectLockConfiguration)
+		was := *b.ObjectLock
+		undo.ObjectLock = &was
+		call.Undo = []Action{undo}
+	}
+	st.Calls = []Call{call}
+	if b.Versioning != "Enabled" && !d.Versioning {
+		st.Predicted = append(st.Predicted, Prediction{Code: "InvalidBucketState", Message: "versioning of s3://" + b.Name + " is not enabled; S3 applies Object Lock only to a versioned bucket",
+			Fix: "enable versioning (bucket_settings.versioning: enabled) and plan again"})
+	}
+	return st
 }

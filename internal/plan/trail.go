@@ -13,13 +13,26 @@ import (
 // event source excluded (so KMS and RDS Data API events are kept).
 var managementSelector = snapshot.EventSelector{ReadWriteType: "All", IncludeManagementEvents: true}
 
-// desiredSettings are the trail settings the config asks for.
-func desiredSettings(c *config.Config) TrailSettings {
-	return TrailSettings{
+// DesiredTrail is the settings the config asks of the trail in owner's
+// account: every standard wants it multi-Region, with global service
+// events, log file validation and the config's KMS key; CloudWatch Logs
+// only when the config names a log group.
+func DesiredTrail(c *config.Config, owner string) TrailSettings {
+	t := TrailSettings{
 		Name: c.Trail.Name, S3BucketName: c.Bucket, S3KeyPrefix: c.KeyPrefix,
 		IsMultiRegion: true, IncludeGlobalServiceEvents: true, LogFileValidationEnabled: true,
 		KMSKeyID: c.KMSKeyARN, IsOrganization: c.Trail.Organization,
 	}
+	if c.Trail.CloudWatchLogs.Configured() {
+		t.CloudWatchLogs = &CloudWatchLogs{LogGroupARN: c.CloudWatchLogGroupARN(owner), RoleARN: c.CloudWatchRoleARN(owner)}
+	}
+	return t
+}
+
+// DesiredSelectors are the event selectors of a new trail: every
+// management event, read and write, nothing excluded.
+func DesiredSelectors() Selectors {
+	return Selectors{Basic: []snapshot.EventSelector{managementSelector}}
 }
 
 func liveSettings(t *snapshot.Trail) TrailSettings {
@@ -27,6 +40,7 @@ func liveSettings(t *snapshot.Trail) TrailSettings {
 		Name: t.Name, S3BucketName: t.S3BucketName, S3KeyPrefix: t.S3KeyPrefix,
 		IsMultiRegion: t.IsMultiRegion, IncludeGlobalServiceEvents: t.IncludeGlobalServiceEvents,
 		LogFileValidationEnabled: t.LogFileValidationEnabled, KMSKeyID: t.KMSKeyID, IsOrganization: t.IsOrganization,
+		CloudWatchLogs: &CloudWatchLogs{LogGroupARN: t.CloudWatchLogsLogGroupARN, RoleARN: t.CloudWatchLogsRoleARN},
 	}
 }
 
@@ -35,8 +49,12 @@ func settingsText(t TrailSettings, logging bool, sel Selectors) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "name: %s\ns3_bucket: %s\ns3_key_prefix: %s\nmulti_region: %t\nglobal_service_events: %t\n",
 		t.Name, t.S3BucketName, t.S3KeyPrefix, t.IsMultiRegion, t.IncludeGlobalServiceEvents)
-	fmt.Fprintf(&b, "log_file_validation: %t\nkms_key: %s\norganization: %t\nlogging: %t\n",
-		t.LogFileValidationEnabled, t.KMSKeyID, t.IsOrganization, logging)
+	fmt.Fprintf(&b, "log_file_validation: %t\nkms_key: %s\norganization: %t\n",
+		t.LogFileValidationEnabled, t.KMSKeyID, t.IsOrganization)
+	if w := t.CloudWatchLogs; w != nil {
+		fmt.Fprintf(&b, "cloudwatch_logs_log_group: %s\ncloudwatch_logs_role: %s\n", w.LogGroupARN, w.RoleARN)
+	}
+	fmt.Fprintf(&b, "logging: %t\n", logging)
 	for _, s := range sel.Basic {
 		fmt.Fprintf(&b, "event_selector: read_write=%s management=%t", s.ReadWriteType, s.IncludeManagementEvents)
 		if len(s.ExcludeManagementEventSources) > 0 {
@@ -151,10 +169,10 @@ func trailStep(c *config.Config, s *snapshot.Snapshot, owner string, want desire
 		return st
 	}
 	act := func(op Op) Action { return Action{Op: op, Account: owner, Region: region, Trail: name} }
-	set := desiredSettings(c)
+	set := DesiredTrail(c, owner)
 	if t == nil {
 		st.Change = Create
-		sel := Selectors{Basic: []snapshot.EventSelector{managementSelector}}
+		sel := DesiredSelectors()
 		create, put := act(OpCreateTrail), act(OpPutEventSelectors)
 		create.Settings, put.Selectors = &set, &sel
 		st.Diff = textdiff.Unified("live", "desired", "", settingsText(set, true, sel), 3)
@@ -167,13 +185,17 @@ func trailStep(c *config.Config, s *snapshot.Snapshot, owner string, want desire
 		return st
 	}
 	prev := liveSettings(t)
+	if set.CloudWatchLogs == nil {
+		// Not managed: neither the update nor its undo touches it.
+		prev.CloudWatchLogs = nil
+	}
 	wasSel := Selectors{Basic: t.EventSelectors, Advanced: t.AdvancedEventSelectors}
 	sel := wasSel
 	if !logsManagement(wasSel) {
 		sel = wantSelectors(wasSel)
 	}
 	logging := t.Status != nil && t.Status.IsLogging
-	if prev != set {
+	if !prev.Equal(set) {
 		do, undo := act(OpUpdateTrail), act(OpUpdateTrail)
 		do.Settings, undo.Settings = &set, &prev
 		st.Calls = append(st.Calls, Call{Do: do, Undo: []Action{undo}})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,18 +24,25 @@ type world struct {
 	failOp Op
 	failN  int
 	seen   map[Op]int
+	// failAccount limits failOp to one account ("" for any).
+	failAccount string
+	mu          sync.Mutex
 }
 
 var errInjected = errors.New("AccessDenied: injected")
 
 func (w *world) Do(_ context.Context, a Action) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.calls = append(w.calls, a)
 	if w.seen == nil {
 		w.seen = map[Op]int{}
 	}
-	w.seen[a.Op]++
-	if a.Op == w.failOp && w.seen[a.Op] == max(w.failN, 1) {
-		return errInjected
+	if w.failAccount == "" || w.failAccount == a.Account {
+		w.seen[a.Op]++
+		if a.Op == w.failOp && w.seen[a.Op] == max(w.failN, 1) {
+			return errInjected
+		}
 	}
 	s := w.s
 	switch a.Op {
@@ -65,6 +73,9 @@ func (w *world) Do(_ context.Context, a Action) error {
 	case OpCreateRole, OpUpdateAssumeRolePolicy, OpPutRolePolicy, OpDeleteRolePolicy, OpDeleteRole:
 		return w.role(a)
 	case OpPutBucketVersioning:
+		if a.Versioning == "Suspended" && s.Bucket.ObjectLock != nil && s.Bucket.ObjectLock.Enabled {
+			return errors.New("InvalidBucketState: Object Lock")
+		}
 		s.Bucket.Versioning = a.Versioning
 	case OpPutPublicAccessBlock:
 		pab := *a.PublicAccessBlock
@@ -86,6 +97,12 @@ func (w *world) Do(_ context.Context, a Action) error {
 		}
 	case OpDeleteBucketLifecycle:
 		s.Bucket.Lifecycle = nil
+	case OpPutObjectLockConfiguration:
+		if s.Bucket.Versioning != "Enabled" {
+			return errors.New("InvalidBucketState: versioning")
+		}
+		l := *a.ObjectLock
+		s.Bucket.ObjectLock = &l
 	default:
 		return w.trail(a)
 	}
@@ -172,6 +189,9 @@ func (w *world) trail(a Action) error {
 		t.Name, t.S3BucketName, t.S3KeyPrefix, t.KMSKeyID = st.Name, st.S3BucketName, st.S3KeyPrefix, st.KMSKeyID
 		t.IsMultiRegion, t.IncludeGlobalServiceEvents = st.IsMultiRegion, st.IncludeGlobalServiceEvents
 		t.LogFileValidationEnabled, t.IsOrganization = st.LogFileValidationEnabled, st.IsOrganization
+		if w := st.CloudWatchLogs; w != nil {
+			t.CloudWatchLogsLogGroupARN, t.CloudWatchLogsRoleARN = w.LogGroupARN, w.RoleARN
+		}
 	case OpPutEventSelectors:
 		t.EventSelectors, t.AdvancedEventSelectors = a.Selectors.Basic, a.Selectors.Advanced
 	case OpStartLogging:

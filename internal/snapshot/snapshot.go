@@ -128,6 +128,7 @@ type Trail struct {
 	LogFileValidationEnabled   bool   `json:"log_file_validation_enabled"`
 	KMSKeyID                   string `json:"kms_key_id,omitempty"`
 	CloudWatchLogsLogGroupARN  string `json:"cloud_watch_logs_log_group_arn,omitempty"`
+	CloudWatchLogsRoleARN      string `json:"cloud_watch_logs_role_arn,omitempty"`
 	HasInsightSelectors        bool   `json:"has_insight_selectors"`
 
 	Status *TrailStatus `json:"status,omitempty"`

@@ -80,6 +80,23 @@ func bucketSetting(ctx context.Context, c *s3.Client, a plan.Action) error {
 		_, err = c.CreateBucket(ctx, in)
 	case plan.OpDeleteBucket:
 		_, err = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: b})
+	case plan.OpPutObjectLockConfiguration:
+		l := a.ObjectLock
+		if l == nil || !l.Enabled {
+			return fmt.Errorf("PutObjectLockConfiguration %s: Object Lock cannot be turned off", a.Bucket)
+		}
+		cfg := &s3types.ObjectLockConfiguration{ObjectLockEnabled: s3types.ObjectLockEnabledEnabled}
+		if l.Mode != "" {
+			r := &s3types.DefaultRetention{Mode: s3types.ObjectLockRetentionMode(l.Mode)}
+			if l.Days > 0 {
+				r.Days = aws.Int32(l.Days)
+			}
+			if l.Years > 0 {
+				r.Years = aws.Int32(l.Years)
+			}
+			cfg.Rule = &s3types.ObjectLockRule{DefaultRetention: r}
+		}
+		_, err = c.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{Bucket: b, ObjectLockConfiguration: cfg})
 	default:
 		return fmt.Errorf("deploy: unknown operation %q", a.Op)
 	}

@@ -53,6 +53,9 @@ func trail(ctx context.Context, c *cloudtrail.Client, a plan.Action) error {
 		if s.KMSKeyID != "" {
 			in.KmsKeyId = aws.String(s.KMSKeyID)
 		}
+		if w := s.CloudWatchLogs; w != nil && w.LogGroupARN != "" {
+			in.CloudWatchLogsLogGroupArn, in.CloudWatchLogsRoleArn = aws.String(w.LogGroupARN), aws.String(w.RoleARN)
+		}
 		_, err = c.CreateTrail(ctx, in)
 	case plan.OpUpdateTrail:
 		s := a.Settings
@@ -60,11 +63,16 @@ func trail(ctx context.Context, c *cloudtrail.Client, a plan.Action) error {
 			return fmt.Errorf("UpdateTrail %s: no settings", a.Trail)
 		}
 		// Prefix and key are always sent: an empty value removes them,
-		// which is what restoring a trail that had none needs.
-		_, err = c.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: name, S3BucketName: aws.String(s.S3BucketName),
+		// which is what restoring a trail that had none needs. CloudWatch
+		// Logs is sent only when managed, and then the same way.
+		in := &cloudtrail.UpdateTrailInput{Name: name, S3BucketName: aws.String(s.S3BucketName),
 			S3KeyPrefix: aws.String(s.S3KeyPrefix), KmsKeyId: aws.String(s.KMSKeyID),
 			IncludeGlobalServiceEvents: aws.Bool(s.IncludeGlobalServiceEvents), IsMultiRegionTrail: aws.Bool(s.IsMultiRegion),
-			EnableLogFileValidation: aws.Bool(s.LogFileValidationEnabled), IsOrganizationTrail: aws.Bool(s.IsOrganization)})
+			EnableLogFileValidation: aws.Bool(s.LogFileValidationEnabled), IsOrganizationTrail: aws.Bool(s.IsOrganization)}
+		if w := s.CloudWatchLogs; w != nil {
+			in.CloudWatchLogsLogGroupArn, in.CloudWatchLogsRoleArn = aws.String(w.LogGroupARN), aws.String(w.RoleARN)
+		}
+		_, err = c.UpdateTrail(ctx, in)
 	case plan.OpPutEventSelectors:
 		if a.Selectors == nil {
 			return fmt.Errorf("PutEventSelectors %s: no selectors", a.Trail)

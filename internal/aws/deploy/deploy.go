@@ -20,13 +20,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/trailwarden/trailwarden/internal/aws/session"
 	"github.com/trailwarden/trailwarden/internal/plan"
 )
 
 // TrailCallInterval is the gap CloudTrail's quota of one mutating call per
-// second (per account and region) asks for.
+// second (per account and region: "All other APIs ... 1 TPS" in the
+// CloudTrail quotas) asks for.
 const TrailCallInterval = time.Second
 
 // iamRegion signs IAM requests; IAM is global.
@@ -63,7 +65,8 @@ type Writer struct {
 
 	mu       sync.Mutex
 	accounts map[string]aws.Config
-	lastCall map[string]time.Time
+	// limits hold CloudTrail's changes to its rate, per account and region.
+	limits map[string]*tokenBucket
 }
 
 var _ plan.Executor = (*Writer)(nil)
@@ -81,7 +84,7 @@ func New(ctx context.Context, o Options) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{o: o, endpoint: endpoint, base: w0(base, o), accounts: map[string]aws.Config{}, lastCall: map[string]time.Time{}}
+	w := &Writer{o: o, endpoint: endpoint, base: w0(base, o), accounts: map[string]aws.Config{}, limits: map[string]*tokenBucket{}}
 	cfg := w.base.Copy()
 	if cfg.Region == "" {
 		cfg.Region = iamRegion
@@ -154,7 +157,7 @@ func (w *Writer) Do(ctx context.Context, a plan.Action) error {
 		err = w.bucket(ctx, cfg, a)
 	case plan.OpPutBucketVersioning, plan.OpPutPublicAccessBlock, plan.OpDeletePublicAccessBlock, plan.OpPutBucketOwnershipControls,
 		plan.OpDeleteBucketOwnershipControls, plan.OpPutBucketEncryption, plan.OpDeleteBucketEncryption, plan.OpPutBucketLifecycle,
-		plan.OpDeleteBucketLifecycle, plan.OpPutBucketLogging, plan.OpCreateBucket, plan.OpDeleteBucket:
+		plan.OpDeleteBucketLifecycle, plan.OpPutBucketLogging, plan.OpCreateBucket, plan.OpDeleteBucket, plan.OpPutObjectLockConfiguration:
 		err = bucketSetting(ctx, w.s3(cfg), a)
 	case plan.OpPutKeyPolicy:
 		_, err = kms.NewFromConfig(cfg).PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(a.KeyARN), Policy: aws.String(a.Document),
@@ -162,9 +165,20 @@ func (w *Writer) Do(ctx context.Context, a plan.Action) error {
 	case plan.OpCreateRole, plan.OpUpdateAssumeRolePolicy, plan.OpPutRolePolicy, plan.OpDeleteRolePolicy, plan.OpDeleteRole:
 		err = role(ctx, iam.NewFromConfig(cfg), a)
 	default:
-		if err = w.pace(ctx, a.Account+"/"+region); err == nil {
-			err = trail(ctx, cloudtrail.NewFromConfig(cfg), a)
-		}
+		key := a.Account + "/" + region
+		// Every attempt, retries included, waits for its token right
+		// before it is sent: what CloudTrail counts is what arrives.
+		err = trail(ctx, cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) {
+			o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+				return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("trailwardenPace",
+					func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+						if err := w.pace(ctx, key); err != nil {
+							return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+						}
+						return next.HandleFinalize(ctx, in)
+					}), middleware.After)
+			})
+		}), a)
 	}
 	return short(err)
 }
@@ -183,18 +197,20 @@ func (w *Writer) bucket(ctx context.Context, cfg aws.Config, a plan.Action) erro
 	return err
 }
 
-// pace holds CloudTrail's mutating calls to one per interval per account
-// and region.
+// pace waits for a token of key's bucket (one account and region).
 func (w *Writer) pace(ctx context.Context, key string) error {
 	w.mu.Lock()
-	next := w.lastCall[key].Add(w.o.TrailInterval)
-	now := time.Now()
-	if next.Before(now) {
-		next = now
+	b := w.limits[key]
+	if b == nil {
+		b = newTokenBucket(w.o.TrailInterval, TrailBurst)
+		w.limits[key] = b
 	}
-	w.lastCall[key] = next
+	wait := b.reserve(time.Now())
 	w.mu.Unlock()
-	t := time.NewTimer(time.Until(next))
+	if wait <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -202,6 +218,38 @@ func (w *Writer) pace(ctx context.Context, key string) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// TrailBurst is how many CloudTrail changes an account and region may
+// make at once before the one-per-interval rate holds them back: one, as
+// the documented quota is a plain one per second.
+const TrailBurst = 1
+
+// tokenBucket is a token bucket: a token every interval, at most burst
+// kept. A call that finds none reserves the next one, so callers queue in
+// order and the rate holds however many wait.
+type tokenBucket struct {
+	interval time.Duration
+	burst    float64
+	tokens   float64
+	last     time.Time
+}
+
+func newTokenBucket(interval time.Duration, burst int) *tokenBucket {
+	return &tokenBucket{interval: interval, burst: float64(burst), tokens: float64(burst)}
+}
+
+// reserve takes a token at now and returns how long to wait for it.
+func (b *tokenBucket) reserve(now time.Time) time.Duration {
+	if !b.last.IsZero() {
+		b.tokens = min(b.burst, b.tokens+float64(now.Sub(b.last))/float64(b.interval))
+	}
+	b.last = now
+	b.tokens--
+	if b.tokens >= 0 {
+		return 0
+	}
+	return time.Duration(-b.tokens * float64(b.interval))
 }
 
 // APIError is AWS's error code and message, without the SDK's request

@@ -178,7 +178,8 @@ func fromTrail(t cttypes.Trail) snapshot.Trail {
 		S3BucketName: aws.ToString(t.S3BucketName), S3KeyPrefix: aws.ToString(t.S3KeyPrefix), IsMultiRegion: aws.ToBool(t.IsMultiRegionTrail),
 		IsOrganization: aws.ToBool(t.IsOrganizationTrail), IncludeGlobalServiceEvents: aws.ToBool(t.IncludeGlobalServiceEvents),
 		LogFileValidationEnabled: aws.ToBool(t.LogFileValidationEnabled), KMSKeyID: aws.ToString(t.KmsKeyId),
-		CloudWatchLogsLogGroupARN: aws.ToString(t.CloudWatchLogsLogGroupArn), HasInsightSelectors: aws.ToBool(t.HasInsightSelectors)}
+		CloudWatchLogsLogGroupARN: aws.ToString(t.CloudWatchLogsLogGroupArn),
+		CloudWatchLogsRoleARN:     aws.ToString(t.CloudWatchLogsRoleArn), HasInsightSelectors: aws.ToBool(t.HasInsightSelectors)}
 }
 
 func eventSelectors(in []cttypes.EventSelector) []snapshot.EventSelector {

@@ -9,10 +9,11 @@ import (
 // state serves. S3's Get answers with the same XML document its Put takes,
 // so the state keeps the body of the last Put and echoes it.
 var bucketConfigNouns = map[string]bool{"BucketVersioning": true, "PublicAccessBlock": true, "BucketOwnershipControls": true,
-	"BucketEncryption": true, "BucketLifecycleConfiguration": true, "BucketLogging": true}
+	"BucketEncryption": true, "BucketLifecycleConfiguration": true, "BucketLogging": true, "BucketAcl": true,
+	"ObjectLockConfiguration": true}
 
 // noDelete are the sub-resources S3 has no Delete call for.
-var noDelete = map[string]bool{"BucketVersioning": true, "BucketLogging": true}
+var noDelete = map[string]bool{"BucketVersioning": true, "BucketLogging": true, "BucketAcl": true, "ObjectLockConfiguration": true}
 
 // SetBucketConfig makes bucket exist with one setting: noun is the S3
 // operation's noun (BucketVersioning, PublicAccessBlock,
@@ -82,7 +83,7 @@ func (s *state) bucketLifecycle(w *World, c *Call, reqID string) (Response, bool
 	return Response{}, false
 }
 
-var locationRE = regexp.MustCompile(`<LocationConstraint>([^<]*)</LocationConstraint>`)
+var locationRE = regexp.MustCompile(`<LocationConstraint[^>]*>([^<]*)</LocationConstraint>`)
 
 // bucketConfig serves Get/Put/Delete of a bucket setting held in the
 // state; a Get of a setting never set falls through to the recordings.
@@ -114,6 +115,15 @@ func (s *state) bucketConfig(w *World, c *Call, reqID string) (Response, bool) {
 	case "Put":
 		if !w.buckets[c.Resource] {
 			return errorResponse("s3", "NoSuchBucket", "The specified bucket does not exist", 0, reqID), true
+		}
+		if r, refused := s.refusePut(w, c, noun, reqID); refused {
+			return r, true
+		}
+		if noun == "BucketAcl" && strings.TrimSpace(c.Body) == "" {
+			// A canned ACL (x-amz-acl: private) in a header: the owner
+			// keeps FULL_CONTROL and nobody else has a grant.
+			s.bucketConfigs[k] = notRecorded["s3.GetBucketAcl"].Body
+			return Response{}, true
 		}
 		s.bucketConfigs[k] = c.Body
 		return Response{}, true

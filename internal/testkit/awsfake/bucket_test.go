@@ -18,6 +18,7 @@ import (
 func TestS3_BucketSettingsAreStateful(t *testing.T) {
 	w := awsfake.New()
 	w.SetBucketPolicy("logs", "")
+	w.SetBucketPolicy("target", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::target/*"}]}`)
 	s := awsfake.Start(t, w)
 	ctx := context.Background()
 	c := s3.NewFromConfig(s.Config("eu-west-1"), func(o *s3.Options) { o.UsePathStyle = true })
@@ -74,5 +75,73 @@ func TestS3_BucketSettingsAreStateful(t *testing.T) {
 	}
 	if _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: nb}); err == nil {
 		t.Error("the deleted bucket still exists")
+	}
+}
+
+// TestS3_RefusesAsS3Does: the writes S3 refuses are refused with S3's code
+// and change nothing.
+func TestS3_RefusesAsS3Does(t *testing.T) {
+	const ns = `xmlns="http://s3.amazonaws.com/doc/2006-03-01/"`
+	logOK := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"}]}`
+	w := awsfake.New()
+	w.SetBucketPolicy("central", "")
+	w.SetBucketPolicy("no-permission", "")
+	w.SetBucketPolicy("far", logOK)
+	w.SetBucketPolicy("near", logOK)
+	w.Record(awsfake.Key{Service: "s3", Operation: "GetBucketLocation", Resource: "far", Region: "us-east-1"},
+		awsfake.Response{Body: `<LocationConstraint ` + ns + `>ap-south-1</LocationConstraint>`})
+	w.SetBucketConfig("central", "BucketAcl", `<AccessControlPolicy `+ns+`><Owner><ID>`+awsfake.OwnerCanonicalID+`</ID></Owner><AccessControlList>`+
+		`<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>`+awsfake.OwnerCanonicalID+`</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant>`+
+		`<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group"><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>READ</Permission></Grant>`+
+		`</AccessControlList></AccessControlPolicy>`)
+	s := awsfake.Start(t, w)
+	ctx := context.Background()
+	c := s3.NewFromConfig(s.Config("eu-west-1"), func(o *s3.Options) { o.UsePathStyle = true })
+	central := aws.String("central")
+
+	enforce := &s3.PutBucketOwnershipControlsInput{Bucket: central, OwnershipControls: &s3types.OwnershipControls{
+		Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnershipBucketOwnerEnforced}}}}
+	if _, err := c.PutBucketOwnershipControls(ctx, enforce); code(err) != "InvalidBucketAclWithObjectOwnership" {
+		t.Errorf("BucketOwnerEnforced with an AllUsers grant: %v", err)
+	}
+	if w.BucketConfig("central", "BucketOwnershipControls") != "" {
+		t.Error("the refused ownership controls were stored")
+	}
+	if _, err := c.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: central, ACL: s3types.BucketCannedACLPrivate}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketOwnershipControls(ctx, enforce); err != nil {
+		t.Errorf("BucketOwnerEnforced after the ACL was reset: %v", err)
+	}
+
+	logTo := func(target string) error {
+		_, err := c.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: central, BucketLoggingStatus: &s3types.BucketLoggingStatus{
+			LoggingEnabled: &s3types.LoggingEnabled{TargetBucket: aws.String(target), TargetPrefix: aws.String("central/")}}})
+		return err
+	}
+	for target, want := range map[string]string{"missing": "InvalidTargetBucketForLogging", "far": "CrossLocationLoggingProhibitted",
+		"no-permission": "InvalidTargetBucketForLogging", "near": ""} {
+		if err := logTo(target); code(err) != want {
+			t.Errorf("logging to %s: %v, want %q", target, err, want)
+		}
+	}
+
+	lock := &s3.PutObjectLockConfigurationInput{Bucket: central, ObjectLockConfiguration: &s3types.ObjectLockConfiguration{ObjectLockEnabled: s3types.ObjectLockEnabledEnabled,
+		Rule: &s3types.ObjectLockRule{DefaultRetention: &s3types.DefaultRetention{Mode: s3types.ObjectLockRetentionModeCompliance, Days: aws.Int32(365)}}}}
+	if _, err := c.PutObjectLockConfiguration(ctx, lock); code(err) != "InvalidBucketState" {
+		t.Errorf("Object Lock without versioning: %v", err)
+	}
+	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: central, VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObjectLockConfiguration(ctx, lock); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: central})
+	if err != nil || got.ObjectLockConfiguration.Rule.DefaultRetention.Mode != s3types.ObjectLockRetentionModeCompliance {
+		t.Fatalf("Object Lock read back %+v %v", got, err)
+	}
+	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: central, VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusSuspended}}); code(err) != "InvalidBucketState" {
+		t.Errorf("suspending versioning under Object Lock: %v", err)
 	}
 }

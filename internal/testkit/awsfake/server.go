@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Wire protocols of the services the fake speaks.
@@ -146,6 +147,7 @@ func (w *World) decode(hr *http.Request, raw []byte) (*Call, error) {
 		return nil, fmt.Errorf("%s request without an operation", service)
 	}
 	c.Resource = resourceOf(c)
+	c.At = time.Now()
 	c.Page = c.Params["NextToken"]
 	if c.Page == "" {
 		c.Page = c.Params["Marker"]

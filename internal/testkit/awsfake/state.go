@@ -19,7 +19,7 @@ type Role struct {
 // arrays in CloudTrail's wire shape ("" = none).
 type Trail struct {
 	Name, HomeRegion, S3BucketName, S3KeyPrefix, KMSKeyID string
-	CloudWatchLogsLogGroupARN                             string
+	CloudWatchLogsLogGroupARN, CloudWatchLogsRoleARN      string
 	IsMultiRegion, IsOrganization                         bool
 	IncludeGlobalServiceEvents, LogFileValidation         bool
 	Logging                                               bool

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 func (t *Trail) arn(w *World, account string) string {
@@ -28,6 +29,9 @@ func (t *Trail) wire(w *World, account string) map[string]any {
 	if t.CloudWatchLogsLogGroupARN != "" {
 		m["CloudWatchLogsLogGroupArn"] = t.CloudWatchLogsLogGroupARN
 	}
+	if t.CloudWatchLogsRoleARN != "" {
+		m["CloudWatchLogsRoleArn"] = t.CloudWatchLogsRoleARN
+	}
 	return m
 }
 
@@ -36,11 +40,17 @@ func (t *Trail) wire(w *World, account string) map[string]any {
 const defaultSelectors = `[{"ReadWriteType":"All","IncludeManagementEvents":true,"DataResources":[],"ExcludeManagementEventSources":[]}]`
 
 func (s *state) cloudtrail(w *World, c *Call, reqID string) (Response, bool) {
+	orgTrails := s.organizationTrails(c.Account)
 	if !s.trailAccounts[c.Account] {
-		if c.Operation != "CreateTrail" {
+		_, recorded := w.records[Key{c.Account, c.Region, c.Service, c.Operation, c.Resource, c.Page}]
+		switch {
+		case c.Operation == "CreateTrail":
+			s.trailAccounts[c.Account] = true
+		case c.Operation == "DescribeTrails" && len(orgTrails) > 0 && !recorded:
+			// Member accounts see the organization's trails.
+		default:
 			return Response{}, false
 		}
-		s.trailAccounts[c.Account] = true
 	}
 	if c.Operation == "DescribeTrails" {
 		var list []map[string]any
@@ -50,9 +60,14 @@ func (s *state) cloudtrail(w *World, c *Call, reqID string) (Response, bool) {
 				names = append(names, k)
 			}
 		}
+		names = append(names, orgTrails...)
 		sort.Strings(names)
 		for _, k := range names {
-			list = append(list, s.trails[k].wire(w, c.Account))
+			t := s.trails[k]
+			if t.IsMultiRegion || t.HomeRegion == c.Region {
+				owner, _, _ := strings.Cut(k, "/")
+				list = append(list, t.wire(w, owner))
+			}
 		}
 		if list == nil {
 			list = []map[string]any{}
@@ -74,6 +89,11 @@ func (s *state) cloudtrail(w *World, c *Call, reqID string) (Response, bool) {
 	str := func(name string, into *string) {
 		if v, ok := p[name]; ok {
 			*into = v
+		}
+	}
+	if c.Operation == "CreateTrail" || c.Operation == "UpdateTrail" {
+		if r, bad := s.checkCloudWatch(c, t, reqID); bad {
+			return r, true
 		}
 	}
 	switch c.Operation {
@@ -102,6 +122,7 @@ func (s *state) cloudtrail(w *World, c *Call, reqID string) (Response, bool) {
 		str("S3KeyPrefix", &t.S3KeyPrefix)
 		str("KmsKeyId", &t.KMSKeyID)
 		str("CloudWatchLogsLogGroupArn", &t.CloudWatchLogsLogGroupARN)
+		str("CloudWatchLogsRoleArn", &t.CloudWatchLogsRoleARN)
 		flag("IncludeGlobalServiceEvents", &t.IncludeGlobalServiceEvents)
 		flag("IsMultiRegionTrail", &t.IsMultiRegion)
 		flag("EnableLogFileValidation", &t.LogFileValidation)
@@ -114,7 +135,13 @@ func (s *state) cloudtrail(w *World, c *Call, reqID string) (Response, bool) {
 	case "GetTrail":
 		return JSON(map[string]any{"Trail": t.wire(w, c.Account)}), true
 	case "GetTrailStatus":
-		return JSON(map[string]any{"IsLogging": t.Logging}), true
+		st := map[string]any{"IsLogging": t.Logging}
+		if t.Logging && t.CloudWatchLogsLogGroupARN != "" {
+			// A logging trail delivers to its log group within minutes;
+			// the fake reports a delivery at the time of the question.
+			st["LatestCloudWatchLogsDeliveryTime"] = float64(time.Now().Unix())
+		}
+		return JSON(st), true
 	case "StartLogging", "StopLogging":
 		t.Logging = c.Operation == "StartLogging"
 		return OK("{}"), true
@@ -139,4 +166,55 @@ func (s *state) cloudtrail(w *World, c *Call, reqID string) (Response, bool) {
 		return JSON(map[string]any{"TrailARN": t.arn(w, c.Account), "InsightSelectors": json.RawMessage(t.Insights)}), true
 	}
 	return Response{}, false
+}
+
+// checkCloudWatch refuses CloudWatch Logs settings as CloudTrail does: the
+// log group and the role go together, and both must be in the trail's
+// account, the log group in its home region.
+func (s *state) checkCloudWatch(c *Call, t *Trail, reqID string) (Response, bool) {
+	group, role := "", ""
+	if t != nil {
+		group, role = t.CloudWatchLogsLogGroupARN, t.CloudWatchLogsRoleARN
+	}
+	if v, ok := c.Params["CloudWatchLogsLogGroupArn"]; ok {
+		group = v
+	}
+	if v, ok := c.Params["CloudWatchLogsRoleArn"]; ok {
+		role = v
+	}
+	home := c.Region
+	if t != nil {
+		home = t.HomeRegion
+	}
+	fail := func(code, msg string) (Response, bool) { return errorResponse("cloudtrail", code, msg, 0, reqID), true }
+	switch {
+	case group == "" && role == "":
+		return Response{}, false
+	case group == "":
+		return fail("InvalidCloudWatchLogsLogGroupArnException", "You must specify a log group and a role ARN.")
+	case role == "":
+		return fail("InvalidCloudWatchLogsRoleArnException", "You must specify a log group and a role ARN.")
+	}
+	g := strings.Split(group, ":")
+	if len(g) < 7 || g[2] != "logs" || g[3] != home || g[4] != c.Account || g[5] != "log-group" {
+		return fail("InvalidCloudWatchLogsLogGroupArnException", "Access denied. Verify in IAM that the role has adequate permissions.")
+	}
+	r := strings.Split(role, ":")
+	if len(r) != 6 || r[2] != "iam" || r[4] != c.Account || !strings.HasPrefix(r[5], "role/") {
+		return fail("InvalidCloudWatchLogsRoleArnException", "Access denied. Verify in IAM that the role has adequate permissions.")
+	}
+	return Response{}, false
+}
+
+// organizationTrails are the keys of the organization trails other
+// accounts own, which CloudTrail lists in every member account too. The
+// fake does not track membership: every account is taken as a member.
+func (s *state) organizationTrails(account string) []string {
+	var out []string
+	for k, t := range s.trails {
+		if t.IsOrganization && !strings.HasPrefix(k, account+"/") {
+			out = append(out, k)
+		}
+	}
+	return out
 }

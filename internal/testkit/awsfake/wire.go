@@ -112,6 +112,8 @@ var notRecorded = map[string]Response{
 	"s3.GetBucketVersioning":             {Body: `<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>`},
 	"s3.GetBucketRequestPayment":         {Body: `<RequestPaymentConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Payer>BucketOwner</Payer></RequestPaymentConfiguration>`},
 	"s3.HeadBucket":                      {},
+	// A bucket nobody placed elsewhere is in us-east-1 (no constraint).
+	"s3.GetBucketLocation": {Body: `<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>`},
 	// A bucket's ACL as S3 creates it: its owner has FULL_CONTROL.
 	"s3.GetBucketAcl": {Body: `<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>` + OwnerCanonicalID + `</ID></Owner>` +
 		`<AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>` + OwnerCanonicalID +

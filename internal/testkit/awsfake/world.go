@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // DefaultCaller is the account of the base (environment) credentials.
@@ -39,6 +40,8 @@ type Call struct {
 	Params map[string]string
 	Body   string
 	Status int
+	// At is when the request arrived.
+	At time.Time
 }
 
 // World is the recorded AWS world one test talks to.
