@@ -76,7 +76,9 @@ func (m *model) cloudFormationReadme(stacks []*stack, set *stack) string {
 	fmt.Fprintf(&w, "Every resource has `DeletionPolicy: Retain` and `UpdateReplacePolicy: Retain`: deleting a stack or replacing a resource leaves it in place.\n\n")
 	fmt.Fprintf(&w, "The KMS key: CloudFormation has no resource for a key policy alone, so the key itself is imported (AWS::KMS::Key) and its policy is the KeyPolicy property. The template sets nothing else on the key.\n")
 	if l := m.importList(); len(l) > 0 {
-		fmt.Fprintf(&w, "\nExisting resources are imported, never created: %s. If one does not exist yet, generate again with `--existing` naming only those that do.\n", strings.Join(l, "; "))
+		fmt.Fprintf(&w, "\nExisting resources are imported, never created: %s. If one does not exist yet, generate again with `--existing` naming only those that do.\n\n", strings.Join(l, "; "))
+		fmt.Fprintf(&w, "An import template states only each imported resource's identity and the properties CloudFormation requires: CloudFormation applies only what differs between two templates, so the deploy after the import applies every other setting. ")
+		fmt.Fprintf(&w, "The role's trust policy and the trail's S3 bucket and logging state are required at import, so they are not applied again if the live ones differ: run `trailwarden plan --config %s` after the deploy; it lists whatever still differs.\n", m.source())
 	}
 	m.replaced(&w)
 	m.manualSteps(&w)
