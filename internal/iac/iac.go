@@ -176,15 +176,6 @@ func arnField(arn string, i int) string {
 	return ""
 }
 
-// accessRoleARN is the role assumed in account, or "" when the config
-// names none.
-func (m *model) accessRoleARN(account string) string {
-	if m.c.AWS.AccessRole == "" {
-		return ""
-	}
-	return fmt.Sprintf("arn:%s:iam::%s:role/%s", m.c.Partition(), account, m.c.AWS.AccessRole)
-}
-
 // trailPolicies are the targets a trail needs in place before it is
 // created: CloudTrail checks the bucket (and key) policy when it is.
 func (m *model) trailPolicies() []proof.Target {

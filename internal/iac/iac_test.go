@@ -33,7 +33,7 @@ func loadConfig(t *testing.T, name string) *config.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	c, err := config.Parse(f, path)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)

@@ -385,7 +385,7 @@ func cfnSchemas(t *testing.T) (map[string]*jsonschema.Schema, map[string][]strin
 // fails rather than passes unchecked. The output has no such value.
 type unsupported string
 
-func (u unsupported) String() string           { return string(u) }
+func (u unsupported) String() string          { return string(u) }
 func (u unsupported) MatchString(string) bool { return false }
 
 func perlRegexp(s string) (jsonschema.Regexp, error) {
