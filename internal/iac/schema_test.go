@@ -131,9 +131,35 @@ func (w *tfWalker) block(s *tfSchema, path, typ string) (*tfSchema, bool) {
 	return b, ok
 }
 
+// bareArgs are the arguments Terraform reads as references or type
+// keywords, never as templates: bare in HCL, "${" nowhere in JSON.
+var bareArgs = []string{"provider", "depends_on", "to", "type"}
+
+func (w *tfWalker) bare(path, name string, ok bool) {
+	if slices.Contains(bareArgs, name) && !strings.Contains(path, ".data_resource") && !ok {
+		w.fail("%s.%s: written as a template or string, not a bare reference", path, name)
+	}
+}
+
+func isTraversal(e hclsyntax.Expression) bool {
+	switch e := e.(type) {
+	case *hclsyntax.ScopeTraversalExpr:
+		return true
+	case *hclsyntax.TupleConsExpr:
+		for _, x := range e.Exprs {
+			if !isTraversal(x) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
 func (w *tfWalker) native(s *tfSchema, path string, body *hclsyntax.Body) {
-	for name := range body.Attributes {
+	for name, a := range body.Attributes {
 		w.attr(s, path, name)
+		w.bare(path, name, isTraversal(a.Expr))
 	}
 	for _, b := range body.Blocks {
 		if b.Type == "dynamic" && len(b.Labels) == 1 {
@@ -229,6 +255,8 @@ func (w *tfWalker) jsonBody(s *tfSchema, path string, body map[string]any) {
 			}
 		default:
 			w.attr(s, path, k)
+			raw, _ := json.Marshal(v)
+			w.bare(path, k, !strings.Contains(string(raw), "${"))
 		}
 	}
 }
@@ -326,6 +354,8 @@ func TestTerraformSchemaCatches(t *testing.T) {
 		{"versioning_configuration {", "versioning {"},
 		{`resource "aws_s3_bucket_policy"`, `resource "aws_s3_policy"`},
 		{"prevent_destroy = true", "prevent_delete = true"},
+		{"type        = string", `type        = "string"`},
+		{"depends_on = [aws_s3_bucket_policy.central,", `depends_on = ["aws_s3_bucket_policy.central",`},
 	} {
 		mutated := bytes.Replace(src, []byte(bad.from), []byte(bad.to), 1)
 		if bytes.Equal(mutated, src) {

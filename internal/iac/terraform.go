@@ -72,10 +72,10 @@ func (m *model) terraform(asJSON bool) (*Output, error) {
 	blocks = append(blocks, tf,
 		newBlock("variable", "access_role").
 			set("description", "role assumed in every account other than caller_account_id (\"\" uses your credentials everywhere)").
-			set("type", expr("string")).set("default", m.c.AWS.AccessRole),
+			set("type", ref("string")).set("default", m.c.AWS.AccessRole),
 		newBlock("variable", "caller_account_id").
 			set("description", "the account your Terraform credentials are in: no role is assumed there").
-			set("type", expr("string")))
+			set("type", ref("string")))
 	for _, p := range m.providers() {
 		pb := newBlock("provider", "aws").set("alias", p.alias()).set("region", p.region).
 			set("allowed_account_ids", []string{p.account})
