@@ -84,33 +84,56 @@ func (m *model) cloudFormationReadme(stacks []*stack, set *stack) string {
 	m.manualSteps(&w)
 	fmt.Fprintf(&w, "\n## Stacks, in order\n")
 	for _, s := range stacks {
-		where := "account " + s.account
-		if s.account == "" {
-			where = "each source account (" + strings.Join(m.d.TrailOwners, ", ") + ")"
-		}
-		fmt.Fprintf(&w, "\n### %s: %s, %s\n\n", s.name, where, s.region)
 		if set != nil && s.name == "trail" {
-			fmt.Fprintf(&w, "This template is the body of the stack set below; deploy it per account only to import trails that exist (then `aws cloudformation import-stacks-to-stack-set --stack-set-name trailwarden-%s --stack-ids ...` from account %s).\n\n", m.c.Trail.Name, set.account)
+			continue
 		}
-		stackName := "trailwarden-" + s.name
-		fmt.Fprintf(&w, "```\n")
-		if len(s.imports) > 0 {
-			fmt.Fprintf(&w, "aws cloudformation create-change-set --region %s --stack-name %s --change-set-name import --change-set-type IMPORT \\\n", s.region, stackName)
-			fmt.Fprintf(&w, "  --template-body file://%s.import.template.json --resources-to-import file://%s.resources-to-import.json --capabilities CAPABILITY_NAMED_IAM\n", s.name, s.name)
-			fmt.Fprintf(&w, "aws cloudformation execute-change-set --region %s --stack-name %s --change-set-name import\n", s.region, stackName)
-		}
-		fmt.Fprintf(&w, "aws cloudformation deploy --region %s --stack-name %s --template-file %s.template.json --capabilities CAPABILITY_NAMED_IAM\n```\n", s.region, stackName, s.name)
+		fmt.Fprintf(&w, "\n### %s: account %s, %s\n\n", s.name, s.account, s.region)
+		writeStackCommands(&w, s)
 	}
 	if set != nil {
-		fmt.Fprintf(&w, "\n### trail-stackset: account %s, %s\n\n", set.account, set.region)
-		fmt.Fprintf(&w, "A self-managed stack set that creates the trail in every source account (%s), one account at a time. ", strings.Join(m.d.TrailOwners, ", "))
-		if m.c.AWS.AccessRole != "" {
-			fmt.Fprintf(&w, "Its execution role is the config's aws.access_role, %s, which must trust this account's AWSCloudFormationStackSetAdministrationRole.\n\n", m.c.AWS.AccessRole)
-		} else {
-			fmt.Fprintf(&w, "Its execution role is AWSCloudFormationStackSetExecutionRole in each account.\n\n")
-		}
-		fmt.Fprintf(&w, "```\naws cloudformation deploy --region %s --stack-name trailwarden-trail-stackset --template-file trail-stackset.template.json\n```\n", set.region)
+		m.stackSetReadme(&w, stacks[len(stacks)-1], set)
 	}
 	fmt.Fprintf(&w, "\nThen: `trailwarden audit --config %s --standard %s`.\n", m.source(), m.c.Profile)
 	return w.String()
+}
+
+func writeStackCommands(w *strings.Builder, s *stack) {
+	stackName := "trailwarden-" + s.name
+	fmt.Fprintf(w, "```\n")
+	if len(s.imports) > 0 {
+		fmt.Fprintf(w, "aws cloudformation create-change-set --region %s --stack-name %s --change-set-name import --change-set-type IMPORT \\\n", s.region, stackName)
+		fmt.Fprintf(w, "  --template-body file://%s.import.template.json --resources-to-import file://%s.resources-to-import.json --capabilities CAPABILITY_NAMED_IAM\n", s.name, s.name)
+		fmt.Fprintf(w, "aws cloudformation execute-change-set --region %s --stack-name %s --change-set-name import\n", s.region, stackName)
+	}
+	fmt.Fprintf(w, "aws cloudformation deploy --region %s --stack-name %s --template-file %s.template.json --capabilities CAPABILITY_NAMED_IAM\n```\n", s.region, stackName, s.name)
+}
+
+// stackSetReadme is how the per-account trails are deployed: the stack
+// set creates trails that do not exist; trails that do are imported into
+// a stack per account first, and those stacks adopted by the stack set.
+func (m *model) stackSetReadme(w *strings.Builder, trail, set *stack) {
+	owners := strings.Join(m.d.TrailOwners, ", ")
+	setName := "trailwarden-" + m.c.Trail.Name
+	role := "AWSCloudFormationStackSetExecutionRole (the default)"
+	if m.c.AWS.AccessRole != "" {
+		role = "the config's aws.access_role, " + m.c.AWS.AccessRole + ","
+	}
+	fmt.Fprintf(w, "\n### trail: every source account (%s), %s\n\n", owners, set.region)
+	fmt.Fprintf(w, "The trail of each source account comes from a self-managed stack set, %s, administered from account %s. ", setName, set.account)
+	fmt.Fprintf(w, "It deploys trail.template.json to one account at a time (within CloudTrail's request rates). Its execution role in each account is %s which must trust account %s's AWSCloudFormationStackSetAdministrationRole.\n\n", role, set.account)
+	if len(trail.imports) == 0 {
+		fmt.Fprintf(w, "The trails do not exist yet: one deploy in account %s creates the stack set and a trail in every source account.\n\n", set.account)
+		fmt.Fprintf(w, "```\naws cloudformation deploy --region %s --stack-name trailwarden-trail-stackset --template-file trail-stackset.template.json\n```\n", set.region)
+		return
+	}
+	fmt.Fprintf(w, "The trails exist, and a stack set cannot create what exists. First, in each source account, import its trail into a stack and apply the settings:\n\n")
+	writeStackCommands(w, trail)
+	execRole := ""
+	if m.c.AWS.AccessRole != "" {
+		execRole = " --execution-role-name " + m.c.AWS.AccessRole
+	}
+	fmt.Fprintf(w, "\nThen, in account %s, make the stack set with no instances and let it adopt those stacks (their ARNs, from each account):\n\n", set.account)
+	fmt.Fprintf(w, "```\naws cloudformation create-stack-set --region %s --stack-set-name %s --template-body file://trail.template.json --permission-model SELF_MANAGED%s\n", set.region, setName, execRole)
+	fmt.Fprintf(w, "aws cloudformation import-stacks-to-stack-set --region %s --stack-set-name %s --stack-ids STACK_ARN ...\n```\n\n", set.region, setName)
+	fmt.Fprintf(w, "Do not deploy trail-stackset.template.json then: it creates %s, which now exists. It is for a start with no trails. Add a source account later with `aws cloudformation create-stack-instances --stack-set-name %s --accounts ACCOUNT --regions %s`.\n", setName, setName, set.region)
 }
