@@ -263,14 +263,17 @@ func (m *model) tfImports() []*block {
 		imp(bp, "aws_s3_bucket."+tfAccessLog, m.d.Bucket.AccessLogBucket)
 	}
 	if m.existing[ResourceKey] && m.c.KMSKeyARN != "" {
-		imp(provider{m.keyAccount(), m.keyRegion()}, "aws_kms_key_policy."+tfBucket, m.keyID())
+		// The same ARN as key_id: a different spelling of the key in
+		// the imported state would read as a change of key.
+		imp(provider{m.keyAccount(), m.keyRegion()}, "aws_kms_key_policy."+tfBucket, m.c.KMSKeyARN)
 	}
 	if m.existing[ResourceRole] {
 		imp(bp, "aws_iam_role."+tfReader, m.c.Readers.RoleName)
 	}
 	if m.existing[ResourceTrail] {
 		for _, o := range m.d.TrailOwners {
-			imp(m.trailProvider(o), "aws_cloudtrail."+m.trailName(o), m.c.Trail.Name)
+			// Version 5 of the provider identifies a trail by its ARN.
+			imp(m.trailProvider(o), "aws_cloudtrail."+m.trailName(o), m.c.TrailARN(o))
 		}
 	}
 	return out

@@ -200,7 +200,7 @@ import {
 import {
   provider = aws.acct_222222222222_us_east_1
   to       = aws_kms_key_policy.central
-  id       = "1234abcd-12ab-34cd-56ef-1234567890ab"
+  id       = "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 }
 
 import {
@@ -212,5 +212,5 @@ import {
 import {
   provider = aws.acct_111111111111_us_east_1
   to       = aws_cloudtrail.organization
-  id       = "org-trail"
+  id       = "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail"
 }

@@ -256,7 +256,7 @@ import {
 import {
   provider = aws.acct_222222222222_eu_west_1
   to       = aws_kms_key_policy.central
-  id       = "0a1b2c3d-1111-2222-3333-444455556666"
+  id       = "arn:aws:kms:eu-west-1:222222222222:key/0a1b2c3d-1111-2222-3333-444455556666"
 }
 
 import {
@@ -268,11 +268,11 @@ import {
 import {
   provider = aws.acct_333333333333_eu_central_1
   to       = aws_cloudtrail.account_333333333333
-  id       = "central"
+  id       = "arn:aws:cloudtrail:eu-central-1:333333333333:trail/central"
 }
 
 import {
   provider = aws.acct_555555555555_eu_central_1
   to       = aws_cloudtrail.account_555555555555
-  id       = "central"
+  id       = "arn:aws:cloudtrail:eu-central-1:555555555555:trail/central"
 }

@@ -199,5 +199,5 @@ import {
 import {
   provider = aws.acct_222222222222_us_west_2
   to       = aws_cloudtrail.account_222222222222
-  id       = "solo"
+  id       = "arn:aws:cloudtrail:us-west-2:222222222222:trail/solo"
 }
