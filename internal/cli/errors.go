@@ -12,6 +12,7 @@ import (
 	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/demo"
 	"github.com/trailwarden/trailwarden/internal/generator"
+	"github.com/trailwarden/trailwarden/internal/iac"
 	"github.com/trailwarden/trailwarden/internal/plan"
 	"github.com/trailwarden/trailwarden/internal/policy"
 	"github.com/trailwarden/trailwarden/internal/query/duckdb"
@@ -123,6 +124,10 @@ func libraryHint(err error) (int, string) {
 		return ExitBadInput, "set kms_key_arn in the config (or leave out the key policy: an SSE-S3 trail needs none)"
 	case errors.Is(err, generator.ErrNoReaders):
 		return ExitBadInput, "set readers.roles or readers.role_pattern in the config"
+	case errors.Is(err, iac.ErrResource):
+		return ExitBadInput, "--existing takes " + strings.Join(iac.ImportableResources(), ", ")
+	case errors.Is(err, iac.ErrFormat):
+		return ExitBadInput, "--format takes " + strings.Join(iac.Formats(), ", ")
 	case errors.Is(err, safefile.ErrDirectory):
 		return ExitBadInput, "give -o/--out a file name, e.g. -o ./policy.json, not a folder"
 	}
