@@ -1,0 +1,145 @@
+package sigma
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// checkCorrelation refuses what this package does not implement and
+// returns the referenced detections, prepared.
+func (r *Rule) checkCorrelation(ph Placeholders) ([]*prepared, error) {
+	if err := r.usable(); err != nil {
+		return nil, err
+	}
+	c := r.Correlation
+	switch c.Type {
+	case "event_count", "value_count":
+	case "temporal", "temporal_ordered", "value_sum", "value_avg", "value_percentile":
+		return nil, r.unsupported(fmt.Sprintf("correlation type %s is not supported (event_count and value_count are)", c.Type))
+	default:
+		return nil, r.unsupported(fmt.Sprintf("unknown correlation type %q", c.Type))
+	}
+	if c.Aliases {
+		return nil, r.unsupported("correlation aliases are not supported")
+	}
+	if c.Type == "value_count" && c.Field == "" {
+		return nil, r.unsupported("a value_count correlation needs condition.field")
+	}
+	if c.Type == "event_count" && c.Field != "" {
+		return nil, r.unsupported("an event_count correlation takes no condition.field")
+	}
+	var out []*prepared
+	for i, k := range c.Rules {
+		ref := c.Refs[i]
+		if ref == nil {
+			return nil, r.unsupported(fmt.Sprintf("refers to rule %q, which is not loaded", k))
+		}
+		if ref.Correlation != nil {
+			return nil, r.unsupported(fmt.Sprintf("refers to correlation %q: chained correlations are not supported", k))
+		}
+		p, err := ref.prepare(ph)
+		if err != nil {
+			return nil, r.unsupported(fmt.Sprintf("refers to rule %q: %v", k, err))
+		}
+		out = append(out, p)
+	}
+	for _, f := range append(append([]string{}, c.GroupBy...), c.Field) {
+		if f == "" {
+			continue
+		}
+		if _, err := parseField(f); err != nil {
+			return nil, r.wrap(err)
+		}
+	}
+	return out, nil
+}
+
+func countCond(c *Correlation, n string) string {
+	ops := map[string]string{"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "neq": "<>"}
+	var parts []string
+	for _, cc := range c.Conditions {
+		parts = append(parts, n+" "+ops[cc.Op]+" "+strconv.FormatInt(cc.N, 10))
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// compileCorrelation writes a correlation's SELECT. Each event matching
+// one of the rules opens a window of the timespan from its time; a
+// window whose count (events, or distinct values of the field) meets the
+// condition fires; overlapping firing windows of one group are one
+// episode, one row.
+func compileCorrelation(r *Rule, d Dialect, ph Placeholders, o Options) (*Compiled, error) {
+	preps, err := r.checkCorrelation(ph)
+	if err != nil {
+		return nil, err
+	}
+	c := r.Correlation
+	g := &gen{d: d}
+	var wheres []string
+	for _, p := range preps {
+		w, err := g.cond(p, p.cond)
+		if err != nil {
+			return nil, r.wrap(fmt.Errorf("refers to rule %q: %w", p.rule.Title, err))
+		}
+		wheres = append(wheres, w)
+	}
+	where := join(wheres, " OR ")
+
+	idCol, timeCol := "event_id", "event_time"
+	if d == Athena {
+		idCol, timeCol = "eventid", "from_iso8601_timestamp(eventtime)"
+	}
+	var cols, gcols, on, aCols []string
+	for i, f := range c.GroupBy {
+		fr, _ := parseField(f)
+		v, err := g.value(fr)
+		if err != nil {
+			return nil, r.wrap(err)
+		}
+		gc := "g" + strconv.Itoa(i)
+		cols = append(cols, v+" AS "+gc)
+		gcols = append(gcols, gc)
+		aCols = append(aCols, "a."+gc)
+		on = append(on, "a."+gc+" IS NOT DISTINCT FROM b."+gc)
+	}
+	count := "count(*)"
+	if c.Type == "value_count" {
+		fr, _ := parseField(c.Field)
+		v, err := g.value(fr)
+		if err != nil {
+			return nil, r.wrap(err)
+		}
+		cols = append(cols, v+" AS v")
+		count = "count(DISTINCT b.v)"
+	}
+	interval := "INTERVAL " + strconv.FormatInt(c.Seconds, 10) + " SECOND"
+	list, ids := "list", "list_sort(list_distinct(flatten(list(ids))))"
+	if d == Athena {
+		interval = "INTERVAL '" + strconv.FormatInt(c.Seconds, 10) + "' SECOND"
+		list, ids = "array_agg", "array_sort(array_distinct(flatten(array_agg(ids))))"
+	}
+	on = append(on, "b.event_time >= a.event_time", "b.event_time <= a.event_time + "+interval)
+	partition := ""
+	if len(gcols) > 0 {
+		partition = "PARTITION BY " + strings.Join(gcols, ", ") + " "
+	}
+	sel := append([]string{idCol + " AS event_id", timeCol + " AS event_time"}, cols...)
+	var b strings.Builder
+	fmt.Fprintf(&b, "WITH m AS (\n  SELECT row_number() OVER () AS rn, %s\n  FROM %s\n  WHERE %s\n),\n", strings.Join(sel, ", "), o.Table, filtered(where, o.Filter))
+	groupA := append([]string{"a.rn", "a.event_time"}, aCols...)
+	fmt.Fprintf(&b, "w AS (\n  SELECT %s, max(b.event_time) AS end_time, %s AS n, %s(b.event_id) AS ids\n  FROM m a JOIN m b ON %s\n  GROUP BY %s\n  HAVING %s\n),\n",
+		strings.Join(append([]string{"a.rn", "a.event_time AS start_time"}, aCols...), ", "), count, list,
+		strings.Join(on, " AND "), strings.Join(groupA, ", "), countCond(c, count))
+	fmt.Fprintf(&b, "p AS (\n  SELECT *, max(end_time) OVER (%sORDER BY start_time, rn ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end\n  FROM w\n),\n", partition)
+	fmt.Fprintf(&b, "e AS (\n  SELECT *, sum(CASE WHEN prev_end IS NOT NULL AND start_time <= prev_end THEN 0 ELSE 1 END) OVER (%sORDER BY start_time, rn ROWS UNBOUNDED PRECEDING) AS episode\n  FROM p\n)\n", partition)
+	var outCols []string
+	for i, f := range c.GroupBy {
+		outCols = append(outCols, gcols[i]+" AS "+quoteIdent(f))
+	}
+	outCols = append(outCols, "min(start_time) AS first_time", "max(end_time) AS last_time", `max(n) AS "count"`, ids+" AS event_ids")
+	fmt.Fprintf(&b, "SELECT %s\nFROM e\nGROUP BY %s\nORDER BY first_time", strings.Join(outCols, ", "), strings.Join(append(gcols, "episode"), ", "))
+	return &Compiled{Rule: r, SQL: b.String(), Correlation: true, GroupBy: c.GroupBy}, nil
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
