@@ -55,15 +55,15 @@ type Progress struct {
 // Manifest records what a demo contains: the ground truth tests and
 // people check verify, pull and detections against.
 type Manifest struct {
-	Org            *Org            `json:"org"`
-	Seed           uint64          `json:"seed"`
-	Start          time.Time       `json:"start"`
-	End            time.Time       `json:"end"`
-	LogFiles       int64           `json:"log_files"`
-	DigestFiles    int64           `json:"digest_files"`
-	Events         int64           `json:"events"`
-	Duplicates     int64           `json:"duplicate_events"`
-	LogBytes       int64           `json:"log_bytes"`
+	Org         *Org      `json:"org"`
+	Seed        uint64    `json:"seed"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	LogFiles    int64     `json:"log_files"`
+	DigestFiles int64     `json:"digest_files"`
+	Events      int64     `json:"events"`
+	Duplicates  int64     `json:"duplicate_events"`
+	LogBytes    int64     `json:"log_bytes"`
 	// PipelineEvents fire the built-in pipeline-tampering rules, one or
 	// more per rule, against the demo's own trail, bucket, key and reader
 	// role; ThreatEvents fire the identity-threat rules; LookAlikes are the

@@ -105,4 +105,3 @@ func ids(v any) []string {
 	}
 	return out
 }
-

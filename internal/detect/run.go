@@ -124,10 +124,21 @@ func Run(ctx context.Context, eng query.Engine, cat *Catalog, sc Scope) (*Report
 	if err := coverage(ctx, eng, sq, sc, rep); err != nil {
 		return nil, err
 	}
+	// Rules that need the config's values are summed up in one line.
+	var needConfig []string
 	for _, r := range cat.Rules {
-		if r.Status == StatusNotCompiled {
-			rep.Unknown = append(rep.Unknown, fmt.Sprintf("rule %s (%s) did not run: %s", r.ID, r.Title, r.Reason))
+		if r.Status != StatusNotCompiled {
+			continue
 		}
+		if strings.Contains(r.Reason, "placeholder %") && strings.Contains(r.Reason, "has no value") {
+			needConfig = append(needConfig, r.ID)
+			continue
+		}
+		rep.Unknown = append(rep.Unknown, fmt.Sprintf("rule %s (%s) did not run: %s", r.ID, r.Title, r.Reason))
+	}
+	if len(needConfig) > 0 {
+		rep.Unknown = append(rep.Unknown, fmt.Sprintf("%d rules did not run: their placeholders (the trail, bucket, key or reader role) have no value without a config (the first: %s)",
+			len(needConfig), needConfig[0]))
 	}
 	var simple, corr []*Rule
 	for _, r := range cat.Ready() {

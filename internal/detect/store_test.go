@@ -18,12 +18,7 @@ import (
 // and region, the way pull does, and opens it read-only as detect does.
 func StoreOf(tb testing.TB, events []map[string]any) *duckdb.Store {
 	tb.Helper()
-	ctx := context.Background()
 	path := filepath.Join(tb.TempDir(), "trail.duckdb")
-	sink, err := duckdb.OpenSink(ctx, path)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	files := map[string][]map[string]any{}
 	var order []string
 	for _, ev := range events {
@@ -33,9 +28,8 @@ func StoreOf(tb testing.TB, events []map[string]any) *duckdb.Store {
 		}
 		files[k] = append(files[k], ev)
 	}
-	var p batch.Parser
-	var b batch.Events
 	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	var logs []logFile
 	for i, k := range order {
 		evs := files[k]
 		acct, region := evs[0]["recipientAccountId"].(string), evs[0]["awsRegion"].(string)
@@ -48,7 +42,30 @@ func StoreOf(tb testing.TB, events []map[string]any) *duckdb.Store {
 		_, _ = zw.Write(raw)
 		_ = zw.Close()
 		key := "AWSLogs/o-exampleorg1/" + acct + "/CloudTrail/" + region + "/2026/11/20/" + acct + "_CloudTrail_" + region + "_20261120T1000Z_" + string(rune('a'+i)) + ".json.gz"
-		if _, err := p.Append(&b, batch.File{Key: key, Account: acct, Region: region, Day: day, Verified: true}, gz.Bytes(), batch.InMemoryRecords); err != nil {
+		logs = append(logs, logFile{batch.File{Key: key, Account: acct, Region: region, Day: day, Verified: true}, gz.Bytes()})
+	}
+	return storeOfFiles(tb, path, logs)
+}
+
+// logFile is a gzipped log file and where it is in the bucket.
+type logFile struct {
+	f  batch.File
+	gz []byte
+}
+
+// storeOfFiles loads log files into a new store at path, the way pull
+// does, and opens it read-only as detect does.
+func storeOfFiles(tb testing.TB, path string, logs []logFile) *duckdb.Store {
+	tb.Helper()
+	ctx := context.Background()
+	sink, err := duckdb.OpenSink(ctx, path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var p batch.Parser
+	var b batch.Events
+	for _, l := range logs {
+		if _, err := p.Append(&b, l.f, l.gz, batch.InMemoryRecords); err != nil {
 			tb.Fatal(err)
 		}
 		b.Commit()
