@@ -389,4 +389,3 @@ func (a *app) listDetectRules(cat *detect.Catalog, format string, noConfig bool)
 	}
 	return nil
 }
-

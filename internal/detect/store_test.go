@@ -64,17 +64,22 @@ func storeOfFiles(tb testing.TB, path string, logs []logFile) *duckdb.Store {
 	}
 	var p batch.Parser
 	var b batch.Events
-	for _, l := range logs {
-		if _, err := p.Append(&b, l.f, l.gz, batch.InMemoryRecords); err != nil {
+	// Batches of 64 files, as a pull loads them, so a large store is
+	// never in memory at once.
+	for start := 0; start < len(logs); start += 64 {
+		for _, l := range logs[start:min(start+64, len(logs))] {
+			if _, err := p.Append(&b, l.f, l.gz, batch.InMemoryRecords); err != nil {
+				tb.Fatal(err)
+			}
+			b.Commit()
+		}
+		if err := sink.Prepare(ctx, &b); err != nil {
 			tb.Fatal(err)
 		}
-		b.Commit()
-	}
-	if err := sink.Prepare(ctx, &b); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := sink.Load(ctx, &b); err != nil {
-		tb.Fatal(err)
+		if _, err := sink.Load(ctx, &b); err != nil {
+			tb.Fatal(err)
+		}
+		b.Reset()
 	}
 	if err := sink.Commit(ctx); err != nil {
 		tb.Fatal(err)
