@@ -242,7 +242,7 @@ func scan(ctx context.Context, eng query.Engine, sq *sqlGen, rs []*Rule) ([]Dete
 		v := rows.Row()
 		t := timeOf(v[1])
 		for i, r := range rs {
-			if !truthy(v[scanFixed+i]) {
+			if sq.athena() && !truthy(v[scanFixed+i]) || !sq.athena() && num(v[scanFixed]) != int64(i) {
 				continue
 			}
 			out = append(out, Detection{RuleID: r.ID, Rule: r.Title, Level: r.Level, Time: t, LastTime: t,

@@ -89,6 +89,14 @@ func (g *sqlGen) scope() string {
 	return strings.Join(c, " AND ")
 }
 
+// where is a rule's condition within the scope.
+func (g *sqlGen) where(w string) string {
+	if sc := g.scope(); sc != "true" {
+		return sc + " AND (" + w + ")"
+	}
+	return w
+}
+
 // coverage counts the window's events per account.
 func (g *sqlGen) coverage() string {
 	return "SELECT account, count(*) AS events FROM " + g.table() + " WHERE " + g.scope() + " GROUP BY account ORDER BY account"
@@ -107,16 +115,31 @@ var (
 		"sourceipaddress", "eventname"}
 )
 
-// scan is the one pass of the single-event rules: each row that meets any
-// rule's condition, with one boolean per rule saying which.
+// scan is the pass of the single-event rules. On DuckDB it is one query
+// of one branch per rule (UNION ALL), each row tagged with its rule's
+// index: the store is columnar and in memory, so each branch reads only
+// the columns its rule tests, and DuckDB runs the branches in parallel;
+// one WHERE w1 OR w2 ... with a flag per rule measured 6x slower. On
+// Athena, which bills every pass over the data, it is one pass: the rows
+// that meet any rule, with one boolean per rule saying which.
 func (g *sqlGen) scan(wheres []string) string {
-	cols := duckCols
-	if g.athena() {
-		cols = athenaCols
-	}
 	var b strings.Builder
+	if !g.athena() {
+		// The branches return row ids only, and the columns a detection
+		// names are read once, for the rows that matched: a branch that
+		// read them would read them for every row its filter looks at.
+		b.WriteString("WITH m AS (\n")
+		for i, w := range wheres {
+			if i > 0 {
+				b.WriteString("\n  UNION ALL\n")
+			}
+			b.WriteString("  SELECT rowid AS rid, " + strconv.Itoa(i) + " AS rule FROM events WHERE " + g.where(w))
+		}
+		b.WriteString("\n)\nSELECT " + strings.Join(duckCols, ", ") + ", m.rule\nFROM m JOIN events ON events.rowid = m.rid")
+		return b.String()
+	}
 	b.WriteString("SELECT ")
-	b.WriteString(strings.Join(cols, ", "))
+	b.WriteString(strings.Join(athenaCols, ", "))
 	for i, w := range wheres {
 		b.WriteString(",\n  coalesce((" + w + "), false) AS r" + strconv.Itoa(i))
 	}
