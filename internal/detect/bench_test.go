@@ -107,9 +107,9 @@ func BenchmarkDetectVersusScan(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	scanOnce := func() (time.Duration, int64) {
+	scanOnce := func(sql string) (time.Duration, int64) {
 		t0 := time.Now()
-		rows, err := st.Query(ctx, "select count(*) from events where event_name = 'x'")
+		rows, err := st.Query(ctx, sql)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -123,12 +123,19 @@ func BenchmarkDetectVersusScan(b *testing.B) {
 		_ = rows.Close()
 		return time.Since(t0), n
 	}
-	var scans, runs []time.Duration
+	// The literal scan DuckDB answers from its zonemaps: 'x' sorts after
+	// every event name, so no row group is read. The second reads the
+	// whole request_parameters column, the one most rules look into.
+	const literal = "select count(*) from events where event_name = 'x'"
+	const reads = "select count(*) from events where contains(CAST(request_parameters AS VARCHAR), 'no-such-value')"
+	var scans, fulls, runs []time.Duration
 	var rep *Report
 	for b.Loop() {
 		for i := 0; i < rounds; i++ {
-			d, _ := scanOnce()
+			d, _ := scanOnce(literal)
 			scans = append(scans, d)
+			d, _ = scanOnce(reads)
+			fulls = append(fulls, d)
 			t0 := time.Now()
 			rep, err = Run(ctx, st, cat, Scope{})
 			if err != nil {
@@ -142,11 +149,14 @@ func BenchmarkDetectVersusScan(b *testing.B) {
 		slices.Sort(s)
 		return s[len(s)/2]
 	}
-	ms, mr := median(scans), median(runs)
-	ratio := float64(mr) / float64(ms)
-	b.Logf("%d events, %d rules ready: all rules %s, one full scan %s (medians of %d): ratio %.2fx (goal <= 3x); %d detections",
-		rep.Events, rep.Rules[StatusReady], mr.Round(time.Millisecond), ms.Round(time.Millisecond), len(scans), ratio, len(rep.Detections))
+	ms, mf, mr := median(scans), median(fulls), median(runs)
+	ratio, fratio := float64(mr)/float64(ms), float64(mr)/float64(mf)
+	b.Logf("%d events, %d rules ready, %d detections; medians of %d rounds: all rules %s", rep.Events, rep.Rules[StatusReady],
+		len(rep.Detections), len(scans), mr.Round(time.Millisecond))
+	b.Logf("ratio %.0fx to %q (%s, answered from zonemaps; goal <= 3x)", ratio, literal, ms.Round(time.Millisecond))
+	b.Logf("ratio %.2fx to a read of every request_parameters value (%s)", fratio, mf.Round(time.Millisecond))
 	b.ReportMetric(ratio, "x-scan")
+	b.ReportMetric(fratio, "x-read")
 	b.ReportMetric(float64(mr.Milliseconds()), "ms-rules")
 	b.ReportMetric(float64(ms.Milliseconds()), "ms-scan")
 }

@@ -12,7 +12,11 @@ import (
 // correlate runs one correlation rule, compiled with the run's scope, one
 // detection per group and episode it returns.
 func correlate(ctx context.Context, eng query.Engine, sq *sqlGen, cat *Catalog, r *Rule) ([]Detection, error) {
-	comp, err := sigma.CompileWith(r.rule, sq.d, cat.ph, sigma.Options{Table: sq.table(), Filter: sq.scope()})
+	filter := sq.scope()
+	if names := cat.refNames(r); len(names) > 0 {
+		filter += " AND " + sq.nameIn(names)
+	}
+	comp, err := sigma.CompileWith(r.rule, sq.d, cat.ph, sigma.Options{Table: sq.table(), Filter: filter})
 	if err != nil {
 		return nil, fmt.Errorf("detect: compile correlation %s: %w", r.ID, err)
 	}
@@ -102,6 +106,27 @@ func ids(v any) []string {
 		if p != "" {
 			out = append(out, p)
 		}
+	}
+	return out
+}
+
+// refNames are the event names every rule a correlation counts requires,
+// or nil when one of them does not say.
+func (c *Catalog) refNames(r *Rule) []string {
+	var out []string
+	for _, ref := range r.rule.Correlation.Refs {
+		b := c.byRule(ref)
+		if b == nil {
+			return nil
+		}
+		names := b.names
+		if names == nil {
+			names = eventNames(ref)
+		}
+		if len(names) == 0 {
+			return nil
+		}
+		out = append(out, names...)
 	}
 	return out
 }

@@ -55,6 +55,9 @@ type Rule struct {
 
 	rule     *sigma.Rule
 	compiled *sigma.Compiled
+	// names are the event names the rule can match at all (see
+	// eventNames), nil when it does not say.
+	names []string
 }
 
 // Catalog is every rule loaded, in the order loaded.
@@ -149,6 +152,9 @@ func (c *Catalog) Compile(d sigma.Dialect, ph sigma.Placeholders) {
 			r.Status, r.Reason, r.compiled = StatusReferenced, "counted by a correlation only (generate: false)", comp
 		default:
 			r.Status, r.Reason, r.compiled = StatusReady, "", comp
+		}
+		if r.compiled != nil && !r.Correlation {
+			r.names = eventNames(r.rule)
 		}
 	}
 	// A correlation runs only if the rules it counts compiled.

@@ -228,11 +228,7 @@ func coverage(ctx context.Context, eng query.Engine, sq *sqlGen, sc Scope, rep *
 // scan runs every single-event rule in one pass over the events: a row is
 // read once and tagged with each rule whose condition it meets.
 func scan(ctx context.Context, eng query.Engine, sq *sqlGen, rs []*Rule) ([]Detection, error) {
-	wheres := make([]string, len(rs))
-	for i, r := range rs {
-		wheres[i] = r.compiled.Where
-	}
-	rows, err := eng.Query(ctx, sq.scan(wheres))
+	rows, err := eng.Query(ctx, sq.scan(rs))
 	if err != nil {
 		return nil, fmt.Errorf("detect: run %d rules: %w", len(rs), err)
 	}
