@@ -130,7 +130,7 @@ var (
 		"coalesce(user_identity.arn, user_identity.session_context.session_issuer.arn, user_identity.invoked_by, user_identity.user_name, user_identity.type) AS principal",
 		"source_ip_address", "event_name"}
 	// duckOut are duckCols as the scan's d names them.
-	duckOut = []string{"d.event_id", "d.event_time", "d.account", "d.aws_region", "d.principal", "d.source_ip_address", "d.event_name"}
+	duckOut    = []string{"d.event_id", "d.event_time", "d.account", "d.aws_region", "d.principal", "d.source_ip_address", "d.event_name"}
 	athenaCols = []string{"eventid", "eventtime", "account", "awsregion",
 		"coalesce(useridentity.arn, useridentity.sessioncontext.sessionissuer.arn, useridentity.invokedby, useridentity.username, useridentity.type)",
 		"sourceipaddress", "eventname"}
