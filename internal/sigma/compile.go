@@ -159,10 +159,6 @@ func join(parts []string, sep string) string {
 }
 
 func (g *gen) pred(pd *pred) (string, error) {
-	v, err := g.value(pd.field)
-	if err != nil {
-		return "", err
-	}
 	switch pd.kind {
 	case predExists:
 		e, err := g.exists(pd.field)
@@ -174,6 +170,10 @@ func (g *gen) pred(pd *pred) (string, error) {
 		}
 		return "NOT " + e, nil
 	case predFieldRef:
+		v, err := g.value(pd.field)
+		if err != nil {
+			return "", err
+		}
 		o, err := g.value(pd.other)
 		if err != nil {
 			return "", err
@@ -186,17 +186,136 @@ func (g *gen) pred(pd *pred) (string, error) {
 	}
 	var groups []string
 	for _, grp := range pd.groups {
-		var alts []string
-		for i := range grp {
-			alts = append(alts, g.pattern(v, &grp[i]))
+		if len(grp) == 1 && grp[0].kind == patNull {
+			any, err := g.anyValue(pd.field, func(v string) string { return v + " IS NOT NULL" })
+			if err != nil {
+				return "", err
+			}
+			groups = append(groups, "NOT "+any)
+			continue
 		}
-		groups = append(groups, join(alts, " OR "))
+		any, err := g.anyValue(pd.field, func(v string) string { return g.alternatives(v, grp) })
+		if err != nil {
+			return "", err
+		}
+		groups = append(groups, any)
 	}
-	s := "coalesce(" + join(groups, " AND ") + ", false)"
+	s := join(groups, " AND ")
 	if pd.neq {
 		s = "NOT " + s
 	}
 	return s, nil
+}
+
+// anyValue is the SQL of "one of the field's values satisfies test", never
+// NULL. Inside a JSON field a path may pass through lists: every way it
+// can (each intermediate member a list or not) is tried, as Match walks
+// them.
+func (g *gen) anyValue(f fieldRef, test func(v string) string) (string, error) {
+	if member, ok := resourceMember(f); ok {
+		if g.d == Athena {
+			return "coalesce(any_match(resources, x0 -> " + test("x0."+athenaStructMembers["resources"][member]) + "), false)", nil
+		}
+		return "coalesce(list_bool_or(list_transform(json_extract_string(resources, " + quote(`$[*]."`+member+`"`) + "), x -> " + test("x") + ")), false)", nil
+	}
+	col, sub := g.jsonTarget(f)
+	if col == "" || len(sub) < 2 {
+		v, err := g.value(f)
+		if err != nil {
+			return "", err
+		}
+		return "coalesce(" + test(v) + ", false)", nil
+	}
+	var parts []string
+	for set := uint(0); set < 1<<(len(sub)-1); set++ {
+		if g.d == Athena {
+			parts = append(parts, "coalesce("+g.athenaAny(col, sub, set, 0, func(c, path string) string {
+				return test(athenaText(c, path))
+			})+", false)")
+			continue
+		}
+		path := quote(g.listPath(sub, set))
+		if set == 0 {
+			parts = append(parts, "coalesce("+test("json_extract_string("+col+", "+path+")")+", false)")
+			continue
+		}
+		parts = append(parts, "coalesce(list_bool_or(list_transform(json_extract_string("+col+", "+path+"), x -> "+test("x")+")), false)")
+	}
+	return join(parts, " OR "), nil
+}
+
+// listPath is a DuckDB JSON path with [*] after the members set marks.
+func (g *gen) listPath(sub []string, set uint) string {
+	var b strings.Builder
+	b.WriteString("$")
+	for i, k := range sub {
+		b.WriteString(`."` + k + `"`)
+		if set&(1<<i) != 0 {
+			b.WriteString("[*]")
+		}
+	}
+	return b.String()
+}
+
+// athenaAny is anyValue on Athena: any_match over the elements of each
+// member set marks as a list, leaf(json, path) at the end.
+func (g *gen) athenaAny(col string, sub []string, set uint, depth int, leaf func(c, path string) string) string {
+	for i := range sub {
+		if set&(1<<i) == 0 {
+			continue
+		}
+		x := "x" + strconv.Itoa(depth)
+		inner := g.athenaAny(x, sub[i+1:], set>>(i+1), depth+1, leaf)
+		return "any_match(TRY_CAST(json_extract(" + col + ", " + quote(g.jsonPath(sub[:i+1])) + ") AS ARRAY(JSON)), " + x + " -> " + inner + ")"
+	}
+	return leaf(col, g.jsonPath(sub))
+}
+
+// athenaText is a JSON value as text on Athena: a scalar as itself, an
+// object or list as its JSON, NULL for null or absent.
+func athenaText(c, path string) string {
+	return "coalesce(json_extract_scalar(" + c + ", " + quote(path) + "), nullif(json_format(json_extract(" + c + ", " + quote(path) + ")), 'null'))"
+}
+
+// jsonTarget is the JSON column a field is inside and the path below it,
+// in the dialect; empty when the field is a column of its own.
+func (g *gen) jsonTarget(f fieldRef) (string, []string) {
+	if g.d == Athena {
+		return g.athenaJSON(f)
+	}
+	r := resolveDuck(f)
+	return r.json, r.sub
+}
+
+// alternatives is "v matches one of the patterns": plain values of the
+// same casing as one IN list (one comparison per row, not one per value).
+func (g *gen) alternatives(v string, grp []pattern) string {
+	var alts, lits, cased []string
+	for i := range grp {
+		pt := &grp[i]
+		if lit, plain := literal(pt.glob); pt.kind == patGlob && plain {
+			if pt.cased {
+				cased = append(cased, quote(lit))
+			} else {
+				lits = append(lits, quote(strings.ToLower(lit)))
+			}
+			continue
+		}
+		alts = append(alts, g.pattern(v, pt))
+	}
+	in := func(subject string, vals []string) string {
+		if len(vals) == 1 {
+			return subject + " = " + vals[0]
+		}
+		return subject + " IN (" + strings.Join(vals, ", ") + ")"
+	}
+	if len(lits) > 0 {
+		alts = append([]string{in("lower("+v+")", lits)}, alts...)
+	}
+	if len(cased) > 0 {
+		alts = append(alts, in(v, cased))
+	}
+	return join(alts, " OR ")
 }
 
 func (g *gen) pattern(v string, pt *pattern) string {
@@ -311,16 +430,22 @@ func simpleKey(k string) bool {
 
 // value is the SQL of a field's value as text (NULL when absent or null).
 func (g *gen) value(f fieldRef) (string, error) {
+	if _, ok := resourceMember(f); ok {
+		return "", unsup("field %s names one member of each resource, not one value: it cannot be grouped by or referred to", f.name)
+	}
 	if g.d == Athena {
 		return g.athenaValue(f)
 	}
 	r := resolveDuck(f)
 	if r.json == "" {
+		// A flag or time CloudTrail wrote in another form than the
+		// column's is kept in extra as written.
+		fallback := "json_extract_string(extra, " + quote(`$."`+r.key+`"`) + ")"
 		switch r.col.kind {
 		case colBool:
-			return "CAST(" + r.col.duck + " AS VARCHAR)", nil
+			return "coalesce(CAST(" + r.col.duck + " AS VARCHAR), " + fallback + ")", nil
 		case colTime:
-			return "strftime(" + r.col.duck + ", '%Y-%m-%dT%H:%M:%SZ')", nil
+			return "coalesce(strftime(" + r.col.duck + ", '%Y-%m-%dT%H:%M:%SZ'), " + fallback + ")", nil
 		case colJSON:
 			return "nullif(CAST(" + r.col.duck + " AS VARCHAR), 'null')", nil
 		}
@@ -332,36 +457,54 @@ func (g *gen) value(f fieldRef) (string, error) {
 // exists is the SQL of a field's presence (null counts as present where
 // the store can tell).
 func (g *gen) exists(f fieldRef) (string, error) {
+	if member, ok := resourceMember(f); ok {
+		if g.d == Athena {
+			return "coalesce(any_match(resources, x0 -> x0." + athenaStructMembers["resources"][member] + " IS NOT NULL), false)", nil
+		}
+		return "coalesce(len(json_extract(resources, " + quote(`$[*]."`+member+`"`) + ")) > 0, false)", nil
+	}
+	if col, sub := g.jsonTarget(f); col != "" {
+		var parts []string
+		for set := uint(0); set < 1<<max(len(sub)-1, 0); set++ {
+			if g.d == Athena {
+				parts = append(parts, "coalesce("+g.athenaAny(col, sub, set, 0, func(c, path string) string {
+					return "json_extract(" + c + ", " + quote(path) + ") IS NOT NULL"
+				})+", false)")
+				continue
+			}
+			path := quote(g.listPath(sub, set))
+			if set == 0 {
+				parts = append(parts, "coalesce(json_exists("+col+", "+path+"), false)")
+				continue
+			}
+			parts = append(parts, "coalesce(len(json_extract("+col+", "+path+")) > 0, false)")
+		}
+		return join(parts, " OR "), nil
+	}
 	if g.d == Athena {
 		v, err := g.athenaValue(f)
 		if err != nil {
 			return "", err
 		}
-		if strings.HasPrefix(v, "coalesce(json_extract_scalar(") {
-			col, path := g.athenaJSON(f)
-			return "(json_extract(" + col + ", " + quote(path) + ") IS NOT NULL)", nil
-		}
 		return "(" + v + " IS NOT NULL)", nil
 	}
 	r := resolveDuck(f)
-	if r.json == "" {
-		if r.col.kind == colJSON {
-			return "(" + r.col.duck + " IS NOT NULL)", nil
-		}
-		// A null, or a value of another type, is kept in extra.
-		return "(" + r.col.duck + " IS NOT NULL OR coalesce(json_exists(extra, " + quote(`$."`+r.key+`"`) + "), false))", nil
+	if r.col.kind == colJSON {
+		return "(" + r.col.duck + " IS NOT NULL)", nil
 	}
-	return "coalesce(json_exists(" + r.json + ", " + quote(g.jsonPath(r.sub)) + "), false)", nil
+	// A null, or a value of another type, is kept in extra.
+	return "(" + r.col.duck + " IS NOT NULL OR coalesce(json_exists(extra, " + quote(`$."`+r.key+`"`) + "), false))", nil
 }
 
-// athenaJSON is the JSON column and path of a field inside one.
-func (g *gen) athenaJSON(f fieldRef) (string, string) {
+// athenaJSON is the JSON column of the Athena table a field is inside,
+// and the members below it.
+func (g *gen) athenaJSON(f fieldRef) (string, []string) {
 	for i := len(f.path) - 1; i >= 1; i-- {
 		if c, ok := columns[strings.Join(f.path[:i], ".")]; ok && c.athenaKind == colJSON && c.athena != "" {
-			return c.athena, g.jsonPath(f.path[i:])
+			return c.athena, f.path[i:]
 		}
 	}
-	return "", ""
+	return "", nil
 }
 
 func (g *gen) athenaValue(f fieldRef) (string, error) {
@@ -375,8 +518,8 @@ func (g *gen) athenaValue(f fieldRef) (string, error) {
 		}
 		return "", unsup("field %s is not a column of the CloudTrail table on Athena", f.name)
 	}
-	if col, path := g.athenaJSON(f); col != "" {
-		return "coalesce(json_extract_scalar(" + col + ", " + quote(path) + "), nullif(json_format(json_extract(" + col + ", " + quote(path) + ")), 'null'))", nil
+	if col, sub := g.athenaJSON(f); col != "" {
+		return athenaText(col, g.jsonPath(sub)), nil
 	}
 	if len(f.path) == 2 {
 		if m, ok := athenaStructMembers[f.path[0]]; ok && f.path[0] != "resources" {
@@ -386,4 +529,35 @@ func (g *gen) athenaValue(f fieldRef) (string, error) {
 		}
 	}
 	return "", unsup("field %s is not a column of the CloudTrail table on Athena", f.name)
+}
+
+// resourceMember is the member of a resources.<member> field.
+func resourceMember(f fieldRef) (string, bool) {
+	if len(f.path) == 2 && f.path[0] == "resources" {
+		return f.path[1], true
+	}
+	return "", false
+}
+
+// Combine is one SELECT for many compiled detections (not correlations),
+// so that a run of many rules reads the table once: the detection
+// columns, then one BOOLEAN column per rule, rule_0, rule_1, ... in the
+// order of cs, over the rows that match at least one rule.
+func Combine(cs []*Compiled, d Dialect, o Options) (string, error) {
+	if o.Table == "" {
+		o.Table = d.DefaultTable()
+	}
+	if len(cs) == 0 {
+		return "", fmt.Errorf("sigma: combine: no rules")
+	}
+	var flags, wheres []string
+	for i, c := range cs {
+		if c.Correlation || c.Where == "" {
+			return "", fmt.Errorf("sigma: combine: rule %s is a correlation, which runs on its own", c.Rule.ID)
+		}
+		flags = append(flags, c.Where+" AS rule_"+strconv.Itoa(i))
+		wheres = append(wheres, c.Where)
+	}
+	return "SELECT " + selectList(d) + ",\n       " + strings.Join(flags, ",\n       ") +
+		"\nFROM " + o.Table + "\nWHERE " + filtered(join(wheres, "\n   OR "), o.Filter) + "\nORDER BY event_time, event_id", nil
 }

@@ -2,8 +2,10 @@ package sigma
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // checkCorrelation refuses what this package does not implement and
@@ -143,3 +145,187 @@ func compileCorrelation(r *Rule, d Dialect, ph Placeholders, o Options) (*Compil
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// Firing is one row of a correlation: a group and an episode of firing
+// windows.
+type Firing struct {
+	// Group are the group-by values (nil for an absent value).
+	Group       []*string
+	First, Last time.Time
+	// Count is the largest count of a firing window of the episode.
+	Count int
+	// EventIDs are the events of the episode's firing windows, sorted.
+	EventIDs []string
+}
+
+// Correlate evaluates a correlation over raw CloudTrail records in Go,
+// with the semantics of its SQL: each matching event opens a window of
+// the timespan from its eventTime; a window whose count meets the
+// condition fires; a group's overlapping firing windows are one episode.
+func (r *Rule) Correlate(records []map[string]any, ph Placeholders) ([]Firing, error) {
+	if r.Correlation == nil {
+		return nil, r.unsupported("not a correlation rule")
+	}
+	preps, err := r.checkCorrelation(ph)
+	if err != nil {
+		return nil, err
+	}
+	c := r.Correlation
+	type ev struct {
+		id  string
+		t   time.Time
+		v   *string
+		key string
+		grp []*string
+	}
+	var groupFields []fieldRef
+	for _, f := range c.GroupBy {
+		fr, _ := parseField(f)
+		groupFields = append(groupFields, fr)
+	}
+	var valueField fieldRef
+	if c.Field != "" {
+		valueField, _ = parseField(c.Field)
+	}
+	groups := map[string][]ev{}
+	var order []string
+	for _, rec := range records {
+		matched := false
+		for _, p := range preps {
+			if p.match(rec) {
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			continue
+		}
+		ts, _ := lookup(rec, []string{"eventTime"})
+		s, ok := ts.(string)
+		if !ok {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			continue
+		}
+		e := ev{t: t.UTC()}
+		if id, ok := text(first(lookup(rec, []string{"eventID"}))); ok {
+			e.id = id
+		}
+		var kb strings.Builder
+		for _, f := range groupFields {
+			if s, ok := text(first(lookup(rec, f.path))); ok {
+				e.grp = append(e.grp, &s)
+				kb.WriteString("v" + strconv.Itoa(len(s)) + ":" + s)
+			} else {
+				e.grp = append(e.grp, nil)
+				kb.WriteString("n")
+			}
+		}
+		if c.Field != "" {
+			if s, ok := text(first(lookup(rec, valueField.path))); ok {
+				e.v = &s
+			}
+		}
+		e.key = kb.String()
+		if _, ok := groups[e.key]; !ok {
+			order = append(order, e.key)
+		}
+		groups[e.key] = append(groups[e.key], e)
+	}
+	span := time.Duration(c.Seconds) * time.Second
+	var out []Firing
+	for _, k := range order {
+		evs := groups[k]
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].t.Before(evs[j].t) })
+		type window struct {
+			start, end time.Time
+			n          int
+			ids        []string
+		}
+		var fired []window
+		for _, a := range evs {
+			w := window{start: a.t, end: a.t}
+			distinct := map[string]bool{}
+			for _, b := range evs {
+				if b.t.Before(a.t) || b.t.After(a.t.Add(span)) {
+					continue
+				}
+				if b.t.After(w.end) {
+					w.end = b.t
+				}
+				w.ids = append(w.ids, b.id)
+				w.n++
+				if b.v != nil {
+					distinct[*b.v] = true
+				}
+			}
+			if c.Type == "value_count" {
+				w.n = len(distinct)
+			}
+			if meets(c.Conditions, w.n) {
+				fired = append(fired, w)
+			}
+		}
+		var cur *Firing
+		var curEnd time.Time
+		ids := map[string]bool{}
+		flush := func() {
+			if cur == nil {
+				return
+			}
+			for id := range ids {
+				cur.EventIDs = append(cur.EventIDs, id)
+			}
+			sort.Strings(cur.EventIDs)
+			out = append(out, *cur)
+			cur, ids = nil, map[string]bool{}
+		}
+		for _, w := range fired {
+			if cur != nil && !w.start.After(curEnd) {
+				if w.end.After(curEnd) {
+					curEnd = w.end
+				}
+				cur.Last = curEnd
+				cur.Count = max(cur.Count, w.n)
+			} else {
+				flush()
+				cur = &Firing{Group: evs[0].grp, First: w.start, Last: w.end, Count: w.n}
+				curEnd = w.end
+			}
+			for _, id := range w.ids {
+				ids[id] = true
+			}
+		}
+		flush()
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].First.Before(out[j].First) })
+	return out, nil
+}
+
+func first(v any, _ bool) any { return v }
+
+func meets(cs []CountCondition, n int) bool {
+	for _, c := range cs {
+		var ok bool
+		switch c.Op {
+		case "gt":
+			ok = int64(n) > c.N
+		case "gte":
+			ok = int64(n) >= c.N
+		case "lt":
+			ok = int64(n) < c.N
+		case "lte":
+			ok = int64(n) <= c.N
+		case "eq":
+			ok = int64(n) == c.N
+		case "neq":
+			ok = int64(n) != c.N
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

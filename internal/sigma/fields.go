@@ -11,7 +11,15 @@ import (
 type fieldRef struct {
 	name string
 	path []string
+	// descendFrom is the first member of path inside a JSON value: from
+	// there on, a member whose value is a list continues the path in each
+	// of its elements (a path never descends into the typed columns).
+	descendFrom int
 }
+
+// maxListDepth bounds the members of a JSON path that may be lists: the
+// SQL tries every combination.
+const maxListDepth = 4
 
 var fieldRE = regexp.MustCompile(`^[A-Za-z0-9_\-:@$]+(\.[A-Za-z0-9_\-:@$]+)*$`)
 
@@ -26,10 +34,52 @@ func parseField(s string) (fieldRef, error) {
 		return fieldRef{}, unsup("field %s: matching the whole %s object is not supported; name one of its members", s, s)
 	}
 	if strings.HasPrefix(s, "resources.") {
-		// resources is a list: a path through it names no one value.
-		return fieldRef{}, unsup("field %s: fields inside resources (a list of resources) are not supported", s)
+		// resources is a list of {ARN, accountId, type}: the test holds
+		// when one resource's member satisfies it.
+		if _, ok := athenaStructMembers["resources"][strings.TrimPrefix(s, "resources.")]; !ok {
+			return fieldRef{}, unsup("field %s: a resource has only ARN, accountId and type", s)
+		}
+		return fieldRef{name: s, path: strings.Split(s, "."), descendFrom: 0}, nil
 	}
-	return fieldRef{name: s, path: strings.Split(s, ".")}, nil
+	f := fieldRef{name: s, path: strings.Split(s, ".")}
+	f.descendFrom = len(f.path)
+	if r := resolveDuck(f); r.json != "" {
+		f.descendFrom = len(f.path) - len(r.sub)
+		if len(r.sub)-1 > maxListDepth {
+			return fieldRef{}, unsup("field %s: paths more than %d members deep into a JSON field are not supported", s, maxListDepth+1)
+		}
+	}
+	return f, nil
+}
+
+// values are the values a field reaches in a record (descending into
+// lists as descendFrom says), and whether it is present at all.
+func (f fieldRef) values(rec map[string]any) (vals []any, present bool) {
+	var walk func(cur any, i int)
+	walk = func(cur any, i int) {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return
+		}
+		v, ok := m[f.path[i]]
+		if !ok {
+			return
+		}
+		if i == len(f.path)-1 {
+			vals = append(vals, v)
+			present = true
+			return
+		}
+		if l, ok := v.([]any); ok && i >= f.descendFrom {
+			for _, e := range l {
+				walk(e, i+1)
+			}
+			return
+		}
+		walk(v, i+1)
+	}
+	walk(rec, 0)
+	return vals, present
 }
 
 // colKind is how a store column holds its field.
@@ -96,14 +146,14 @@ var columns = map[string]column{
 	"tlsDetails":          {"tls_details", "tlsdetails", colJSON, structKind},
 	"addendum":            {"addendum", "addendum", colJSON, structKind},
 
-	"userIdentity.type":             {"user_identity.type", "useridentity.type", colString, colString},
-	"userIdentity.principalId":      {"user_identity.principal_id", "useridentity.principalid", colString, colString},
-	"userIdentity.arn":              {"user_identity.arn", "useridentity.arn", colString, colString},
-	"userIdentity.accountId":        {"user_identity.account_id", "useridentity.accountid", colString, colString},
-	"userIdentity.accessKeyId":      {"user_identity.access_key_id", "useridentity.accesskeyid", colString, colString},
-	"userIdentity.userName":         {"user_identity.user_name", "useridentity.username", colString, colString},
-	"userIdentity.invokedBy":        {"user_identity.invoked_by", "useridentity.invokedby", colString, colString},
-	"userIdentity.identityProvider": {"user_identity.identity_provider", "", colString, colString},
+	"userIdentity.type":                          {"user_identity.type", "useridentity.type", colString, colString},
+	"userIdentity.principalId":                   {"user_identity.principal_id", "useridentity.principalid", colString, colString},
+	"userIdentity.arn":                           {"user_identity.arn", "useridentity.arn", colString, colString},
+	"userIdentity.accountId":                     {"user_identity.account_id", "useridentity.accountid", colString, colString},
+	"userIdentity.accessKeyId":                   {"user_identity.access_key_id", "useridentity.accesskeyid", colString, colString},
+	"userIdentity.userName":                      {"user_identity.user_name", "useridentity.username", colString, colString},
+	"userIdentity.invokedBy":                     {"user_identity.invoked_by", "useridentity.invokedby", colString, colString},
+	"userIdentity.identityProvider":              {"user_identity.identity_provider", "", colString, colString},
 	"userIdentity.sessionContext.sourceIdentity": {"user_identity.session_context.source_identity", "", colString, colString},
 	"userIdentity.sessionContext.attributes.creationDate": {
 		"user_identity.session_context.attributes.creation_date", "useridentity.sessioncontext.attributes.creationdate", colTime, colString},
@@ -120,8 +170,8 @@ var columns = map[string]column{
 	"userIdentity.sessionContext.sessionIssuer.userName": {
 		"user_identity.session_context.session_issuer.user_name", "useridentity.sessioncontext.sessionissuer.username", colString, colString},
 	// Athena-only members of userIdentity (the store keeps them in extra).
-	"userIdentity.onBehalfOf.userId":            {"", "useridentity.onbehalfof.userid", colString, colString},
-	"userIdentity.onBehalfOf.identityStoreArn":  {"", "useridentity.onbehalfof.identitystorearn", colString, colString},
+	"userIdentity.onBehalfOf.userId":              {"", "useridentity.onbehalfof.userid", colString, colString},
+	"userIdentity.onBehalfOf.identityStoreArn":    {"", "useridentity.onbehalfof.identitystorearn", colString, colString},
 	"userIdentity.sessionContext.ec2RoleDelivery": {"", "useridentity.sessioncontext.ec2roledelivery", colString, colString},
 	"userIdentity.sessionContext.webIdFederationData.federatedProvider": {
 		"", "useridentity.sessioncontext.webidfederationdata.federatedprovider", colString, colString},

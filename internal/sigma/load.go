@@ -38,6 +38,9 @@ func Load(fsys fs.FS, roots ...string) (*Set, error) {
 			ext := strings.ToLower(path.Ext(p))
 			if ext == ".yml" || ext == ".yaml" {
 				files = append(files, p)
+			} else if p == root {
+				// A file named on purpose is never passed over in silence.
+				s.Skipped = append(s.Skipped, Skip{Source: p, Reason: "not a .yml or .yaml file"})
 			}
 			return nil
 		})

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // prepared is a detection with its field tests built for a set of
@@ -36,8 +36,15 @@ func (r *Rule) prepare(ph Placeholders) (*prepared, error) {
 		if len(s.Keywords) > 0 {
 			return nil, r.unsupported(fmt.Sprintf("search %s: keyword search (values without a field) is not supported", s.Name))
 		}
+		if len(s.Alternatives) == 0 {
+			return nil, r.unsupported(fmt.Sprintf("search %s is empty", s.Name))
+		}
 		var alts [][]*pred
 		for _, alt := range s.Alternatives {
+			if len(alt) == 0 {
+				// An empty map would match every event.
+				return nil, r.unsupported(fmt.Sprintf("search %s is empty", s.Name))
+			}
 			var conj []*pred
 			for _, t := range alt {
 				pd, err := build(t, ph)
@@ -57,6 +64,9 @@ func (r *Rule) prepare(ph Placeholders) (*prepared, error) {
 func (r *Rule) usable() error {
 	if r.invalid != "" {
 		return r.unsupported(r.invalid)
+	}
+	if strings.EqualFold(r.Status, "unsupported") {
+		return r.unsupported("its status is unsupported: its authors say it cannot run as written")
 	}
 	if r.Correlation == nil && !r.Logsource.CloudTrail() {
 		return r.unsupported(notCloudTrail(r.Logsource))
@@ -186,37 +196,54 @@ func text(v any) (string, bool) {
 }
 
 func (pd *pred) match(rec map[string]any) bool {
-	v, present := lookup(rec, pd.field.path)
 	switch pd.kind {
 	case predExists:
+		_, present := pd.field.values(rec)
 		return present == pd.exists
 	case predFieldRef:
+		// A field reference compares the fields' own values, without
+		// descending into lists.
+		v, _ := lookup(rec, pd.field.path)
 		a, ok1 := text(v)
 		ov, _ := lookup(rec, pd.other.path)
 		b, ok2 := text(ov)
-		eq := ok1 && ok2 && strings.ToLower(a) == strings.ToLower(b)
+		eq := ok1 && ok2 && strings.ToLower(a) == strings.ToLower(b) //nolint:staticcheck // as SQL's lower(a) = lower(b), not Unicode folding
 		return eq != pd.neq
 	}
-	s, ok := text(v)
-	res := pd.all
+	vals, _ := pd.field.values(rec)
+	res := true
 	for _, g := range pd.groups {
-		any := false
-		for i := range g {
-			if g[i].match(s, ok) {
-				any = true
-				break
-			}
-		}
-		if pd.all && !any {
+		if !groupMatch(g, vals) {
 			res = false
-			break
-		}
-		if !pd.all && any {
-			res = true
 			break
 		}
 	}
 	return res != pd.neq
+}
+
+// groupMatch says whether one of the values matches one of the group's
+// patterns; a group of null says the field has no value.
+func groupMatch(g []pattern, vals []any) bool {
+	if len(g) == 1 && g[0].kind == patNull {
+		for _, v := range vals {
+			if v != nil {
+				return false
+			}
+		}
+		return true
+	}
+	for _, v := range vals {
+		s, ok := text(v)
+		if !ok {
+			continue
+		}
+		for i := range g {
+			if g[i].match(s, true) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (pt *pattern) match(s string, ok bool) bool {
@@ -229,9 +256,9 @@ func (pt *pattern) match(s string, ok bool) bool {
 	switch pt.kind {
 	case patGlob:
 		if !pt.cased {
-			s = strings.ToLower(s)
+			return globMatch(pt.lower, strings.ToLower(s))
 		}
-		return pt.rx.MatchString(s)
+		return globMatch(pt.glob, s)
 	case patRegex:
 		return pt.rx.MatchString(s)
 	case patCIDR:
@@ -256,26 +283,63 @@ func (pt *pattern) match(s string, ok bool) bool {
 	return false
 }
 
-// globRegexp is the anchored regexp of a glob; for a case-insensitive
-// glob, of its lower-cased text (the subject is lower-cased too, as SQL's
-// lower() does).
-func globRegexp(toks []globTok, cased bool) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString(`^(?s)`)
+// globMatch says whether s matches the glob: literals byte for byte, ?
+// one character, * any run of characters (the classic two-pointer walk
+// that backs up to the last star, linear in practice).
+func globMatch(toks []globTok, s string) bool {
+	type unit struct {
+		b    byte
+		wild byte
+	}
+	var us []unit
 	for _, t := range toks {
-		switch t.wild {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		default:
-			l := t.lit
-			if !cased {
-				l = strings.ToLower(l)
-			}
-			b.WriteString(regexp.QuoteMeta(l))
+		if t.wild != 0 {
+			us = append(us, unit{wild: t.wild})
+			continue
+		}
+		for i := 0; i < len(t.lit); i++ {
+			us = append(us, unit{b: t.lit[i]})
 		}
 	}
-	b.WriteString(`$`)
-	return regexp.MustCompile(b.String())
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		if p < len(us) && us[p].wild == '*' {
+			star, mark = p, i
+			p++
+			continue
+		}
+		if p < len(us) && us[p].wild == '?' {
+			_, w := utf8.DecodeRuneInString(s[i:])
+			i += w
+			p++
+			continue
+		}
+		if p < len(us) && us[p].wild == 0 && us[p].b == s[i] {
+			i++
+			p++
+			continue
+		}
+		if star < 0 {
+			return false
+		}
+		// Let the last star take one more character.
+		p = star + 1
+		_, w := utf8.DecodeRuneInString(s[mark:])
+		mark += w
+		i = mark
+	}
+	for p < len(us) && us[p].wild == '*' {
+		p++
+	}
+	return p == len(us)
+}
+
+// lowerGlob lower-cases a glob's literals, as SQL's lower() the subject.
+func lowerGlob(toks []globTok) []globTok {
+	out := make([]globTok, len(toks))
+	for i, t := range toks {
+		out[i] = globTok{lit: strings.ToLower(t.lit), wild: t.wild}
+	}
+	return out
 }

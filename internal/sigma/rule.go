@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -376,4 +377,52 @@ func scalar(n *yaml.Node) *string {
 	}
 	s := n.Value
 	return &s
+}
+
+// PlaceholderNames are the placeholders the rule's values use with the
+// expand modifier (for a correlation, those of the rules it refers to),
+// sorted: the values a caller must supply for the rule to compile.
+func (r *Rule) PlaceholderNames() []string {
+	seen := map[string]bool{}
+	var walk func(r *Rule)
+	walk = func(r *Rule) {
+		if r == nil {
+			return
+		}
+		if r.Correlation != nil {
+			for _, ref := range r.Correlation.Refs {
+				if ref != r {
+					walk(ref)
+				}
+			}
+			return
+		}
+		if r.Detection == nil {
+			return
+		}
+		for _, s := range r.Detection.Searches {
+			for _, alt := range s.Alternatives {
+				for _, t := range alt {
+					if !slices.Contains(t.Modifiers, "expand") {
+						continue
+					}
+					for _, v := range t.Values {
+						if v == nil {
+							continue
+						}
+						for _, m := range placeholderRE.FindAllString(strings.ReplaceAll(*v, `\%`, ""), -1) {
+							seen[strings.Trim(m, "%")] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	walk(r)
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -78,6 +78,7 @@ type globTok struct {
 type pattern struct {
 	kind  patKind
 	glob  []globTok
+	lower []globTok // glob lower-cased, for a case-insensitive match
 	cased bool
 	re    string // with its flags, RE2 and Java compatible
 	rx    *regexp.Regexp
@@ -188,6 +189,9 @@ func build(t *FieldTest, ph Placeholders) (*pred, error) {
 	}
 	for _, v := range t.Values {
 		if v == nil {
+			if len(t.Values) > 1 {
+				return nil, unsup("field %s: null cannot be one of a list of values; test it in a selection of its own", t.Field)
+			}
 			if len(t.Modifiers) > 0 {
 				return nil, unsup("field %s: null with modifiers", t.Field)
 			}
@@ -255,8 +259,8 @@ func build(t *FieldTest, ph Placeholders) (*pred, error) {
 	}
 	for _, g := range p.groups {
 		for i := range g {
-			if g[i].kind == patGlob {
-				g[i].rx = globRegexp(g[i].glob, g[i].cased)
+			if g[i].kind == patGlob && !g[i].cased {
+				g[i].lower = lowerGlob(g[i].glob)
 			}
 		}
 	}
