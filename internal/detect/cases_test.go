@@ -221,3 +221,17 @@ func TestDisabled(t *testing.T) {
 		t.Errorf("unknown disabled id: %v", err)
 	}
 }
+
+// TestConfigDisables: the config's detect.disabled joins --disable.
+func TestConfigDisables(t *testing.T) {
+	cfg := PipelineConfig(t)
+	cfg.Detect.Disabled = []string{"2790734b-a956-500b-a696-291b4081e108"}
+	cat, err := Prepare(Options{Config: cfg, Load: LoadOptions{Disabled: []string{"1a37f729-2d1b-5965-85e1-5027f3ec879e"}}}, sigma.DuckDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := byName(cat)
+	if rules["tw_trail_stop_logging"].Status != StatusDisabled || rules["tw_root_use"].Status != StatusDisabled || rules["tw_trail_deleted"].Status != StatusReady {
+		t.Errorf("statuses: %s %s %s", rules["tw_trail_stop_logging"].Status, rules["tw_root_use"].Status, rules["tw_trail_deleted"].Status)
+	}
+}
