@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -14,6 +15,20 @@ import (
 func TestDetectOnTheDemo(t *testing.T) {
 	dir, db := pulledDemo(t)
 	cfg := filepath.Join(dir, "bucket", ".trailwarden", "trailwarden.yaml")
+	// Read-only: the store's bytes are the same after every run.
+	sum := func() [32]byte {
+		b, err := os.ReadFile(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sha256.Sum256(b)
+	}
+	before := sum()
+	defer func() {
+		if sum() != before {
+			t.Error("detect changed the store")
+		}
+	}()
 
 	// Detections at or above high: exit 1, and the text names them.
 	stdout, stderr, code := run("detect", "--db", db, "--config", cfg)
