@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,19 +163,33 @@ func TestBuiltinRulesMatch(t *testing.T) {
 		if got != c.Match {
 			t.Errorf("case %d: %s fired=%v, want %v (%s) on %v", i, c.Rule, got, c.Match, c.Note, c.Event["requestParameters"])
 		}
+		// The event names the scan tests first must hold for every event
+		// the rule matches.
+		if name, _ := c.Event["eventName"].(string); got && r.names != nil && !slices.Contains(r.names, strings.ToLower(name)) {
+			t.Errorf("case %d: %s matches %s, which its event names %v leave out", i, c.Rule, name, r.names)
+		}
 		if c.Match {
 			pos[c.Rule]++
 		} else {
 			neg[c.Rule]++
 		}
 	}
+	narrowed, single := 0, 0
 	for _, r := range cat.Rules {
 		if r.Correlation || r.Status == StatusReferenced {
 			continue
 		}
+		single++
+		if r.names != nil {
+			narrowed++
+		}
 		if pos[r.Name] == 0 || neg[r.Name] == 0 {
 			t.Errorf("%s: %d positive and %d negative cases; want at least one of each", r.Name, pos[r.Name], neg[r.Name])
 		}
+	}
+	// Only root use tests no event name: the others are narrowed first.
+	if narrowed != single-1 {
+		t.Errorf("%d of %d single-event rules narrowed by event name, want all but root use", narrowed, single)
 	}
 }
 

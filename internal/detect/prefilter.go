@@ -123,7 +123,9 @@ func searchNames(s *sigma.Search) (map[string]bool, bool) {
 	for _, alt := range s.Alternatives {
 		found := false
 		for _, t := range alt {
-			if !strings.EqualFold(t.Field, "eventName") || len(t.Modifiers) > 0 || len(t.Values) == 0 {
+			// The field exactly as CloudTrail names it: another spelling
+			// may map elsewhere, and then says nothing here.
+			if t.Field != "eventName" || len(t.Modifiers) > 0 || len(t.Values) == 0 {
 				continue
 			}
 			vals := map[string]bool{}
