@@ -78,6 +78,7 @@ func BenchmarkSigmaHQRules(b *testing.B) {
 			"SELECT count(*) FROM events WHERE lower(event_name) = 'consolelogin'",
 			"SELECT count(*) FROM events WHERE coalesce(lower(event_name) = 'consolelogin', false)",
 			"SELECT count(*) FROM events WHERE event_name ILIKE 'consolelogin'",
+			"SELECT count(*) FROM events WHERE coalesce(lower(coalesce(event_name, json_extract_string(extra, '$.\"eventName\"'))) = 'consolelogin', false)",
 			"SELECT count(*) FROM events WHERE coalesce(lower(event_name) = 'consolelogin', false) AND coalesce(lower(json_extract_string(response_elements, '$.\"ConsoleLogin\"')) = 'failure', false)",
 			sqls[0],
 		} {
