@@ -58,6 +58,8 @@ type Rule struct {
 	// names are the event names the rule can match at all (see
 	// eventNames), nil when it does not say.
 	names []string
+	// missing are the placeholders the rule needs that have no value.
+	missing []string
 }
 
 // Catalog is every rule loaded, in the order loaded.
@@ -143,9 +145,16 @@ func (c *Catalog) Compile(d sigma.Dialect, ph sigma.Placeholders) {
 		if r.rule == nil || r.Status == StatusSkipped || r.Status == StatusDisabled {
 			continue
 		}
-		r.compiled = nil
+		r.compiled, r.missing = nil, nil
+		for _, name := range r.rule.PlaceholderNames() {
+			if len(ph[name]) == 0 {
+				r.missing = append(r.missing, name)
+			}
+		}
 		comp, err := sigma.Compile(r.rule, d, ph)
 		switch {
+		case len(r.missing) > 0:
+			r.Status, r.Reason = StatusNotCompiled, "placeholder %"+strings.Join(r.missing, "%, %")+"% has no value (the config fills the pipeline's)"
 		case err != nil:
 			r.Status, r.Reason = StatusNotCompiled, err.Error()
 		case r.rule.ReferencedOnly:
@@ -198,21 +207,7 @@ func (c *Catalog) Ready() []*Rule {
 	return slices.DeleteFunc(slices.Clone(c.Rules), func(r *Rule) bool { return r.Status != StatusReady })
 }
 
-// Uses reports whether a rule's file names the placeholder %name%.
+// Uses reports whether a rule needs the placeholder %name% filled.
 func (r *Rule) Uses(placeholder string) bool {
-	if r.rule == nil || r.rule.Detection == nil {
-		return false
-	}
-	for _, s := range r.rule.Detection.Searches {
-		for _, alt := range s.Alternatives {
-			for _, t := range alt {
-				for _, v := range t.Values {
-					if v != nil && strings.Contains(*v, "%"+placeholder+"%") {
-						return true
-					}
-				}
-			}
-		}
-	}
-	return false
+	return r.rule != nil && slices.Contains(r.rule.PlaceholderNames(), placeholder)
 }

@@ -130,7 +130,7 @@ func Run(ctx context.Context, eng query.Engine, cat *Catalog, sc Scope) (*Report
 		if r.Status != StatusNotCompiled {
 			continue
 		}
-		if strings.Contains(r.Reason, "placeholder %") && strings.Contains(r.Reason, "has no value") {
+		if len(r.missing) > 0 {
 			needConfig = append(needConfig, r.ID)
 			continue
 		}
