@@ -51,6 +51,10 @@ demo: build
 	  echo "== trailwarden query --db out/trail.duckdb --named $$q (first lines)"; \
 	  $(BIN) query --db out/trail.duckdb --named $$q | head -8 || exit 1; \
 	done
+	@echo "== trailwarden detect --db out/trail.duckdb --config out/demo-bucket/.trailwarden/trailwarden.yaml (one detection per planted pipeline event; the look-alikes on other trails, buckets and keys do not fire)"
+	@$(BIN) detect --db out/trail.duckdb --config out/demo-bucket/.trailwarden/trailwarden.yaml --fail-on never > out/detect.txt; rc=$$?; \
+	  grep -E '^(CRITICAL|HIGH|MEDIUM|LOW|INFORMATIONAL)  |detection\(s\)$$|^[0-9]+ detections' out/detect.txt | paste -d' ' - - | \
+	  sed -E 's/  rule [0-9a-f-]+ \(([^)]*)\), ([0-9]+) detection\(s\)/  [\2, \1]/'; exit $$rc
 	@echo "== trailwarden audit --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json --standard baseline (failures; the demo plants them)"
 	@$(BIN) audit --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json \
 	  --standard baseline --fail-on never | grep -E 'FAIL|fix:|findings:'
@@ -115,13 +119,16 @@ golden:
 # against the iam-simulate oracle; an audit of a 1,000-account organization
 # under every profile; verify against a sequential
 # validate-logs-style run and the local disk limit, on a demo organization
-# served by MinIO (TRAILWARDEN_BENCH_MB, default 1024 MB of log files).
+# served by MinIO (TRAILWARDEN_BENCH_MB, default 1024 MB of log files);
+# every built-in detection rule against one full scan of the 2-million-event
+# store (kept in TRAILWARDEN_BENCH_DIR, default the temporary folder).
 bench: setup
 	$(GO) test -run XXX -bench . -benchmem ./internal/eval/ ./internal/digest/
 	$(GO) test -run XXX -bench Audit1000Accounts -benchtime 3x -benchmem ./internal/audit/
 	$(GO) test -run 'TestThroughputRatio' -v -count=1 ./internal/testkit/difftest/ | grep -E 'ratio|per second|/s|PASS|FAIL'
 	$(GO) test -run XXX -bench VerifyOrganization -benchtime 1x -timeout 60m -v ./internal/verify/
 	$(GO) test -run XXX -bench PullVersusReadJSON -benchtime 1x -timeout 60m -v ./internal/query/duckdb/
+	set -o pipefail; $(GO) test -run XXX -bench DetectVersusScan -benchtime 1x -timeout 60m -v ./internal/detect/ | grep -E 'ratio|demo:|store:|^ok|FAIL'
 
 clean:
 	rm -rf bin

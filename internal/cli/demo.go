@@ -139,7 +139,8 @@ func (a *app) runDemo(cmd *cobra.Command, o demoOpts) error {
 	m := res.Manifest
 	fmt.Fprintf(a.stdout, "demo organization %s: %d accounts x %d regions x %d days in %s\n", m.Org.ID, len(m.Org.Accounts), len(m.Org.Regions), o.opt.Days, op.Store)
 	fmt.Fprintf(a.stdout, "  %d log files (%s compressed), %d events (%d delivered twice), %d digest files\n", m.LogFiles, mb(m.LogBytes), m.Events, m.Duplicates, m.DigestFiles)
-	fmt.Fprintf(a.stdout, "  %d pipeline-tampering events planted (listed in the manifest)\n", len(m.PipelineEvents))
+	fmt.Fprintf(a.stdout, "  planted for detect (listed in the manifest): %d pipeline-tampering events, %d identity-threat events, %d look-alikes that must not fire\n",
+		len(m.PipelineEvents), len(m.ThreatEvents), len(m.LookAlikes))
 	for _, t := range m.Tampered {
 		fmt.Fprintf(a.stdout, "  tampered: %s %s", t.Kind, t.Key)
 		if t.MovedTo != "" {

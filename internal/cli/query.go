@@ -160,6 +160,9 @@ func (a *app) runQuery(ctx context.Context, o queryOpts, args []string) error {
 			return badInput(fmt.Errorf("no named query %q", o.named), "trailwarden queries lists them")
 		}
 		sql = n.SQL[eng.Name()]
+		if n.Name == "pipeline-tampering" {
+			fmt.Fprintln(a.stderr, "note: for the log bucket, its key and the reader role, run trailwarden detect --config FILE")
+		}
 		if o.engine == "athena" {
 			sql = athena.ForTable(sql, o.athena.database, o.athena.table)
 		}

@@ -102,7 +102,7 @@ Or try it offline on a synthetic organization:
 		return badInput(err, "run the command with --help to see its flags")
 	})
 	root.AddCommand(newInitCmd(a), newPolicyCmd(a), newCanCmd(a), newDemoCmd(a), newVerifyCmd(a), newCoverageCmd(a),
-		newPullCmd(a), newQueryCmd(a), newQueriesCmd(a), newAthenaCmd(a), newExportCmd(a),
+		newPullCmd(a), newQueryCmd(a), newDetectCmd(a), newQueriesCmd(a), newAthenaCmd(a), newExportCmd(a),
 		newSnapshotCmd(a), newAuditCmd(a), newPlanCmd(a), newApplyCmd(a), newRollbackCmd(a), newIaCCmd(a), newVersionCmd(a))
 	argsAreInput(root)
 	completions(root)

@@ -64,6 +64,8 @@ type Config struct {
 	// more than this config intends and that the user keeps knowingly.
 	AcceptedForeignSids AcceptedSids `yaml:"accepted_foreign_sids"`
 	AWS                 AWS          `yaml:"aws"`
+	// Detect tunes `trailwarden detect`.
+	Detect Detect `yaml:"detect,omitempty"`
 
 	// Notices are what Parse has to say about a file it accepted, such
 	// as a setting under its old name, for the caller to show.
@@ -133,6 +135,13 @@ type AWS struct {
 	Regions []string `yaml:"regions,omitempty"`
 	// BackupDir is where apply saves every policy before replacing it.
 	BackupDir string `yaml:"backup_dir,omitempty"`
+}
+
+// Detect tunes the detection rules.
+type Detect struct {
+	// Disabled are ids of rules (built-in or the user's) that detect does
+	// not run.
+	Disabled []string `yaml:"disabled,omitempty"`
 }
 
 // DefaultAccessRole is the role AWS Organizations creates in every account

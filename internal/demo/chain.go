@@ -25,7 +25,13 @@ type chain struct {
 	plan            map[string][]plannedEvent
 
 	logFiles, digests, events, dups, bytes int64
-	planted                                []PipelineEvent
+	planted                                []plantedEvent
+}
+
+// plantedEvent is a planted event and the plant it comes from.
+type plantedEvent struct {
+	index int
+	PipelineEvent
 }
 
 type delivered struct {
@@ -56,9 +62,11 @@ func (c *chain) write(ctx context.Context) error {
 		}
 		for _, p := range planned {
 			if !p.at.Before(hour) && p.at.Before(hour.Add(time.Hour)) {
-				rec, pe := g.pipelineEvent(p.index, p.at)
-				recs = append(recs, rec)
-				c.planted = append(c.planted, pe)
+				rs, pes := g.plantEvents(p.index, p.at)
+				recs = append(recs, rs...)
+				for _, pe := range pes {
+					c.planted = append(c.planted, plantedEvent{index: p.index, PipelineEvent: pe})
+				}
 			}
 		}
 		// CloudTrail occasionally delivers an event twice, in two files.

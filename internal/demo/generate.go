@@ -55,16 +55,23 @@ type Progress struct {
 // Manifest records what a demo contains: the ground truth tests and
 // people check verify, pull and detections against.
 type Manifest struct {
-	Org            *Org            `json:"org"`
-	Seed           uint64          `json:"seed"`
-	Start          time.Time       `json:"start"`
-	End            time.Time       `json:"end"`
-	LogFiles       int64           `json:"log_files"`
-	DigestFiles    int64           `json:"digest_files"`
-	Events         int64           `json:"events"`
-	Duplicates     int64           `json:"duplicate_events"`
-	LogBytes       int64           `json:"log_bytes"`
+	Org         *Org      `json:"org"`
+	Seed        uint64    `json:"seed"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	LogFiles    int64     `json:"log_files"`
+	DigestFiles int64     `json:"digest_files"`
+	Events      int64     `json:"events"`
+	Duplicates  int64     `json:"duplicate_events"`
+	LogBytes    int64     `json:"log_bytes"`
+	// PipelineEvents fire the built-in pipeline-tampering rules, one or
+	// more per rule, against the demo's own trail, bucket, key and reader
+	// role; ThreatEvents fire the identity-threat rules; LookAlikes are the
+	// same calls on other trails, buckets, keys and roles, which must not
+	// fire.
 	PipelineEvents []PipelineEvent `json:"pipeline_events"`
+	ThreatEvents   []PipelineEvent `json:"threat_events"`
+	LookAlikes     []PipelineEvent `json:"look_alike_events"`
 	Tampered       []Tampered      `json:"tampered,omitempty"`
 }
 
@@ -128,7 +135,8 @@ func Generate(ctx context.Context, store objstore.Store, opt Options) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	m := &Manifest{Org: org, Seed: opt.Seed, Start: opt.Start, End: end, PipelineEvents: []PipelineEvent{}}
+	m := &Manifest{Org: org, Seed: opt.Seed, Start: opt.Start, End: end, PipelineEvents: []PipelineEvent{},
+		ThreatEvents: []PipelineEvent{}, LookAlikes: []PipelineEvent{}}
 	plan := planPipeline(org, opt.Start, end)
 	var mu sync.Mutex
 	var prog Progress
@@ -149,7 +157,16 @@ func Generate(ctx context.Context, store objstore.Store, opt Options) (*Result, 
 				m.Events += c.events
 				m.Duplicates += c.dups
 				m.LogBytes += c.bytes
-				m.PipelineEvents = append(m.PipelineEvents, c.planted...)
+				for _, e := range c.planted {
+					switch plants[e.index].kind {
+					case plantPipeline:
+						m.PipelineEvents = append(m.PipelineEvents, e.PipelineEvent)
+					case plantThreat:
+						m.ThreatEvents = append(m.ThreatEvents, e.PipelineEvent)
+					default:
+						m.LookAlikes = append(m.LookAlikes, e.PipelineEvent)
+					}
+				}
 				prog.ChainsDone++
 				prog.Files += c.logFiles + c.digests
 				prog.Bytes += c.bytes
@@ -163,7 +180,14 @@ func Generate(ctx context.Context, store objstore.Store, opt Options) (*Result, 
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	sort.Slice(m.PipelineEvents, func(i, j int) bool { return m.PipelineEvents[i].Time.Before(m.PipelineEvents[j].Time) })
+	for _, evs := range [][]PipelineEvent{m.PipelineEvents, m.ThreatEvents, m.LookAlikes} {
+		sort.Slice(evs, func(i, j int) bool {
+			if !evs[i].Time.Equal(evs[j].Time) {
+				return evs[i].Time.Before(evs[j].Time)
+			}
+			return evs[i].EventID < evs[j].EventID
+		})
+	}
 	if err := writeUnrelated(ctx, store, org, opt.Start); err != nil {
 		return nil, err
 	}
@@ -206,20 +230,16 @@ type plannedEvent struct {
 	at    time.Time
 }
 
-// planPipeline spreads one tampering event every seven hours over the
-// range, in the management and log-archive accounts' home region.
+// planPipeline spreads the plants evenly over the range, the first 3h17m
+// after its start and the last at least an hour before its end, each in
+// the home region of the account that makes it.
 func planPipeline(org *Org, start, end time.Time) map[string][]plannedEvent {
 	out := map[string][]plannedEvent{}
-	i := 0
-	for at := start.Add(3*time.Hour + 17*time.Minute); at.Before(end); at = at.Add(7 * time.Hour) {
-		call := pipelineCalls[i%len(pipelineCalls)]
-		acct := org.Management
-		if call.source != "cloudtrail.amazonaws.com" {
-			acct = org.LogArchive
-		}
-		key := acct + "/" + org.HomeRegion
+	step := (end.Sub(start) - 4*time.Hour) / time.Duration(len(plants))
+	for i, pl := range plants {
+		at := start.Add(3*time.Hour + 17*time.Minute + time.Duration(i)*step).Truncate(time.Second)
+		key := org.plantAccount(pl.where) + "/" + org.HomeRegion
 		out[key] = append(out[key], plannedEvent{index: i, at: at})
-		i++
 	}
 	return out
 }

@@ -8,7 +8,12 @@ func (g *gen) denied(acct, region string, at time.Time) Record {
 	id := g.assumed(acct, "ReadOnly", g.pick(users...), false, at)
 	a := g.pick("CreateUser", "DeleteBucket", "PutBucketPolicy", "CreateAccessKey")
 	src := map[string]string{"CreateUser": "iam", "DeleteBucket": "s3", "PutBucketPolicy": "s3", "CreateAccessKey": "iam"}[a] + ".amazonaws.com"
-	rec := g.record(acct, region, at, id, api{source: src, name: a, params: map[string]any{"userName": "shadow"}})
+	params := map[string]any{"userName": "shadow"}
+	if src == "s3.amazonaws.com" {
+		// A refused call on a bucket still names it.
+		params = map[string]any{"bucketName": "customer-exports-" + acct, "Host": "customer-exports-" + acct + ".s3.amazonaws.com"}
+	}
+	rec := g.record(acct, region, at, id, api{source: src, name: a, params: params})
 	rec.ErrorCode = "AccessDenied"
 	rec.ErrorMessage = "User: " + id.ARN + " is not authorized to perform: " + src[:len(src)-len(".amazonaws.com")] + ":" + a +
 		" because no identity-based policy allows the action"

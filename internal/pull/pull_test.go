@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"path"
 	"reflect"
 	"slices"
 	"strings"
@@ -427,10 +426,14 @@ func TestPullNamesAFileNoDigestLists(t *testing.T) {
 // whether the window is after the data or before it.
 func TestPullEmptyWindow(t *testing.T) {
 	st, res := bucket(t)
+	// The newest by the time in the file name, ties to the greater key,
+	// as pull says (the names alone sort by account and region first).
 	var newest string
+	var newestTime time.Time
 	_ = st.List(context.Background(), "", "", func(o objstore.Object) error {
-		if k, err := layout.Parse(o.Key); err == nil && k.Kind == layout.LogFile && (newest == "" || k.Name > path.Base(newest)) {
-			newest = o.Key
+		k, err := layout.Parse(o.Key)
+		if err == nil && k.Kind == layout.LogFile && (newest == "" || k.FileTime.After(newestTime) || (k.FileTime.Equal(newestTime) && o.Key > newest)) {
+			newest, newestTime = o.Key, k.FileTime
 		}
 		return nil
 	})

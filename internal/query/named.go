@@ -50,19 +50,17 @@ const (
 	privateIPv6RE = `^(::1$|f[cd][0-9a-f]{2}:|fe[89ab][0-9a-f]:)`
 )
 
-// tamperEvents are the calls that can stop, narrow or hide CloudTrail
-// delivery, by event source.
+// tamperEvents are the calls that stop, narrow or hide CloudTrail
+// delivery whatever they act on: trails, event data stores and the
+// organization. Calls on buckets and keys are tampering only on the log
+// bucket and its key, which a named query cannot know: trailwarden detect
+// reports those, for the pipeline the config describes.
 var tamperEvents = []struct {
 	source string
 	names  []string
 }{
 	{"cloudtrail.amazonaws.com", []string{"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors",
 		"PutInsightSelectors", "DeleteEventDataStore", "StopEventDataStoreIngestion", "UpdateEventDataStore"}},
-	{"s3.amazonaws.com", []string{"PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLifecycle",
-		"DeleteBucketLifecycle", "PutBucketEncryption", "DeleteBucketEncryption", "PutBucketAcl",
-		"PutBucketVersioning", "PutBucketReplication", "DeleteBucketReplication", "PutBucketPublicAccessBlock",
-		"DeleteBucketPublicAccessBlock", "PutBucketOwnershipControls", "PutObjectLockConfiguration", "DeleteBucket"}},
-	{"kms.amazonaws.com", []string{"DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation"}},
 	{"organizations.amazonaws.com", []string{"LeaveOrganization", "RemoveAccountFromOrganization",
 		"DisableAWSServiceAccess", "DeregisterDelegatedAdministrator"}},
 }
@@ -88,8 +86,8 @@ func tamperFilter(sourceCol, nameCol string) string {
 }
 
 // The request parameters naming what a tampering call acted on: the trail
-// (name, trailName), the bucket, the KMS key, the member account or service.
-var tamperTargets = []string{"name", "trailName", "bucketName", "keyId", "accountId", "servicePrincipal", "eventDataStore"}
+// (name, trailName), the member account or service, the event data store.
+var tamperTargets = []string{"name", "trailName", "accountId", "servicePrincipal", "eventDataStore"}
 
 func tamperTarget(extract func(path string) string) string {
 	parts := make([]string, len(tamperTargets))
@@ -195,14 +193,14 @@ LIMIT 100`,
 	},
 	{
 		Name:  "pipeline-tampering",
-		Title: "Tampering with the logging pipeline",
-		Description: "Calls that can stop, narrow or hide CloudTrail delivery, including refused attempts (see error_code), " +
-			"newest first (at most 1000): CloudTrail StopLogging, DeleteTrail, UpdateTrail, PutEventSelectors, " +
-			"PutInsightSelectors and event data store changes; S3 bucket policy, lifecycle, encryption, ACL, versioning, " +
-			"replication, public access block, ownership, object lock and DeleteBucket; KMS DisableKey, " +
-			"ScheduleKeyDeletion, PutKeyPolicy, DisableKeyRotation; Organizations LeaveOrganization, " +
-			"RemoveAccountFromOrganization, DisableAWSServiceAccess, DeregisterDelegatedAdministrator. " +
-			"S3 and KMS calls are listed for every bucket and key: compare target with the log bucket and its key.",
+		Title: "Tampering with trails and the organization",
+		Description: "Calls that stop, narrow or hide CloudTrail delivery on any trail or event data store, or take accounts " +
+			"out of the organization, including refused attempts (see error_code), newest first (at most 1000): CloudTrail " +
+			"StopLogging, DeleteTrail, UpdateTrail, PutEventSelectors, PutInsightSelectors and event data store changes; " +
+			"Organizations LeaveOrganization, RemoveAccountFromOrganization, DisableAWSServiceAccess, " +
+			"DeregisterDelegatedAdministrator. Changes to the log bucket and its KMS key (policy, lifecycle, encryption, " +
+			"DisableKey, ScheduleKeyDeletion...) are not listed here: a query cannot tell the log bucket from the others. " +
+			"trailwarden detect --config trailwarden.yaml reports them, and only them, for the pipeline the config describes.",
 		SQL: map[string]string{
 			"duckdb": `SELECT event_time, account, aws_region AS region, event_source, event_name,
        ` + tamperTarget(func(p string) string { return "json_extract_string(request_parameters, '" + p + "')" }) + ` AS target,
