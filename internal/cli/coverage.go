@@ -77,7 +77,7 @@ valid digest, 1 when there is any gap or invalid digest, 2 for bad input
 	f.StringVar(&o.until, "until", "", "end of the window, exclusive, in the same forms (default: now)")
 	f.IntVar(&o.jobs, "jobs", 16, "concurrent requests")
 	f.StringVar(&o.format, "format", "text", "text or json")
-	f.BoolVar(&o.wide, "wide", false, "text: also the last log file and the hours pending, missing and invalid")
+	f.BoolVar(&o.wide, "wide", false, "text: also the last log file and the hours pending, missing and invalid, and every value in full (by default text fits 80 columns)")
 	return cmd
 }
 
@@ -153,7 +153,9 @@ func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
 			return err
 		}
 	} else {
-		renderCoverage(a.stdout, op, rep, o.wide)
+		if err := fitted(a.stdout, o.wide, func(w io.Writer) { renderCoverage(w, op, rep, o.wide) }); err != nil {
+			return err
+		}
 	}
 	if !rep.OK() {
 		return &exitError{code: ExitFailure}

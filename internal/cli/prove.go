@@ -13,10 +13,12 @@ import (
 	"github.com/trailwarden/trailwarden/internal/generator"
 	"github.com/trailwarden/trailwarden/internal/policy"
 	"github.com/trailwarden/trailwarden/internal/proof"
+	"github.com/trailwarden/trailwarden/internal/texttable"
 )
 
 type proveOpts struct {
 	config, format string
+	wide           bool
 	files          map[proof.Target]*string
 }
 
@@ -57,6 +59,7 @@ accepted, 2 bad input.`,
 		o.files[target] = f.String(flag, "", "prove this "+string(target)+" policy file instead of the generated one")
 	}
 	f.StringVar(&o.format, "format", "text", "text or json")
+	addWide(f, &o.wide)
 	return cmd
 }
 
@@ -100,10 +103,12 @@ func (a *app) runProve(o proveOpts) error {
 		if err := printJSON(a.stdout, results); err != nil {
 			return err
 		}
-	} else {
+	} else if err := fitted(a.stdout, o.wide, func(w io.Writer) {
 		for i, r := range results {
-			renderReport(a.stdout, sources[i], o.config, r.Report)
+			renderReport(w, sources[i], o.config, r.Report, textWidth(o.wide))
 		}
+	}); err != nil {
+		return err
 	}
 	if failed {
 		return &exitError{code: ExitFailure}
@@ -167,7 +172,7 @@ func generatedSource(t proof.Target, configPath, existing string, allowUnproven 
 	return src
 }
 
-func renderReport(w io.Writer, src policySource, configPath string, rep *proof.Report) {
+func renderReport(w io.Writer, src policySource, configPath string, rep *proof.Report, width int) {
 	verdict := "PROVEN"
 	switch {
 	case rep.Failed():
@@ -182,7 +187,7 @@ func renderReport(w io.Writer, src policySource, configPath string, rep *proof.R
 	fmt.Fprintf(w, "%s policy (%s): %s, %d requests probed, %s\n", rep.Target, src.label, verdict, rep.Requests, counts)
 	rows := append([]proof.Row(nil), rep.Matrix...)
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Principal < rows[j].Principal })
-	fmt.Fprintf(w, "  %-58s %-36s %-40s %s\n", "WHO", "ACTION", "RESOURCE", "ALLOWED")
+	t := texttable.Table{Prefix: "  ", Columns: []texttable.Column{{Name: "WHO"}, {Name: "ACTION", Min: 15}, {Name: "RESOURCE"}, {Name: "ALLOWED", Min: 1 << 10}}}
 	for _, r := range rows {
 		mark := ""
 		switch {
@@ -191,8 +196,9 @@ func renderReport(w io.Writer, src policySource, configPath string, rep *proof.R
 		case r.Allowed == 0 && r.Intended:
 			mark = "  MISSING"
 		}
-		fmt.Fprintf(w, "  %-58s %-36s %-40s %d/%d%s\n", truncate(r.Principal, 58), r.Action, truncate(r.Resource, 40), r.Allowed, r.Probed, mark)
+		t.Add(r.Principal, r.Action, r.Resource, fmt.Sprintf("%d/%d%s", r.Allowed, r.Probed, mark))
 	}
+	_ = t.Render(w, width)
 	if len(rep.Unintended) > 0 {
 		fmt.Fprintln(w, "  statements that grant requests the config does not intend:")
 		for _, g := range rep.Unintended {

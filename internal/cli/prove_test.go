@@ -202,7 +202,7 @@ func TestPolicyProve_ForeignGrantIsAFinding(t *testing.T) {
 		t.Errorf("merge warning's reproduce line exits %d:\n%s", code, stdout)
 	}
 
-	stdout, _, code := run("policy", "prove", "--config", "trailwarden.yaml", "--bucket-policy", "merged.json")
+	stdout, _, code := run("policy", "prove", "--config", "trailwarden.yaml", "--bucket-policy", "merged.json", "--wide")
 	if code != ExitFailure {
 		t.Fatalf("prove exits %d, want 1", code)
 	}

@@ -20,7 +20,7 @@ type verifyOpts struct {
 	keys, since, until string
 	jobs               int
 	format             string
-	verbose            bool
+	verbose, wide      bool
 }
 
 func newVerifyCmd(a *app) *cobra.Command {
@@ -87,6 +87,7 @@ account and region has digests, 1 otherwise, 2 for bad input.`,
 	f.IntVar(&o.jobs, "jobs", 16, "concurrent requests")
 	f.StringVar(&o.format, "format", "text", "text or json")
 	f.BoolVar(&o.verbose, "verbose", false, "also print every valid file")
+	addWide(f, &o.wide)
 	return cmd
 }
 
@@ -159,9 +160,13 @@ func (a *app) runVerify(cmd *cobra.Command, o verifyOpts) error {
 				}
 			}
 		}
-		renderVerify(a.stdout, op, &shown)
-		if exp != nil {
-			renderMissing(a.stdout, exp, missing)
+		if err := fitted(a.stdout, o.wide, func(w io.Writer) {
+			renderVerify(w, op, &shown)
+			if exp != nil {
+				renderMissing(w, exp, missing)
+			}
+		}); err != nil {
+			return err
 		}
 	}
 	if !ok {
