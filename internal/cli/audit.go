@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/trailwarden/trailwarden/internal/audit"
 	"github.com/trailwarden/trailwarden/internal/aws/inventory"
+	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
 	"github.com/trailwarden/trailwarden/internal/texttable"
 )
@@ -121,20 +123,7 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 	if o.listRules {
 		return a.listRules(o)
 	}
-	c, err := loadConfig(a, o.config)
-	if err != nil {
-		return err
-	}
-	profile := o.standard
-	if profile == "" {
-		profile = c.Profile
-	}
-	s, err := a.liveState(cmd.Context(), c, configPath{o.config, o.snapshot}, inventory.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout},
-		"take a snapshot with `trailwarden snapshot --config trailwarden.yaml -o snapshot.json`", "--profile")
-	if err != nil {
-		return err
-	}
-	rep, err := audit.Run(c, s, profile)
+	c, s, rep, err := a.auditReport(cmd.Context(), o)
 	if err != nil {
 		return err
 	}
@@ -289,4 +278,27 @@ func sortStrings(s []string) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
+}
+
+// auditReport is audit's one library call on the config and the snapshot
+// (or the live read); serve and report make the same call.
+func (a *app) auditReport(ctx context.Context, o auditOpts) (*config.Config, *snapshot.Snapshot, *audit.Report, error) {
+	c, err := loadConfig(a, o.config)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	profile := o.standard
+	if profile == "" {
+		profile = c.Profile
+	}
+	s, err := a.liveState(ctx, c, configPath{o.config, o.snapshot}, inventory.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout},
+		"take a snapshot with `trailwarden snapshot --config trailwarden.yaml -o snapshot.json`", "--profile")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rep, err := audit.Run(c, s, profile)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return c, s, rep, nil
 }

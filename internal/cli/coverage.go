@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -86,64 +87,11 @@ func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
 	if err := checkFormat(o.format, "text", "json"); err != nil {
 		return err
 	}
-	if err := checkJobs(o.jobs); err != nil {
-		return err
-	}
-	o.exp.profile, o.exp.endpoint, o.exp.timeout = o.src.profile, o.src.endpoint, o.src.timeout
-	if o.src.source == "" && o.exp.config != "" {
-		c, err := loadConfig(a, o.exp.config)
-		if err != nil {
-			return err
-		}
-		o.src.source = "s3://" + c.Bucket + "/" + c.KeyPrefix
-	}
-	// --endpoint-url reaches AWS for the organization too, so a folder
-	// source does not refuse it.
-	open := o.src
-	if !strings.Contains(open.source, "://") {
-		open.endpoint = ""
-	}
-	op, err := open.open(ctx, false)
+	op, rep, err := a.coverageReport(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer op.Close()
-	cfg, snap, snapName, err := a.expectSources(o.exp, op)
-	if err != nil {
-		return err
-	}
-	bucket, prefix := o.src.trail(op)
-	orgID := ""
-	if cfg != nil {
-		if bucket == "" && op.Dir != "" {
-			bucket, prefix = cfg.Bucket, cfg.KeyPrefix
-		}
-		if cfg.Trail.Organization {
-			orgID = cfg.OrganizationID
-		}
-	}
-	exp, err := a.expected(ctx, o.exp, coverageInput(cfg, snap, snapName, bucket, prefix), false)
-	if err != nil {
-		return err
-	}
-	now := time.Now().UTC()
-	opt := coverage.Options{Expected: exp, Now: now, Bucket: bucket, Prefix: prefix, OrgID: orgID, Jobs: o.jobs}
-	if opt.Since, opt.Until, err = window(o.since, o.until, op, now); err != nil {
-		return err
-	}
-	opt.Since, opt.Until = coverage.Window(opt.Since, opt.Until)
-	if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.keys, op, opt.Since, opt.Until); err != nil {
-		return err
-	}
-	p := newProgress(a.stderr, "coverage")
-	opt.Progress = func(pr verify.Progress) {
-		p.update(fmt.Sprintf("%d/%d account-regions listed, %d digests checked", pr.ChainsDone, pr.Chains, pr.Files))
-	}
-	rep, err := coverage.Run(ctx, op.Store, opt)
-	p.done()
-	if err != nil {
-		return err
-	}
 	if o.format == "json" {
 		if err := printJSON(a.stdout, struct {
 			OK bool `json:"ok"`
@@ -161,6 +109,77 @@ func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
 		return &exitError{code: ExitFailure}
 	}
 	return nil
+}
+
+// coverageReport is coverage's one library call with everything it needs
+// (the source, the expected set, the window and the keys); serve and
+// report make the same call. The caller closes the source.
+func (a *app) coverageReport(ctx context.Context, o coverageOpts) (*source.Source, *coverage.Report, error) {
+	if err := checkJobs(o.jobs); err != nil {
+		return nil, nil, err
+	}
+	o.exp.profile, o.exp.endpoint, o.exp.timeout = o.src.profile, o.src.endpoint, o.src.timeout
+	if o.src.source == "" && o.exp.config != "" {
+		c, err := loadConfig(a, o.exp.config)
+		if err != nil {
+			return nil, nil, err
+		}
+		o.src.source = "s3://" + c.Bucket + "/" + c.KeyPrefix
+	}
+	// --endpoint-url reaches AWS for the organization too, so a folder
+	// source does not refuse it.
+	open := o.src
+	if !strings.Contains(open.source, "://") {
+		open.endpoint = ""
+	}
+	op, err := open.open(ctx, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			op.Close()
+		}
+	}()
+	cfg, snap, snapName, err := a.expectSources(o.exp, op)
+	if err != nil {
+		return nil, nil, err
+	}
+	bucket, prefix := o.src.trail(op)
+	orgID := ""
+	if cfg != nil {
+		if bucket == "" && op.Dir != "" {
+			bucket, prefix = cfg.Bucket, cfg.KeyPrefix
+		}
+		if cfg.Trail.Organization {
+			orgID = cfg.OrganizationID
+		}
+	}
+	exp, err := a.expected(ctx, o.exp, coverageInput(cfg, snap, snapName, bucket, prefix), false)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := time.Now().UTC()
+	opt := coverage.Options{Expected: exp, Now: now, Bucket: bucket, Prefix: prefix, OrgID: orgID, Jobs: o.jobs}
+	if opt.Since, opt.Until, err = window(o.since, o.until, op, now); err != nil {
+		return nil, nil, err
+	}
+	opt.Since, opt.Until = coverage.Window(opt.Since, opt.Until)
+	if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.keys, op, opt.Since, opt.Until); err != nil {
+		return nil, nil, err
+	}
+	p := newProgress(a.stderr, "coverage")
+	opt.Progress = func(pr verify.Progress) {
+		p.update(fmt.Sprintf("%d/%d account-regions listed, %d digests checked", pr.ChainsDone, pr.Chains, pr.Files))
+	}
+	rep, err := coverage.Run(ctx, op.Store, opt)
+	p.done()
+	if err != nil {
+		return nil, nil, err
+	}
+	ok = true
+	return op, rep, nil
 }
 
 // window reads --since and --until: a duration back from now, a date or an

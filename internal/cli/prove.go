@@ -72,32 +72,9 @@ func (a *app) runProve(o proveOpts) error {
 	if err := checkFormat(o.format, "text", "json"); err != nil {
 		return err
 	}
-	c, err := loadConfig(a, o.config)
+	results, sources, failed, err := a.proveReports(o)
 	if err != nil {
 		return err
-	}
-	var results []provedPolicy
-	var sources []policySource
-	failed := false
-	for _, target := range generator.Targets(c) {
-		var doc *policy.Document
-		src := generatedSource(target, o.config, "", true)
-		if path := *o.files[target]; path != "" {
-			if doc, err = loadPolicy(a, path); err != nil {
-				return err
-			}
-			src = fileSource(path)
-		}
-		rep, err := generator.ProveDoc(c, target, doc)
-		if err != nil {
-			return err
-		}
-		for i := range rep.Findings {
-			rep.Findings[i].Reproduce = reproduce(rep.Findings[i], src)
-		}
-		failed = failed || rep.Failed()
-		results = append(results, provedPolicy{src.label, rep})
-		sources = append(sources, src)
 	}
 	if o.format == "json" {
 		if err := printJSON(a.stdout, results); err != nil {
@@ -362,9 +339,36 @@ func flagFor(t proof.Target) string {
 	return "resource-policy"
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// proveReports is policy prove's library call for each policy of the
+// config (generated, or the files given); serve and report make the same
+// call. failed is true when any policy is not proven.
+func (a *app) proveReports(o proveOpts) ([]provedPolicy, []policySource, bool, error) {
+	c, err := loadConfig(a, o.config)
+	if err != nil {
+		return nil, nil, false, err
 	}
-	return s[:n-1] + "…"
+	var results []provedPolicy
+	var sources []policySource
+	failed := false
+	for _, target := range generator.Targets(c) {
+		var doc *policy.Document
+		src := generatedSource(target, o.config, "", true)
+		if path := *o.files[target]; path != "" {
+			if doc, err = loadPolicy(a, path); err != nil {
+				return nil, nil, false, err
+			}
+			src = fileSource(path)
+		}
+		rep, err := generator.ProveDoc(c, target, doc)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		for i := range rep.Findings {
+			rep.Findings[i].Reproduce = reproduce(rep.Findings[i], src)
+		}
+		failed = failed || rep.Failed()
+		results = append(results, provedPolicy{src.label, rep})
+		sources = append(sources, src)
+	}
+	return results, sources, failed, nil
 }
