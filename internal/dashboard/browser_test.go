@@ -14,8 +14,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
+	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -387,6 +390,26 @@ func TestBrowser_ReportOffline(t *testing.T) {
 	b.requests = nil
 	b.mu.Unlock()
 	b.visit(t, "file://"+out, "10-report.png")
+	top, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.WriteFile(filepath.Join(screenshotDir(t), "11-report-top.png"), top, 0o644)
+	// As it prints: no navigation, black on white, the same answers.
+	if err := chromedp.Do(b.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	if v := b.eval(t, `getComputedStyle(document.querySelector('header nav')).display`); v != "none" {
+		t.Errorf("in print the navigation is %v, want hidden", v)
+	}
+	printed, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.WriteFile(filepath.Join(screenshotDir(t), "12-report-print.png"), printed, 0o644)
 	b.mu.Lock()
 	for _, u := range b.requests {
 		if !strings.HasPrefix(u, "file://") && !strings.HasPrefix(u, "data:") {
@@ -407,5 +430,54 @@ func TestBrowser_ReportOffline(t *testing.T) {
 	// The gap's drill-down is in the file.
 	if n := b.eval(t, fmt.Sprintf(`document.querySelectorAll('#cell-%s-%s td.h.state-gap').length`, want.gapAccount, want.gapRegion)); n == float64(0) {
 		t.Error("the report lacks the hours of the account-region with the gap")
+	}
+}
+
+// The SQL console cannot change the store or reach files or the network:
+// each of these answers an error and the store keeps every event.
+func TestSQLConsole_RefusesWritesFilesAndNetwork(t *testing.T) {
+	d := newDemoOrg(t)
+	want := verdicts(t, d)
+	base := serve(t, d)
+	outside := filepath.Join(d.dir, "leaked.csv")
+	for _, q := range []string{
+		"DELETE FROM events",
+		"DROP TABLE events",
+		"INSERT INTO events SELECT * FROM events LIMIT 1",
+		"UPDATE events SET event_name = 'x'",
+		"CREATE TABLE x AS SELECT 1",
+		"COPY events TO '" + outside + "'",
+		"COPY (SELECT 1) TO '" + outside + "'",
+		"ATTACH '" + filepath.Join(d.dir, "other.duckdb") + "' AS other",
+		"SELECT * FROM read_csv('/etc/passwd')",
+		"SELECT * FROM read_text('" + d.config + "')",
+		"INSTALL httpfs",
+		"SELECT * FROM read_json('http://127.0.0.1:1/x.json')",
+		"SET enable_external_access = true",
+		"SELECT 1; DELETE FROM events",
+	} {
+		for _, path := range []string{"/sql?q=", "/sql.csv?q="} {
+			resp, err := http.Get(base + path + url.QueryEscape(q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("%s%s: %d, want 400\n%.300s", path, q, resp.StatusCode, body)
+			}
+		}
+	}
+	if _, err := os.Stat(outside); !os.IsNotExist(err) {
+		t.Errorf("COPY wrote %s (%v)", outside, err)
+	}
+	resp, err := http.Get(base + "/sql.csv?q=" + url.QueryEscape("SELECT count(*) AS n FROM events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if got := string(body); got != fmt.Sprintf("n\n%d\n", want.events) || resp.Header.Get("Content-Disposition") == "" {
+		t.Errorf("count after the refused statements, as CSV: %q, want %d", got, want.events)
 	}
 }

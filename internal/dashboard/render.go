@@ -51,7 +51,7 @@ var dayColour = map[string]string{dayOK: "#2e7d32", dayGap: "#c62828", dayInvali
 // and a link to the hour-by-hour drill-down (a page, or the report's
 // section).
 func heatSVG(h Heat, report bool) template.HTML {
-	const label, cw, ch, top = 230, 30, 22, 44
+	const label, cw, ch, top = 230, 44, 22, 30
 	w := label + cw*len(h.Days) + 10
 	hgt := top + ch*len(h.Rows) + 10
 	var b strings.Builder
@@ -59,7 +59,7 @@ func heatSVG(h Heat, report bool) template.HTML {
 	b.WriteString(`<title id="heat-title">Coverage by account, region and day: ✓ every due hour covered, ✗ hours with no digest, ! an invalid digest, … not due yet</title>`)
 	for i, d := range h.Days {
 		x := label + i*cw + cw/2
-		fmt.Fprintf(&b, `<text x="%d" y="%d" class="hd" text-anchor="end" transform="rotate(-45 %d %d)">%s</text>`, x, top-6, x, top-6, d.Format("01-02"))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" class="hd" text-anchor="middle">%s</text>`, x-1, top-8, d.Format("01-02"))
 	}
 	for r, row := range h.Rows {
 		y := top + r*ch

@@ -312,9 +312,12 @@ func cellData(in *Inputs, account, region string) cellView {
 			v.Gaps = append(v.Gaps, fmt.Sprintf("no delivery from %s to %s (%d hours)", g.Start.Format("2006-01-02 15:04Z"), g.End.Format("2006-01-02 15:04Z"), g.Hours))
 		}
 	}
+	seen := map[string]bool{}
 	add := func(fr []verify.FileResult) {
 		for _, f := range fr {
-			if f.Account == account && f.Region == region {
+			// verify and coverage may both name a file: once is enough.
+			if f.Account == account && f.Region == region && !seen[f.Key+f.Problem] {
+				seen[f.Key+f.Problem] = true
 				hour := ""
 				if t, ok := fileHour(f); ok {
 					hour = t.Format("2006-01-02 15:04Z")
