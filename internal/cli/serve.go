@@ -225,6 +225,10 @@ func (a *app) runServe(ctx context.Context, o dashOpts, listen string, reqTimeou
 	if err != nil {
 		return err
 	}
+	// The first page of every named query, before the first request.
+	if d := srv.Warm(ctx); d > time.Second {
+		fmt.Fprintf(a.stderr, "named queries answered in %s\n", d.Round(100*time.Millisecond))
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return badInput(fmt.Errorf("serve: %w", err), "choose another --listen address or stop what uses it")

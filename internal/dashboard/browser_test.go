@@ -47,7 +47,7 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-func screenshotDir(t *testing.T) string {
+func screenshotDir(t testing.TB) string {
 	dir := os.Getenv("TRAILWARDEN_SCREENSHOTS")
 	if dir == "" {
 		dir = filepath.Join("..", "..", "out", "screenshots")
@@ -60,7 +60,7 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
-func run(t *testing.T, args ...string) (string, string, int) {
+func run(t testing.TB, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := cli.Execute(context.Background(), args, strings.NewReader(""), &out, &errb)
@@ -146,7 +146,7 @@ func verdicts(t *testing.T, d demoOrg) cliVerdicts {
 
 // serve starts `trailwarden serve` in-process on a free loopback port and
 // returns its address.
-func serve(t *testing.T, d demoOrg) string {
+func serve(t testing.TB, d demoOrg) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -319,7 +319,7 @@ func TestBrowser_Dashboard(t *testing.T) {
 	}
 	b.visit(t, fmt.Sprintf("%s/coverage/cell?account=%s&region=%s", base, want.gapAccount, want.gapRegion), "03-coverage-cell.png")
 	hour := want.gapStart.Format("15:04Z")
-	if got := b.eval(t, fmt.Sprintf(`[...document.querySelectorAll('td.h.state-gap')].map(e => e.title).join('|')`)); !strings.Contains(got.(string), hour+": hours with no digest") {
+	if got := b.eval(t, `[...document.querySelectorAll('td.h.state-gap')].map(e => e.title).join('|')`); !strings.Contains(got.(string), hour+": hours with no digest") {
 		t.Errorf("drill-down of %s %s: gap hours %q, want %s among them", want.gapAccount, want.gapRegion, got, hour)
 	}
 

@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trailwarden/trailwarden/internal/audit"
@@ -75,6 +76,9 @@ type Server struct {
 	opt  Options
 	tmpl *template.Template
 	css  string
+
+	mu    sync.Mutex
+	cache map[string]sqlPage
 }
 
 // NewServer parses the embedded templates.
@@ -87,7 +91,7 @@ func NewServer(in *Inputs, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dashboard style: %w", err)
 	}
-	return &Server{in: in, opt: opt.withDefaults(), tmpl: t, css: string(css)}, nil
+	return &Server{in: in, opt: opt.withDefaults(), tmpl: t, css: string(css), cache: map[string]sqlPage{}}, nil
 }
 
 // Handler is the dashboard's HTTP handler: the pages behind the method,
@@ -132,12 +136,18 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			if t := r.URL.Query().Get("token"); t != "" && s.tokenOK(t) {
 				// Keep the token in a cookie and take it out of the
 				// address bar (and the history).
-				http.SetCookie(w, &http.Cookie{Name: "trailwarden_token", Value: t, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+				// Secure only over TLS: serve speaks plain HTTP, where a
+				// Secure cookie would never come back.
+				http.SetCookie(w, &http.Cookie{Name: "trailwarden_token", Value: t, Path: "/", HttpOnly: true, //nolint:gosec // see above
+					SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 				q := r.URL.Query()
 				q.Del("token")
-				u := *r.URL
-				u.RawQuery = q.Encode()
-				http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
+				// A path on this server only: "//host" would leave it.
+				target := "/" + strings.TrimLeft(r.URL.Path, "/")
+				if len(q) > 0 {
+					target += "?" + q.Encode()
+				}
+				http.Redirect(w, r, target, http.StatusSeeOther) //nolint:gosec // a path of this server, built above
 				return
 			}
 			ok := false
@@ -449,40 +459,14 @@ func (s *Server) sql(r *http.Request) (string, any, int) {
 		return "SQL console", v, 0
 	}
 	v.Ran = true
-	ctx := r.Context()
-	rows, err := s.in.Store.Query(ctx, v.SQL)
-	if err != nil {
-		v.Err = err.Error()
-		return "SQL console", v, http.StatusBadRequest
+	v.First = (v.Page-1)*s.opt.SQLRows + 1
+	res := s.page1(r.Context(), v.SQL, v.Page)
+	v.Columns, v.Rows = res.cols, res.rows
+	if res.err != "" {
+		v.Err = res.err
+		return "SQL console", v, res.status
 	}
-	defer func() { _ = rows.Close() }()
-	v.Columns = rows.Columns()
-	skip := (v.Page - 1) * s.opt.SQLRows
-	v.First = skip + 1
-	more := false
-	for i := 0; rows.Next(); i++ {
-		if i < skip {
-			continue
-		}
-		if len(v.Rows) == s.opt.SQLRows {
-			more = true
-			break
-		}
-		row := rows.Row()
-		cells := make([]string, len(row))
-		for j, x := range row {
-			cells[j] = cellText(x)
-		}
-		v.Rows = append(v.Rows, cells)
-	}
-	if err := rows.Err(); err != nil {
-		v.Err = err.Error()
-		status := http.StatusBadRequest
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-			status = http.StatusServiceUnavailable
-		}
-		return "SQL console", v, status
-	}
+	more := res.more
 	base := url.Values{}
 	if v.Named != "" {
 		base.Set("named", v.Named)
@@ -526,12 +510,15 @@ func (s *Server) sqlCSV(w http.ResponseWriter, r *http.Request) {
 		}
 		sqlText, name = nq.SQL[s.in.Store.Name()], n
 	}
-	rows, err := s.in.Store.Query(r.Context(), sqlText)
+	ctx, cancel := context.WithCancel(r.Context())
+	rows, err := s.in.Store.Query(ctx, sqlText)
 	if err != nil {
-		http.Error(w, "trailwarden dashboard: "+err.Error(), http.StatusBadRequest)
+		cancel()
+		http.Error(w, "trailwarden dashboard: "+err.Error(), statusOf(err))
 		return
 	}
-	defer func() { _ = rows.Close() }()
+	// Cancelled first: DuckDB stops at the row limit instead of finishing.
+	defer func() { cancel(); _ = rows.Close() }()
 	var b bytes.Buffer
 	if _, err := query.Render(&b, &limited{Rows: rows, left: s.opt.CSVRows}, "csv"); err != nil {
 		http.Error(w, "trailwarden dashboard: "+err.Error(), http.StatusBadRequest)
@@ -554,4 +541,101 @@ func (l *limited) Next() bool {
 	}
 	l.left--
 	return l.Rows.Next()
+}
+
+// sqlPage is one page of a result.
+type sqlPage struct {
+	cols   []string
+	rows   [][]string
+	more   bool
+	err    string
+	status int
+}
+
+// maxCached bounds the page cache: past it, the cache starts over.
+const maxCached = 256
+
+// page1 returns page (1-based) of sqlText's result. The store is
+// read-only and sealed while it is served (a writer cannot open it), so a
+// page's answer cannot change: pages are cached, and Warm computes the
+// first page of every named query before the first request.
+func (s *Server) page1(ctx context.Context, sqlText string, page int) sqlPage {
+	key := strconv.Itoa(page) + "\x00" + sqlText
+	s.mu.Lock()
+	if p, ok := s.cache[key]; ok {
+		s.mu.Unlock()
+		return p
+	}
+	s.mu.Unlock()
+	p := s.runPage(ctx, sqlText, page)
+	if p.status != http.StatusServiceUnavailable { // a deadline is not the answer
+		s.mu.Lock()
+		if len(s.cache) >= maxCached {
+			s.cache = map[string]sqlPage{}
+		}
+		s.cache[key] = p
+		s.mu.Unlock()
+	}
+	return p
+}
+
+func (s *Server) runPage(ctx context.Context, sqlText string, page int) sqlPage {
+	// The query is cancelled once the page is read: DuckDB then stops
+	// instead of computing rows nobody will see.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rows, err := s.in.Store.Query(ctx, sqlText)
+	if err != nil {
+		return sqlPage{err: err.Error(), status: statusOf(err)}
+	}
+	var p sqlPage
+	p.cols = rows.Columns()
+	skip := (page - 1) * s.opt.SQLRows
+	for i := 0; rows.Next(); i++ {
+		if i < skip {
+			continue
+		}
+		if len(p.rows) == s.opt.SQLRows {
+			p.more = true
+			break
+		}
+		row := rows.Row()
+		cells := make([]string, len(row))
+		for j, x := range row {
+			cells[j] = cellText(x)
+		}
+		p.rows = append(p.rows, cells)
+	}
+	err = rows.Err()
+	cancel()
+	_ = rows.Close()
+	if err != nil {
+		return sqlPage{cols: p.cols, err: err.Error(), status: statusOf(err)}
+	}
+	return p
+}
+
+func statusOf(err error) int {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
+}
+
+// Warm computes the first page of every named query, so that their pages
+// answer at once; it stops at ctx's end. It returns how long it took.
+func (s *Server) Warm(ctx context.Context) time.Duration {
+	start := time.Now()
+	if s.in.Store == nil {
+		return 0
+	}
+	for _, n := range query.NamedQueries() {
+		if ctx.Err() != nil {
+			break
+		}
+		if sqlText := n.SQL[s.in.Store.Name()]; sqlText != "" {
+			s.page1(ctx, sqlText, 1)
+		}
+	}
+	return time.Since(start)
 }

@@ -29,7 +29,16 @@ func newTestServer(t *testing.T, in *Inputs, opt Options) *httptest.Server {
 	return ts
 }
 
-func get(t *testing.T, c *http.Client, req *http.Request) (*http.Response, string) {
+// reply is a response read whole.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+	cookies    []*http.Cookie
+}
+
+func (r reply) Cookies() []*http.Cookie { return r.cookies }
+
+func get(t *testing.T, c *http.Client, req *http.Request) (reply, string) {
 	t.Helper()
 	if c == nil {
 		c = http.DefaultClient
@@ -40,7 +49,7 @@ func get(t *testing.T, c *http.Client, req *http.Request) (*http.Response, strin
 	}
 	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return reply{resp.StatusCode, resp.Header, resp.Cookies()}, string(b)
 }
 
 // The first rule: with an input missing or empty, no answer is a pass.

@@ -43,7 +43,7 @@ func Wrap(line string, limit int) []string {
 		}
 		if !start {
 			out = append(out, cur)
-			cur, curW, start = cont, StringWidth(cont), true
+			cur, curW = cont, StringWidth(cont)
 		}
 		// The word alone is too long: cut it into line-sized pieces.
 		for curW+StringWidth(word) > limit {
