@@ -71,6 +71,7 @@ func run(t testing.TB, args ...string) (string, string, int) {
 // gap) and one log file modified, and pulls it into a store.
 type demoOrg struct {
 	dir, bucket, db, config, snapshot string
+	extra                             []string // more serve flags
 }
 
 func newDemoOrg(t *testing.T) demoOrg {
@@ -153,7 +154,7 @@ func serve(t testing.TB, d demoOrg) string {
 	done := make(chan int, 1)
 	var errb bytes.Buffer
 	go func() {
-		args := append([]string{"serve", "--listen", "127.0.0.1:0"}, d.args()...)
+		args := append(append([]string{"serve", "--listen", "127.0.0.1:0"}, d.args()...), d.extra...)
 		done <- cli.Execute(ctx, args, strings.NewReader(""), pw, &errb)
 		_ = pw.Close()
 	}()
@@ -438,6 +439,8 @@ func TestBrowser_ReportOffline(t *testing.T) {
 func TestSQLConsole_RefusesWritesFilesAndNetwork(t *testing.T) {
 	d := newDemoOrg(t)
 	want := verdicts(t, d)
+	// Before serve opens the store: one process opens it once.
+	cliOut, _, _ := run(t, "query", "--db", d.db, "--named", "root-activity", "--format", "csv")
 	base := serve(t, d)
 	outside := filepath.Join(d.dir, "leaked.csv")
 	for _, q := range []string{
@@ -466,6 +469,31 @@ func TestSQLConsole_RefusesWritesFilesAndNetwork(t *testing.T) {
 			if resp.StatusCode != http.StatusBadRequest {
 				t.Errorf("%s%s: %d, want 400\n%.300s", path, q, resp.StatusCode, body)
 			}
+		}
+	}
+	// A page asks DuckDB for no more rows than it shows: the rows and
+	// their order are the CLI's.
+	b, err := http.Get(base + "/sql.csv?named=root-activity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	csvBody, _ := io.ReadAll(b.Body)
+	_ = b.Body.Close()
+	if string(csvBody) != cliOut {
+		t.Errorf("CSV of root-activity differs from the CLI's:\n%.300s\nvs\n%.300s", csvBody, cliOut)
+	}
+	page, err := http.Get(base + "/sql?named=root-activity&page=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pageBody, _ := io.ReadAll(page.Body)
+	_ = page.Body.Close()
+	lines := strings.Split(strings.TrimSpace(cliOut), "\n")
+	if len(lines) > 101 {
+		// Row 101 (the first of page 2) starts with its time, as the CLI prints it.
+		first := strings.SplitN(lines[101], ",", 2)[0]
+		if !strings.Contains(string(pageBody), "<td>"+first+"</td>") {
+			t.Errorf("page 2 of root-activity lacks the CLI's row 101 (%s)", first)
 		}
 	}
 	if _, err := os.Stat(outside); !os.IsNotExist(err) {

@@ -584,13 +584,23 @@ func (s *Server) runPage(ctx context.Context, sqlText string, page int) sqlPage 
 	// instead of computing rows nobody will see.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	rows, err := s.in.Store.Query(ctx, sqlText)
+	// DuckDB computes a whole result before its first row: a single
+	// SELECT is asked for no more rows than the page needs. If the
+	// wrapper does not run (several statements, not a SELECT), the SQL
+	// runs as given.
+	skip := (page - 1) * s.opt.SQLRows
+	rows, err := s.in.Store.Query(ctx, limitSQL(sqlText, skip+s.opt.SQLRows+1))
+	if err != nil && ctx.Err() == nil {
+		rows, err = s.in.Store.Query(ctx, sqlText)
+	}
 	if err != nil {
+		if statusOf(err) == http.StatusServiceUnavailable {
+			return sqlPage{err: deadlineText, status: http.StatusServiceUnavailable}
+		}
 		return sqlPage{err: err.Error(), status: statusOf(err)}
 	}
 	var p sqlPage
 	p.cols = rows.Columns()
-	skip := (page - 1) * s.opt.SQLRows
 	for i := 0; rows.Next(); i++ {
 		if i < skip {
 			continue
@@ -615,6 +625,9 @@ func (s *Server) runPage(ctx context.Context, sqlText string, page int) sqlPage 
 	return p
 }
 
+// deadlineText explains a query stopped by the request's deadline.
+const deadlineText = "the query did not finish within the request's deadline (serve --request-timeout); DuckDB computes the whole result before the first row, so narrow it with WHERE or LIMIT"
+
 func statusOf(err error) int {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return http.StatusServiceUnavailable
@@ -638,4 +651,12 @@ func (s *Server) Warm(ctx context.Context) time.Duration {
 		}
 	}
 	return time.Since(start)
+}
+
+// limitSQL wraps one statement so that it returns at most n rows; the
+// newline before ")" ends a trailing -- comment. The store checks the
+// wrapper like any statement.
+func limitSQL(sqlText string, n int) string {
+	body := strings.TrimRight(strings.TrimSpace(sqlText), "; \t\n")
+	return "SELECT * FROM (" + body + "\n) AS _page LIMIT " + strconv.Itoa(n)
 }
