@@ -49,7 +49,7 @@ func (in *Inputs) detectionsAnswer() Answer {
 	d := in.Detections
 	switch {
 	case d == nil:
-		a.State, a.Summary = "unknown", "unknown: "+NotAvailable
+		a.State, a.Summary = "unknown", "unknown: not available in this build (detections come with issue 17)"
 	case !d.Ran:
 		a.State, a.Summary = "unknown", "unknown: "+orDefault(d.Why, "the rules did not all run")
 	case len(d.Items) == 0:

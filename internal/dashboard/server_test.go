@@ -93,7 +93,7 @@ func TestAnswers_NeverAllClearWithoutInputs(t *testing.T) {
 			}
 		})
 	}
-	if s := (&Inputs{}).Answers()[3].Summary; !strings.Contains(s, NotAvailable) {
+	if s := (&Inputs{}).Answers()[3].Summary; !strings.Contains(s, "not available in this build") {
 		t.Errorf("detections without the detect package: %q", s)
 	}
 }
