@@ -53,7 +53,7 @@ demo: build
 	done
 	@echo "== trailwarden audit --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json --standard baseline (failures; the demo plants them)"
 	@$(BIN) audit --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json \
-	  --standard baseline --fail-on never | grep -E 'FAIL|fix:|findings:'
+	  --standard baseline --fail-on never --wide | grep -E 'FAIL|fix:|findings:'
 	@echo "== trailwarden plan --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json"
 	@$(BIN) plan --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json | head -1
 	@echo "== trailwarden report --db out/trail.duckdb --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json --source out/demo-bucket --out out/report.html"
