@@ -306,6 +306,20 @@ func TestBrowser_Dashboard(t *testing.T) {
 	if want.coverageOK || want.verifyOK {
 		t.Errorf("the demo's planted gap and damaged file should fail coverage and verify; the CLI says coverage ok=%v, verify ok=%v", want.coverageOK, want.verifyOK)
 	}
+	// Keyboard: the first Tab reaches the skip link, the next ones the
+	// navigation, in order.
+	if err := chromedp.Do(b.ctx, chromedp.KeyEvent("\t")); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.eval(t, `document.activeElement.className`); got != "skip" {
+		t.Errorf("the first Tab focuses %v, want the skip link", got)
+	}
+	if err := chromedp.Do(b.ctx, chromedp.KeyEvent("\t"), chromedp.KeyEvent("\t")); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.eval(t, `document.activeElement.getAttribute('href')`); got != "/coverage" {
+		t.Errorf("the third Tab focuses %v, want the Coverage link", got)
+	}
 	if txt := b.text(t, ".answers"); !strings.Contains(txt, "not available in this build") {
 		t.Errorf("the detections answer does not say it is not available:\n%s", txt)
 	}
