@@ -25,8 +25,8 @@ cdeps:
 # The main job on the built-in examples: print and prove every policy of the
 # example config, then create a demo organization's bucket, verify it, check
 # its coverage hour by hour, pull it into DuckDB, ask it the common
-# questions, and audit and plan its configuration offline from the snapshot
-# the demo writes.
+# questions, audit and plan its configuration offline from the snapshot
+# the demo writes, and write all of it as one HTML report.
 demo: build
 	@for kind in bucket key reader-trust reader-access; do \
 	  echo "== trailwarden policy $$kind --config examples/trailwarden.yaml"; \
@@ -57,9 +57,15 @@ demo: build
 	  sed -E 's/  rule [0-9a-f-]+ \(([^)]*)\), ([0-9]+) detection\(s\)/  [\2, \1]/'; exit $$rc
 	@echo "== trailwarden audit --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json --standard baseline (failures; the demo plants them)"
 	@$(BIN) audit --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json \
-	  --standard baseline --fail-on never | grep -E 'FAIL|fix:|findings:'
+	  --standard baseline --fail-on never --wide | grep -E 'FAIL|fix:|findings:'
 	@echo "== trailwarden plan --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json"
 	@$(BIN) plan --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json | head -1
+	@echo "== trailwarden report --db out/trail.duckdb --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json --source out/demo-bucket --out out/report.html"
+	@$(BIN) report --db out/trail.duckdb --config out/demo-bucket/.trailwarden/trailwarden.yaml \
+	  --snapshot out/demo-bucket/.trailwarden/snapshot.json --source out/demo-bucket --out out/report.html
+	@echo "Open out/report.html in a browser (it needs no network), or see the same as a dashboard:"
+	@echo "  $(BIN) serve --db out/trail.duckdb --config out/demo-bucket/.trailwarden/trailwarden.yaml --snapshot out/demo-bucket/.trailwarden/snapshot.json --source out/demo-bucket"
+	@echo "  then open http://127.0.0.1:8931/ (Ctrl-C stops it)"
 
 # The command reference in docs/cli, generated from the commands' help
 # (TestCLIReference fails when it is stale).
@@ -129,6 +135,7 @@ bench: setup
 	$(GO) test -run XXX -bench VerifyOrganization -benchtime 1x -timeout 60m -v ./internal/verify/
 	$(GO) test -run XXX -bench PullVersusReadJSON -benchtime 1x -timeout 60m -v ./internal/query/duckdb/
 	set -o pipefail; $(GO) test -run XXX -bench DetectVersusScan -benchtime 1x -timeout 60m -v ./internal/detect/ | grep -E 'ratio|demo:|store:|^ok|FAIL'
+	$(GO) test -run XXX -bench Pages -benchtime 5x -timeout 60m ./internal/dashboard/
 
 clean:
 	rm -rf bin

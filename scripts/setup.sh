@@ -43,4 +43,17 @@ if ! minio_ok; then
     go install "github.com/minio/minio@$MINIO_VERSION"
   fi
 fi
+# Debian's headless Chromium for the dashboard's browser tests
+# (internal/dashboard, driven by chromedp). Installed with apt when run as
+# root; otherwise the tests fail saying how to install it.
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing chromium (the dashboard's browser tests)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null || {
+      apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null; }
+  else
+    echo "setup: chromium not found; install it (Debian/Ubuntu, as root: apt-get install -y chromium) for the dashboard's browser tests" >&2
+    exit 1
+  fi
+fi
 echo "setup: ok"

@@ -1,25 +1,27 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trailwarden/trailwarden/internal/audit"
 	"github.com/trailwarden/trailwarden/internal/aws/inventory"
+	"github.com/trailwarden/trailwarden/internal/config"
 	"github.com/trailwarden/trailwarden/internal/snapshot"
+	"github.com/trailwarden/trailwarden/internal/texttable"
 )
 
 type auditOpts struct {
 	config, standard, snapshot, format, failOn, profile, endpoint string
 	timeout                                                       time.Duration
-	listRules, verbose                                            bool
+	listRules, verbose, wide                                      bool
 }
 
 func newAuditCmd(a *app) *cobra.Command {
@@ -88,6 +90,7 @@ Exit status: 1 when a failing finding at or above --fail-on (default high;
 	f.StringVar(&o.failOn, "fail-on", "high", "exit 1 on a failing finding at or above: critical, high, medium, low or never")
 	f.BoolVar(&o.listRules, "list-rules", false, "print the rule catalogue (of --standard, if given) and exit")
 	f.BoolVar(&o.verbose, "verbose", false, "text format: also print the evidence of every finding")
+	addWide(f, &o.wide)
 	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile of the base credentials, for a live audit")
 	f.StringVar(&o.endpoint, "endpoint-url", "", "send every AWS call to this URL (tests)")
 	_ = f.MarkHidden("endpoint-url")
@@ -120,20 +123,7 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 	if o.listRules {
 		return a.listRules(o)
 	}
-	c, err := loadConfig(a, o.config)
-	if err != nil {
-		return err
-	}
-	profile := o.standard
-	if profile == "" {
-		profile = c.Profile
-	}
-	s, err := a.liveState(cmd.Context(), c, configPath{o.config, o.snapshot}, inventory.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout},
-		"take a snapshot with `trailwarden snapshot --config trailwarden.yaml -o snapshot.json`", "--profile")
-	if err != nil {
-		return err
-	}
-	rep, err := audit.Run(c, s, profile)
+	c, s, rep, err := a.auditReport(cmd.Context(), o)
 	if err != nil {
 		return err
 	}
@@ -155,7 +145,10 @@ func (a *app) runAudit(cmd *cobra.Command, o auditOpts) error {
 			return err
 		}
 	default:
-		renderAudit(a.stdout, rep, o.snapshot, s, o.verbose, colorOK(a.stdout))
+		color := colorOK(a.stdout)
+		if err := fitted(a.stdout, o.wide, func(w io.Writer) { renderAudit(w, rep, o.snapshot, s, o.verbose, color, o.wide) }); err != nil {
+			return err
+		}
 	}
 	if failOn != "" && rep.FailsAt(failOn) {
 		return &exitError{code: ExitFailure}
@@ -180,12 +173,11 @@ func (a *app) listRules(o auditOpts) error {
 	case "sarif":
 		return badInput(errors.New("--list-rules prints text or json"), "use --format text or --format json")
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RULE\tSEVERITY\tSTANDARDS\tTITLE")
+	t := texttable.Table{Columns: []texttable.Column{{Name: "RULE", Min: 9}, {Name: "SEVERITY", Min: 8}, {Name: "STANDARDS"}, {Name: "TITLE"}}}
 	for _, r := range rules {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, strings.Join(r.Profiles, ","), r.Title)
+		t.Add(r.ID, string(r.Severity), strings.Join(r.Profiles, ","), r.Title)
 	}
-	return tw.Flush()
+	return t.Render(a.stdout, textWidth(o.wide))
 }
 
 // colorOK is true when w is a terminal and NO_COLOR is unset.
@@ -205,7 +197,13 @@ const colorReset = "\x1b[0m"
 
 // renderAudit prints the findings grouped by account, then resource; each
 // group keeps the report's order (most severe first).
-func renderAudit(w io.Writer, rep *audit.Report, source string, s *snapshot.Snapshot, verbose, color bool) {
+func renderAudit(w io.Writer, rep *audit.Report, source string, s *snapshot.Snapshot, verbose, color, wide bool) {
+	indentFix := indentFix
+	if !wide {
+		// Under the status column, not the message: a fix that wraps keeps
+		// most of the 80 columns.
+		indentFix = "      "
+	}
 	if source == "" {
 		source = "live read"
 	}
@@ -280,4 +278,27 @@ func sortStrings(s []string) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
+}
+
+// auditReport is audit's one library call on the config and the snapshot
+// (or the live read); serve and report make the same call.
+func (a *app) auditReport(ctx context.Context, o auditOpts) (*config.Config, *snapshot.Snapshot, *audit.Report, error) {
+	c, err := loadConfig(a, o.config)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	profile := o.standard
+	if profile == "" {
+		profile = c.Profile
+	}
+	s, err := a.liveState(ctx, c, configPath{o.config, o.snapshot}, inventory.Options{Profile: o.profile, Endpoint: o.endpoint, Timeout: o.timeout},
+		"take a snapshot with `trailwarden snapshot --config trailwarden.yaml -o snapshot.json`", "--profile")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rep, err := audit.Run(c, s, profile)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return c, s, rep, nil
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -17,6 +18,7 @@ type canOpts struct {
 	resourcePolicy, boundary, session, org, roleARN, config    string
 	identity, scps, rcps, context                              []string
 	format                                                     string
+	wide                                                       bool
 }
 
 func newCanCmd(a *app) *cobra.Command {
@@ -75,6 +77,7 @@ denied, 2 bad input.`,
 	f.StringArrayVar(&o.context, "context", nil, "context key=value (repeat a key for several values)")
 	f.StringVarP(&o.config, "config", "c", "", "trailwarden.yaml: default organization, resource and management accounts")
 	f.StringVar(&o.format, "format", "text", "text or json")
+	addWide(f, &o.wide)
 	return cmd
 }
 
@@ -117,8 +120,8 @@ func (a *app) runCan(o canOpts) error {
 		if err := printJSON(a.stdout, out); err != nil {
 			return err
 		}
-	} else {
-		renderDecision(a.stdout, req, res)
+	} else if err := fitted(a.stdout, o.wide, func(w io.Writer) { renderDecision(w, req, res) }); err != nil {
+		return err
 	}
 	if res.Decision != eval.Allowed {
 		return &exitError{code: ExitFailure}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -77,7 +78,7 @@ valid digest, 1 when there is any gap or invalid digest, 2 for bad input
 	f.StringVar(&o.until, "until", "", "end of the window, exclusive, in the same forms (default: now)")
 	f.IntVar(&o.jobs, "jobs", 16, "concurrent requests")
 	f.StringVar(&o.format, "format", "text", "text or json")
-	f.BoolVar(&o.wide, "wide", false, "text: also the last log file and the hours pending, missing and invalid")
+	f.BoolVar(&o.wide, "wide", false, "text: also the last log file and the hours pending, missing and invalid, and every value in full (by default text fits 80 columns)")
 	return cmd
 }
 
@@ -86,14 +87,42 @@ func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
 	if err := checkFormat(o.format, "text", "json"); err != nil {
 		return err
 	}
-	if err := checkJobs(o.jobs); err != nil {
+	op, rep, err := a.coverageReport(ctx, o)
+	if err != nil {
 		return err
+	}
+	defer op.Close()
+	if o.format == "json" {
+		if err := printJSON(a.stdout, struct {
+			OK bool `json:"ok"`
+			*coverage.Report
+			ElapsedSeconds float64 `json:"elapsed_seconds"`
+		}{rep.OK(), rep, rep.Elapsed.Seconds()}); err != nil {
+			return err
+		}
+	} else {
+		if err := fitted(a.stdout, o.wide, func(w io.Writer) { renderCoverage(w, op, rep, o.wide) }); err != nil {
+			return err
+		}
+	}
+	if !rep.OK() {
+		return &exitError{code: ExitFailure}
+	}
+	return nil
+}
+
+// coverageReport is coverage's one library call with everything it needs
+// (the source, the expected set, the window and the keys); serve and
+// report make the same call. The caller closes the source.
+func (a *app) coverageReport(ctx context.Context, o coverageOpts) (*source.Source, *coverage.Report, error) {
+	if err := checkJobs(o.jobs); err != nil {
+		return nil, nil, err
 	}
 	o.exp.profile, o.exp.endpoint, o.exp.timeout = o.src.profile, o.src.endpoint, o.src.timeout
 	if o.src.source == "" && o.exp.config != "" {
 		c, err := loadConfig(a, o.exp.config)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		o.src.source = "s3://" + c.Bucket + "/" + c.KeyPrefix
 	}
@@ -105,12 +134,17 @@ func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
 	}
 	op, err := open.open(ctx, false)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer op.Close()
+	ok := false
+	defer func() {
+		if !ok {
+			op.Close()
+		}
+	}()
 	cfg, snap, snapName, err := a.expectSources(o.exp, op)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	bucket, prefix := o.src.trail(op)
 	orgID := ""
@@ -124,16 +158,16 @@ func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
 	}
 	exp, err := a.expected(ctx, o.exp, coverageInput(cfg, snap, snapName, bucket, prefix), false)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	now := time.Now().UTC()
 	opt := coverage.Options{Expected: exp, Now: now, Bucket: bucket, Prefix: prefix, OrgID: orgID, Jobs: o.jobs}
 	if opt.Since, opt.Until, err = window(o.since, o.until, op, now); err != nil {
-		return err
+		return nil, nil, err
 	}
 	opt.Since, opt.Until = coverage.Window(opt.Since, opt.Until)
 	if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.keys, op, opt.Since, opt.Until); err != nil {
-		return err
+		return nil, nil, err
 	}
 	p := newProgress(a.stderr, "coverage")
 	opt.Progress = func(pr verify.Progress) {
@@ -142,23 +176,10 @@ func (a *app) runCoverage(cmd *cobra.Command, o coverageOpts) error {
 	rep, err := coverage.Run(ctx, op.Store, opt)
 	p.done()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if o.format == "json" {
-		if err := printJSON(a.stdout, struct {
-			OK bool `json:"ok"`
-			*coverage.Report
-			ElapsedSeconds float64 `json:"elapsed_seconds"`
-		}{rep.OK(), rep, rep.Elapsed.Seconds()}); err != nil {
-			return err
-		}
-	} else {
-		renderCoverage(a.stdout, op, rep, o.wide)
-	}
-	if !rep.OK() {
-		return &exitError{code: ExitFailure}
-	}
-	return nil
+	ok = true
+	return op, rep, nil
 }
 
 // window reads --since and --until: a duration back from now, a date or an

@@ -23,6 +23,7 @@ import (
 type liveOpts struct {
 	config, snapshot, profile, endpoint string
 	timeout                             time.Duration
+	wide                                bool
 }
 
 func (o *liveOpts) flags(f *pflag.FlagSet) {
@@ -32,6 +33,7 @@ func (o *liveOpts) flags(f *pflag.FlagSet) {
 	f.StringVar(&o.endpoint, "endpoint-url", "", "send every AWS call to this URL (tests)")
 	_ = f.MarkHidden("endpoint-url")
 	timeoutFlag(f, &o.timeout)
+	addWide(f, &o.wide)
 }
 
 // load reads the config and the live state and builds the plan.
@@ -166,8 +168,8 @@ step, an error, bad input).`,
 				if err := printJSON(a.stdout, p); err != nil {
 					return err
 				}
-			} else {
-				renderPlan(a.stdout, p)
+			} else if err := fitted(a.stdout, o.wide, func(w io.Writer) { renderPlan(w, p) }); err != nil {
+				return err
 			}
 			if len(p.Blocked()) > 0 {
 				return &exitError{code: ExitFailure}
@@ -255,7 +257,9 @@ func (a *app) runApply(ctx context.Context, o liveOpts, ao applyOpts) error {
 	if err != nil {
 		return err
 	}
-	renderPlan(a.stdout, p)
+	if err := fitted(a.stdout, o.wide, func(w io.Writer) { renderPlan(w, p) }); err != nil {
+		return err
+	}
 	if !p.Changes() {
 		return nil
 	}

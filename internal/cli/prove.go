@@ -13,10 +13,12 @@ import (
 	"github.com/trailwarden/trailwarden/internal/generator"
 	"github.com/trailwarden/trailwarden/internal/policy"
 	"github.com/trailwarden/trailwarden/internal/proof"
+	"github.com/trailwarden/trailwarden/internal/texttable"
 )
 
 type proveOpts struct {
 	config, format string
+	wide           bool
 	files          map[proof.Target]*string
 }
 
@@ -57,6 +59,7 @@ accepted, 2 bad input.`,
 		o.files[target] = f.String(flag, "", "prove this "+string(target)+" policy file instead of the generated one")
 	}
 	f.StringVar(&o.format, "format", "text", "text or json")
+	addWide(f, &o.wide)
 	return cmd
 }
 
@@ -69,41 +72,20 @@ func (a *app) runProve(o proveOpts) error {
 	if err := checkFormat(o.format, "text", "json"); err != nil {
 		return err
 	}
-	c, err := loadConfig(a, o.config)
+	results, sources, failed, err := a.proveReports(o)
 	if err != nil {
 		return err
-	}
-	var results []provedPolicy
-	var sources []policySource
-	failed := false
-	for _, target := range generator.Targets(c) {
-		var doc *policy.Document
-		src := generatedSource(target, o.config, "", true)
-		if path := *o.files[target]; path != "" {
-			if doc, err = loadPolicy(a, path); err != nil {
-				return err
-			}
-			src = fileSource(path)
-		}
-		rep, err := generator.ProveDoc(c, target, doc)
-		if err != nil {
-			return err
-		}
-		for i := range rep.Findings {
-			rep.Findings[i].Reproduce = reproduce(rep.Findings[i], src)
-		}
-		failed = failed || rep.Failed()
-		results = append(results, provedPolicy{src.label, rep})
-		sources = append(sources, src)
 	}
 	if o.format == "json" {
 		if err := printJSON(a.stdout, results); err != nil {
 			return err
 		}
-	} else {
+	} else if err := fitted(a.stdout, o.wide, func(w io.Writer) {
 		for i, r := range results {
-			renderReport(a.stdout, sources[i], o.config, r.Report)
+			renderReport(w, sources[i], o.config, r.Report, textWidth(o.wide))
 		}
+	}); err != nil {
+		return err
 	}
 	if failed {
 		return &exitError{code: ExitFailure}
@@ -167,7 +149,7 @@ func generatedSource(t proof.Target, configPath, existing string, allowUnproven 
 	return src
 }
 
-func renderReport(w io.Writer, src policySource, configPath string, rep *proof.Report) {
+func renderReport(w io.Writer, src policySource, configPath string, rep *proof.Report, width int) {
 	verdict := "PROVEN"
 	switch {
 	case rep.Failed():
@@ -182,7 +164,7 @@ func renderReport(w io.Writer, src policySource, configPath string, rep *proof.R
 	fmt.Fprintf(w, "%s policy (%s): %s, %d requests probed, %s\n", rep.Target, src.label, verdict, rep.Requests, counts)
 	rows := append([]proof.Row(nil), rep.Matrix...)
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Principal < rows[j].Principal })
-	fmt.Fprintf(w, "  %-58s %-36s %-40s %s\n", "WHO", "ACTION", "RESOURCE", "ALLOWED")
+	t := texttable.Table{Prefix: "  ", Columns: []texttable.Column{{Name: "WHO"}, {Name: "ACTION", Min: 15}, {Name: "RESOURCE"}, {Name: "ALLOWED", Min: 1 << 10}}}
 	for _, r := range rows {
 		mark := ""
 		switch {
@@ -191,8 +173,9 @@ func renderReport(w io.Writer, src policySource, configPath string, rep *proof.R
 		case r.Allowed == 0 && r.Intended:
 			mark = "  MISSING"
 		}
-		fmt.Fprintf(w, "  %-58s %-36s %-40s %d/%d%s\n", truncate(r.Principal, 58), r.Action, truncate(r.Resource, 40), r.Allowed, r.Probed, mark)
+		t.Add(r.Principal, r.Action, r.Resource, fmt.Sprintf("%d/%d%s", r.Allowed, r.Probed, mark))
 	}
+	_ = t.Render(w, width)
 	if len(rep.Unintended) > 0 {
 		fmt.Fprintln(w, "  statements that grant requests the config does not intend:")
 		for _, g := range rep.Unintended {
@@ -356,9 +339,36 @@ func flagFor(t proof.Target) string {
 	return "resource-policy"
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// proveReports is policy prove's library call for each policy of the
+// config (generated, or the files given); serve and report make the same
+// call. failed is true when any policy is not proven.
+func (a *app) proveReports(o proveOpts) ([]provedPolicy, []policySource, bool, error) {
+	c, err := loadConfig(a, o.config)
+	if err != nil {
+		return nil, nil, false, err
 	}
-	return s[:n-1] + "…"
+	var results []provedPolicy
+	var sources []policySource
+	failed := false
+	for _, target := range generator.Targets(c) {
+		var doc *policy.Document
+		src := generatedSource(target, o.config, "", true)
+		if path := *o.files[target]; path != "" {
+			if doc, err = loadPolicy(a, path); err != nil {
+				return nil, nil, false, err
+			}
+			src = fileSource(path)
+		}
+		rep, err := generator.ProveDoc(c, target, doc)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		for i := range rep.Findings {
+			rep.Findings[i].Reproduce = reproduce(rep.Findings[i], src)
+		}
+		failed = failed || rep.Failed()
+		results = append(results, provedPolicy{src.label, rep})
+		sources = append(sources, src)
+	}
+	return results, sources, failed, nil
 }

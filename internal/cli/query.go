@@ -21,6 +21,7 @@ import (
 type queryOpts struct {
 	db, engine, named, format, config string
 	memory                            string
+	wide                              bool
 	allowFiles                        []string
 	athena                            athenaOpts
 	exp                               expectOpts
@@ -75,6 +76,7 @@ Output: table for people, csv, jsonl (one object per row) or json.`,
 	f.StringVar(&o.engine, "engine", "duckdb", "duckdb or athena")
 	f.StringVar(&o.named, "named", "", "run a named query instead of SQL (see trailwarden queries)")
 	f.StringVar(&o.format, "format", "table", "table, csv, jsonl or json")
+	addWide(f, &o.wide)
 	// Queries get more room than pulls: aggregations over millions of
 	// events (count distinct per principal and day) need it.
 	f.StringVar(&o.memory, "memory-limit", "2GB", "DuckDB memory limit for the query")
@@ -177,7 +179,7 @@ func (a *app) runQuery(ctx context.Context, o queryOpts, args []string) error {
 		return queryError(err, o)
 	}
 	defer func() { _ = rows.Close() }()
-	if _, err = query.Render(a.stdout, rows, o.format); err != nil {
+	if _, err = query.RenderWidth(a.stdout, rows, o.format, textWidth(o.wide)); err != nil {
 		return queryError(err, o)
 	}
 	return a.warnLost(eng)

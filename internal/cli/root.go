@@ -103,7 +103,8 @@ Or try it offline on a synthetic organization:
 	})
 	root.AddCommand(newInitCmd(a), newPolicyCmd(a), newCanCmd(a), newDemoCmd(a), newVerifyCmd(a), newCoverageCmd(a),
 		newPullCmd(a), newQueryCmd(a), newDetectCmd(a), newQueriesCmd(a), newAthenaCmd(a), newExportCmd(a),
-		newSnapshotCmd(a), newAuditCmd(a), newPlanCmd(a), newApplyCmd(a), newRollbackCmd(a), newIaCCmd(a), newVersionCmd(a))
+		newSnapshotCmd(a), newAuditCmd(a), newPlanCmd(a), newApplyCmd(a), newRollbackCmd(a), newIaCCmd(a), newServeCmd(a), newReportCmd(a),
+		newVersionCmd(a))
 	argsAreInput(root)
 	completions(root)
 	return root

@@ -20,7 +20,7 @@ type verifyOpts struct {
 	keys, since, until string
 	jobs               int
 	format             string
-	verbose            bool
+	verbose, wide      bool
 }
 
 func newVerifyCmd(a *app) *cobra.Command {
@@ -87,6 +87,7 @@ account and region has digests, 1 otherwise, 2 for bad input.`,
 	f.IntVar(&o.jobs, "jobs", 16, "concurrent requests")
 	f.StringVar(&o.format, "format", "text", "text or json")
 	f.BoolVar(&o.verbose, "verbose", false, "also print every valid file")
+	addWide(f, &o.wide)
 	return cmd
 }
 
@@ -95,49 +96,11 @@ func (a *app) runVerify(cmd *cobra.Command, o verifyOpts) error {
 	if err := checkFormat(o.format, "text", "json"); err != nil {
 		return err
 	}
-	if err := checkJobs(o.jobs); err != nil {
-		return err
-	}
-	op, err := o.src.open(ctx, false)
+	op, rep, exp, missing, err := a.verifyReport(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer op.Close()
-	bucket, prefix := o.src.trail(op)
-	opt := verify.Options{Bucket: bucket, Prefix: prefix, OrgID: o.src.org, Accounts: o.src.accounts, Regions: o.src.regions, Jobs: o.jobs}
-	if opt.Start, opt.End, err = o.window(op); err != nil {
-		return err
-	}
-	if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.keys, op, opt.Start, opt.End); err != nil {
-		return err
-	}
-	p := newProgress(a.stderr, "verify")
-	opt.Progress = func(pr verify.Progress) {
-		p.update(fmt.Sprintf("%d/%d chains walked, %d files checked, %s", pr.ChainsDone, pr.Chains, pr.Files, mb(pr.Bytes)))
-	}
-	if o.verbose && o.format == "text" {
-		opt.OnFile = func(r verify.FileResult) {
-			if r.Valid {
-				fmt.Fprintf(a.stdout, "%s\t%s\tvalid\n", r.Type, op.Location(r.Key))
-			}
-		}
-	}
-	exp, expected, err := a.verifyExpected(ctx, o, op, &opt)
-	if err != nil {
-		p.done()
-		return err
-	}
-	var rep *verify.Report
-	var missing []verify.Gap
-	if exp != nil {
-		rep, missing, err = verify.RunExpected(ctx, op.Store, opt, expected)
-	} else {
-		rep, err = verify.Run(ctx, op.Store, opt)
-	}
-	p.done()
-	if err != nil {
-		return err
-	}
 	ok := rep.OK() && len(missing) == 0
 	if o.format == "json" {
 		if err := printJSON(a.stdout, struct {
@@ -159,9 +122,13 @@ func (a *app) runVerify(cmd *cobra.Command, o verifyOpts) error {
 				}
 			}
 		}
-		renderVerify(a.stdout, op, &shown)
-		if exp != nil {
-			renderMissing(a.stdout, exp, missing)
+		if err := fitted(a.stdout, o.wide, func(w io.Writer) {
+			renderVerify(w, op, &shown)
+			if exp != nil {
+				renderMissing(w, exp, missing)
+			}
+		}); err != nil {
+			return err
 		}
 	}
 	if !ok {
@@ -310,4 +277,60 @@ func chainsEndText(r *verify.Report) string {
 	}
 	return fmt.Sprintf("Every chain ends by %s, before %s: logging stopped (or its newest digests were deleted) everywhere, or the source is a copy that ends there; to check only up to its end, give a window that ends at %s",
 		r.ChainsEnd.Format(time.RFC3339), r.ExpectedEnd.Format(time.RFC3339), r.ChainsEnd.Format(time.RFC3339))
+}
+
+// verifyReport is verify's one library call with what it needs (the
+// source, the window, the keys and, when known, the expected set); serve
+// and report make the same call. The caller closes the source.
+func (a *app) verifyReport(ctx context.Context, o verifyOpts) (*source.Source, *verify.Report, *coverage.Expected, []verify.Gap, error) {
+	if err := checkJobs(o.jobs); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	op, err := o.src.open(ctx, false)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			op.Close()
+		}
+	}()
+	bucket, prefix := o.src.trail(op)
+	opt := verify.Options{Bucket: bucket, Prefix: prefix, OrgID: o.src.org, Accounts: o.src.accounts, Regions: o.src.regions, Jobs: o.jobs}
+	if opt.Start, opt.End, err = o.window(op); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if opt.Keys, opt.KeysFor, err = publicKeys(ctx, o.keys, op, opt.Start, opt.End); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	p := newProgress(a.stderr, "verify")
+	opt.Progress = func(pr verify.Progress) {
+		p.update(fmt.Sprintf("%d/%d chains walked, %d files checked, %s", pr.ChainsDone, pr.Chains, pr.Files, mb(pr.Bytes)))
+	}
+	if o.verbose && o.format == "text" {
+		opt.OnFile = func(r verify.FileResult) {
+			if r.Valid {
+				fmt.Fprintf(a.stdout, "%s\t%s\tvalid\n", r.Type, op.Location(r.Key))
+			}
+		}
+	}
+	exp, expected, err := a.verifyExpected(ctx, o, op, &opt)
+	if err != nil {
+		p.done()
+		return nil, nil, nil, nil, err
+	}
+	var rep *verify.Report
+	var missing []verify.Gap
+	if exp != nil {
+		rep, missing, err = verify.RunExpected(ctx, op.Store, opt, expected)
+	} else {
+		rep, err = verify.Run(ctx, op.Store, opt)
+	}
+	p.done()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	ok = true
+	return op, rep, exp, missing, nil
 }

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/trailwarden/trailwarden/internal/texttable"
 )
 
 // Formats are the output formats Render accepts.
@@ -21,19 +23,16 @@ var Formats = []string{"table", "csv", "jsonl", "json"}
 // after each chunk, so memory stays bounded however long the result.
 const ChunkRows = 200
 
-// MaxCellWidth is the widest a table cell gets, in characters; longer
-// values are cut and end in "…". CSV and JSON are never cut.
-const MaxCellWidth = 64
-
 // Render writes rows to w in format ("table", "csv", "jsonl" or "json")
 // and returns how many rows it wrote. It reads rows to the end (or the
 // first error) but does not close them: the caller does.
 //
-//   - table: aligned columns for people. Column widths come from the header
-//     and each chunk of ChunkRows rows; when a chunk needs wider columns the
-//     header is printed again above it. Control characters (which a logged
-//     user agent could use to drive the terminal) become spaces, numbers
-//     are right-aligned, NULL is an empty cell.
+//   - table: aligned columns for people, every value in full (RenderWidth
+//     fits a terminal). Column widths come from the header and each chunk
+//     of ChunkRows rows; when a chunk needs wider columns the header is
+//     printed again above it. Control characters (which a logged user agent
+//     could use to drive the terminal) become spaces, numbers are
+//     right-aligned, NULL is an empty cell.
 //   - csv: RFC 4180 with a header row; NULL is an empty field.
 //   - jsonl: one JSON object per row, keys are the column names in column
 //     order (a repeated name gets a suffix: name_2, name_3); NULL is null,
@@ -45,10 +44,18 @@ const MaxCellWidth = 64
 // they have any). Floats that JSON cannot hold (NaN, ±Inf) are written as
 // the strings "NaN", "+Inf" and "-Inf".
 func Render(w io.Writer, rows Rows, format string) (int, error) {
+	return RenderWidth(w, rows, format, 0)
+}
+
+// RenderWidth is Render with the table fitted to width columns (0: every
+// value in full): the widest text cells are shortened with "…", and when
+// even that does not fit, the last columns are left out and named on a
+// line after the table. CSV and JSON are never shortened.
+func RenderWidth(w io.Writer, rows Rows, format string, width int) (int, error) {
 	var r renderer
 	switch format {
 	case "table":
-		r = &tableRenderer{}
+		r = &tableRenderer{limit: width}
 	case "csv":
 		r = &csvRenderer{}
 	case "jsonl":
@@ -173,140 +180,79 @@ func formatFloat(f float64) string {
 
 // ---- table ----
 
+// tableRenderer lays each chunk out with internal/texttable, the CLI's one
+// table layout: a limit (the terminal's width) shortens the widest text
+// columns with "…" and, when even that does not fit, leaves the last
+// columns out and names them. Times and numbers are never shortened.
 type tableRenderer struct {
+	limit   int
 	cols    []string
+	natural []int // the widest value seen so far in each column
+	fixed   []bool
 	widths  []int // of the header printed last; nil before the first
-	printed bool
+	hidden  bool
 }
 
 func (t *tableRenderer) begin(_ *bytes.Buffer, cols []string) error {
 	t.cols = make([]string, len(cols))
+	t.natural = make([]int, len(cols))
+	t.fixed = make([]bool, len(cols))
 	for i, c := range cols {
-		t.cols[i] = cell(c)
+		t.cols[i] = texttable.Clean(c)
+		t.natural[i] = texttable.StringWidth(t.cols[i])
 	}
 	return nil
-}
-
-type tcell struct {
-	s       string
-	width   int
-	numeric bool
 }
 
 func (t *tableRenderer) chunk(w *bytes.Buffer, rows [][]any) error {
-	if len(rows) == 0 && t.printed {
+	if len(rows) == 0 && t.widths != nil {
 		return nil
 	}
-	cells := make([][]tcell, len(rows))
-	widths := make([]int, len(t.cols))
-	for i, c := range t.cols {
-		widths[i] = max(utf8.RuneCountInString(c), t.widthOf(i))
-	}
+	cells := make([][]string, len(rows))
+	right := make([]bool, len(t.cols))
 	for r, row := range rows {
-		cells[r] = make([]tcell, len(row))
+		cells[r] = make([]string, len(row))
 		for i, v := range row {
 			s, num := text(v, false)
-			s = cell(s)
-			n := utf8.RuneCountInString(s)
-			cells[r][i] = tcell{s, n, num}
-			widths[i] = max(widths[i], n)
+			s = texttable.Clean(s)
+			cells[r][i] = s
+			if num {
+				right[i] = true
+			}
+			if _, ok := v.(time.Time); ok || num {
+				t.fixed[i] = true
+			}
+			t.natural[i] = max(t.natural[i], texttable.StringWidth(s))
 		}
 	}
-	if !t.printed || !equal(widths, t.widths) {
-		if t.printed {
+	floors := make([]int, len(t.cols))
+	for i := range floors {
+		floors[i] = texttable.DefaultMin
+		if t.fixed[i] {
+			floors[i] = t.natural[i]
+		}
+	}
+	widths, shown := texttable.Fit(t.natural, floors, 0, t.limit)
+	if t.widths == nil || !slices.Equal(widths, t.widths) {
+		if t.widths != nil {
 			w.WriteByte('\n')
 		}
 		t.widths = widths
-		t.printed = true
-		hdr := make([]tcell, len(t.cols))
-		rule := make([]tcell, len(t.cols))
-		for i, c := range t.cols {
-			hdr[i] = tcell{c, utf8.RuneCountInString(c), false}
-			rule[i] = tcell{strings.Repeat("-", widths[i]), widths[i], false}
-		}
-		t.line(w, hdr)
-		t.line(w, rule)
+		w.WriteString(texttable.Line("", t.cols, widths, nil))
+		w.WriteString(texttable.RuleLine("", widths))
 	}
+	t.hidden = shown < len(t.cols)
 	for _, row := range cells {
-		t.line(w, row)
+		w.WriteString(texttable.Line("", row, widths, right))
 	}
 	return nil
 }
 
-func (t *tableRenderer) widthOf(i int) int {
-	if t.widths == nil {
-		return 0
+func (t *tableRenderer) end(w *bytes.Buffer) error {
+	if t.hidden {
+		w.WriteString(texttable.HiddenNote("", t.cols[len(t.widths):], t.limit))
 	}
-	return t.widths[i]
-}
-
-// line writes one row padded to the widths, without trailing spaces.
-func (t *tableRenderer) line(w *bytes.Buffer, row []tcell) {
-	var b strings.Builder
-	for i, c := range row {
-		if i > 0 {
-			b.WriteString("  ")
-		}
-		pad := strings.Repeat(" ", t.widths[i]-c.width)
-		if c.numeric {
-			b.WriteString(pad + c.s)
-		} else {
-			b.WriteString(c.s + pad)
-		}
-	}
-	w.WriteString(strings.TrimRight(b.String(), " "))
-	w.WriteByte('\n')
-}
-
-func (t *tableRenderer) end(*bytes.Buffer) error { return nil }
-
-// cell makes s safe and short for a terminal: control characters and
-// bidirectional overrides become spaces and anything past MaxCellWidth characters is cut with "…".
-func cell(s string) string {
-	clean := true
-	n := 0
-	for _, r := range s {
-		n++
-		if unsafeRune(r) || r == utf8.RuneError {
-			clean = false
-		}
-	}
-	if clean && n <= MaxCellWidth {
-		return s
-	}
-	var b strings.Builder
-	i := 0
-	for _, r := range s {
-		if i == MaxCellWidth-1 && n > MaxCellWidth {
-			b.WriteRune('…')
-			break
-		}
-		if unsafeRune(r) {
-			r = ' '
-		}
-		b.WriteRune(r)
-		i++
-	}
-	return b.String()
-}
-
-// unsafeRune reports the characters a terminal acts on rather than shows:
-// C0 and C1 controls (escape sequences) and the bidirectional overrides
-// and isolates that reorder what follows them.
-func unsafeRune(r rune) bool {
-	return r < 0x20 || (r >= 0x7f && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
-}
-
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return nil
 }
 
 // ---- csv ----

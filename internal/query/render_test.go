@@ -106,26 +106,62 @@ func TestRenderTableEmpty(t *testing.T) {
 
 func TestRenderTableTruncatesAndSanitizes(t *testing.T) {
 	long := strings.Repeat("x", 100)
-	rows := &fakeRows{cols: []string{"ua"}, rows: [][]any{
-		{long},
-		{"evil\x1b]0;pwned\x07\u202eagent"},
-	}}
-	got, _ := render(t, rows, "table")
-	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
-	if len(lines) != 4 {
-		t.Fatalf("lines %q", lines)
+	rows := func() *fakeRows {
+		return &fakeRows{cols: []string{"ua"}, rows: [][]any{
+			{long},
+			{"evil\x1b]0;pwned\x07\u202eagent"},
+		}}
 	}
-	if want := strings.Repeat("x", MaxCellWidth-1) + "…"; lines[2] != want {
-		t.Errorf("long cell %q, want %q", lines[2], want)
+	for _, width := range []int{0, 80} {
+		var b bytes.Buffer
+		if _, err := RenderWidth(&b, rows(), "table", width); err != nil {
+			t.Fatal(err)
+		}
+		got := b.String()
+		lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+		if len(lines) != 4 {
+			t.Fatalf("lines %q", lines)
+		}
+		want, rule := long, 100
+		if width == 80 {
+			want, rule = strings.Repeat("x", 79)+"…", 80
+		}
+		if lines[2] != want {
+			t.Errorf("width %d: long cell %q, want %q", width, lines[2], want)
+		}
+		if strings.ContainsAny(got, "\x1b\x07\u202e") {
+			t.Errorf("control characters reach the terminal: %q", got)
+		}
+		if lines[3] != "evil ]0;pwned  agent" {
+			t.Errorf("sanitized cell %q", lines[3])
+		}
+		if w := len([]rune(lines[1])); w != rule {
+			t.Errorf("width %d: rule is %d wide, want %d", width, w, rule)
+		}
 	}
-	if strings.ContainsAny(got, "\x1b\x07\u202e") {
-		t.Errorf("control characters reach the terminal: %q", got)
+}
+
+// TestRenderTableFitsWidth: a wide result fits 80 columns; times and
+// numbers stay whole, text gives way, and columns that cannot fit are
+// named, not silently dropped.
+func TestRenderTableFitsWidth(t *testing.T) {
+	cols := []string{"event_time", "account", "user_agent", "n", "a", "b", "c", "d", "e", "f"}
+	row := []any{t0, "111111111111", strings.Repeat("aws-cli/2.17.0 ", 6), int64(123456), "x", "y", "z", "w", "v", "last-column-value"}
+	var b bytes.Buffer
+	if _, err := RenderWidth(&b, &fakeRows{cols: cols, rows: [][]any{row}}, "table", 40); err != nil {
+		t.Fatal(err)
 	}
-	if lines[3] != "evil ]0;pwned  agent" {
-		t.Errorf("sanitized cell %q", lines[3])
+	out := b.String()
+	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if n := len([]rune(l)); n > 40 {
+			t.Errorf("line is %d wide: %q", n, l)
+		}
 	}
-	if w := len([]rune(lines[1])); w != MaxCellWidth {
-		t.Errorf("rule is %d wide, want %d", w, MaxCellWidth)
+	if !strings.Contains(out, "2024-03-01T12:34:56Z") || !strings.Contains(out, "111111111111") {
+		t.Errorf("the time or account was cut:\n%s", out)
+	}
+	if !strings.Contains(out, "(not shown, to fit 40 columns:") || !strings.Contains(out, "f)") {
+		t.Errorf("left-out columns are not named:\n%s", out)
 	}
 }
 
