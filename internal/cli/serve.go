@@ -16,7 +16,9 @@ import (
 
 	"github.com/trailwarden/trailwarden/internal/audit"
 	"github.com/trailwarden/trailwarden/internal/dashboard"
+	"github.com/trailwarden/trailwarden/internal/detect"
 	"github.com/trailwarden/trailwarden/internal/proof"
+	"github.com/trailwarden/trailwarden/internal/query"
 	"github.com/trailwarden/trailwarden/internal/safefile"
 )
 
@@ -61,13 +63,14 @@ func newServeCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "A local dashboard: delivery, integrity, audit, access and SQL in a browser",
-		Long: `serve computes coverage, digest verification, the audit and the access
-matrix once, then serves them as a dashboard: an overview answering "is every
-account delivering, are the logs intact, does the audit pass, any
-detections", a coverage heat map (account x region x day, with the hours and
-files behind each cell), the audit findings with their evidence and exact fix,
-the access matrix of policy prove, the named queries and a read-only SQL
-console with paging and CSV download.
+		Long: `serve computes coverage, digest verification, the audit, the access
+matrix and the detections once, then serves them as a dashboard: an overview
+answering "is every account delivering, are the logs intact, does the audit
+pass, any detections", a coverage heat map (account x region x day, with the
+hours and files behind each cell), the audit findings with their evidence and
+exact fix, the access matrix of policy prove, the detections of the built-in
+rules (as trailwarden detect) with the events behind each, the named queries
+and a read-only SQL console with paging and CSV download.
 ` + dashExamples + `
 
 It listens on ` + DefaultListen + ` (loopback) unless --listen names another
@@ -194,6 +197,7 @@ func (a *app) dashboardInputs(ctx context.Context, o dashOpts) (*dashboard.Input
 		} else {
 			closers = append(closers, done)
 			in.Store = eng
+			in.Detections = a.dashDetections(ctx, eng, o, note)
 		}
 	} else {
 		in.StoreWhy = "no store was given (--db trail.duckdb)"
@@ -279,4 +283,29 @@ func (a *app) runReport(ctx context.Context, o dashOpts, out string) error {
 	}
 	fmt.Fprintf(a.stdout, "report written to %s (%d KB); open it in a browser, it needs no network\n", out, (b.Len()+1023)/1024)
 	return nil
+}
+
+// dashDetections runs the built-in rules as trailwarden detect does (the
+// config fills the pipeline rules' placeholders; without one they do not
+// run and the answer is unknown). A failure leaves the answer unknown
+// with the reason.
+func (a *app) dashDetections(ctx context.Context, eng query.Engine, o dashOpts, note func(string, error) string) *dashboard.Detections {
+	opt := detect.Options{}
+	if o.config != "" {
+		cfg, err := loadConfig(a, o.config)
+		if err != nil {
+			return &dashboard.Detections{Why: note("detect", err)}
+		}
+		opt.Config = cfg
+	}
+	since, until, err := parseWindow(o.since, o.until, time.Now())
+	if err != nil {
+		return &dashboard.Detections{Why: note("detect", err)}
+	}
+	opt.Scope = detect.Scope{Since: since, Until: until}
+	_, rep, err := detect.Detect(ctx, eng, opt)
+	if err != nil {
+		return &dashboard.Detections{Why: note("detect", err)}
+	}
+	return dashboard.FromDetect(rep)
 }

@@ -32,7 +32,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/trailwarden/trailwarden/internal/cli"
-	"github.com/trailwarden/trailwarden/internal/dashboard"
 )
 
 // chromium finds the browser, or fails the test saying how to install it.
@@ -102,6 +101,11 @@ type cliVerdicts struct {
 	gapAccount, gapRegion         string
 	gapStart                      time.Time
 	events                        int64
+	// detections is the overview's fourth answer as trailwarden detect
+	// gives it (ok, problem or unknown), with its detections.
+	detections     string
+	detectionCount int
+	detectionEvent string
 }
 
 func verdicts(t *testing.T, d demoOrg) cliVerdicts {
@@ -142,6 +146,22 @@ func verdicts(t *testing.T, d demoOrg) cliVerdicts {
 		t.Fatalf("query count: exit %d %v\n%s", code, err, out)
 	}
 	v.events = n[0].N
+	out, _, _ = run(t, "detect", "--db", d.db, "--config", d.config, "--fail-on", "informational", "--format", "json")
+	var det struct {
+		Verdict    string `json:"verdict"`
+		Detections []struct {
+			EventIDs []string `json:"event_ids"`
+		} `json:"detections"`
+	}
+	if err := json.Unmarshal([]byte(out), &det); err != nil {
+		t.Fatalf("detect json: %v\n%s", err, out)
+	}
+	v.detections = map[string]string{"detections": "problem", "clear": "ok", "unknown": "unknown"}[det.Verdict]
+	v.detectionCount = len(det.Detections)
+	if len(det.Detections) == 0 || len(det.Detections[0].EventIDs) == 0 {
+		t.Fatalf("detect found nothing on the demo, which plants a trigger for every pipeline rule:\n%s", out)
+	}
+	v.detectionEvent = det.Detections[0].EventIDs[0]
 	return v
 }
 
@@ -299,7 +319,7 @@ func TestBrowser_Dashboard(t *testing.T) {
 	// Overview: the four answers are the CLI's verdicts.
 	b.visit(t, base+"/", "01-overview.png")
 	answers := b.eval(t, `[...document.querySelectorAll('.answer .a')].map(e => e.dataset.answer)`).([]any)
-	wantAnswers := []string{state(want.coverageOK), state(want.verifyOK), state(want.auditOK), "unknown"}
+	wantAnswers := []string{state(want.coverageOK), state(want.verifyOK), state(want.auditOK), want.detections}
 	if fmt.Sprint(answers) != fmt.Sprint(wantAnswers) {
 		t.Errorf("overview answers %v, want %v (coverage, verify, audit, detections as the CLI prints them)", answers, wantAnswers)
 	}
@@ -320,8 +340,8 @@ func TestBrowser_Dashboard(t *testing.T) {
 	if got := b.eval(t, `document.activeElement.getAttribute('href')`); got != "/coverage" {
 		t.Errorf("the third Tab focuses %v, want the Coverage link", got)
 	}
-	if txt := b.text(t, ".answers"); !strings.Contains(txt, "not available in this build") {
-		t.Errorf("the detections answer does not say it is not available:\n%s", txt)
+	if txt := b.text(t, ".answers"); want.detections == "problem" && !strings.Contains(txt, fmt.Sprintf("%d detections", want.detectionCount)) {
+		t.Errorf("the detections answer does not give detect's count (%d):\n%s", want.detectionCount, txt)
 	}
 
 	// Coverage: the planted gap is on the heat map (colour and symbol),
@@ -351,8 +371,14 @@ func TestBrowser_Dashboard(t *testing.T) {
 		t.Errorf("access page lacks the proof's verdict or matrix:\n%.500s", txt)
 	}
 	b.visit(t, base+"/detections", "06-detections.png")
-	if txt := b.text(t, "#detections-unavailable"); !strings.Contains(txt, dashboard.NotAvailable) {
-		t.Errorf("detections page: %q", txt)
+	// The same detections trailwarden detect prints: one row each, and
+	// the events behind them.
+	if n := b.eval(t, `document.querySelectorAll('main table tbody tr').length`); n != float64(want.detectionCount) {
+		t.Errorf("detections page has %v rows, trailwarden detect found %d", n, want.detectionCount)
+	}
+	// (in a closed <details>: its text is in the page, not on screen)
+	if got := b.eval(t, fmt.Sprintf(`document.querySelector('main').textContent.includes(%q)`, want.detectionEvent)); got != true {
+		t.Errorf("detections page does not list event %s behind the first detection", want.detectionEvent)
 	}
 	b.visit(t, base+"/queries", "07-queries.png")
 
@@ -433,7 +459,7 @@ func TestBrowser_ReportOffline(t *testing.T) {
 	}
 	b.mu.Unlock()
 	answers := b.eval(t, `[...document.querySelectorAll('.answer .a')].map(e => e.dataset.answer)`).([]any)
-	if fmt.Sprint(answers) != fmt.Sprint([]string{state(want.coverageOK), state(want.verifyOK), state(want.auditOK), "unknown"}) {
+	if fmt.Sprint(answers) != fmt.Sprint([]string{state(want.coverageOK), state(want.verifyOK), state(want.auditOK), want.detections}) {
 		t.Errorf("report answers %v", answers)
 	}
 	if n := b.eval(t, `document.querySelectorAll('svg.heat rect[data-state=gap]').length`); n == float64(0) {

@@ -2,24 +2,18 @@ package dashboard
 
 import (
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/trailwarden/trailwarden/internal/detect"
 )
 
-// Detections is the slot for issue 17's detections (internal/detect),
-// which this build does not have yet. While Inputs.Detections is nil the
-// overview answers "unknown" and the page says "detections: not available
-// in this build"; nothing is invented.
-//
-// The hook, once internal/detect is merged: a function in this package
-//
-//	func FromDetect(res *detect.Result) *Detections
-//
-// that copies each detection into an Item (rule, severity, time, account,
-// region, summary and the event IDs or lines behind it), and the CLI's
-// serve and report set Inputs.Detections = dashboard.FromDetect(res) from
-// the same call `trailwarden detect` makes. Ran must be true only when
-// every rule ran over the whole window: an empty Items then means no
-// detections, and is the only way the overview says "no detections".
+// Detections are what `trailwarden detect` reports, for the overview and
+// the detections page. While Inputs.Detections is nil (no store was
+// given) the overview answers "unknown"; nothing is invented. Ran is true
+// only when every rule ran over every expected account's events in the
+// window: an empty Items then means no detections, and is the only way
+// the overview says "no detections".
 type Detections struct {
 	// Ran is true when every rule ran over the whole window.
 	Ran bool
@@ -41,21 +35,75 @@ type Detection struct {
 	Events   []string
 }
 
-// NotAvailable is what the page and the overview say without detections.
-const NotAvailable = "detections: not available in this build"
+// NotAvailable is what the page says without detections.
+const NotAvailable = "detections: not available (no store was given: --db trail.duckdb)"
+
+// FromDetect is the page's view of a detect report: each detection with
+// the events behind it, and Ran only when the report knows of nothing it
+// could not see (detect.Report.Unknown is empty).
+func FromDetect(rep *detect.Report) *Detections {
+	d := &Detections{Ran: len(rep.Unknown) == 0, Why: strings.Join(rep.Unknown, "; ")}
+	if rep.Since != nil {
+		d.Window[0] = *rep.Since
+	}
+	if rep.Until != nil {
+		d.Window[1] = *rep.Until
+	}
+	for _, x := range rep.Detections {
+		sum := x.EventName
+		if x.Count > 1 {
+			sum = fmt.Sprintf("%d events to %s", x.Count, x.LastTime.UTC().Format(time.RFC3339))
+			if x.Group != "" {
+				sum += " (" + x.Group + ")"
+			}
+		}
+		if x.Principal != "" {
+			sum += " by " + x.Principal
+		}
+		if x.SourceIP != "" {
+			sum += " from " + x.SourceIP
+		}
+		d.Items = append(d.Items, Detection{Rule: x.RuleID, Title: x.Rule, Severity: x.Level, Time: x.Time,
+			Account: x.Account, Region: x.Region, Summary: sum, Events: x.EventIDs})
+	}
+	// An open window (the whole store) is drawn from the first detection
+	// to the last.
+	for _, it := range d.Items {
+		if rep.Since == nil && (d.Window[0].IsZero() || it.Time.Before(d.Window[0])) {
+			d.Window[0] = it.Time
+		}
+		if rep.Until == nil && !it.Time.Before(d.Window[1]) {
+			d.Window[1] = it.Time.Add(time.Second)
+		}
+	}
+	return d
+}
 
 func (in *Inputs) detectionsAnswer() Answer {
 	a := Answer{Question: "Any detections?", Link: "/detections"}
 	d := in.Detections
 	switch {
 	case d == nil:
-		a.State, a.Summary = "unknown", "unknown: not available in this build (detections come with issue 17)"
+		a.State, a.Summary = "unknown", "unknown: no store was given (--db trail.duckdb)"
 	case !d.Ran:
 		a.State, a.Summary = "unknown", "unknown: "+orDefault(d.Why, "the rules did not all run")
 	case len(d.Items) == 0:
 		a.State, a.Summary = "ok", "no detections"
 	default:
+		by := map[string]int{}
+		for _, it := range d.Items {
+			by[it.Severity]++
+		}
+		var parts []string
+		for _, l := range []string{"critical", "high", "medium", "low", "informational"} {
+			if by[l] > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", by[l], l))
+			}
+		}
 		a.State, a.Summary = "problem", fmt.Sprintf("%d detections", len(d.Items))
+		if len(parts) > 0 {
+			a.Summary += " (" + strings.Join(parts, ", ") + ")"
+		}
 	}
 	return a
 }

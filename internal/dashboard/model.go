@@ -41,8 +41,8 @@ type Inputs struct {
 	Access    []Access
 	AccessWhy string
 
-	// Detections is the slot for issue 17's detections: nil renders
-	// "detections: not available in this build". See detections.go.
+	// Detections are detect's report (nil without a store: the answer
+	// is then unknown). See detections.go.
 	Detections *Detections
 
 	// Store runs the named queries and the console's SQL; it must be the

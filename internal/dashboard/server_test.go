@@ -93,8 +93,8 @@ func TestAnswers_NeverAllClearWithoutInputs(t *testing.T) {
 			}
 		})
 	}
-	if s := (&Inputs{}).Answers()[3].Summary; !strings.Contains(s, "not available in this build") {
-		t.Errorf("detections without the detect package: %q", s)
+	if s := (&Inputs{}).Answers()[3].Summary; !strings.Contains(s, "no store was given") {
+		t.Errorf("detections without a store: %q", s)
 	}
 }
 
