@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -102,6 +103,8 @@ func byName(cat *Catalog) map[string]*Rule {
 // TestBuiltinRulesWellFormed: every built-in rule compiles in both
 // dialects with the config's values and says what it is, how bad, which
 // ATT&CK technique and what to do.
+var hyphenBreak = regexp.MustCompile(`[a-z]- [a-z]+`)
+
 func TestBuiltinRulesWellFormed(t *testing.T) {
 	for _, d := range []sigma.Dialect{sigma.DuckDB, sigma.Athena} {
 		cat := builtin(t, d)
@@ -129,6 +132,11 @@ func TestBuiltinRulesWellFormed(t *testing.T) {
 			}
 			if !strings.Contains(r.Description, "What to do:") {
 				t.Errorf("%s: the description does not say what to do", r.Name)
+			}
+			// A folded YAML line that ends in a hyphen reads "enable-key-
+			// rotation" as "enable-key- rotation": a command no one can run.
+			if m := hyphenBreak.FindString(r.Description); m != "" {
+				t.Errorf("%s: the description breaks a word at a hyphen: %q", r.Name, m)
 			}
 			attack := false
 			for _, tag := range r.Tags {
