@@ -219,7 +219,7 @@ func SARIF(rep *Report, opt SARIFOptions) *SARIFLog {
 			tags = append(tags, "profile:"+p)
 		}
 		driver.Rules = append(driver.Rules, SARIFRule{
-			ID: r.ID, Name: pascal(r.Title),
+			ID: r.ID, Name: SARIFName(r.Title),
 			ShortDescription:     SARIFMessage{Text: r.Title},
 			FullDescription:      SARIFMessage{Text: r.Checks},
 			Help:                 SARIFMessage{Text: r.Fix},
@@ -277,8 +277,9 @@ func SARIF(rep *Report, opt SARIFOptions) *SARIFLog {
 	}}}
 }
 
-// pascal turns a title into SARIF's PascalCase rule name.
-func pascal(title string) string {
+// SARIFName turns a title into SARIF's PascalCase rule name (audit's and
+// detect's rules alike).
+func SARIFName(title string) string {
 	var b strings.Builder
 	for _, w := range strings.FieldsFunc(title, func(r rune) bool {
 		return (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9')

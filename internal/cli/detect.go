@@ -297,19 +297,13 @@ func renderDetections(w io.Writer, rep *detect.Report, cat *detect.Catalog, fail
 			fmt.Fprintln(w, "  (pass --config trailwarden.yaml so the pipeline rules can run)")
 		}
 	}
-	byLevel := map[string]int{}
+	var lv []string
 	for _, d := range rep.Detections {
-		byLevel[d.Level]++
-	}
-	var parts []string
-	for _, l := range []string{"critical", "high", "medium", "low", "informational"} {
-		if byLevel[l] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", byLevel[l], l))
-		}
+		lv = append(lv, d.Level)
 	}
 	summary := fmt.Sprintf("\n%d detections", len(rep.Detections))
-	if len(parts) > 0 {
-		summary += " (" + strings.Join(parts, ", ") + ")"
+	if c := detect.LevelCounts(lv); c != "" {
+		summary += " (" + c + ")"
 	}
 	switch verdict(rep, failOn) {
 	case "unknown":

@@ -90,19 +90,13 @@ func (in *Inputs) detectionsAnswer() Answer {
 	case len(d.Items) == 0:
 		a.State, a.Summary = "ok", "no detections"
 	default:
-		by := map[string]int{}
+		var lv []string
 		for _, it := range d.Items {
-			by[it.Severity]++
-		}
-		var parts []string
-		for _, l := range []string{"critical", "high", "medium", "low", "informational"} {
-			if by[l] > 0 {
-				parts = append(parts, fmt.Sprintf("%d %s", by[l], l))
-			}
+			lv = append(lv, it.Severity)
 		}
 		a.State, a.Summary = "problem", fmt.Sprintf("%d detections", len(d.Items))
-		if len(parts) > 0 {
-			a.Summary += " (" + strings.Join(parts, ", ") + ")"
+		if c := detect.LevelCounts(lv); c != "" {
+			a.Summary += " (" + c + ")"
 		}
 	}
 	return a

@@ -16,6 +16,22 @@ import (
 // Levels of Sigma rules, lowest first.
 var levels = []string{"informational", "low", "medium", "high", "critical"}
 
+// LevelCounts says how many of levels' items stand at each level, highest
+// first, leaving out the levels with none: "7 critical, 282 high".
+func LevelCounts(itemLevels []string) string {
+	by := map[string]int{}
+	for _, l := range itemLevels {
+		by[strings.ToLower(l)]++
+	}
+	var parts []string
+	for i := len(levels) - 1; i >= 0; i-- {
+		if n := by[levels[i]]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, levels[i]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
 // ErrLevel matches an unknown level.
 var ErrLevel = errors.New("unknown level")
 

@@ -68,7 +68,7 @@ func SARIF(rep *Report, cat *Catalog, version string) *SARIFLog {
 			what = strings.TrimSpace(what[i+len("What to do:"):])
 		}
 		driver.Rules = append(driver.Rules, audit.SARIFRule{
-			ID: r.ID, Name: pascal(r.Title),
+			ID: r.ID, Name: audit.SARIFName(r.Title),
 			ShortDescription:     audit.SARIFMessage{Text: r.Title},
 			FullDescription:      audit.SARIFMessage{Text: r.Description},
 			Help:                 audit.SARIFMessage{Text: what},
@@ -141,14 +141,3 @@ type SARIFNotification struct {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-// pascal turns a title into SARIF's PascalCase rule name.
-func pascal(title string) string {
-	var b strings.Builder
-	for _, w := range strings.FieldsFunc(title, func(r rune) bool {
-		return (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9')
-	}) {
-		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
-	}
-	return b.String()
-}
