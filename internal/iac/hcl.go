@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // block is one Terraform block, rendered as HCL or as Terraform JSON.
@@ -266,5 +269,28 @@ func marshal(v any) ([]byte, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("iac render json: %w", err)
 	}
-	return b.Bytes(), nil
+	return asciiJSON(b.Bytes()), nil
+}
+
+// asciiJSON writes every rune past ASCII as a \u escape (a surrogate pair
+// past the BMP). HCL's JSON reader, which Terraform uses, refuses some raw
+// characters that JSON allows (U+0600 among them), and escapes are read
+// by every JSON reader. Outside strings, JSON holds only ASCII.
+func asciiJSON(b []byte) []byte {
+	if !slices.ContainsFunc([]rune(string(b)), func(r rune) bool { return r >= utf8.RuneSelf }) {
+		return b
+	}
+	var out bytes.Buffer
+	for _, r := range string(b) {
+		switch {
+		case r < utf8.RuneSelf:
+			out.WriteRune(r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&out, "\\u%04x", r)
+		}
+	}
+	return out.Bytes()
 }
