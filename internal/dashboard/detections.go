@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -66,6 +67,14 @@ func FromDetect(rep *detect.Report) *Detections {
 		d.Items = append(d.Items, Detection{Rule: x.RuleID, Title: x.Rule, Severity: x.Level, Time: x.Time,
 			Account: x.Account, Region: x.Region, Summary: sum, Events: x.EventIDs})
 	}
+	// The most severe first, then by time: a page shows what matters.
+	sort.SliceStable(d.Items, func(i, j int) bool {
+		a, b := detect.LevelRank(d.Items[i].Severity), detect.LevelRank(d.Items[j].Severity)
+		if a != b {
+			return a > b
+		}
+		return d.Items[i].Time.Before(d.Items[j].Time)
+	})
 	// An open window (the whole store) is drawn from the first detection
 	// to the last.
 	for _, it := range d.Items {

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"math"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -180,9 +182,17 @@ type detectionsView struct {
 	Answer Answer
 	D      *Detections
 	SVG    template.HTML
+	// Rows are this page's detections (most severe first), First the
+	// number of the first, Total how many there are.
+	Rows         []Detection
+	First, Total int
+	Prev, Next   string
 }
 
-func detectionsData(in *Inputs) detectionsView {
+// detectionsData is a page of the detections: a store of millions of
+// events can hold tens of thousands (72,262 on the bench store), more
+// than a page can show in time (1.8 s to render them all).
+func detectionsData(in *Inputs, page, perPage int) detectionsView {
 	v := detectionsView{Answer: in.detectionsAnswer(), D: in.Detections}
 	if in.Detections == nil {
 		v.Why = NotAvailable
@@ -192,23 +202,60 @@ func detectionsData(in *Inputs) detectionsView {
 		v.Why = orDefault(in.Detections.Why, "the rules did not all run")
 	}
 	v.SVG = timelineSVG(in.Detections)
+	items := in.Detections.Items
+	v.Total = len(items)
+	pages := max(1, (len(items)+perPage-1)/perPage)
+	page = min(max(page, 1), pages)
+	lo, hi := (page-1)*perPage, min(page*perPage, len(items))
+	v.Rows, v.First = items[lo:hi], lo+1
+	if page > 1 {
+		v.Prev = "/detections?page=" + strconv.Itoa(page-1)
+	}
+	if page < pages {
+		v.Next = "/detections?page=" + strconv.Itoa(page+1)
+	}
 	return v
 }
 
+// timelineBins is how many marks the timeline draws at most: beyond it,
+// detections are counted per stretch of the window.
+const timelineBins = 120
+
 // timelineSVG places each detection on a line from the window's start to
-// its end.
+// its end; when there are more than timelineBins, one mark per stretch of
+// the window, sized by and titled with its count.
 func timelineSVG(d *Detections) template.HTML {
 	if len(d.Items) == 0 || !d.Window[1].After(d.Window[0]) {
 		return ""
 	}
 	const width, pad = 800, 10
 	span := d.Window[1].Sub(d.Window[0])
+	x := func(t time.Time) int {
+		return pad + int(float64(width-2*pad)*float64(t.Sub(d.Window[0]))/float64(span))
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="timeline" role="img" aria-labelledby="tl-title" width="%d" height="60" viewBox="0 0 %d 60" xmlns="http://www.w3.org/2000/svg"><title id="tl-title">%d detections from %s to %s</title><line x1="%d" y1="30" x2="%d" y2="30" stroke="#555"/>`,
 		width, width, len(d.Items), d.Window[0].Format(time.RFC3339), d.Window[1].Format(time.RFC3339), pad, width-pad)
-	for _, it := range d.Items {
-		x := pad + int(float64(width-2*pad)*float64(it.Time.Sub(d.Window[0]))/float64(span))
-		fmt.Fprintf(&b, `<circle cx="%d" cy="30" r="6" fill="#c62828"><title>%s %s</title></circle>`, x, html.EscapeString(it.Time.Format(time.RFC3339)), html.EscapeString(it.Rule+": "+it.Summary))
+	if len(d.Items) <= timelineBins {
+		for _, it := range d.Items {
+			fmt.Fprintf(&b, `<circle cx="%d" cy="30" r="6" fill="#c62828"><title>%s %s</title></circle>`, x(it.Time), html.EscapeString(it.Time.Format(time.RFC3339)), html.EscapeString(it.Title+": "+it.Summary))
+		}
+	} else {
+		var bins [timelineBins]int
+		for _, it := range d.Items {
+			i := int(float64(timelineBins) * float64(it.Time.Sub(d.Window[0])) / float64(span))
+			bins[min(max(i, 0), timelineBins-1)]++
+		}
+		step := span / timelineBins
+		for i, n := range bins {
+			if n == 0 {
+				continue
+			}
+			from := d.Window[0].Add(time.Duration(i) * step)
+			r := 3 + int(math.Log10(float64(n))*3)
+			fmt.Fprintf(&b, `<circle cx="%d" cy="30" r="%d" fill="#c62828"><title>%d detections from %s to %s</title></circle>`,
+				x(from.Add(step/2)), r, n, from.Format(time.RFC3339), from.Add(step).Format(time.RFC3339))
+		}
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) //nolint:gosec // every interpolated value is escaped above

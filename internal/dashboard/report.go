@@ -9,6 +9,18 @@ import (
 	"io"
 )
 
+// reportDetections is how many detections the report lists (the most
+// severe first); trailwarden detect gives them all.
+const reportDetections = 500
+
+// reportDetectionsData is the report's one page of detections: a file has
+// no further pages to link to.
+func reportDetectionsData(in *Inputs) detectionsView {
+	v := detectionsData(in, 1, reportDetections)
+	v.Prev, v.Next = "", ""
+	return v
+}
+
 // reportSections are the report's sections, rendered by the same section
 // templates as the dashboard's pages.
 type reportSections struct {
@@ -49,7 +61,7 @@ func (s *Server) Report(w io.Writer) error {
 		CSS:       template.CSS(s.css), //nolint:gosec // the embedded style sheet, not input
 		In:        in,
 		ReportCSP: "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; img-src data:; form-action 'none'; base-uri 'none'",
-		Sections:  &reportSections{Overview: ov, Coverage: cov, Audit: aud, Access: accessData(in), Detections: detectionsData(in), Queries: q},
+		Sections:  &reportSections{Overview: ov, Coverage: cov, Audit: aud, Access: accessData(in), Detections: reportDetectionsData(in), Queries: q},
 	}
 	var b bytes.Buffer
 	if err := s.tmpl.ExecuteTemplate(&b, "base", v); err != nil {

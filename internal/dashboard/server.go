@@ -399,8 +399,8 @@ func (s *Server) access(*http.Request) (string, any, int) {
 	return "Access matrix", accessData(s.in), 0
 }
 
-func (s *Server) detections(*http.Request) (string, any, int) {
-	return "Detections", detectionsData(s.in), 0
+func (s *Server) detections(r *http.Request) (string, any, int) {
+	return "Detections", detectionsData(s.in, intParam(r, "page", 1), s.opt.SQLRows), 0
 }
 
 type queriesView struct {
