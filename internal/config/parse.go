@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -178,7 +179,7 @@ func walk(n *yaml.Node, t reflect.Type, path string, pos positions, errs *[]erro
 			f, ok := fields[k.Value]
 			if !ok {
 				*errs = append(*errs, &FieldError{File: file, Field: child, Line: k.Line, Column: k.Column,
-					Msg: "unknown setting; known settings here: " + strings.Join(sortedKeys(fields), ", ")})
+					Msg: "unknown setting; known settings here: " + strings.Join(slices.Sorted(maps.Keys(fields)), ", ")})
 				continue
 			}
 			walk(v, f, child, pos, errs, file)
@@ -229,13 +230,4 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]reflect.Type) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

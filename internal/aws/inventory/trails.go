@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -73,7 +75,7 @@ func (r *reader) trails(ctx context.Context, ids []string) ([]snapshot.Account, 
 			}
 		}
 	}
-	arns := sortedKeys(where)
+	arns := slices.Sorted(maps.Keys(where))
 	details := make([]snapshot.Trail, len(arns))
 	if err := r.each(ctx, "details", len(arns), func(ctx context.Context, i int) {
 		arn := arns[i]
@@ -86,7 +88,7 @@ func (r *reader) trails(ctx context.Context, ids []string) ([]snapshot.Account, 
 		byARN[arn] = details[i]
 	}
 	for i := range accounts {
-		for _, arn := range sortedKeys(seen[accounts[i].ID]) {
+		for _, arn := range slices.Sorted(maps.Keys(seen[accounts[i].ID])) {
 			accounts[i].Trails = append(accounts[i].Trails, byARN[arn])
 		}
 	}
@@ -225,13 +227,4 @@ func arnField(arn string, i int) string {
 		return f[i]
 	}
 	return ""
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

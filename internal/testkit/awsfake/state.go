@@ -2,7 +2,9 @@ package awsfake
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -240,7 +242,7 @@ func (s *state) iam(w *World, c *Call, reqID string) (Response, bool) {
 			esc(name), esc(c.Params["PolicyName"]), iamEncode(doc)))), true
 	case "ListRolePolicies":
 		var b strings.Builder
-		for _, n := range sortedKeys(r.Inline) {
+		for _, n := range slices.Sorted(maps.Keys(r.Inline)) {
 			fmt.Fprintf(&b, "<member>%s</member>", esc(n))
 		}
 		return OK(QueryResult("iam", "ListRolePolicies", "<IsTruncated>false</IsTruncated><PolicyNames>"+b.String()+"</PolicyNames>")), true

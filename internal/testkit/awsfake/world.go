@@ -3,7 +3,6 @@ package awsfake
 import (
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -213,15 +212,6 @@ func DeniedCode(service string) string {
 		return "AccessDenied"
 	}
 	return "AccessDeniedException"
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func lastAfter(s, sep string) string {
