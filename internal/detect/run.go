@@ -121,6 +121,11 @@ func Run(ctx context.Context, eng query.Engine, cat *Catalog, sc Scope) (*Report
 		u := sc.Until.UTC()
 		rep.Until = &u
 	}
+	// A store that lost committed events answers every rule short: no
+	// detection is no news then (the store says so when it is opened).
+	if l, ok := eng.(interface{ Lost() error }); ok && l.Lost() != nil {
+		rep.Unknown = append(rep.Unknown, "the store is missing events it records, so every rule saw less than was delivered: "+l.Lost().Error())
+	}
 	if err := coverage(ctx, eng, sq, sc, rep); err != nil {
 		return nil, err
 	}

@@ -2,11 +2,13 @@ package detect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/trailwarden/trailwarden/internal/query"
 	"github.com/trailwarden/trailwarden/internal/sigma"
 )
 
@@ -127,7 +129,27 @@ func TestUnknown(t *testing.T) {
 		!strings.Contains(rep.Unknown[0], "without a config") {
 		t.Errorf("no config: %d detections, unknown %v", len(rep.Detections), rep.Unknown)
 	}
+	// A store that lost events (DuckDB 1.4.5 after a failed checkpoint)
+	// cannot vouch for "nothing found", even in a window that holds events
+	// of every expected account.
+	lost := lostStore{st, errors.New("store x: the store holds fewer events than it records for its files: 6 events, 9 recorded")}
+	rep, err = Run(ctx, lost, cat, Scope{Since: base, Until: base.Add(time.Second), ExpectAccounts: []string{"333333333333"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Unknown) != 1 || !strings.Contains(rep.Unknown[0], "6 events, 9 recorded") || rep.Verdict("high") == "clear" {
+		t.Errorf("store that lost events: verdict %s, unknown %v", rep.Verdict("high"), rep.Unknown)
+	}
 }
+
+// lostStore is a store whose Lost says it holds fewer events than it
+// records, as duckdb.Store's does.
+type lostStore struct {
+	query.Engine
+	err error
+}
+
+func (l lostStore) Lost() error { return l.err }
 
 // TestScopeFilters: --accounts and --regions limit what is read.
 func TestScopeFilters(t *testing.T) {
